@@ -1,0 +1,26 @@
+"""Helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+
+from courrier.config import load_settings
+from courrier.db import make_engine, require_current
+
+
+def open_database() -> Engine:
+    """The configured database, checked to be migrated (one-line error otherwise)."""
+    engine = make_engine(load_settings().database_url)
+    require_current(engine)
+    return engine
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str, ensure_ascii=False))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

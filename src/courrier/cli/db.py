@@ -1,0 +1,45 @@
+"""``courrier db``: the database schema."""
+
+from __future__ import annotations
+
+import click
+
+from courrier.cli.common import echo_json, json_option
+from courrier.config import load_settings
+from courrier.db import current_revision, head_revision, make_engine, upgrade
+
+
+@click.group()
+def db() -> None:
+    """Create and migrate the database (COURRIER_DATABASE_URL)."""
+
+
+@db.command("upgrade")
+def upgrade_command() -> None:
+    """Apply all pending migrations; safe to run again."""
+    engine = make_engine(load_settings().database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"{where}: already at revision {after}")
+    else:
+        click.echo(f"{where}: migrated from {before or 'empty'} to revision {after}")
+
+
+@db.command("status")
+@json_option
+def status_command(as_json: bool) -> None:
+    """Show the database's schema revision and the code's."""
+    engine = make_engine(load_settings().database_url)
+    state = {
+        "database": engine.url.render_as_string(hide_password=True),
+        "current": current_revision(engine),
+        "head": head_revision(),
+    }
+    if as_json:
+        echo_json(state)
+        return
+    up_to_date = "up to date" if state["current"] == state["head"] else "needs `courrier db upgrade`"
+    click.echo(f"{state['database']}: revision {state['current']} (code: {state['head']}), {up_to_date}")

@@ -1,0 +1,57 @@
+"""Settings, read from the environment.
+
+One registry of (name, default, help); ``docs/settings.md`` lists them and a test keeps the two in step.
+Nothing is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "COURRIER_DATABASE_URL",
+        "sqlite:///courrier.db",
+        "SQLAlchemy URL of the database: a SQLite file (default, in the working directory) or "
+        "postgresql+psycopg://user@host/dbname.",
+    ),
+    Setting(
+        "COURRIER_KEY_FILE",
+        "courrier.keys",
+        "Path of the key file holding the secret keys for personal codes (HMAC and encryption) "
+        "and token signing; never stored in the database.",
+    ),
+    Setting(
+        "COURRIER_ACTOR",
+        "",
+        "Who is acting, recorded on every event; defaults to the login name of the user.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    key_file: str
+    actor: str
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values = {s.name: env.get(s.name) or s.default for s in SETTINGS}
+    actor = values["COURRIER_ACTOR"] or env.get("USER") or env.get("LOGNAME") or "unknown"
+    return Settings(
+        database_url=values["COURRIER_DATABASE_URL"],
+        key_file=values["COURRIER_KEY_FILE"],
+        actor=actor,
+    )

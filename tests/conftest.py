@@ -1,0 +1,193 @@
+"""Fixtures shared by the whole suite.
+
+Database tests run twice, on SQLite and on PostgreSQL. PostgreSQL comes from
+``COURRIER_TEST_DATABASE_URL`` (a server we may create databases on) or, when the PostgreSQL binaries
+are installed, from a throwaway server the suite starts itself. Without either the PostgreSQL runs
+skip with a reason; under ``COURRIER_REQUIRE_ALL=1`` (CI) a missing component fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from courrier.db import make_engine, upgrade
+from courrier.db.schema import metadata
+
+REQUIRE_ALL = os.environ.get("COURRIER_REQUIRE_ALL") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test for a missing component; in CI (COURRIER_REQUIRE_ALL=1) fail instead."""
+    if REQUIRE_ALL:
+        pytest.fail(f"required component missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        skip_or_fail(f"`{name}` is not installed")
+    assert path is not None
+    return path
+
+
+# --- PostgreSQL ---
+
+
+def _postgres_bindir() -> Path | None:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return candidates[0].parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_postgres_user(argv: list[str]) -> list[str]:
+    # Debian's server refuses to run as root.
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """URL of a PostgreSQL server on which the suite may create a database."""
+    configured = os.environ.get("COURRIER_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    bindir = _postgres_bindir()
+    if bindir is None:
+        skip_or_fail("PostgreSQL is not installed and COURRIER_TEST_DATABASE_URL is not set")
+    assert bindir is not None
+    datadir = Path(tempfile.mkdtemp(prefix="courrier-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_postgres_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(datadir / "data"),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {datadir} -c listen_addresses='' -c fsync=off"
+    subprocess.run(
+        _as_postgres_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir / "data"),
+                "-o",
+                options,
+                "-l",
+                str(datadir / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={datadir}&port={port}"
+    finally:
+        subprocess.run(
+            _as_postgres_user(
+                [str(bindir / "pg_ctl"), "-D", str(datadir / "data"), "-m", "immediate", "stop"]
+            ),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(datadir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A migrated database of our own on that server, dropped at the end of the session."""
+    name = f"courrier_test_{os.getpid()}"
+    admin = make_engine(postgres_admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+# --- SQLite ---
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy (faster than migrating again)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "courrier.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+# --- the database a test uses ---
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of an empty, migrated database: once SQLite, once PostgreSQL."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "courrier.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Point the CLI at the test database and run it in a scratch directory."""
+    monkeypatch.setenv("COURRIER_DATABASE_URL", db_url)
+    monkeypatch.setenv("COURRIER_ACTOR", "test")
+    monkeypatch.chdir(tmp_path)
+    return db_url
