@@ -64,6 +64,8 @@ persons = Table(
     Column("postcode", String(16), nullable=False),
     Column("locality", Text, nullable=False),
     Column("country", String(2), nullable=False),
+    # The Luxembourg commune the postcode belongs to (empty abroad or when unknown): cohorts filter on it.
+    Column("commune", Text, nullable=False, default=""),
     Column("deceased", Boolean, nullable=False, default=False),
     Column("address_unknown", Boolean, nullable=False, default=False),
     Column("last_import_id", Integer, ForeignKey("register_imports.id"), nullable=False),

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("postcode", sa.String(16), nullable=False),
         sa.Column("locality", sa.Text, nullable=False),
         sa.Column("country", sa.String(2), nullable=False),
+        sa.Column("commune", sa.Text, nullable=False),
         sa.Column("deceased", sa.Boolean, nullable=False),
         sa.Column("address_unknown", sa.Boolean, nullable=False),
         sa.Column("last_import_id", sa.Integer, sa.ForeignKey("register_imports.id"), nullable=False),
