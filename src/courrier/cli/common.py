@@ -12,9 +12,19 @@ from courrier.config import load_settings
 from courrier.db import make_engine, require_current
 
 
+def database_engine() -> Engine:
+    """The configured database, closed when the command ends."""
+    engine = make_engine(load_settings().database_url)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        # Close the pool's connections when the command ends, not whenever the garbage collector runs.
+        context.call_on_close(engine.dispose)
+    return engine
+
+
 def open_database() -> Engine:
     """The configured database, checked to be migrated (one-line error otherwise)."""
-    engine = make_engine(load_settings().database_url)
+    engine = database_engine()
     require_current(engine)
     return engine
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from courrier.cli.common import echo_json, json_option
-from courrier.config import load_settings
-from courrier.db import current_revision, head_revision, make_engine, upgrade
+from courrier.cli.common import database_engine, echo_json, json_option
+from courrier.db import current_revision, head_revision, upgrade
 
 
 @click.group()
@@ -17,7 +16,7 @@ def db() -> None:
 @db.command("upgrade")
 def upgrade_command() -> None:
     """Apply all pending migrations; safe to run again."""
-    engine = make_engine(load_settings().database_url)
+    engine = database_engine()
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)
@@ -32,7 +31,7 @@ def upgrade_command() -> None:
 @json_option
 def status_command(as_json: bool) -> None:
     """Show the database's schema revision and the code's."""
-    engine = make_engine(load_settings().database_url)
+    engine = database_engine()
     state = {
         "database": engine.url.render_as_string(hide_password=True),
         "current": current_revision(engine),

@@ -40,6 +40,9 @@ register_imports = Table(
     Column("source", String(8), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
+    # An import commits chunk by chunk; an interrupted one is resumed after its last committed chunk.
+    Column("chunk_rows", Integer, nullable=False),
+    Column("chunks_done", Integer, nullable=False, default=0),
     Column("rows_read", Integer, nullable=False, default=0),
     Column("inserted", Integer, nullable=False, default=0),
     Column("updated", Integer, nullable=False, default=0),
@@ -73,4 +76,16 @@ persons = Table(
     Column("changed_at", UTCDateTime, nullable=False),
     # Comma-separated names of the fields the last import changed; empty when it inserted the row.
     Column("changed_fields", Text, nullable=False, default=""),
+)
+
+# What an import rejected, kept so an interrupted import can be resumed and its report written again.
+register_rejects = Table(
+    "register_rejects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("register_imports.id"), nullable=False, index=True),
+    Column("line", Integer, nullable=False),
+    Column("national_id", String(13), nullable=False),
+    Column("field", Text, nullable=False),
+    Column("reason", Text, nullable=False),
 )

@@ -24,6 +24,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(8), nullable=False),
         sa.Column("started_at", UTCDateTime, nullable=False),
         sa.Column("finished_at", UTCDateTime),
+        sa.Column("chunk_rows", sa.Integer, nullable=False),
+        sa.Column("chunks_done", sa.Integer, nullable=False),
         sa.Column("rows_read", sa.Integer, nullable=False),
         sa.Column("inserted", sa.Integer, nullable=False),
         sa.Column("updated", sa.Integer, nullable=False),
@@ -54,8 +56,19 @@ def upgrade() -> None:
         sa.Column("changed_at", UTCDateTime, nullable=False),
         sa.Column("changed_fields", sa.Text, nullable=False),
     )
+    op.create_table(
+        "register_rejects",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("import_id", sa.Integer, sa.ForeignKey("register_imports.id"), nullable=False),
+        sa.Column("line", sa.Integer, nullable=False),
+        sa.Column("national_id", sa.String(13), nullable=False),
+        sa.Column("field", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+    )
+    op.create_index("ix_register_rejects_import_id", "register_rejects", ["import_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("register_rejects")
     op.drop_table("persons")
     op.drop_table("register_imports")

@@ -1,0 +1,174 @@
+"""Reading a register extract as a stream of rows: CSV (as spreadsheets export it) or Parquet.
+
+Whole-file problems (not CSV or Parquet, not UTF-8, a required column missing) are found before the first
+row is handed out, so an import that fails on them changes nothing. Row-level problems, such as one field
+with a byte that is not UTF-8, are left to the row's validation: the other rows still count.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from courrier.errors import InputFileError
+from courrier.register.rows import COLUMNS, REQUIRED_COLUMNS
+
+PARQUET_MAGIC = b"PAR1"
+# How much of a CSV file is checked for its encoding before anything is imported.
+_ENCODING_SAMPLE_BYTES = 1 << 20
+# A file where more than this share of sampled lines is not UTF-8 is in another encoding altogether.
+_MAX_UNDECODABLE_SHARE = 0.02
+
+# (line, raw row): line is the CSV line a row ends on (the header is line 1), or a Parquet row's number
+# counted the same way (the first row is 2), so reject reports read alike for both formats.
+Row = tuple[int, dict[str, str]]
+
+
+@dataclass
+class Extract:
+    path: Path
+    format: str
+    columns: tuple[str, ...]
+    extra_columns: tuple[str, ...]
+    size_bytes: int
+
+    def rows(self) -> Iterator[Row]:
+        if self.format == "parquet":
+            return _parquet_rows(self.path, self.columns)
+        return _csv_rows(self.path)
+
+
+def open_extract(path: Path) -> Extract:
+    """Check a file can be imported as a whole and say how to read it."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            head = file.read(_ENCODING_SAMPLE_BYTES)
+    except OSError as error:
+        raise InputFileError(f"cannot read {path}: {error.strerror}", code="unreadable_file") from error
+    if head.startswith(PARQUET_MAGIC):
+        columns = _parquet_columns(path)
+        fmt = "parquet"
+    else:
+        columns = _csv_columns(path, head)
+        fmt = "csv"
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise InputFileError(
+            f"{path}: required column(s) missing: {', '.join(missing)} (found: {', '.join(columns)})",
+            code="missing_columns",
+        )
+    extra = tuple(name for name in columns if name not in COLUMNS)
+    return Extract(path, fmt, columns, extra, size)
+
+
+def _header_name(name: str) -> str:
+    return name.strip().lower()
+
+
+# --- CSV ---
+
+
+def _csv_columns(path: Path, head: bytes) -> tuple[str, ...]:
+    if not head.strip():
+        raise InputFileError(f"{path} is empty", code="empty_file")
+    if b"\x00" in head:
+        raise InputFileError(
+            f"{path} is not a CSV or Parquet file (binary content)", code="not_csv_or_parquet"
+        )
+    header_bytes = head.split(b"\n", 1)[0]
+    try:
+        header = header_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputFileError(
+            f"{path} is not UTF-8: its header has byte {header_bytes[error.start]:#04x}", code="not_utf8"
+        ) from error
+    _check_encoding(path, head)
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    names = next(csv.reader([header.rstrip("\r")], delimiter=delimiter))
+    if len(names) < 2:
+        raise InputFileError(
+            f"{path} is not a CSV or Parquet file (no `,` or `;` separated header)", code="not_csv_or_parquet"
+        )
+    return tuple(_header_name(name) for name in names)
+
+
+def _check_encoding(path: Path, head: bytes) -> None:
+    lines = head.split(b"\n")
+    if len(head) == _ENCODING_SAMPLE_BYTES:
+        lines = lines[:-1]  # the last one may be cut in the middle of a character
+    bad = [number for number, line in enumerate(lines, start=1) if not _is_utf8(line)]
+    if bad and len(bad) > _MAX_UNDECODABLE_SHARE * len(lines):
+        raise InputFileError(
+            f"{path} is not UTF-8 ({len(bad)} of its first {len(lines)} lines are not, the first is line"
+            f" {bad[0]}); export it as UTF-8",
+            code="not_utf8",
+        )
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_rows(path: Path) -> Iterator[Row]:
+    with path.open("rb") as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        header_line = text.readline()
+        delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+        names = [
+            _header_name(name) for name in next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter))
+        ]
+        width = len(names)
+        reader = csv.reader(text, delimiter=delimiter)
+        for fields in reader:
+            line = reader.line_num + 1
+            if len(fields) != width:
+                if not any(fields):
+                    continue  # a blank line, as spreadsheets leave at the end
+                yield line, {"": f"has {len(fields)} fields, the header has {width}"}
+                continue
+            yield line, dict(zip(names, fields, strict=True))
+
+
+# --- Parquet ---
+
+
+def _parquet_columns(path: Path) -> tuple[str, ...]:
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as error:
+        raise InputFileError(
+            f"{path} is not a readable Parquet file: {error}", code="not_csv_or_parquet"
+        ) from error
+    return tuple(_header_name(name) for name in schema.names)
+
+
+def _parquet_rows(path: Path, columns: tuple[str, ...]) -> Iterator[Row]:
+    parquet = pq.ParquetFile(path)
+    wanted = [name for name in parquet.schema_arrow.names if _header_name(name) in COLUMNS]
+    line = 1
+    for batch in parquet.iter_batches(batch_size=10_000, columns=wanted):
+        as_text = [_column_as_text(batch.column(index)) for index in range(batch.num_columns)]
+        names = [_header_name(name) for name in batch.schema.names]
+        for values in zip(*as_text, strict=True):
+            line += 1
+            yield line, dict(zip(names, values, strict=True))
+
+
+def _column_as_text(column: pa.Array) -> list[str]:
+    if pa.types.is_boolean(column.type):
+        column = pc.if_else(column, "1", "0")
+    elif not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        column = pc.cast(column, pa.string())
+    return [value if value is not None else "" for value in column.to_pylist()]
