@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,9 +27,11 @@ _ENCODING_SAMPLE_BYTES = 1 << 20
 # A file where more than this share of sampled lines is not UTF-8 is in another encoding altogether.
 _MAX_UNDECODABLE_SHARE = 0.02
 
-# (line, raw row): line is the CSV line a row ends on (the header is line 1), or a Parquet row's number
-# counted the same way (the first row is 2), so reject reports read alike for both formats.
-Row = tuple[int, dict[str, str]]
+# (line, fields): line is the CSV line a row ends on (the header is line 1), or a Parquet row's number
+# counted the same way (the first row is 2), so reject reports read alike for both formats. fields are the
+# row's values in COLUMNS order ("" for a column the file lacks), or, for a row that cannot be split into
+# the header's columns, a string saying why.
+Row = tuple[int, Sequence[str] | str]
 
 
 @dataclass
@@ -126,19 +129,19 @@ def _csv_rows(path: Path) -> Iterator[Row]:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
         header_line = text.readline()
         delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-        names = [
-            _header_name(name) for name in next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter))
-        ]
+        names = [_header_name(name) for name in next(csv.reader([header_line], delimiter=delimiter))]
         width = len(names)
+        # Missing columns point one past the row's end, where an empty string is appended.
+        pick = itemgetter(*[names.index(name) if name in names else width for name in COLUMNS])
         reader = csv.reader(text, delimiter=delimiter)
         for fields in reader:
-            line = reader.line_num + 1
             if len(fields) != width:
                 if not any(fields):
                     continue  # a blank line, as spreadsheets leave at the end
-                yield line, {"": f"has {len(fields)} fields, the header has {width}"}
+                yield reader.line_num + 1, f"has {len(fields)} fields, the header has {width}"
                 continue
-            yield line, dict(zip(names, fields, strict=True))
+            fields.append("")
+            yield reader.line_num + 1, pick(fields)
 
 
 # --- Parquet ---
@@ -156,14 +159,15 @@ def _parquet_columns(path: Path) -> tuple[str, ...]:
 
 def _parquet_rows(path: Path, columns: tuple[str, ...]) -> Iterator[Row]:
     parquet = pq.ParquetFile(path)
-    wanted = [name for name in parquet.schema_arrow.names if _header_name(name) in COLUMNS]
+    by_name = {_header_name(name): name for name in parquet.schema_arrow.names}
+    wanted = [by_name[name] for name in COLUMNS if name in by_name]
     line = 1
     for batch in parquet.iter_batches(batch_size=10_000, columns=wanted):
-        as_text = [_column_as_text(batch.column(index)) for index in range(batch.num_columns)]
-        names = [_header_name(name) for name in batch.schema.names]
-        for values in zip(*as_text, strict=True):
+        texts = {_header_name(name): _column_as_text(batch.column(name)) for name in batch.schema.names}
+        empty = [""] * batch.num_rows
+        for fields in zip(*(texts.get(name, empty) for name in COLUMNS), strict=True):
             line += 1
-            yield line, dict(zip(names, values, strict=True))
+            yield line, fields
 
 
 def _column_as_text(column: pa.Array) -> list[str]:

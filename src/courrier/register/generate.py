@@ -159,6 +159,9 @@ class RegisterGenerator:
             if second != given:
                 given = f"{given} {second}"
         birth_date = self._birth_date(ages)
+        # Sequence numbers of a birth date start at a random offset, so different seeds give different ids.
+        if birth_date not in self.sequences:
+            self.sequences[birth_date] = rnd.randrange(1000)
         sequence = self.sequences[birth_date]
         self.sequences[birth_date] += 1
         languages = list(group.languages)

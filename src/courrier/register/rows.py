@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from courrier.register.fields import (
     normalise_postcode,
     postcode_expectation,
 )
-from courrier.register.matricule import matricule_birth_date, matricule_problem
+from courrier.register.matricule import matricule_problem
 
 COLUMNS = (
     "national_id",
@@ -70,72 +71,81 @@ class Reject:
     reason: str
 
 
-def validate_row(raw: Mapping[str, str], line: int, today: dt.date) -> dict[str, Any] | list[Reject]:
-    """The person a row describes (the ``persons`` columns it sets), or why it is rejected."""
+def validate_row(fields: Sequence[str], line: int, today: dt.date) -> dict[str, Any] | list[Reject]:
+    """The person a row describes (the ``persons`` columns it sets), or why it is rejected.
+
+    ``fields`` are the row's values in :data:`COLUMNS` order, empty for a column the file lacks.
+    """
     problems: list[tuple[str, str]] = []
-    values = {name: clean_text(raw.get(name) or "") for name in COLUMNS}
+    (
+        national_id,
+        family_name,
+        given_names,
+        birth_text,
+        sex_text,
+        language_text,
+        care_of,
+        house_number,
+        street,
+        postcode_text,
+        locality,
+        country_text,
+        deceased_text,
+        source_text,
+    ) = _clean_fields(fields, problems)
 
-    for name, value in values.items():
-        if has_control_character(value):
-            problems.append((name, "contains a control character"))
-        elif len(value) > MAX_TEXT_LENGTH:
-            problems.append((name, f"is longer than {MAX_TEXT_LENGTH} characters"))
-
-    national_id = values["national_id"]
     problem = matricule_problem(national_id)
     if problem:
         problems.append(("national_id", problem))
-
-    birth_date = _birth_date(values["birth_date"], today, problems)
-    if birth_date and not problem and matricule_birth_date(national_id) != birth_date:
+    birth_date = _birth_date(birth_text, today, problems)
+    if birth_date and not problem and national_id[:8] != birth_text.replace("-", ""):
         problems.append(("birth_date", "does not match the birth date in the national id"))
 
-    for name in ("family_name", "street", "locality"):
-        if not values[name]:
+    for name, value in (("family_name", family_name), ("street", street), ("locality", locality)):
+        if not value:
             problems.append((name, "is empty"))
 
-    sex = values["sex"].upper()
+    sex = sex_text.upper()
     if sex not in SEXES:
-        problems.append(("sex", f"{values['sex']!r} is not one of F, M, X or empty"))
-    language = values["language"].lower() or DEFAULT_LANGUAGE
+        problems.append(("sex", f"{sex_text!r} is not one of F, M, X or empty"))
+    language = language_text.lower() or DEFAULT_LANGUAGE
     if language not in LANGUAGES:
-        problems.append(("language", f"{values['language']!r} is not one of {', '.join(LANGUAGES)} or empty"))
-    deceased = _DECEASED.get(values["deceased"].lower())
+        problems.append(("language", f"{language_text!r} is not one of {', '.join(LANGUAGES)} or empty"))
+    deceased = _DECEASED.get(deceased_text.lower())
     if deceased is None:
-        problems.append(("deceased", f"{values['deceased']!r} is not 0 or 1"))
-
-    source = values["source"].lower()
+        problems.append(("deceased", f"{deceased_text!r} is not 0 or 1"))
+    source = source_text.lower()
     if source and source not in SOURCES:
-        problems.append(("source", f"{values['source']!r} is not one of {', '.join(SOURCES)} or empty"))
+        problems.append(("source", f"{source_text!r} is not one of {', '.join(SOURCES)} or empty"))
 
-    country = values["country"].upper() or HOME_COUNTRY
+    country = country_text.upper() or HOME_COUNTRY
     postcode: str | None = None
     if country not in country_codes():
-        problems.append(("country", f"{values['country']!r} is not an ISO 3166 alpha-2 country code"))
+        problems.append(("country", f"{country_text!r} is not an ISO 3166 alpha-2 country code"))
     else:
-        postcode = normalise_postcode(values["postcode"], country)
+        postcode = normalise_postcode(postcode_text, country)
         if postcode is None:
             expected = postcode_expectation(country)
-            problems.append(("postcode", f"{values['postcode']!r} is not a {country} postcode ({expected})"))
+            problems.append(("postcode", f"{postcode_text!r} is not a {country} postcode ({expected})"))
 
     if problems:
-        readable_id = national_id if national_id.isdigit() and len(national_id) <= 13 else ""
-        return [Reject(line, readable_id, field, reason) for field, reason in problems]
+        readable = national_id.isascii() and national_id.isdigit() and len(national_id) <= 13
+        return [Reject(line, national_id if readable else "", field, reason) for field, reason in problems]
     assert birth_date is not None
     assert postcode is not None
     assert deceased is not None
     return {
         "national_id": national_id,
-        "family_name": values["family_name"],
-        "given_names": values["given_names"],
+        "family_name": family_name,
+        "given_names": given_names,
         "birth_date": birth_date,
         "sex": sex,
         "language": language,
-        "care_of": values["care_of"],
-        "house_number": values["house_number"],
-        "street": values["street"],
+        "care_of": care_of,
+        "house_number": house_number,
+        "street": street,
         "postcode": postcode,
-        "locality": values["locality"],
+        "locality": locality,
         "country": country,
         "commune": commune_for_postcode(postcode) if country == HOME_COUNTRY else "",
         "deceased": deceased,
@@ -158,11 +168,36 @@ def _birth_date(value: str, today: dt.date, problems: list[tuple[str, str]]) -> 
     return birth_date
 
 
-def undecodable_field(raw: Mapping[str, str]) -> str | None:
-    """The first field holding bytes that were not UTF-8 (read with ``surrogateescape``), if any."""
-    for name, value in raw.items():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return name
-    return None
+def _clean_fields(fields: Sequence[str], problems: list[tuple[str, str]]) -> Sequence[str]:
+    probe = "|".join(fields)
+    # Most rows are tidy: one look at the whole row instead of one per field. isprintable() is False
+    # for control characters, tabs, no-break spaces and undecodable bytes (lone surrogates).
+    if (
+        probe.isprintable()
+        and (probe.isascii() or unicodedata.is_normalized("NFC", probe))
+        and len(probe) <= MAX_TEXT_LENGTH
+        and "  " not in probe
+        and " |" not in probe
+        and "| " not in probe
+        and probe[:1] != " "
+        and probe[-1:] != " "
+    ):
+        return fields
+    cleaned = [clean_text(value) for value in fields]
+    for name, value in zip(COLUMNS, cleaned, strict=True):
+        if not _is_utf8(value):
+            problems.append((name, "is not UTF-8 (a byte in another encoding)"))
+        elif has_control_character(value):
+            problems.append((name, "contains a control character"))
+        elif len(value) > MAX_TEXT_LENGTH:
+            problems.append((name, f"is longer than {MAX_TEXT_LENGTH} characters"))
+    return cleaned
+
+
+def _is_utf8(value: str) -> bool:
+    # The reader decodes with ``surrogateescape``: a byte that was not UTF-8 became a lone surrogate.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
