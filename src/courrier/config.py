@@ -32,6 +32,12 @@ SETTINGS: tuple[Setting, ...] = (
         "and token signing; never stored in the database.",
     ),
     Setting(
+        "COURRIER_KEYS",
+        "",
+        "The key file's JSON content itself; when set it takes precedence over COURRIER_KEY_FILE "
+        "(for deployments that inject secrets through the environment).",
+    ),
+    Setting(
         "COURRIER_ACTOR",
         "",
         "Who is acting, recorded on every event; defaults to the login name of the user.",
@@ -44,6 +50,7 @@ class Settings:
     database_url: str
     key_file: str
     actor: str
+    keys_json: str = ""
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -54,4 +61,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=values["COURRIER_DATABASE_URL"],
         key_file=values["COURRIER_KEY_FILE"],
         actor=actor,
+        keys_json=values["COURRIER_KEYS"],
     )

@@ -11,10 +11,12 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from courrier.db.types import UTCDateTime
@@ -88,4 +90,110 @@ register_rejects = Table(
     Column("national_id", String(13), nullable=False),
     Column("field", Text, nullable=False),
     Column("reason", Text, nullable=False),
+)
+
+# --- campaigns and codes --------------------------------------------------------------------------
+
+# A template folder's exact content (sha256 over its sorted relative paths and bytes): every letter can be
+# traced to the template that made it; a changed folder is a new version.
+template_versions = Table(
+    "template_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    # The campaign file as given, so the cohort and wave plan can be read back exactly.
+    Column("definition", Text, nullable=False),
+    Column("template_version_id", Integer, ForeignKey("template_versions.id"), nullable=False),
+    Column("languages", Text, nullable=False),
+    # Code policy: valid ``validity_days`` from the wave's send date (not extendable), or until a fixed
+    # ``valid_until`` (extendable for the whole campaign).
+    Column("validity_days", Integer),
+    Column("valid_until", Date),
+    Column("max_uses", Integer, nullable=False),
+    Column("qr_content", Text, nullable=False),
+    Column("qr_signed", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+waves = Table(
+    "waves",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("send_date", Date),
+    Column("size", Integer, nullable=False),
+    # planned → composing → composed (→ printed, posted): pieces are only withdrawn while planned.
+    Column("state", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("campaign_id", "number"),
+)
+
+# Codes are inserted before their pieces point at them; ``piece_id`` (the piece a code was first issued
+# for) is therefore a plain indexed column, the foreign key runs from ``pieces.code_id``.
+codes = Table(
+    "codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False),
+    Column("piece_id", Integer, nullable=False, unique=True),
+    # Keyed HMAC-SHA256 of the code (truncated): the only way to find a code; the key is not in the database.
+    Column("hmac", LargeBinary(16), nullable=False, unique=True),
+    # AES-256-GCM of the code, so the same code can be printed again.
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("key_id", Integer, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("uses", Integer, nullable=False),
+    Column("max_uses", Integer, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_until", Date),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+pieces = Table(
+    "pieces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    # Re-issue pieces belong to no wave.
+    Column("wave_id", Integer, ForeignKey("waves.id"), index=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("sequence", Integer),
+    # 0 for the piece planned in a wave, 1, 2... for re-issues: one piece per person per campaign, plus
+    # re-issues, each pointing at the piece it replaces.
+    Column("reissue_number", Integer, nullable=False),
+    Column("reissue_of", Integer, ForeignKey("pieces.id")),
+    Column("state", String(12), nullable=False),
+    Column("code_id", Integer, ForeignKey("codes.id"), index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("campaign_id", "person_id", "reissue_number"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    # Dotted: code.issued, code.reissued, code.revoked, campaign.extended, piece.withdrawn...
+    Column("type", String(40), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), index=True),
+    Column("piece_id", Integer, ForeignKey("pieces.id"), index=True),
+    Column("code_id", Integer, ForeignKey("codes.id"), index=True),
+    Column("reason", Text),
+    # JSON object.
+    Column("details", Text),
 )

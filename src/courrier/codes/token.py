@@ -1,0 +1,109 @@
+"""Signed tokens: a QR payload a centre or hotel can check offline with a public key.
+
+A token is 79 bytes, base45-encoded (RFC 9285) into 119 characters of the QR alphanumeric set::
+
+    offset  size  field
+    0       1     format version: 1
+    1       2     signing key id, big-endian (which public key verifies it; keys rotate by id)
+    3       4     campaign id, big-endian
+    7       4     code id, big-endian
+    11      2     valid from: days since 1970-01-01, big-endian
+    13      2     valid until (last valid day): days since 1970-01-01, big-endian
+    15      64    Ed25519 signature of bytes 0..14
+
+It carries ids and dates only, never personal data. The dates are those at signing: after a campaign's
+validity is extended, tokens must be signed (and printed) again for offline verifiers to accept the new
+date.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import base45
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from courrier.codes.keys import Keys
+from courrier.errors import CodeError
+
+VERSION = 1
+_EPOCH = dt.date(1970, 1, 1)
+_CLAIMS = struct.Struct(">BHIIHH")
+_SIGNATURE_BYTES = 64
+TOKEN_BYTES = _CLAIMS.size + _SIGNATURE_BYTES
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    key_id: int
+    campaign_id: int
+    code_id: int
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+def sign_token(
+    keys: Keys,
+    *,
+    campaign_id: int,
+    code_id: int,
+    valid_from: dt.date,
+    valid_until: dt.date,
+    key_id: int | None = None,
+) -> str:
+    """The base45 token for these claims, signed with ``key_id`` (default: the newest signing key)."""
+    key_id = keys.signing_key_id if key_id is None else key_id
+    keys.public_key(key_id)  # fails in one line on an unknown id
+    claims = _CLAIMS.pack(VERSION, key_id, campaign_id, code_id, _days(valid_from), _days(valid_until))
+    signature = keys.signing_keys[key_id].sign(claims)
+    return str(base45.b45encode(claims + signature).decode("ascii"))
+
+
+def verify_token(token: str, public_keys: Mapping[int, Ed25519PublicKey], today: dt.date) -> TokenClaims:
+    """The claims of a genuine token valid on ``today``; a :class:`CodeError` otherwise.
+
+    Error codes: ``bad_token`` (not base45 or wrong length), ``unsupported_version``, ``unknown_key``,
+    ``bad_signature``, ``token_not_yet_valid``, ``token_expired``.
+    """
+    try:
+        # Space is a base45 character: strip line ends only.
+        raw = bytes(base45.b45decode(token.strip("\r\n").upper()))
+    except (ValueError, binascii.Error) as error:
+        raise CodeError(f"not a token (not base45: {error})", code="bad_token") from None
+    if len(raw) != TOKEN_BYTES:
+        raise CodeError(f"not a token: {len(raw)} bytes, expected {TOKEN_BYTES}", code="bad_token")
+    claims, signature = raw[: _CLAIMS.size], raw[_CLAIMS.size :]
+    version, key_id, campaign_id, code_id, valid_from, valid_until = _CLAIMS.unpack(claims)
+    if version != VERSION:
+        raise CodeError(f"token format version {version} is not supported", code="unsupported_version")
+    if key_id not in public_keys:
+        known = ", ".join(str(k) for k in sorted(public_keys)) or "none"
+        raise CodeError(f"token signed with key id {key_id}, not one given ({known})", code="unknown_key")
+    try:
+        public_keys[key_id].verify(signature, claims)
+    except InvalidSignature:
+        raise CodeError(
+            "signature does not match: the token is forged or altered", code="bad_signature"
+        ) from None
+    result = TokenClaims(key_id, campaign_id, code_id, _date(valid_from), _date(valid_until))
+    if today < result.valid_from:
+        raise CodeError(f"token valid from {result.valid_from} only", code="token_not_yet_valid")
+    if today > result.valid_until:
+        raise CodeError(f"token expired on {result.valid_until}", code="token_expired")
+    return result
+
+
+def _days(day: dt.date) -> int:
+    days = (day - _EPOCH).days
+    if not 0 <= days <= 0xFFFF:
+        raise ValueError(f"date {day} outside what a token can carry (1970-01-01..2149-06-06)")
+    return days
+
+
+def _date(days: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=days)
