@@ -32,7 +32,7 @@ connection = sqlite3.connect(db)
 connection.execute("PRAGMA journal_mode=WAL")
 connection.execute("PRAGMA synchronous=NORMAL")
 connection.execute("PRAGMA cache_size=-65536")
-with open(path, encoding="utf-8", errors="surrogateescape", newline="") as file:
+with open(path, encoding="utf-8", errors="replace", newline="") as file:
     reader = csv.reader(file)
     header = next(reader)
     columns = ", ".join(header)
