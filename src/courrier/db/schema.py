@@ -197,3 +197,64 @@ events = Table(
     # JSON object.
     Column("details", Text),
 )
+
+# --- print production -----------------------------------------------------------------------------
+
+# One print file with its manifest, inserter control file and ticket. A reprint job (``J000123.R1``)
+# points at the job whose pieces it reprints.
+print_jobs = Table(
+    "print_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(32), nullable=False, unique=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False, index=True),
+    Column("wave_id", Integer, ForeignKey("waves.id"), index=True),
+    Column("reprint_of", Integer, ForeignKey("print_jobs.id")),
+    Column("template_version_id", Integer, ForeignKey("template_versions.id"), nullable=False),
+    Column("domestic", Boolean, nullable=False),
+    # planned → composed → printed → inserted (results read) → posted
+    Column("state", String(16), nullable=False),
+    Column("pieces", Integer, nullable=False),
+    Column("sheets", Integer, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("pdf_sha256", String(64)),
+    Column("folder", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Which piece is in which job, in presort order. A piece is in its original job and in any reprint job.
+job_pieces = Table(
+    "job_pieces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("print_jobs.id"), nullable=False),
+    Column("piece_id", Integer, ForeignKey("pieces.id"), nullable=False, index=True),
+    Column("sequence", Integer, nullable=False),
+    Column("bundle", String(16), nullable=False),
+    Column("pages", Integer),
+    Column("sheets", Integer),
+    # Set when composing the letter failed (text_overflow, missing_glyph...): it is not in the PDF.
+    Column("error_code", String(40)),
+    Column("error_message", Text),
+    UniqueConstraint("job_id", "sequence"),
+    UniqueConstraint("job_id", "piece_id", name="uq_job_pieces_job_id_piece_id"),
+)
+
+# Every record of every inserter results file, with what was done with it.
+inserter_results = Table(
+    "inserter_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_name", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("job_id", Integer, ForeignKey("print_jobs.id"), index=True),
+    Column("piece_id", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reported_at", Text, nullable=False),
+    Column("machine", Text, nullable=False),
+    # applied, or why not: duplicate, unknown_piece, other_job, not_allowed
+    Column("outcome", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
