@@ -1,0 +1,106 @@
+"""A campaign with a wave of planned pieces, inserted directly, for the production tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine
+
+from courrier.db.schema import campaigns, persons, pieces, register_imports, template_versions, waves
+
+AT = dt.datetime(2026, 3, 12, 8, 0, tzinfo=dt.UTC)
+
+
+def add_campaign_with_pieces(
+    engine: Engine, count: int, *, countries: tuple[str, ...] = ("LU",)
+) -> list[int]:
+    """Persons, a campaign and a wave with one planned piece each; returns the piece ids."""
+    with engine.begin() as connection:
+        import_id = connection.execute(
+            register_imports.insert().values(
+                file_name="t.csv",
+                file_sha256="0" * 64,
+                source="rnpp",
+                started_at=AT,
+                finished_at=AT,
+                chunk_rows=1,
+                chunks_done=1,
+                rows_read=count,
+                inserted=count,
+                updated=0,
+                unchanged=0,
+                rejected=0,
+            )
+        ).inserted_primary_key[0]
+        connection.execute(
+            persons.insert(),
+            [
+                {
+                    "national_id": f"{1950000000000 + n}",
+                    "source": "rnpp",
+                    "family_name": f"Family{n}",
+                    "given_names": "Anna",
+                    "birth_date": dt.date(1950, 1, 1),
+                    "sex": "F",
+                    "language": "fr",
+                    "care_of": "",
+                    "house_number": str(n % 40 + 1),
+                    "street": "rue de la Gare",
+                    "postcode": "L-1234" if countries[n % len(countries)] == "LU" else "57100",
+                    "locality": "Luxembourg",
+                    "country": countries[n % len(countries)],
+                    "commune": "",
+                    "deceased": False,
+                    "address_unknown": False,
+                    "last_import_id": import_id,
+                    "imported_at": AT,
+                    "changed_at": AT,
+                    "changed_fields": "",
+                }
+                for n in range(count)
+            ],
+        )
+        version = connection.execute(
+            template_versions.insert().values(path="t", sha256="1" * 64, created_at=AT)
+        ).inserted_primary_key[0]
+        campaign = connection.execute(
+            campaigns.insert().values(
+                name="test",
+                kind="invitation",
+                definition="",
+                template_version_id=version,
+                languages="fr",
+                validity_days=14,
+                max_uses=2,
+                qr_content="https://x/{code}",
+                qr_signed=False,
+                created_at=AT,
+            )
+        ).inserted_primary_key[0]
+        wave = connection.execute(
+            waves.insert().values(campaign_id=campaign, number=1, size=count, state="planned", created_at=AT)
+        ).inserted_primary_key[0]
+        person_ids = [row[0] for row in connection.exec_driver_sql("SELECT id FROM persons ORDER BY id")]
+        connection.execute(
+            pieces.insert(),
+            [
+                {
+                    "campaign_id": campaign,
+                    "wave_id": wave,
+                    "person_id": person_id,
+                    "sequence": n,
+                    "reissue_number": 0,
+                    "state": "planned",
+                    "created_at": AT,
+                    "updated_at": AT,
+                }
+                for n, person_id in enumerate(person_ids)
+            ],
+        )
+        return [row[0] for row in connection.exec_driver_sql("SELECT id FROM pieces ORDER BY id")]
+
+
+@pytest.fixture
+def planned_pieces(engine: Engine) -> list[int]:
+    return add_campaign_with_pieces(engine, 6)
