@@ -36,9 +36,13 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_print_jobs"),
         sa.UniqueConstraint("name", name="uq_print_jobs_name"),
-        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_print_jobs_campaign_id_campaigns"),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name="fk_print_jobs_campaign_id_campaigns"
+        ),
         sa.ForeignKeyConstraint(["wave_id"], ["waves.id"], name="fk_print_jobs_wave_id_waves"),
-        sa.ForeignKeyConstraint(["reprint_of"], ["print_jobs.id"], name="fk_print_jobs_reprint_of_print_jobs"),
+        sa.ForeignKeyConstraint(
+            ["reprint_of"], ["print_jobs.id"], name="fk_print_jobs_reprint_of_print_jobs"
+        ),
         sa.ForeignKeyConstraint(
             ["template_version_id"],
             ["template_versions.id"],

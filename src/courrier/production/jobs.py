@@ -1,0 +1,162 @@
+"""Print jobs in the database: naming, listing, and marking them printed or posted.
+
+A piece can be in several jobs (its original job and reprints); its *current* job is the latest one it
+was put in. Marking a job changes only the pieces whose current job it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from courrier.db.schema import campaigns, job_pieces, pieces, print_jobs, waves
+from courrier.errors import ConflictError, NotFoundError
+from courrier.production.states import move_pieces
+
+JOB_STATES = ("planned", "composed", "printed", "inserted", "posted")
+# What an operator may mark by hand, and the job state it requires.
+MARKS = {"printed": "composed", "posted": "inserted"}
+_REPRINT = re.compile(r"(J\d{6})(?:\.R(\d+))?")
+
+
+def job_name(number: int) -> str:
+    return f"J{number:06d}"
+
+
+def next_job_number(connection: Connection) -> int:
+    """Job numbers run across all campaigns, so a job name alone identifies a print file."""
+    names = connection.execute(select(print_jobs.c.name).where(print_jobs.c.reprint_of.is_(None))).scalars()
+    numbers = [int(name[1:]) for name in names]
+    return max(numbers, default=0) + 1
+
+
+def reprint_name(connection: Connection, source_name: str) -> str:
+    """``J000123.R1`` for the first reprint of J000123 (and of its reprints), ``.R2`` for the next."""
+    match = _REPRINT.fullmatch(source_name)
+    assert match is not None, source_name
+    root = match.group(1)
+    names = connection.execute(
+        select(print_jobs.c.name).where(print_jobs.c.name.like(f"{root}.R%"))
+    ).scalars()
+    done = [int(m.group(2)) for name in names if (m := _REPRINT.fullmatch(name)) and m.group(2)]
+    return f"{root}.R{max(done, default=0) + 1}"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    name: str
+    campaign_id: int
+    wave_number: int | None
+    state: str
+    pieces: int
+    sheets: int
+    failed: int
+    domestic: bool
+    reprint_of: str | None
+    folder: str
+    pdf_sha256: str | None
+
+
+def get_job(connection: Connection, name: str) -> Job:
+    jobs = list_jobs(connection, name=name)
+    if not jobs:
+        raise NotFoundError(f"no print job {name!r}", code="job_not_found")
+    return jobs[0]
+
+
+def list_jobs(
+    connection: Connection, *, campaign_id: int | None = None, name: str | None = None
+) -> list[Job]:
+    source = print_jobs.alias("source")
+    query = (
+        select(print_jobs, waves.c.number.label("wave_number"), source.c.name.label("source_name"))
+        .outerjoin(waves, waves.c.id == print_jobs.c.wave_id)
+        .outerjoin(source, source.c.id == print_jobs.c.reprint_of)
+        .order_by(print_jobs.c.name)
+    )
+    if campaign_id is not None:
+        query = query.where(print_jobs.c.campaign_id == campaign_id)
+    if name is not None:
+        query = query.where(print_jobs.c.name == name)
+    return [
+        Job(
+            id=row.id,
+            name=row.name,
+            campaign_id=row.campaign_id,
+            wave_number=row.wave_number,
+            state=row.state,
+            pieces=row.pieces,
+            sheets=row.sheets,
+            failed=row.failed,
+            domestic=row.domestic,
+            reprint_of=row.source_name,
+            folder=row.folder,
+            pdf_sha256=row.pdf_sha256,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def current_job_ids(connection: Connection, piece_ids: list[int]) -> dict[int, int]:
+    """The current (latest) job of each piece that is in one."""
+    query = (
+        select(job_pieces.c.piece_id, func.max(job_pieces.c.job_id))
+        .where(job_pieces.c.piece_id.in_(piece_ids))
+        .group_by(job_pieces.c.piece_id)
+    )
+    return {int(piece_id): int(job_id) for piece_id, job_id in connection.execute(query)}
+
+
+def current_pieces(connection: Connection, job_id: int, *, composed_only: bool = True) -> list[int]:
+    """Pieces whose current job is ``job_id`` (by default only those the PDF holds)."""
+    later = job_pieces.alias("later")
+    query = (
+        select(job_pieces.c.piece_id)
+        .where(job_pieces.c.job_id == job_id)
+        .where(
+            ~select(later.c.id)
+            .where(and_(later.c.piece_id == job_pieces.c.piece_id, later.c.job_id > job_id))
+            .exists()
+        )
+        .order_by(job_pieces.c.sequence)
+    )
+    if composed_only:
+        query = query.where(job_pieces.c.error_code.is_(None))
+    return [int(piece_id) for piece_id in connection.execute(query).scalars()]
+
+
+def mark_job(connection: Connection, name: str, state: str, *, actor: str, at: dt.datetime) -> dict[str, Any]:
+    """Mark a job printed (from composed) or posted (from inserted); its pieces follow."""
+    if state not in MARKS:
+        raise ConflictError(f"a job can be marked {' or '.join(MARKS)}, not {state!r}", code="bad_job_state")
+    job = get_job(connection, name)
+    if job.state != MARKS[state]:
+        raise ConflictError(
+            f"job {name} is {job.state}; it can be marked {state} only when {MARKS[state]}", code="job_state"
+        )
+    piece_from = {"printed": "composed", "posted": "inserted"}[state]
+    candidates = current_pieces(connection, job.id)
+    in_state = [
+        piece_id
+        for piece_id, piece_state in connection.execute(
+            select(pieces.c.id, pieces.c.state).where(pieces.c.id.in_(candidates))
+        )
+        if piece_state == piece_from
+    ]
+    move_pieces(connection, in_state, state, actor=actor, at=at, reason=f"job {name} marked {state}")
+    connection.execute(
+        print_jobs.update().where(print_jobs.c.id == job.id).values(state=state, updated_at=at)
+    )
+    return {"job": name, "state": state, "pieces": len(in_state)}
+
+
+def campaign_id_by_name(connection: Connection, name: str) -> int:
+    found = connection.execute(select(campaigns.c.id).where(campaigns.c.name == name)).scalar()
+    if found is None:
+        raise NotFoundError(f"no campaign named {name!r}", code="campaign_not_found")
+    return int(found)

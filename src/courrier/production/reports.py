@@ -1,0 +1,105 @@
+"""The operator's reports: the posting statement for the post office and the morning status view."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
+from courrier.production.jobs import list_jobs
+
+# Pieces handed to the post: inserted (ready to post) or posted.
+POSTABLE = ("inserted", "posted")
+
+
+def posting_statement(connection: Connection, campaign_id: int, wave_number: int) -> dict[str, Any]:
+    """Per job and in total: pieces by destination (domestic / each country) and by sheets per envelope."""
+    later = job_pieces.alias("later")
+    query = (
+        select(print_jobs.c.name, persons.c.country, job_pieces.c.sheets, func.count())
+        .select_from(job_pieces)
+        .join(print_jobs, print_jobs.c.id == job_pieces.c.job_id)
+        .join(waves, waves.c.id == print_jobs.c.wave_id)
+        .join(pieces, pieces.c.id == job_pieces.c.piece_id)
+        .join(persons, persons.c.id == pieces.c.person_id)
+        .where(print_jobs.c.campaign_id == campaign_id, waves.c.number == wave_number)
+        .where(pieces.c.state.in_(POSTABLE), job_pieces.c.error_code.is_(None))
+        .where(
+            ~select(later.c.id)
+            .where(and_(later.c.piece_id == job_pieces.c.piece_id, later.c.job_id > job_pieces.c.job_id))
+            .exists()
+        )
+        .group_by(print_jobs.c.name, persons.c.country, job_pieces.c.sheets)
+        .order_by(print_jobs.c.name)
+    )
+    per_job: dict[str, dict[str, Counter[str]]] = defaultdict(
+        lambda: {"destination": Counter(), "sheets": Counter()}
+    )
+    for job, country, sheets, count in connection.execute(query):
+        destination = "domestic" if country == "LU" else country
+        per_job[job]["destination"][destination] += count
+        per_job[job]["sheets"][str(sheets)] += count
+    total = {"destination": Counter[str](), "sheets": Counter[str]()}
+    for counts in per_job.values():
+        for key in total:
+            total[key].update(counts[key])
+    return {
+        "wave": wave_number,
+        "jobs": [
+            {"job": job, "pieces": sum(c["destination"].values()), **{k: dict(v) for k, v in c.items()}}
+            for job, c in per_job.items()
+        ],
+        "total": {"pieces": sum(total["destination"].values()), **{k: dict(v) for k, v in total.items()}},
+    }
+
+
+def campaign_status(connection: Connection, campaign_id: int) -> dict[str, Any]:
+    """Pieces per state and wave, jobs awaiting the next step, and failed letters."""
+    by_wave: dict[str, dict[str, int]] = defaultdict(dict)
+    query = (
+        select(waves.c.number, pieces.c.state, func.count())
+        .select_from(pieces)
+        .outerjoin(waves, waves.c.id == pieces.c.wave_id)
+        .where(pieces.c.campaign_id == campaign_id)
+        .group_by(waves.c.number, pieces.c.state)
+    )
+    for wave, state, count in connection.execute(query):
+        by_wave["re-issues" if wave is None else f"wave {wave}"][state] = int(count)
+    awaiting: dict[str, list[str]] = {"printing": [], "insertion": [], "reconciliation": [], "posting": []}
+    reprinted = {job.reprint_of for job in list_jobs(connection, campaign_id=campaign_id) if job.reprint_of}
+    for job in list_jobs(connection, campaign_id=campaign_id):
+        if job.state == "composed":
+            awaiting["printing"].append(job.name)
+        elif job.state == "printed":
+            awaiting["insertion"].append(job.name)
+        elif job.state == "inserted":
+            if _not_inserted(connection, job.id) and job.name not in reprinted:
+                awaiting["reconciliation"].append(job.name)
+            else:
+                awaiting["posting"].append(job.name)
+    failures = [
+        {"piece_id": piece_id, "job": job, "error": code, "message": message}
+        for piece_id, job, code, message in connection.execute(
+            select(
+                job_pieces.c.piece_id, print_jobs.c.name, job_pieces.c.error_code, job_pieces.c.error_message
+            )
+            .join(print_jobs, print_jobs.c.id == job_pieces.c.job_id)
+            .where(print_jobs.c.campaign_id == campaign_id, job_pieces.c.error_code.is_not(None))
+            .order_by(job_pieces.c.piece_id)
+        )
+    ]
+    return {"pieces": dict(by_wave), "jobs_awaiting": awaiting, "failures": failures}
+
+
+def _not_inserted(connection: Connection, job_id: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(job_pieces)
+        .join(pieces, pieces.c.id == job_pieces.c.piece_id)
+        .where(
+            job_pieces.c.job_id == job_id, pieces.c.state.in_(("printed", "diverted", "damaged", "missing"))
+        )
+    )
+    return int(connection.execute(query).scalar_one())
