@@ -1,0 +1,254 @@
+"""The campaign file (TOML): who gets which letter, when, with what code. Format in docs/campaigns.md.
+
+Parsing checks every field and names the one that is wrong; unknown keys are refused, so a typo never
+silently widens a cohort.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from courrier.errors import InputFileError
+
+KINDS = ("invitation", "voucher", "certificate", "notice")
+ORDERS = ("oldest_first", "youngest_first", "postcode", "register")
+SOURCES = ("rnpp", "ccss")
+LANGUAGES = ("lb", "fr", "de", "en", "pt")
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass(frozen=True)
+class Cohort:
+    sources: tuple[str, ...] = SOURCES
+    reference_date: dt.date | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    communes: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    order: str = "oldest_first"
+
+
+@dataclass(frozen=True)
+class WavePlan:
+    """Waves of ``size`` pieces; with ``start``, wave k is sent on start + (k-1)*days_per_wave."""
+
+    size: int
+    start: dt.date | None = None
+    days_per_wave: int = 1
+
+
+@dataclass(frozen=True)
+class CodePolicy:
+    validity_days: int | None = None
+    valid_until: dt.date | None = None
+    max_uses: int = 1
+
+
+@dataclass(frozen=True)
+class CampaignDefinition:
+    name: str
+    kind: str
+    template: Path
+    languages: tuple[str, ...]
+    cohort: Cohort
+    waves: WavePlan
+    codes: CodePolicy
+    qr_content: str
+    qr_signed: bool
+    text: str = field(repr=False, default="")
+
+
+def read_definition(path: Path) -> CampaignDefinition:
+    """The campaign in the file at ``path``; its template folder is relative to the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read the campaign file: {error.strerror}") from error
+    return parse_definition(text, base=path.parent, where=str(path))
+
+
+def parse_definition(
+    text: str, *, base: Path = Path("."), where: str = "campaign file"
+) -> CampaignDefinition:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _bad(where, f"not valid TOML: {error}") from error
+    reader = _Reader(where)
+    reader.keys(document, "", {"name", "kind", "template", "languages", "cohort", "waves", "codes", "qr"})
+    name = reader.required(document, "name", str)
+    if not name or set(name) - _NAME_CHARACTERS or len(name) > 100:
+        raise _bad(where, f"name: use lower-case letters, digits, '-' and '_' (at most 100), got {name!r}")
+    kind = reader.choice(document, "kind", KINDS, None)
+    template = reader.required(document, "template", str)
+    languages = reader.choices(document, "languages", LANGUAGES, LANGUAGES)
+    cohort = _cohort(reader, reader.table(document, "cohort"))
+    waves = _waves(reader, reader.table(document, "waves"))
+    codes = _codes(reader, reader.table(document, "codes"))
+    qr = reader.table(document, "qr")
+    reader.keys(qr, "qr", {"content", "signed"})
+    signed = reader.optional(qr, "qr", "signed", bool, False)
+    content = reader.optional(qr, "qr", "content", str, "{token}" if signed else "")
+    placeholder = "{token}" if signed else "{code}"
+    if placeholder not in content:
+        raise _bad(where, f"[qr] content: must contain {placeholder}, got {content!r}")
+    return CampaignDefinition(
+        name=name,
+        kind=kind,
+        template=(base / template).resolve(),
+        languages=languages,
+        cohort=cohort,
+        waves=waves,
+        codes=codes,
+        qr_content=content,
+        qr_signed=signed,
+        text=text,
+    )
+
+
+def _cohort(reader: _Reader, table: dict[str, Any]) -> Cohort:
+    reader.keys(
+        table,
+        "cohort",
+        {"sources", "reference_date", "min_age", "max_age", "communes", "countries", "languages", "order"},
+    )
+    min_age = reader.optional(table, "cohort", "min_age", int, None)
+    max_age = reader.optional(table, "cohort", "max_age", int, None)
+    for label, age in (("min_age", min_age), ("max_age", max_age)):
+        if age is not None and not 0 <= age <= 150:
+            raise _bad(reader.where, f"[cohort] {label}: expected 0..150, got {age}")
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise _bad(reader.where, f"[cohort] min_age {min_age} is above max_age {max_age}")
+    reference = reader.optional(table, "cohort", "reference_date", dt.date, None)
+    if reference is None and (min_age is not None or max_age is not None):
+        raise _bad(reader.where, "[cohort] reference_date: needed to compute ages (YYYY-MM-DD)")
+    countries = reader.strings(table, "cohort", "countries")
+    if any(len(country) != 2 or not country.isupper() for country in countries):
+        raise _bad(reader.where, f'[cohort] countries: ISO alpha-2 codes like "LU", got {list(countries)}')
+    return Cohort(
+        sources=reader.choices(table, "sources", SOURCES, SOURCES, section="cohort"),
+        reference_date=reference,
+        min_age=min_age,
+        max_age=max_age,
+        communes=reader.strings(table, "cohort", "communes"),
+        countries=countries,
+        languages=reader.choices(table, "languages", LANGUAGES, (), section="cohort"),
+        order=reader.choice(table, "order", ORDERS, "oldest_first", section="cohort"),
+    )
+
+
+def _waves(reader: _Reader, table: dict[str, Any]) -> WavePlan:
+    reader.keys(table, "waves", {"size", "start", "daily_capacity", "days_per_wave"})
+    size = reader.optional(table, "waves", "size", int, None)
+    capacity = reader.optional(table, "waves", "daily_capacity", int, None)
+    days = reader.optional(table, "waves", "days_per_wave", int, 1)
+    if (size is None) == (capacity is None):
+        raise _bad(reader.where, "[waves]: give either size or daily_capacity")
+    if days < 1:
+        raise _bad(reader.where, f"[waves] days_per_wave: at least 1, got {days}")
+    start = reader.optional(table, "waves", "start", dt.date, None)
+    if capacity is not None and start is None:
+        raise _bad(reader.where, "[waves] start: needed with daily_capacity (the first wave's send date)")
+    wave_size = size if size is not None else (capacity or 0) * days
+    if wave_size < 1:
+        raise _bad(reader.where, f"[waves]: a wave needs at least one piece, got {wave_size}")
+    return WavePlan(size=wave_size, start=start, days_per_wave=days)
+
+
+def _codes(reader: _Reader, table: dict[str, Any]) -> CodePolicy:
+    reader.keys(table, "codes", {"validity_days", "valid_until", "max_uses"})
+    days = reader.optional(table, "codes", "validity_days", int, None)
+    until = reader.optional(table, "codes", "valid_until", dt.date, None)
+    if (days is None) == (until is None):
+        raise _bad(reader.where, "[codes]: give either validity_days or valid_until")
+    if days is not None and days < 1:
+        raise _bad(reader.where, f"[codes] validity_days: at least 1, got {days}")
+    max_uses = reader.optional(table, "codes", "max_uses", int, 1)
+    if max_uses < 1:
+        raise _bad(reader.where, f"[codes] max_uses: at least 1, got {max_uses}")
+    return CodePolicy(validity_days=days, valid_until=until, max_uses=max_uses)
+
+
+class _Reader:
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def keys(self, table: dict[str, Any], section: str, allowed: set[str]) -> None:
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            place = f"[{section}] " if section else ""
+            raise _bad(self.where, f"{place}unknown key {unknown[0]!r} (expected one of {sorted(allowed)})")
+
+    def table(self, document: dict[str, Any], key: str) -> dict[str, Any]:
+        value = document.get(key, {})
+        if not isinstance(value, dict):
+            raise _bad(self.where, f"[{key}]: expected a table")
+        return value
+
+    def required(self, table: dict[str, Any], key: str, kind: type[Any]) -> Any:
+        if key not in table:
+            raise _bad(self.where, f"{key}: missing")
+        return self.optional(table, "", key, kind, None)
+
+    def optional(self, table: dict[str, Any], section: str, key: str, kind: type[Any], default: Any) -> Any:
+        if key not in table:
+            return default
+        value = table[key]
+        # bool is an int and datetime a date in Python: refuse both where they do not belong.
+        wrong_bool = kind is int and isinstance(value, bool)
+        wrong_datetime = kind is dt.date and isinstance(value, dt.datetime)
+        if not isinstance(value, kind) or wrong_bool or wrong_datetime:
+            place = f"[{section}] " if section else ""
+            expected = "a date (YYYY-MM-DD)" if kind is dt.date else f"a {kind.__name__}"
+            raise _bad(self.where, f"{place}{key}: expected {expected}, got {value!r}")
+        return value
+
+    def strings(self, table: dict[str, Any], section: str, key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise _bad(self.where, f"[{section}] {key}: expected a list of strings, got {value!r}")
+        return tuple(value)
+
+    def choice(
+        self,
+        table: dict[str, Any],
+        key: str,
+        allowed: tuple[str, ...],
+        default: str | None,
+        section: str = "",
+    ) -> str:
+        if key not in table and default is not None:
+            return default
+        value = (
+            self.required(table, key, str) if not section else self.optional(table, section, key, str, None)
+        )
+        if value not in allowed:
+            place = f"[{section}] " if section else ""
+            raise _bad(self.where, f"{place}{key}: expected one of {list(allowed)}, got {value!r}")
+        return str(value)
+
+    def choices(
+        self,
+        table: dict[str, Any],
+        key: str,
+        allowed: tuple[str, ...],
+        default: tuple[str, ...],
+        section: str = "",
+    ) -> tuple[str, ...]:
+        if key not in table:
+            return default
+        values = self.strings(table, section, key)
+        wrong = [value for value in values if value not in allowed]
+        if wrong or not values:
+            place = f"[{section}] " if section else ""
+            raise _bad(self.where, f"{place}{key}: expected some of {list(allowed)}, got {list(values)}")
+        return values
+
+
+def _bad(where: str, message: str) -> InputFileError:
+    return InputFileError(f"{where}: {message}", code="bad_campaign_file")

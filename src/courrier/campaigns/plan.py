@@ -1,0 +1,227 @@
+"""Planning a campaign: its cohort split into waves of pieces, and planning again later.
+
+Planning is one transaction, so running it again after a crash starts from a clean state. A new plan:
+
+1. withdraws the pieces of waves not yet composed whose person is no longer eligible (died, address
+   unknown, moved abroad or otherwise out of the cohort since the last register import), revoking their
+   codes if they had any — one ``piece.withdrawn`` event each;
+2. puts everyone eligible who has no piece of this campaign yet (newcomers) into new waves, after the
+   existing ones. Nobody gets a second piece this way: ``pieces`` is unique on (campaign, person,
+   re-issue number), and a withdrawn person is not planned again (a re-issue does that, on purpose).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, and_, exists, false, func, select, true
+
+from courrier.campaigns import cohort as cohorts
+from courrier.campaigns.events import record_event
+from courrier.campaigns.store import Campaign, get_campaign
+from courrier.db.bulk import bulk_insert
+from courrier.db.schema import codes, persons, pieces, waves
+from courrier.db.types import utcnow
+
+_CHUNK = 10_000
+
+
+@dataclass
+class WaveSummary:
+    number: int
+    send_date: dt.date | None
+    state: str
+    size: int
+    by_language: dict[str, int] = field(default_factory=dict)
+    by_country: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PlanReport:
+    campaign: str
+    new_waves: list[int]
+    new_pieces: int
+    withdrawn: dict[str, int]
+    excluded: dict[str, int]
+    waves: list[WaveSummary]
+
+
+def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | None = None) -> PlanReport:
+    now = now or utcnow()
+    with engine.begin() as connection:
+        campaign = get_campaign(connection, name)
+        withdrawn = _withdraw_ineligible(connection, campaign, actor, now)
+        new_waves, new_pieces = _plan_newcomers(connection, campaign, now)
+        if new_pieces or any(withdrawn.values()):
+            record_event(
+                connection,
+                "campaign.planned",
+                actor,
+                campaign_id=campaign.id,
+                details={"new_waves": new_waves, "new_pieces": new_pieces, "withdrawn": withdrawn},
+                at=now,
+            )
+        return PlanReport(
+            campaign=campaign.name,
+            new_waves=new_waves,
+            new_pieces=new_pieces,
+            withdrawn=withdrawn,
+            excluded=_exclusions(connection, campaign),
+            waves=wave_summaries(connection, campaign.id),
+        )
+
+
+def _withdraw_ineligible(
+    connection: Connection, campaign: Campaign, actor: str, now: dt.datetime
+) -> dict[str, int]:
+    cohort = campaign.definition.cohort
+    rows = connection.execute(
+        select(pieces.c.id, pieces.c.code_id, cohorts.exclusion_reason(cohort).label("reason"))
+        .join(persons, persons.c.id == pieces.c.person_id)
+        .join(waves, waves.c.id == pieces.c.wave_id)
+        .where(
+            pieces.c.campaign_id == campaign.id,
+            pieces.c.state == "planned",
+            waves.c.state == "planned",
+            cohorts.not_matching(cohort),
+        )
+        .order_by(pieces.c.id)
+    ).all()
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        connection.execute(
+            pieces.update().where(pieces.c.id == row.id).values(state="withdrawn", updated_at=now)
+        )
+        record_event(
+            connection,
+            "piece.withdrawn",
+            actor,
+            campaign_id=campaign.id,
+            piece_id=row.id,
+            code_id=row.code_id,
+            reason=row.reason,
+            at=now,
+        )
+        if row.code_id is not None:
+            connection.execute(
+                codes.update().where(codes.c.id == row.code_id).values(status="revoked", updated_at=now)
+            )
+            record_event(
+                connection,
+                "code.revoked",
+                actor,
+                campaign_id=campaign.id,
+                piece_id=row.id,
+                code_id=row.code_id,
+                reason=f"piece withdrawn: {row.reason}",
+                at=now,
+            )
+        counts[row.reason] += 1
+    return dict(counts)
+
+
+def _plan_newcomers(connection: Connection, campaign: Campaign, now: dt.datetime) -> tuple[list[int], int]:
+    cohort = campaign.definition.cohort
+    already = exists().where(pieces.c.campaign_id == campaign.id, pieces.c.person_id == persons.c.id)
+    person_ids = list(
+        connection.execute(
+            select(persons.c.id).where(cohorts.eligible(cohort), ~already).order_by(*cohorts.order_by(cohort))
+        ).scalars()
+    )
+    if not person_ids:
+        return [], 0
+    plan = campaign.definition.waves
+    last = connection.execute(
+        select(waves.c.number, waves.c.send_date)
+        .where(waves.c.campaign_id == campaign.id)
+        .order_by(waves.c.number.desc())
+        .limit(1)
+    ).one_or_none()
+    number = last.number if last is not None else 0
+    if plan.start is None:
+        send_date = None
+    elif last is not None and last.send_date is not None:
+        send_date = last.send_date
+    else:
+        send_date = plan.start - dt.timedelta(days=plan.days_per_wave)
+    new_waves = []
+    for start in range(0, len(person_ids), plan.size):
+        members = person_ids[start : start + plan.size]
+        number += 1
+        if send_date is not None:
+            send_date += dt.timedelta(days=plan.days_per_wave)
+        result = connection.execute(
+            waves.insert().values(
+                campaign_id=campaign.id,
+                number=number,
+                send_date=send_date,
+                size=len(members),
+                state="planned",
+                created_at=now,
+            )
+        )
+        assert result.inserted_primary_key is not None
+        wave_id = int(result.inserted_primary_key[0])
+        new_waves.append(number)
+        for chunk_start in range(0, len(members), _CHUNK):
+            chunk = members[chunk_start : chunk_start + _CHUNK]
+            bulk_insert(
+                connection,
+                pieces,
+                [
+                    {"person_id": person_id, "sequence": chunk_start + offset + 1}
+                    for offset, person_id in enumerate(chunk)
+                ],
+                constants={
+                    "campaign_id": campaign.id,
+                    "wave_id": wave_id,
+                    "reissue_number": 0,
+                    "state": "planned",
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+    return new_waves, len(person_ids)
+
+
+def _exclusions(connection: Connection, campaign: Campaign) -> dict[str, int]:
+    """Persons the cohort's filters select but who are never invited: deceased, address unknown."""
+    matches = cohorts.matches(campaign.definition.cohort)
+    deceased = connection.execute(
+        select(func.count()).select_from(persons).where(matches, persons.c.deceased == true())
+    ).scalar_one()
+    unknown = connection.execute(
+        select(func.count())
+        .select_from(persons)
+        .where(matches, persons.c.deceased == false(), persons.c.address_unknown == true())
+    ).scalar_one()
+    return {"deceased": int(deceased), "address_unknown": int(unknown)}
+
+
+def wave_summaries(connection: Connection, campaign_id: int) -> list[WaveSummary]:
+    """Each wave with its pieces (not withdrawn) counted by language and country."""
+    summaries = {
+        row.id: WaveSummary(row.number, row.send_date, row.state, 0)
+        for row in connection.execute(
+            select(waves.c.id, waves.c.number, waves.c.send_date, waves.c.state)
+            .where(waves.c.campaign_id == campaign_id)
+            .order_by(waves.c.number)
+        )
+    }
+    counted = connection.execute(
+        select(pieces.c.wave_id, persons.c.language, persons.c.country, func.count())
+        .join(persons, persons.c.id == pieces.c.person_id)
+        .where(
+            and_(pieces.c.campaign_id == campaign_id, pieces.c.wave_id.is_not(None)),
+            pieces.c.state != "withdrawn",
+        )
+        .group_by(pieces.c.wave_id, persons.c.language, persons.c.country)
+    )
+    for wave_id, language, country, count in counted:
+        summary = summaries[wave_id]
+        summary.size += count
+        summary.by_language[language] = summary.by_language.get(language, 0) + count
+        summary.by_country[country] = summary.by_country.get(country, 0) + count
+    return list(summaries.values())

@@ -1,0 +1,179 @@
+"""``courrier campaign``: define campaigns, plan their waves, extend their validity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from courrier.campaigns.definition import read_definition
+from courrier.campaigns.plan import PlanReport, WaveSummary, plan_campaign, wave_summaries
+from courrier.campaigns.store import create_campaign, extend_campaign, get_campaign, list_campaigns
+from courrier.cli.common import echo_json, json_option, open_database
+from courrier.config import load_settings
+
+_TOP = 3
+
+
+@click.group()
+def campaign() -> None:
+    """Campaigns: who gets which letter, when, and with what code."""
+
+
+@campaign.command("create")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def create_command(file: Path) -> None:
+    """Define a campaign from a campaign FILE (TOML; format in docs/campaigns.md).
+
+    Records the template folder's content hash as a template version, so every letter can be traced
+    to the exact template that made it. Fails when the name is taken or the template folder is missing.
+    """
+    definition = read_definition(file)
+    created = create_campaign(open_database(), definition, actor=load_settings().actor)
+    click.echo(
+        f"campaign {created.name} ({created.kind}) created; template {created.template_path} "
+        f"version {created.template_version_id} (sha256 {created.template_sha256[:12]})"
+    )
+
+
+@campaign.command("list")
+@json_option
+def list_command(as_json: bool) -> None:
+    """List campaigns with their counts of waves, pieces and codes."""
+    with open_database().connect() as connection:
+        rows = list_campaigns(connection)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no campaigns yet: `courrier campaign create FILE.toml`")
+    for row in rows:
+        click.echo(
+            f"{row['name']}  {row['kind']}  "
+            f"waves {row['waves']}  pieces {row['pieces']}  codes {row['codes']}"
+        )
+
+
+@campaign.command("show")
+@click.argument("name")
+@json_option
+def show_command(name: str, as_json: bool) -> None:
+    """Show a campaign: kind, template version, cohort, code policy, QR content and its waves."""
+    with open_database().connect() as connection:
+        found = get_campaign(connection, name)
+        summaries = wave_summaries(connection, found.id)
+    definition = found.definition
+    facts = {
+        "name": found.name,
+        "kind": found.kind,
+        "template": {
+            "path": found.template_path,
+            "version": found.template_version_id,
+            "sha256": found.template_sha256,
+        },
+        "languages": list(definition.languages),
+        "cohort": asdict(definition.cohort),
+        "wave_plan": asdict(definition.waves),
+        "codes": {
+            "validity_days": found.validity_days,
+            "valid_until": found.valid_until,
+            "max_uses": found.max_uses,
+        },
+        "qr": {"content": found.qr_content, "signed": found.qr_signed},
+        "created_at": found.created_at,
+        "waves": [asdict(summary) for summary in summaries],
+    }
+    if as_json:
+        echo_json(facts)
+        return
+    cohort = definition.cohort
+    ages = f"ages {cohort.min_age or 0}-{'' if cohort.max_age is None else cohort.max_age}"
+    click.echo(
+        f"{found.name}: {found.kind}, template {found.template_path} (version {found.template_version_id})"
+    )
+    click.echo(
+        f"cohort: {', '.join(cohort.sources)}; {ages} on {cohort.reference_date}; order {cohort.order}"
+        + (f"; communes {', '.join(cohort.communes)}" if cohort.communes else "")
+        + (f"; countries {', '.join(cohort.countries)}" if cohort.countries else "")
+        + (f"; languages {', '.join(cohort.languages)}" if cohort.languages else "")
+    )
+    validity = (
+        f"{found.validity_days} days from the letter" if found.validity_days else f"until {found.valid_until}"
+    )
+    click.echo(f"codes: valid {validity}, {found.max_uses} use(s); QR {found.qr_content}")
+    _echo_waves(summaries)
+
+
+@campaign.command("plan")
+@click.argument("name")
+@json_option
+def plan_command(name: str, as_json: bool) -> None:
+    """Split the campaign's cohort into waves; plan again after a register import.
+
+    Newcomers go into new waves, nobody is planned twice; persons who died, lost their address or left
+    the cohort are withdrawn from waves not yet composed (their codes revoked). Shows counts per wave,
+    language and country, and how many were excluded (deceased, unknown address).
+    """
+    report = plan_campaign(open_database(), name, actor=load_settings().actor)
+    if as_json:
+        echo_json(asdict(report))
+        return
+    _echo_plan(report)
+
+
+@campaign.command("extend")
+@click.argument("name")
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="New last valid day (YYYY-MM-DD), later than the current one.",
+)
+@click.option("--reason", help="Why, recorded on the event (e.g. the ministry's decision).")
+def extend_command(name: str, until: dt.datetime, reason: str | None) -> None:
+    """Extend a fixed-end campaign's validity (all its codes not revoked) to a later day.
+
+    Campaigns whose codes are valid a number of days from the letter cannot be extended.
+    """
+    previous, count = extend_campaign(
+        open_database(), name, until.date(), actor=load_settings().actor, reason=reason
+    )
+    click.echo(f"campaign {name}: valid until {until.date()} (was {previous}); {count} codes extended")
+
+
+def _echo_plan(report: PlanReport) -> None:
+    if report.new_pieces:
+        waves = report.new_waves
+        span = f"wave {waves[0]}" if len(waves) == 1 else f"waves {waves[0]}-{waves[-1]}"
+        click.echo(f"{report.campaign}: {report.new_pieces} new pieces planned in {span}")
+    else:
+        click.echo(f"{report.campaign}: nobody new to plan")
+    for reason, count in sorted(report.withdrawn.items()):
+        click.echo(f"withdrawn from waves not yet composed: {count} ({reason})")
+    click.echo(
+        f"excluded by the register: {report.excluded['deceased']} deceased, "
+        f"{report.excluded['address_unknown']} with unknown address"
+    )
+    _echo_waves(report.waves)
+
+
+def _echo_waves(summaries: list[WaveSummary]) -> None:
+    if not summaries:
+        click.echo("no waves yet: `courrier campaign plan NAME`")
+        return
+    click.echo("wave  send date   state     pieces  languages / countries")
+    for summary in summaries:
+        languages = _top(summary.by_language)
+        countries = _top(summary.by_country)
+        click.echo(
+            f"{summary.number:>4}  {summary.send_date or '-':<10}  {summary.state:<8}  {summary.size:>6}  "
+            f"{languages} / {countries}"
+        )
+
+
+def _top(counts: dict[str, int]) -> str:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = " ".join(f"{key} {value}" for key, value in ranked[:_TOP])
+    return shown + (f" +{len(ranked) - _TOP}" if len(ranked) > _TOP else "")
