@@ -63,6 +63,14 @@ def _add_optional_commands() -> None:
         ("courrier.cli.campaign", "campaign"),
         ("courrier.cli.codes", "codes"),
         ("courrier.cli.keys", "keys"),
+        ("courrier.cli.compose", "compose"),
+        ("courrier.cli.compose", "reprint"),
+        ("courrier.cli.production", "jobs"),
+        ("courrier.cli.production", "inserter"),
+        ("courrier.cli.production", "reconcile_command"),
+        ("courrier.cli.production", "returns"),
+        ("courrier.cli.production", "posting_command"),
+        ("courrier.cli.production", "status_command"),
     ):
         try:
             module = import_module(module_name)

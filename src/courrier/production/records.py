@@ -1,0 +1,103 @@
+"""The composer's input for a print job: one record per piece, built from the database.
+
+A record carries the person under ``person`` with the register's field names (never the national id),
+and the campaign's fields beside it: the personal code printed in groups, the QR content (the campaign's
+URL template around the bare code, or a signed token), the letter date and the validity. The code is the
+one stored for the piece, decrypted with the key file: a reprint carries the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from courrier.campaigns.store import Campaign
+from courrier.codes.format import format_code
+from courrier.codes.keys import Keys
+from courrier.codes.sealing import reveal_code
+from courrier.codes.token import sign_token
+from courrier.db.schema import codes, job_pieces, persons, pieces, waves
+
+PERSON_FIELDS = (
+    "id",
+    "family_name",
+    "given_names",
+    "sex",
+    "language",
+    "care_of",
+    "house_number",
+    "street",
+    "postcode",
+    "locality",
+    "country",
+)
+
+
+def job_records(
+    connection: Connection, campaign: Campaign, job_id: int, keys: Keys, today: dt.date
+) -> list[dict[str, Any]]:
+    """Records of the pieces of a job, in the job's (presort) order."""
+    person_columns = [persons.c[name].label(f"person_{name}") for name in PERSON_FIELDS]
+    query = (
+        select(
+            job_pieces.c.sequence,
+            pieces.c.id.label("piece_id"),
+            waves.c.send_date,
+            codes.c.id.label("code_id"),
+            codes.c.ciphertext,
+            codes.c.valid_from,
+            codes.c.valid_until,
+            *person_columns,
+        )
+        .select_from(job_pieces)
+        .join(pieces, pieces.c.id == job_pieces.c.piece_id)
+        .join(persons, persons.c.id == pieces.c.person_id)
+        .outerjoin(waves, waves.c.id == pieces.c.wave_id)
+        .outerjoin(codes, codes.c.id == pieces.c.code_id)
+        .where(job_pieces.c.job_id == job_id)
+        .order_by(job_pieces.c.sequence)
+    )
+    return [_record(row._mapping, campaign, keys, today) for row in connection.execute(query)]
+
+
+def _record(row: Any, campaign: Campaign, keys: Keys, today: dt.date) -> dict[str, Any]:
+    person = {name: row[f"person_{name}"] for name in PERSON_FIELDS}
+    letter_date: dt.date = row["send_date"] or today
+    record: dict[str, Any] = {
+        "piece_id": str(row["piece_id"]),
+        "sequence": row["sequence"],
+        "person": person,
+        "campaign": campaign.name,
+        "letter_date": letter_date.isoformat(),
+        "code": "",
+        "qr": "",
+        "valid_from": "",
+        "valid_until": "",
+    }
+    if row["ciphertext"] is not None:
+        code = reveal_code(keys, row["ciphertext"])
+        valid_from: dt.date = row["valid_from"] or letter_date
+        valid_until: dt.date | None = row["valid_until"]
+        record |= {
+            "code": format_code(code),
+            "valid_from": valid_from.isoformat(),
+            "valid_until": valid_until.isoformat() if valid_until else "",
+            "qr": qr_content(campaign, code, keys, row["code_id"], valid_from, valid_until),
+        }
+    return record
+
+
+def qr_content(
+    campaign: Campaign, code: str, keys: Keys, code_id: int, valid_from: dt.date, valid_until: dt.date | None
+) -> str:
+    if campaign.qr_signed:
+        return sign_token(
+            keys,
+            campaign_id=campaign.id,
+            code_id=code_id,
+            valid_from=valid_from,
+            valid_until=valid_until or valid_from,
+        )
+    return campaign.qr_content.replace("{code}", code)
