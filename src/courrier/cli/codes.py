@@ -8,10 +8,18 @@ from pathlib import Path
 
 import click
 
-from courrier.cli.common import echo_json, json_option
+from courrier.cli.common import echo_json, json_option, open_database
 from courrier.codes.format import format_code, parse_code
-from courrier.codes.keys import read_public_key
+from courrier.codes.issue import issue_codes
+from courrier.codes.keys import Keys, load_keys, read_public_key
+from courrier.codes.store import lookup_code, reissue_piece
 from courrier.codes.token import verify_token
+from courrier.config import load_settings
+
+
+def _keys() -> Keys:
+    settings = load_settings()
+    return load_keys(settings.key_file, settings.keys_json)
 
 
 @click.group()
@@ -71,3 +79,88 @@ def verify_command(
             f"genuine: campaign {claims.campaign_id}, code {claims.code_id}, valid "
             f"{claims.valid_from} to {claims.valid_until} (key id {claims.key_id})"
         )
+
+
+@codes.command("issue")
+@click.argument("name")
+@click.option("--wave", type=click.IntRange(min=1), help="Only this wave number. Default: every wave.")
+@json_option
+def issue_command(name: str, wave: int | None, as_json: bool) -> None:
+    """Give every planned piece of campaign NAME (or of one wave) a personal code.
+
+    Codes are stored only as a keyed HMAC and a ciphertext (keys from COURRIER_KEY_FILE or
+    COURRIER_KEYS). Safe to run again, also after a crash: pieces that already have a code are skipped
+    and counted.
+    """
+    settings = load_settings()
+    report = issue_codes(
+        open_database(),
+        name,
+        keys=load_keys(settings.key_file, settings.keys_json),
+        actor=settings.actor,
+        wave=wave,
+    )
+    if as_json:
+        echo_json(asdict(report))
+        return
+    waves = ", ".join(str(number) for number in report.waves)
+    click.echo(
+        f"{report.campaign}: {report.issued} codes issued, {report.skipped} pieces skipped (already had one)"
+        f" in wave(s) {waves}"
+    )
+
+
+@codes.command("lookup")
+@click.argument("code")
+@json_option
+def lookup_command(code: str, as_json: bool) -> None:
+    """Find a typed CODE: its campaign, person id, piece(s), status, uses and validity.
+
+    Status: active, used_up, expired or revoked. Exit 1 when the code is malformed or was never issued.
+    """
+    with open_database().connect() as connection:
+        found = lookup_code(connection, _keys(), code, dt.date.today())
+    if as_json:
+        echo_json(asdict(found))
+        return
+    pieces = ", ".join(str(piece_id) for piece_id in found.piece_ids)
+    click.echo(
+        f"{format_code(parse_code(code))}: {found.status}, campaign {found.campaign}, "
+        f"person {found.person_id}, piece(s) {pieces}, used {found.uses}/{found.max_uses}, "
+        f"valid {found.valid_from} to {found.valid_until}"
+    )
+
+
+@codes.command("reissue")
+@click.argument("name")
+@click.option("--person", required=True, help="The person: register id, or national id (13 digits).")
+@click.option(
+    "--same-code", "mode", flag_value="same", help="Send the same code again (e.g. a lost voucher)."
+)
+@click.option("--new-code", "mode", flag_value="new", help="Send a new code; the old one is revoked.")
+@click.option("--reason", help="Why, recorded on the events (e.g. 'reported lost by phone').")
+@json_option
+def reissue_command(name: str, person: str, mode: str | None, reason: str | None, as_json: bool) -> None:
+    """Send a person's letter of campaign NAME again, as a new piece outside the waves.
+
+    With --same-code the new letter carries the same, still valid code; with --new-code it gets a new
+    code and the old one is revoked. The replaced piece ends as `reissued`; each step is an event.
+    """
+    if mode is None:
+        raise click.UsageError("choose --same-code or --new-code")
+    settings = load_settings()
+    keys = load_keys(settings.key_file, settings.keys_json)
+    done = reissue_piece(
+        open_database(),
+        name,
+        person,
+        same_code=mode == "same",
+        keys=keys,
+        actor=settings.actor,
+        reason=reason,
+    )
+    if as_json:
+        echo_json(asdict(done))
+        return
+    what = "same code" if done.same_code else f"new code (code {done.revoked_code_id} revoked)"
+    click.echo(f"piece {done.old_piece_id} re-issued as piece {done.new_piece_id} with the {what}")

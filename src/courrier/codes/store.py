@@ -1,0 +1,302 @@
+"""Personal codes in the database: look-up by HMAC, revocation, re-issue, QR content.
+
+Statuses: ``active``, ``used_up`` (uses reached max_uses), ``expired`` (past valid_until; computed on
+read, since extending a campaign brings a code back), ``revoked`` (final).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy.exc import IntegrityError
+
+from courrier.campaigns.events import record_event
+from courrier.campaigns.store import Campaign, get_campaign
+from courrier.codes.format import RandomBytes, format_code, parse_code, random_codes
+from courrier.codes.issue import code_validity
+from courrier.codes.keys import Keys
+from courrier.codes.sealing import code_hmac, reveal_code, seal_codes
+from courrier.codes.token import sign_token
+from courrier.db.schema import campaigns, codes, persons, pieces
+from courrier.db.types import utcnow
+from courrier.errors import ConflictError, NotFoundError
+
+# The piece states a re-issue may end (as production/states.py allows): not a letter sitting in an
+# envelope that has not been posted yet, nor a piece already ended.
+_REISSUABLE = frozenset(
+    {"planned", "failed", "composed", "printed", "diverted", "damaged", "missing", "posted", "returned"}
+)
+
+
+@dataclass(frozen=True)
+class CodeLookup:
+    code_id: int
+    campaign: str
+    person_id: int
+    piece_ids: list[int]
+    status: str
+    uses: int
+    max_uses: int
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class Reissue:
+    old_piece_id: int
+    new_piece_id: int
+    code_id: int
+    code: str
+    same_code: bool
+    revoked_code_id: int | None
+
+
+def effective_status(
+    stored: str, uses: int, max_uses: int, valid_until: dt.date | None, today: dt.date
+) -> str:
+    if stored == "revoked":
+        return "revoked"
+    if stored == "used_up" or uses >= max_uses:
+        return "used_up"
+    if valid_until is not None and today > valid_until:
+        return "expired"
+    return "active"
+
+
+def lookup_code(connection: Connection, keys: Keys, typed: str, today: dt.date) -> CodeLookup:
+    """The code a person typed, its campaign, pieces and status; ``unknown_code`` if never issued."""
+    digest = code_hmac(keys, parse_code(typed))
+    row = connection.execute(
+        select(codes, campaigns.c.name.label("campaign"))
+        .join(campaigns, campaigns.c.id == codes.c.campaign_id)
+        .where(codes.c.hmac == digest)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError("no such code: it was never issued (or typed wrongly)", code="unknown_code")
+    piece_ids = list(
+        connection.execute(
+            select(pieces.c.id).where(pieces.c.code_id == row.id).order_by(pieces.c.id)
+        ).scalars()
+    )
+    return CodeLookup(
+        code_id=row.id,
+        campaign=row.campaign,
+        person_id=row.person_id,
+        piece_ids=piece_ids,
+        status=effective_status(row.status, row.uses, row.max_uses, row.valid_until, today),
+        uses=row.uses,
+        max_uses=row.max_uses,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+    )
+
+
+def revoke_code(
+    connection: Connection,
+    code_id: int,
+    *,
+    actor: str,
+    reason: str | None,
+    now: dt.datetime,
+    piece_id: int | None = None,
+) -> None:
+    row = connection.execute(select(codes.c.campaign_id, codes.c.status).where(codes.c.id == code_id)).one()
+    if row.status == "revoked":
+        return
+    connection.execute(codes.update().where(codes.c.id == code_id).values(status="revoked", updated_at=now))
+    record_event(
+        connection,
+        "code.revoked",
+        actor,
+        campaign_id=row.campaign_id,
+        piece_id=piece_id,
+        code_id=code_id,
+        reason=reason,
+        at=now,
+    )
+
+
+def qr_content(
+    campaign: Campaign,
+    code: str,
+    *,
+    keys: Keys | None = None,
+    code_id: int | None = None,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> str:
+    """What a letter's QR code holds: the campaign's template with ``{code}`` (the compact code) or,
+    for signed campaigns, ``{token}`` (a signed token: needs ``keys``, ``code_id`` and the validity)."""
+    if not campaign.qr_signed:
+        return campaign.qr_content.replace("{code}", parse_code(code))
+    if keys is None or code_id is None or valid_from is None or valid_until is None:
+        raise ValueError("a signed QR content needs the keys, the code id and its validity")
+    token = sign_token(
+        keys, campaign_id=campaign.id, code_id=code_id, valid_from=valid_from, valid_until=valid_until
+    )
+    return campaign.qr_content.replace("{token}", token)
+
+
+def find_person(connection: Connection, reference: str) -> int:
+    """A person by register id (digits, shorter than a national id) or national id (13 digits)."""
+    reference = reference.strip()
+    column = persons.c.national_id if len(reference) == 13 else persons.c.id
+    value: object = reference if len(reference) == 13 else int(reference) if reference.isdigit() else -1
+    found = connection.execute(select(persons.c.id).where(column == value)).scalar()
+    if found is None:
+        raise NotFoundError(f"no person {reference!r} in the register", code="unknown_person")
+    return int(found)
+
+
+def reissue_piece(
+    engine: Engine,
+    campaign_name: str,
+    person: str,
+    *,
+    same_code: bool,
+    keys: Keys,
+    actor: str,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+    randbytes: RandomBytes = secrets.token_bytes,
+) -> Reissue:
+    """Send a person's letter again as a new piece, with the same code or a new one (which revokes the
+    old). The replaced piece ends as ``reissued``; everything is one transaction with its events."""
+    now = now or utcnow()
+    with engine.begin() as connection:
+        campaign = get_campaign(connection, campaign_name)
+        person_id = find_person(connection, person)
+        old = connection.execute(
+            select(pieces)
+            .where(pieces.c.campaign_id == campaign.id, pieces.c.person_id == person_id)
+            .order_by(pieces.c.reissue_number.desc())
+            .limit(1)
+        ).one_or_none()
+        if old is None:
+            raise NotFoundError(f"person {person} has no piece in campaign {campaign.name}", code="no_piece")
+        if old.state not in _REISSUABLE:
+            raise ConflictError(
+                f"piece {old.id} is {old.state}: it cannot be re-issued", code=f"piece_{old.state}"
+            )
+        if old.code_id is None:
+            raise ConflictError(
+                f"piece {old.id} has no code yet: `courrier codes issue {campaign.name}` first",
+                code="no_code_yet",
+            )
+        code_row = connection.execute(select(codes).where(codes.c.id == old.code_id)).one()
+        if same_code:
+            status = effective_status(
+                code_row.status, code_row.uses, code_row.max_uses, code_row.valid_until, now.date()
+            )
+            if status != "active":
+                raise ConflictError(
+                    f"the code is {status}: it cannot be sent again, use --new-code", code=f"code_{status}"
+                )
+        new_piece_id = _insert_reissue_piece(connection, campaign, old, now)
+        connection.execute(
+            pieces.update().where(pieces.c.id == old.id).values(state="reissued", updated_at=now)
+        )
+        record_event(
+            connection,
+            "piece.reissued",
+            actor,
+            campaign_id=campaign.id,
+            piece_id=old.id,
+            code_id=old.code_id,
+            reason=reason,
+            details={"from": old.state, "new_piece_id": new_piece_id, "same_code": same_code},
+            at=now,
+        )
+        if same_code:
+            code_id, code, revoked = old.code_id, reveal_code(keys, code_row.ciphertext), None
+        else:
+            revoke_code(
+                connection,
+                old.code_id,
+                actor=actor,
+                reason=f"replaced by a re-issue: {reason}" if reason else "replaced by a re-issue",
+                now=now,
+                piece_id=old.id,
+            )
+            code_id, code = _new_code(connection, campaign, person_id, new_piece_id, keys, now, randbytes)
+            revoked = old.code_id
+        connection.execute(pieces.update().where(pieces.c.id == new_piece_id).values(code_id=code_id))
+        record_event(
+            connection,
+            "code.reissued" if same_code else "code.issued",
+            actor,
+            campaign_id=campaign.id,
+            piece_id=new_piece_id,
+            code_id=code_id,
+            reason=reason,
+            details={"reissue_of": old.id},
+            at=now,
+        )
+    return Reissue(old.id, new_piece_id, code_id, format_code(code), same_code, revoked)
+
+
+def _insert_reissue_piece(
+    connection: Connection, campaign: Campaign, old: Row[tuple[object, ...]], now: dt.datetime
+) -> int:
+    number = connection.execute(
+        select(func.max(pieces.c.reissue_number)).where(
+            pieces.c.campaign_id == campaign.id, pieces.c.person_id == old.person_id
+        )
+    ).scalar_one()
+    result = connection.execute(
+        pieces.insert().values(
+            campaign_id=campaign.id,
+            wave_id=None,
+            person_id=old.person_id,
+            sequence=None,
+            reissue_number=int(number) + 1,
+            reissue_of=old.id,
+            state="planned",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def _new_code(
+    connection: Connection,
+    campaign: Campaign,
+    person_id: int,
+    piece_id: int,
+    keys: Keys,
+    now: dt.datetime,
+    randbytes: RandomBytes,
+) -> tuple[int, str]:
+    valid_from, valid_until = code_validity(campaign, None, now.date())
+    for _attempt in range(10):
+        (code,) = random_codes(1, randbytes)
+        (digest,), (sealed,) = seal_codes(keys, [code])
+        try:
+            with connection.begin_nested():
+                result = connection.execute(
+                    codes.insert().values(
+                        campaign_id=campaign.id,
+                        person_id=person_id,
+                        piece_id=piece_id,
+                        hmac=digest,
+                        ciphertext=sealed,
+                        key_id=keys.encryption_key_id,
+                        status="active",
+                        uses=0,
+                        max_uses=campaign.max_uses,
+                        valid_from=valid_from,
+                        valid_until=valid_until,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue  # drawn a code that exists: draw again
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0]), code
+    raise ConflictError("codes kept colliding: the random source is broken", code="code_collision")
