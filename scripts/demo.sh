@@ -22,3 +22,23 @@ head -n 6 demo/register.rejects.csv
 step "The register at a glance"
 courrier register stats
 
+
+step "Keys for personal codes (HMAC, encryption, token signing), kept out of the database"
+courrier keys create
+
+step "A campaign: vaccination invitations to residents aged 75+, oldest first, in waves"
+campaign_file=examples/campaigns/vaccination-75plus.toml
+if [ ! -d examples/templates/vaccination ]; then
+    echo "(examples/templates/vaccination does not exist yet: using a stand-in template folder)"
+    mkdir -p demo/campaigns demo/templates/vaccination
+    cp "$campaign_file" demo/campaigns/
+    echo 'stand_in = true' > demo/templates/vaccination/template.toml
+    campaign_file=demo/campaigns/vaccination-75plus.toml
+fi
+courrier campaign create "$campaign_file"
+courrier campaign plan vaccination-75plus
+
+step "Personal codes for wave 1 (running it again skips what is done)"
+courrier codes issue vaccination-75plus --wave 1
+courrier codes issue vaccination-75plus --wave 1
+courrier campaign list

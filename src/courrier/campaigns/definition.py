@@ -93,7 +93,7 @@ def parse_definition(
     qr = reader.table(document, "qr")
     reader.keys(qr, "qr", {"content", "signed"})
     signed = reader.optional(qr, "qr", "signed", bool, False)
-    content = reader.optional(qr, "qr", "content", str, "{token}" if signed else "")
+    content = reader.optional(qr, "qr", "content", str, "{token}" if signed else "{code}")
     placeholder = "{token}" if signed else "{code}"
     if placeholder not in content:
         raise _bad(where, f"[qr] content: must contain {placeholder}, got {content!r}")

@@ -51,10 +51,12 @@ def template_hash(folder: Path) -> str:
 
 
 def record_template_version(connection: Connection, folder: Path, now: dt.datetime) -> int:
-    """The id of the template version with this folder's content, recorded if new."""
+    """The id of the version of this template folder with its current content, recorded if new."""
     sha256 = template_hash(folder)
     found = connection.execute(
-        select(template_versions.c.id).where(template_versions.c.sha256 == sha256)
+        select(template_versions.c.id).where(
+            template_versions.c.path == str(folder), template_versions.c.sha256 == sha256
+        )
     ).scalar()
     if found is not None:
         return int(found)

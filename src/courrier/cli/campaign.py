@@ -84,6 +84,7 @@ def show_command(name: str, as_json: bool) -> None:
         "qr": {"content": found.qr_content, "signed": found.qr_signed},
         "created_at": found.created_at,
         "waves": [asdict(summary) for summary in summaries],
+        "definition": definition.text,
     }
     if as_json:
         echo_json(facts)
@@ -167,8 +168,9 @@ def _echo_waves(summaries: list[WaveSummary]) -> None:
     for summary in summaries:
         languages = _top(summary.by_language)
         countries = _top(summary.by_country)
+        send_date = str(summary.send_date or "-")
         click.echo(
-            f"{summary.number:>4}  {summary.send_date or '-':<10}  {summary.state:<8}  {summary.size:>6}  "
+            f"{summary.number:>4}  {send_date:<10}  {summary.state:<8}  {summary.size:>6}  "
             f"{languages} / {countries}"
         )
 

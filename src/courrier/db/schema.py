@@ -94,15 +94,16 @@ register_rejects = Table(
 
 # --- campaigns and codes --------------------------------------------------------------------------
 
-# A template folder's exact content (sha256 over its sorted relative paths and bytes): every letter can be
-# traced to the template that made it; a changed folder is a new version.
+# A template folder and its exact content (sha256 over its sorted relative paths and bytes): every letter
+# can be traced to the template that made it; a changed folder is a new version.
 template_versions = Table(
     "template_versions",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("path", Text, nullable=False),
-    Column("sha256", String(64), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("path", "sha256"),
 )
 
 campaigns = Table(

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_template_versions"),
-        sa.UniqueConstraint("sha256", name="uq_template_versions_sha256"),
+        sa.UniqueConstraint("path", "sha256", name="uq_template_versions_path"),
     )
     op.create_table(
         "campaigns",
