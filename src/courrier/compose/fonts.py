@@ -1,0 +1,195 @@
+"""TrueType fonts: metrics for layout, and embedding as subset CID fonts (Identity-H, with ToUnicode).
+
+Text is written as 2-byte glyph ids, so any character the font has can be printed, and a ToUnicode map
+lets readers copy and search it. The font is subset when the print file is closed, keeping glyph ids
+(``retain_gids``) so the ids already written stay valid. Widths are cached per word: a print run uses a
+few thousand distinct words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
+from courrier.compose.pdf import Name, PdfWriter, Raw, Ref
+from courrier.errors import CompositionError
+
+BUNDLED = {
+    "DejaVuSans": "DejaVuSans.ttf",
+    "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique": "DejaVuSans-Oblique.ttf",
+}
+
+
+class MissingGlyphError(CompositionError):
+    def __init__(self, char: str, font: str, field: str = "") -> None:
+        super().__init__(
+            f"the font {font} has no glyph for {char!r} (U+{ord(char):04X})",
+            code="missing_glyph",
+            field=field,
+        )
+        self.char = char
+
+
+class FontFace:
+    """One font file's metrics, shared by every print file a process makes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.data = path.read_bytes()
+        font = TTFont(io.BytesIO(self.data), lazy=True)
+        self.name = str(font["name"].getDebugName(6) or path.stem).replace(" ", "")
+        self.units_per_em = int(font["head"].unitsPerEm)
+        scale = 1000 / self.units_per_em
+        glyph_ids = font.getReverseGlyphMap()
+        metrics = font["hmtx"].metrics
+        self.cmap: dict[int, int] = {}
+        self.advance: dict[int, int] = {}  # glyph id -> width in 1/1000 em
+        for codepoint, glyph_name in font.getBestCmap().items():
+            gid = glyph_ids[glyph_name]
+            self.cmap[codepoint] = gid
+            self.advance[gid] = round(metrics[glyph_name][0] * scale)
+        head, os2, post = font["head"], font["OS/2"], font["post"]
+        self.bbox = [round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)]
+        self.ascent = round(os2.sTypoAscender * scale)
+        self.descent = round(os2.sTypoDescender * scale)
+        self.cap_height = round(getattr(os2, "sCapHeight", os2.sTypoAscender) * scale)
+        self.italic_angle = float(post.italicAngle)
+        self.glyph_count = int(font["maxp"].numGlyphs)
+        font.close()
+
+    def has(self, char: str) -> bool:
+        return ord(char) in self.cmap
+
+
+@cache
+def load_face(name_or_path: str) -> FontFace:
+    """A bundled font by name (``DejaVuSans``...) or a TrueType file by path."""
+    if name_or_path in BUNDLED:
+        with resources.as_file(
+            resources.files("courrier.compose").joinpath("fonts", BUNDLED[name_or_path])
+        ) as path:
+            return FontFace(path)
+    return FontFace(Path(name_or_path))
+
+
+class FileFont:
+    """A face as used in one print file: the glyphs it needed, its resource name, its object."""
+
+    def __init__(self, face: FontFace, resource: str, ref: Ref) -> None:
+        self.face = face
+        self.resource = resource
+        self.ref = ref
+        self.used: dict[int, str] = {}  # glyph id -> the text it stands for
+        self._words: dict[str, tuple[int, bytes]] = {}
+        self.space_width, self.space_hex = self.encode(" ")
+
+    def encode(self, word: str, field: str = "") -> tuple[int, bytes]:
+        """(width in 1/1000 em, hex glyph ids) of ``word``; remembers the glyphs for the subset."""
+        cached = self._words.get(word)
+        if cached is not None:
+            return cached
+        cmap, advance, used = self.face.cmap, self.face.advance, self.used
+        width = 0
+        parts = []
+        for char in word:
+            gid = cmap.get(ord(char))
+            if gid is None:
+                raise MissingGlyphError(char, self.face.name, field)
+            width += advance[gid]
+            parts.append(b"%04X" % gid)
+            used.setdefault(gid, char)
+        result = (width, b"".join(parts))
+        if len(self._words) < 50_000:
+            self._words[word] = result
+        return result
+
+    def embed(self, writer: PdfWriter) -> None:
+        """Write the subset font program and its dictionaries at ``self.ref``."""
+        face = self.face
+        gids = sorted(self.used)
+        program = _subset(face, gids)
+        tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(gids).encode()).digest()[:6])
+        base_font = f"{tag}+{face.name}"
+        file_ref = writer.add_stream(program, {"Length1": len(program)})
+        descriptor = writer.add(
+            {
+                "Type": Name("FontDescriptor"),
+                "FontName": Name(base_font),
+                "Flags": 32 | (64 if face.italic_angle else 0),
+                "FontBBox": face.bbox,
+                "ItalicAngle": face.italic_angle,
+                "Ascent": face.ascent,
+                "Descent": face.descent,
+                "CapHeight": face.cap_height,
+                "StemV": 80,
+                "FontFile2": file_ref,
+            }
+        )
+        widths = b" ".join(b"%d [%d]" % (gid, face.advance.get(gid, 0)) for gid in gids)
+        cid_font = writer.add(
+            {
+                "Type": Name("Font"),
+                "Subtype": Name("CIDFontType2"),
+                "BaseFont": Name(base_font),
+                "CIDSystemInfo": {"Registry": "Adobe", "Ordering": "Identity", "Supplement": 0},
+                "FontDescriptor": descriptor,
+                "CIDToGIDMap": Name("Identity"),
+                "DW": 1000,
+                "W": Raw(b"[" + widths + b"]"),
+            }
+        )
+        to_unicode = writer.add_stream(_to_unicode_cmap(self.used))
+        writer.add(
+            {
+                "Type": Name("Font"),
+                "Subtype": Name("Type0"),
+                "BaseFont": Name(base_font),
+                "Encoding": Name("Identity-H"),
+                "DescendantFonts": [cid_font],
+                "ToUnicode": to_unicode,
+            },
+            ref=self.ref,
+        )
+
+
+def _subset(face: FontFace, gids: list[int]) -> bytes:
+    options = subset.Options()
+    options.retain_gids = True
+    options.notdef_outline = True
+    options.name_IDs = ["*"]
+    options.layout_features = []
+    options.hinting = False
+    options.drop_tables += ["FFTM"]  # a FontForge timestamp fontTools cannot subset
+    font = TTFont(io.BytesIO(face.data))
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(gids=[0, *gids])
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _to_unicode_cmap(used: dict[int, str]) -> bytes:
+    lines = [
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap",
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def",
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange",
+    ]
+    items = sorted(used.items())
+    for start in range(0, len(items), 100):
+        block = items[start : start + 100]
+        lines.append(b"%d beginbfchar" % len(block))
+        lines.extend(
+            b"<%04X> <%s>" % (gid, text.encode("utf-16-be").hex().upper().encode()) for gid, text in block
+        )
+        lines.append(b"endbfchar")
+    lines.append(b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    return b"\n".join(lines)

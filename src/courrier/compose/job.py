@@ -1,0 +1,392 @@
+"""``compose_job``: records in, one print-ready PDF out, with per-letter pages, sheets and errors.
+
+Pure: no database, no clock. Each letter is built in memory and written only when all of it succeeded,
+so a letter that fails (text overflow, missing glyph...) leaves nothing in the file and the others go on.
+Static content is written once per file as Form XObjects: each template page's static layer, and any
+paragraph that appears a second time (identical text, identical box). Each letter is one DPart record
+(PDF/VT), and the file carries an sRGB output intent (PDF/X-4 style).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import jinja2
+from PIL import ImageCms
+
+from courrier import __version__
+from courrier.compose.address import address_lines
+from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, qr_matrix
+from courrier.compose.fonts import FileFont, load_face
+from courrier.compose.layout import Block, Paragraph, Typesetter, parse_markup
+from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, number
+from courrier.compose.static import StaticLayer
+from courrier.compose.template import MM, Element, Template
+from courrier.errors import CompositionError
+
+SheetMarks = Callable[[int, Mapping[str, Any], int, int], "str | None"]
+_PARAGRAPH_CACHE = 4_000
+# Distance from the top of a line of text to its baseline, in font sizes.
+_ASCENT = 0.8
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    piece_id: str
+    ok: bool
+    pages: int = 0
+    sheets: int = 0
+    first_page: int = 0
+    error_code: str | None = None
+    error_field: str | None = None
+    error_message: str | None = None
+
+
+@dataclass
+class JobResult:
+    pieces: list[PieceResult] = field(default_factory=list)
+    pages: int = 0
+    sheets: int = 0
+    bytes: int = 0
+
+    @property
+    def letters(self) -> int:
+        return sum(1 for piece in self.pieces if piece.ok)
+
+    @property
+    def failures(self) -> list[PieceResult]:
+        return [piece for piece in self.pieces if not piece.ok]
+
+
+def compose_job(
+    template: Template,
+    records: Iterable[Mapping[str, Any]],
+    out: BinaryIO | Path,
+    *,
+    job_id: str = "",
+    duplex: bool | None = None,
+    sheet_marks: SheetMarks | None = None,
+) -> JobResult:
+    """Compose one letter per record into ``out``; see the module docstring."""
+    if isinstance(out, Path):
+        with out.open("wb") as file:
+            return compose_job(template, records, file, job_id=job_id, duplex=duplex, sheet_marks=sheet_marks)
+    composer = _Composer(template, out, job_id, template.duplex if duplex is None else duplex, sheet_marks)
+    for index, record in enumerate(records):
+        composer.add_letter(index, record)
+    return composer.close()
+
+
+class _Composer:
+    def __init__(
+        self, template: Template, out: BinaryIO, job_id: str, duplex: bool, sheet_marks: SheetMarks | None
+    ) -> None:
+        self.template = template
+        self.writer = PdfWriter(out)
+        self.job_id = job_id
+        self.duplex = duplex
+        self.sheet_marks = sheet_marks
+        self.result = JobResult()
+        writer = self.writer
+        self.pages_root = writer.reserve()
+        self.resources = writer.reserve()
+        self.dpart_node = writer.reserve()
+        self.fonts = {
+            style: FileFont(load_face(template.fonts[style]), f"F{index}", writer.reserve())
+            for index, style in enumerate(("regular", "bold", "italic"))
+        }
+        self.xobjects: dict[str, Ref] = {}
+        self.static = StaticLayer(template, writer, self.fonts, self.xobjects, self.resources)
+        self.page_refs: list[int] = []
+        self.dparts: list[int] = []
+        self.paragraphs: OrderedDict[tuple[Any, ...], tuple[Block, str | None, int]] = OrderedDict()
+        self.typesetters: dict[tuple[str, str], Typesetter] = {}
+        self.height_pt = template.height_mm * MM
+
+    # --- one letter ---
+
+    def add_letter(self, index: int, record: Mapping[str, Any]) -> None:
+        piece_id = str(record.get("piece_id", index + 1))
+        try:
+            pages = self._letter_pages(index, record)
+        except CompositionError as error:
+            self.result.pieces.append(
+                PieceResult(
+                    piece_id, False, error_code=error.code, error_field=error.field, error_message=str(error)
+                )
+            )
+            return
+        sheets = (len(pages) + 1) // 2 if self.duplex else len(pages)
+        first_page = len(self.page_refs) + 1
+        dpart = self.writer.reserve()
+        refs = []
+        for operators in pages:
+            contents = self.writer.add_stream(operators)
+            refs.append(
+                self.writer.add(
+                    {"Type": Name("Page"), "Parent": self.pages_root, "Contents": contents, "DPart": dpart}
+                )
+            )
+        self.writer.add(
+            {
+                "Type": Name("DPart"),
+                "Parent": self.dpart_node,
+                "Start": refs[0],
+                "End": refs[-1],
+                "DPM": {"CIP4_Root": {"CIP4_Recipient": {"CIP4_UniqueID": piece_id}}},
+            },
+            ref=dpart,
+        )
+        self.page_refs.extend(ref.number for ref in refs)
+        self.dparts.append(dpart.number)
+        self.result.pieces.append(PieceResult(piece_id, True, len(pages), sheets, first_page))
+        self.result.pages += len(pages)
+        self.result.sheets += sheets
+
+    def _letter_pages(self, index: int, record: Mapping[str, Any]) -> list[bytes]:
+        template = self.template
+        person = record.get("person") or {}
+        language = template.language_for(str(person.get("language") or ""))
+        context = {**record, "language": language, "t": template.strings.get(language, {})}
+        pages = []
+        page_count = len(template.pages)
+        sheet_count = (page_count + 1) // 2 if self.duplex else page_count
+        for page_number, elements in enumerate(template.pages):
+            parts = [self.static.draw(page_number)]
+            for element in elements:
+                if not element.static:
+                    parts.append(self._draw(element, context, language))
+            if self.sheet_marks is not None and (not self.duplex or page_number % 2 == 0):
+                sheet = page_number // 2 + 1 if self.duplex else page_number + 1
+                mark = self.sheet_marks(index, record, sheet, sheet_count)
+                if mark:
+                    x, y, size = template.mark
+                    parts.append(self._matrix_ops(datamatrix_matrix(mark, "inserter_mark"), x, y, size))
+            pages.append(b"".join(parts))
+        return pages
+
+    # --- elements ---
+
+    def _draw(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
+        if element.kind == "flow":
+            return self._flow(element, context, language)
+        if element.kind == "text":
+            return self._single_line(element, self._render(element.text, context, element), language)
+        if element.kind == "address":
+            return self._address(element, context, language)
+        content = self._render(element.text or "{{ qr }}", context, element)
+        if element.kind == "qr":
+            return self._matrix_ops(
+                qr_matrix(content, element.ec_level, element.name), element.x, element.y, element.width
+            )
+        return self._matrix_ops(datamatrix_matrix(content, element.name), element.x, element.y, element.width)
+
+    def _render(self, source: str, context: Mapping[str, Any], element: Element) -> str:
+        try:
+            return self.template.compiled(source).render(context)
+        except jinja2.UndefinedError as error:
+            raise CompositionError(
+                f"{element.name}: {error.message}", code="unknown_placeholder", field=element.name
+            ) from error
+        except (jinja2.TemplateError, ValueError, TypeError) as error:
+            raise CompositionError(
+                f"{element.name}: {error}", code="template_error", field=element.name
+            ) from error
+
+    def _typesetter(self, element: Element, language: str) -> Typesetter:
+        key = (element.name, language)
+        typesetter = self.typesetters.get(key)
+        if typesetter is None:
+            fonts = dict(self.fonts)
+            if element.style != "regular":
+                fonts["regular"] = self.fonts[element.style]
+            typesetter = Typesetter(
+                fonts, element.size, element.leading, element.width * MM, language, element.name
+            )
+            self.typesetters[key] = typesetter
+        return typesetter
+
+    def _flow(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
+        source = self.template.texts[element.source][language] if element.source else element.text
+        paragraphs = parse_markup(self._render(source, context, element))
+        typesetter = self._typesetter(element, language)
+        x = element.x * MM
+        top = self.height_pt - element.y * MM
+        limit = element.height * MM
+        used = 0.0
+        parts = []
+        for number_in_box, paragraph in enumerate(paragraphs):
+            if number_in_box:
+                used += element.leading * 0.5
+            operators, height = self._paragraph(element, language, paragraph, typesetter)
+            if used + height > limit + 0.01:
+                raise CompositionError(
+                    f"{element.name}: the text needs more than the box's {element.height:g} mm",
+                    code="text_overflow",
+                    field=element.name,
+                )
+            parts.append(
+                b"q 1 0 0 1 %s %s cm %s Q\n" % (number(round(x, 3)), number(round(top - used, 3)), operators)
+            )
+            used += height
+        return b"".join(parts)
+
+    def _paragraph(
+        self, element: Element, language: str, paragraph: Paragraph, typesetter: Typesetter
+    ) -> tuple[bytes, float]:
+        """A paragraph's operators: inline the first time, a Form XObject from its second use on."""
+        key = (element.name, language, paragraph)
+        cached = self.paragraphs.get(key)
+        if cached is None:
+            block = typesetter.block([paragraph], element.align)
+            self.paragraphs[key] = (block, None, 1)
+            if len(self.paragraphs) > _PARAGRAPH_CACHE:
+                self.paragraphs.popitem(last=False)
+            return block.operators, block.height
+        block, name, uses = cached
+        self.paragraphs.move_to_end(key)
+        if name is None:
+            name = f"P{len(self.xobjects)}"
+            bbox = [0, -round(block.height + 1, 2), round(element.width * MM, 2), 1]
+            self.xobjects[name] = self.writer.add_stream(
+                block.operators,
+                {"Type": Name("XObject"), "Subtype": Name("Form"), "BBox": bbox, "Resources": self.resources},
+            )
+            self.paragraphs[key] = (block, name, uses + 1)
+        return b"/%s Do" % name.encode(), block.height
+
+    def _single_line(self, element: Element, text: str, language: str) -> bytes:
+        words = [word for paragraph in parse_markup(text) for word in paragraph.words]
+        if not words:
+            return b""
+        typesetter = self._typesetter(element, language)
+        natural = _natural_width(typesetter, words)
+        if element.width and natural > element.width * MM + 0.01:
+            raise CompositionError(
+                f"{element.name}: the text is wider than {element.width:g} mm",
+                code="text_overflow",
+                field=element.name,
+            )
+        x = element.x * MM
+        if not element.width:  # x is where the text starts, ends (right) or is centred
+            x -= {"right": natural, "center": natural / 2}.get(element.align, 0.0)
+        align = element.align if element.width else "left"
+        baseline = self.height_pt - element.y * MM - element.size * _ASCENT
+        return self._positioned(typesetter._line(words, 0.0, 0.0, align), x, baseline)
+
+    @staticmethod
+    def _positioned(line: bytes, x: float, y: float) -> bytes:
+        return b"q 1 0 0 1 %s %s cm BT %s ET Q\n" % (number(round(x, 3)), number(round(y, 3)), line)
+
+    def _address(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
+        window = self.template.window
+        lines = address_lines(context.get("person") or {})
+        typesetter = self._typesetter(element, language)
+        x = (element.x or window.x + 5) * MM
+        top = (element.y or window.y + 17) * MM
+        room = (window.width - 8) * MM
+        parts = []
+        for number_in_block, text in enumerate(lines):
+            words = [word for paragraph in parse_markup(text) for word in paragraph.words]
+            if _natural_width(typesetter, words) > room:
+                raise CompositionError(
+                    f"address line {number_in_block + 1} is wider than the window",
+                    code="text_overflow",
+                    field="address",
+                )
+            y = self.height_pt - top - element.size * _ASCENT - number_in_block * element.leading
+            parts.append(self._positioned(typesetter._line(words, 0.0, 0.0, "left"), x, y))
+        return b"".join(parts)
+
+    def _matrix_ops(self, matrix: Any, x_mm: float, y_mm: float, size_mm: float) -> bytes:
+        size = size_mm * MM
+        return image_mask_operators(matrix, x_mm * MM, self.height_pt - y_mm * MM - size, size)
+
+    # --- the file ---
+
+    def close(self) -> JobResult:
+        writer, template = self.writer, self.template
+        for font in self.fonts.values():
+            font.embed(writer)
+        writer.add(
+            {
+                "Font": {font.resource: font.ref for font in self.fonts.values()},
+                "XObject": dict(self.xobjects.items()),
+            },
+            ref=self.resources,
+        )
+        kids = Raw(b"[" + b" ".join(b"%d 0 R" % n for n in self.page_refs) + b"]")
+        writer.add(
+            {
+                "Type": Name("Pages"),
+                "Kids": kids,
+                "Count": len(self.page_refs),
+                "MediaBox": [0, 0, round(template.width_mm * MM, 2), round(template.height_mm * MM, 2)],
+                "Resources": self.resources,
+            },
+            ref=self.pages_root,
+        )
+        writer.add(
+            {
+                "Type": Name("DPart"),
+                "DParts": [Raw(b"[" + b" ".join(b"%d 0 R" % n for n in self.dparts) + b"]")],
+            },
+            ref=self.dpart_node,
+        )
+        dpart_root = writer.add(
+            {
+                "Type": Name("DPartRoot"),
+                "DPartRootNode": self.dpart_node,
+                "RecordLevel": 1,
+                "NodeNameList": [Name("Root"), Name("Recipient")],
+            }
+        )
+        icc = writer.add_stream(_srgb_profile(), {"N": 3})
+        intent = writer.add(
+            {
+                "Type": Name("OutputIntent"),
+                "S": Name("GTS_PDFX"),
+                "OutputConditionIdentifier": "sRGB IEC61966-2.1",
+                "RegistryName": "http://www.color.org",
+                "Info": "sRGB IEC61966-2.1",
+                "DestOutputProfile": icc,
+            }
+        )
+        catalog = writer.add(
+            {
+                "Type": Name("Catalog"),
+                "Pages": self.pages_root,
+                "OutputIntents": [intent],
+                "DPartRoot": dpart_root,
+            }
+        )
+        info = writer.add({"Producer": f"courrier {__version__}", "Title": self.job_id or template.name})
+        self.result.bytes = writer.close(catalog, info)
+        return self.result
+
+
+_ICC: bytes | None = None
+
+
+def _srgb_profile() -> bytes:
+    global _ICC
+    if _ICC is None:
+        _ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return _ICC
+
+
+def _natural_width(typesetter: Typesetter, words: list[Any]) -> float:
+    return sum(typesetter.word_width(w) for w in words) + sum(typesetter.space_width(w) for w in words[:-1])
+
+
+def render_to_bytes(
+    template: Template, records: Iterable[Mapping[str, Any]], **options: Any
+) -> tuple[bytes, JobResult]:
+    buffer = io.BytesIO()
+    result = compose_job(template, records, buffer, **options)
+    return buffer.getvalue(), result

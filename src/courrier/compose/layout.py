@@ -1,0 +1,220 @@
+"""Text layout: light markup into paragraphs, paragraphs into justified lines, lines into PDF operators.
+
+Markup: paragraphs are separated by blank lines; ``**bold**`` and ``*italic*`` inside a paragraph; a
+paragraph starting with ``- `` is a bullet item, one starting with ``## `` a heading (bold). Lines are
+filled greedily; when the next word does not fit and the line would be left loose (more than
+``LOOSE_SHARE`` of its width empty), the word is hyphenated (pyphen) at the last point that fits. Lines
+are justified by widening the spaces, except a paragraph's last line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+import pyphen
+
+from courrier.compose.fonts import FileFont
+from courrier.compose.pdf import number
+
+LOOSE_SHARE = 0.15
+BULLET_INDENT_EM = 1.2
+_MARKUP = re.compile(r"(\*\*[^*]+\*\*|\*[^*]+\*)")
+_HYPHENATABLE = re.compile(r"[^\W\d_]{6,}")
+
+Style = str  # "regular", "bold", "italic"
+Segment = tuple[str, Style]
+Word = tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    kind: str  # "p", "bullet", "heading"
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Laid-out text: operators drawing it below (0, 0), and the height it takes in points."""
+
+    operators: bytes
+    height: float
+    lines: int
+
+
+def parse_markup(text: str) -> list[Paragraph]:
+    paragraphs = []
+    for raw in re.split(r"\n\s*\n", text.strip()):
+        for block in _bullet_blocks(raw):
+            source = " ".join(block.split())
+            if not source:
+                continue
+            kind = "p"
+            if source.startswith("- "):
+                kind, source = "bullet", source[2:]
+            elif source.startswith("## "):
+                kind, source = "heading", source[3:]
+            style = "bold" if kind == "heading" else "regular"
+            paragraphs.append(Paragraph(kind, tuple(_words(source, style))))
+    return paragraphs
+
+
+def _bullet_blocks(raw: str) -> list[str]:
+    """A block's lines, with each ``- `` line starting a paragraph of its own (a list needs no blank lines)."""
+    blocks: list[list[str]] = [[]]
+    for line in raw.splitlines():
+        if line.lstrip().startswith("- ") and blocks[-1]:
+            blocks.append([])
+        blocks[-1].append(line)
+    return ["\n".join(block) for block in blocks]
+
+
+def _words(source: str, base: Style) -> list[Word]:
+    """Split into words; a word may change style in its middle (``**12 mars**,``)."""
+    words: list[list[Segment]] = [[]]
+    for part in _MARKUP.split(source):
+        if not part:
+            continue
+        style = base
+        if part.startswith("**") and part.endswith("**") and len(part) > 4:
+            style, part = "bold", part[2:-2]
+        elif part.startswith("*") and part.endswith("*") and len(part) > 2:
+            style, part = "italic", part[1:-1]
+        pieces = part.split(" ")
+        for index, piece in enumerate(pieces):
+            if index > 0:
+                words.append([])
+            if piece:
+                words[-1].append((piece, style))
+    return [tuple(word) for word in words if word]
+
+
+@cache
+def hyphenator(language: str) -> pyphen.Pyphen | None:
+    code = {"en": "en_GB", "pt": "pt_PT", "lb": "de_DE", "de": "de_DE", "fr": "fr"}.get(language, language)
+    return pyphen.Pyphen(lang=code) if code in pyphen.LANGUAGES else None
+
+
+class Typesetter:
+    """Lays out paragraphs in one box width with a set of fonts (one per style)."""
+
+    def __init__(
+        self,
+        fonts: Mapping[Style, FileFont],
+        size: float,
+        leading: float,
+        width: float,
+        language: str,
+        field: str,
+    ) -> None:
+        self.fonts = fonts
+        self.size = size
+        self.leading = leading
+        self.width = width
+        self.field = field
+        self.hyphenator = hyphenator(language)
+        self.scale = size / 1000
+
+    def word_width(self, word: Word) -> float:
+        return sum(self.fonts[style].encode(text, self.field)[0] for text, style in word) * self.scale
+
+    def space_width(self, word: Word) -> float:
+        return self.fonts[word[-1][1]].space_width * self.scale
+
+    def lines(self, paragraph: Paragraph, width: float) -> list[list[Word]]:
+        lines: list[list[Word]] = []
+        current: list[Word] = []
+        used = 0.0
+        queue = list(paragraph.words)
+        while queue:
+            word = queue.pop(0)
+            width_of_word = self.word_width(word)
+            gap = self.space_width(current[-1]) if current else 0.0
+            if not current or used + gap + width_of_word <= width:
+                current.append(word)
+                used += gap + width_of_word
+                continue
+            split = self._hyphenate(word, width - used - gap) if width - used > LOOSE_SHARE * width else None
+            if split is not None:
+                head, tail = split
+                current.append(head)
+                queue.insert(0, tail)
+            else:
+                queue.insert(0, word)
+            lines.append(current)
+            current, used = [], 0.0
+        if current:
+            lines.append(current)
+        return lines
+
+    def _hyphenate(self, word: Word, room: float) -> tuple[Word, Word] | None:
+        if self.hyphenator is None or len(word) != 1:
+            return None
+        text, style = word[0]
+        match = _HYPHENATABLE.search(text)
+        if match is None:
+            return None
+        for start, end in self.hyphenator.iterate(text):  # longest first part first
+            head: Word = ((start + "-", style),)
+            if self.word_width(head) <= room:
+                return head, ((end, style),)
+        return None
+
+    def block(
+        self, paragraphs: list[Paragraph], align: str = "justify", paragraph_gap: float | None = None
+    ) -> Block:
+        """Operators for ``paragraphs`` stacked from the top (y = 0) downwards."""
+        gap = self.leading * 0.5 if paragraph_gap is None else paragraph_gap
+        out: list[bytes] = [b"BT\n"]
+        y = 0.0
+        count = 0
+        for index, paragraph in enumerate(paragraphs):
+            if index:
+                y -= gap
+            indent = BULLET_INDENT_EM * self.size if paragraph.kind == "bullet" else 0.0
+            lines = self.lines(paragraph, self.width - indent)
+            for number_in_paragraph, line in enumerate(lines):
+                y -= self.leading
+                count += 1
+                if paragraph.kind == "bullet" and number_in_paragraph == 0:
+                    out.append(self._line([(("\u2022", "regular"),)], 0.0, y, "left"))
+                last = number_in_paragraph == len(lines) - 1
+                out.append(self._line(line, indent, y, "left" if last and align == "justify" else align))
+        out.append(b"ET\n")
+        return Block(b"".join(out), -y + self.leading * 0.25, count)
+
+    def _line(self, words: list[Word], x: float, y: float, align: str) -> bytes:
+        natural = sum(self.word_width(word) for word in words)
+        natural += sum(self.space_width(word) for word in words[:-1])
+        extra = 0.0
+        if align == "justify" and len(words) > 1:
+            extra = (self.width - x - natural) / (len(words) - 1)
+        elif align == "right":
+            x += self.width - natural
+        elif align == "center":
+            x += (self.width - x - natural) / 2
+        adjust = b" %s " % number(round(-extra * 1000 / self.size, 1)) if extra > 0.001 else b""
+        parts = [b"1 0 0 1 %s %s Tm" % (number(round(x, 3)), number(round(y, 3)))]
+        current_font: FileFont | None = None
+        array: list[bytes] = []
+        for index, word in enumerate(words):
+            for segment_index, (text, style) in enumerate(word):
+                font = self.fonts[style]
+                if font is not current_font:
+                    if array:
+                        parts.append(b"[" + b"".join(array) + b"] TJ")
+                        array = []
+                    parts.append(b"/%s %s Tf" % (font.resource.encode(), number(self.size)))
+                    current_font = font
+                hexed = font.encode(text, self.field)[1]
+                last_segment = segment_index == len(word) - 1
+                if last_segment and index < len(words) - 1:
+                    hexed += font.space_hex
+                array.append(b"<" + hexed + b">")
+                if last_segment and index < len(words) - 1 and adjust:
+                    array.append(adjust)
+        if array:
+            parts.append(b"[" + b"".join(array) + b"] TJ")
+        return b" ".join(parts) + b"\n"

@@ -1,0 +1,151 @@
+"""A small streaming PDF object writer: objects go to the file as they are made.
+
+Only what a print file needs: numbered objects (dictionaries, arrays, streams), references reserved
+before the object exists (a page names its parent before the page tree is written), a cross-reference
+table and a trailer. Nothing is kept per object but its offset, so memory does not grow with the pages.
+
+Bytes are deterministic: no dates, and the file identifier is a digest of everything written before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import BinaryIO, TypeAlias
+
+HEADER = b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n"
+
+
+class Ref:
+    __slots__ = ("number",)
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __bytes__(self) -> bytes:
+        return b"%d 0 R" % self.number
+
+
+class Name:
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
+class Raw:
+    """Bytes written as they are (a pre-serialised array, a hex string)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+Value: TypeAlias = (
+    Ref | Name | Raw | str | bytes | int | float | bool | Sequence["Value"] | Mapping[str, "Value"] | None
+)
+
+
+def text_string(value: str) -> bytes:
+    """A PDF text string: literal for plain ASCII, UTF-16BE hex otherwise."""
+    if value.isascii():
+        escaped = value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return b"(" + escaped.encode("ascii") + b")"
+    return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+
+
+def number(value: float) -> bytes:
+    if isinstance(value, int) or value == int(value):
+        return b"%d" % int(value)
+    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
+
+
+def serialise(value: Value) -> bytes:
+    if isinstance(value, Ref):
+        return bytes(value)
+    if isinstance(value, Name):
+        return b"/" + value.value.encode("ascii")
+    if isinstance(value, Raw):
+        return value.data
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if value is None:
+        return b"null"
+    if isinstance(value, int | float):
+        return number(value)
+    if isinstance(value, str):
+        return text_string(value)
+    if isinstance(value, bytes):
+        return b"<" + value.hex().encode("ascii") + b">"
+    if isinstance(value, Mapping):
+        items = b" ".join(b"/" + key.encode("ascii") + b" " + serialise(item) for key, item in value.items())
+        return b"<< " + items + b" >>"
+    return b"[" + b" ".join(serialise(item) for item in value) + b"]"
+
+
+class PdfWriter:
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._offsets: dict[int, int] = {}
+        self._next = 1
+        self._position = 0
+        self._digest = hashlib.sha256()
+        self._write(HEADER)
+
+    def _write(self, data: bytes) -> None:
+        self._out.write(data)
+        self._digest.update(data)
+        self._position += len(data)
+
+    def reserve(self) -> Ref:
+        ref = Ref(self._next)
+        self._next += 1
+        return ref
+
+    def add(self, value: Value, ref: Ref | None = None) -> Ref:
+        ref = ref or self.reserve()
+        self._offsets[ref.number] = self._position
+        self._write(b"%d 0 obj\n" % ref.number + serialise(value) + b"\nendobj\n")
+        return ref
+
+    def add_stream(
+        self,
+        data: bytes,
+        entries: Mapping[str, Value] | None = None,
+        *,
+        compress: bool = True,
+        ref: Ref | None = None,
+    ) -> Ref:
+        ref = ref or self.reserve()
+        dictionary = dict(entries or {})
+        if compress:
+            data = zlib.compress(data, 6)
+            dictionary["Filter"] = Name("FlateDecode")
+        dictionary["Length"] = len(data)
+        self._offsets[ref.number] = self._position
+        self._write(
+            b"%d 0 obj\n" % ref.number
+            + serialise(dictionary)
+            + b"\nstream\n"
+            + data
+            + b"\nendstream\nendobj\n"
+        )
+        return ref
+
+    def close(self, root: Ref, info: Ref | None = None) -> int:
+        """Write the cross-reference table and trailer; returns the file's size."""
+        start = self._position
+        count = self._next
+        lines = [b"xref\n0 %d\n" % count, b"0000000000 65535 f \n"]
+        for number in range(1, count):
+            offset = self._offsets.get(number)
+            lines.append(b"%010d 00000 n \n" % offset if offset is not None else b"0000000000 65535 f \n")
+        self._write(b"".join(lines))
+        identifier = self._digest.digest()[:16]
+        trailer: dict[str, Value] = {"Size": count, "Root": root, "ID": [identifier, identifier]}
+        if info is not None:
+            trailer["Info"] = info
+        self._write(b"trailer\n" + serialise(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % start)
+        return self._position

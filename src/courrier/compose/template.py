@@ -1,0 +1,254 @@
+"""Templates: a folder with ``template.toml``, texts per language, strings per language, optional artwork.
+
+See ``docs/templates.md`` for the format. Coordinates are millimetres from the page's top-left corner;
+this module turns them into PDF points from the bottom-left. Loading checks everything that can be
+checked without a record: an error names the file and the element.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+
+from courrier.compose.formats import format_date, format_money, format_number
+from courrier.errors import TemplateError
+
+MM = 72 / 25.4
+PAGE_SIZES = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "LETTER": (215.9, 279.4)}
+ELEMENT_KINDS = ("text", "flow", "address", "qr", "datamatrix", "image", "line", "rect")
+STYLES = ("regular", "bold", "italic")
+DEFAULT_FONTS = {"regular": "DejaVuSans", "bold": "DejaVuSans-Bold", "italic": "DejaVuSans-Oblique"}
+# What a record may hold, besides the campaign's own fields declared in ``fields``.
+RECORD_NAMES = frozenset(
+    {
+        "piece_id",
+        "sequence",
+        "person",
+        "code",
+        "qr",
+        "letter_date",
+        "valid_from",
+        "valid_until",
+        "campaign",
+        "t",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """An envelope window: where the address must be, and where nothing else may be."""
+
+    name: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+ENVELOPES = {
+    # DIN 5008 form B, as in C5 and DL window envelopes: 20 mm from the left, 45 mm from the top, 85 x 45 mm.
+    "C5_DIN5008_B": Window("C5 window envelope (DIN 5008 B)", 20, 45, 85, 45),
+    "DL_DIN5008_B": Window("DL window envelope (DIN 5008 B)", 20, 45, 85, 45),
+    # DIN 5008 form A: the window 27 mm from the top.
+    "C5_DIN5008_A": Window("C5 window envelope (DIN 5008 A)", 20, 27, 85, 45),
+}
+
+
+@dataclass(frozen=True)
+class Element:
+    kind: str
+    name: str
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 0.0
+    height: float = 0.0
+    x2: float = 0.0
+    y2: float = 0.0
+    text: str = ""
+    source: str = ""
+    size: float = 10.0
+    leading: float = 0.0
+    style: str = "regular"
+    align: str = "left"
+    gray: float = 0.0
+    color: str = ""
+    fill: float | None = None
+    line_width: float = 0.5
+    ec_level: str = "M"
+    quiet_zone: int = 4
+    file: str = ""
+    static: bool = False
+
+
+@dataclass
+class Template:
+    path: Path
+    name: str
+    width_mm: float
+    height_mm: float
+    duplex: bool
+    window: Window
+    fonts: dict[str, str]
+    languages: tuple[str, ...]
+    fallback: dict[str, str]
+    pages: list[list[Element]]
+    texts: dict[str, dict[str, str]]  # source -> language -> text
+    strings: dict[str, dict[str, Any]]  # language -> key -> text
+    fields: frozenset[str]
+    mark: tuple[float, float, float]  # inserter mark: x, y, size in mm
+    background: Path | None
+    environment: jinja2.Environment = field(repr=False)
+    _compiled: dict[str, jinja2.Template] = field(default_factory=dict, repr=False)
+
+    def language_for(self, requested: str) -> str:
+        if requested in self.languages:
+            return requested
+        fallback = self.fallback.get(requested) or self.fallback.get("default") or self.languages[0]
+        return fallback if fallback in self.languages else self.languages[0]
+
+    def compiled(self, source: str) -> jinja2.Template:
+        template = self._compiled.get(source)
+        if template is None:
+            template = self._compiled[source] = self.environment.from_string(source)
+        return template
+
+    def placeholders(self, source: str) -> set[str]:
+        return set(jinja2.meta.find_undeclared_variables(self.environment.parse(source)))
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
+
+    @jinja2.pass_context
+    def date(context: Any, value: Any, style: str = "long") -> str:
+        return format_date(value, context.get("language", "fr"), style)
+
+    @jinja2.pass_context
+    def number_filter(context: Any, value: Any) -> str:
+        return format_number(value, context.get("language", "fr"))
+
+    @jinja2.pass_context
+    def money(context: Any, value: Any, currency: str = "EUR") -> str:
+        return format_money(value, context.get("language", "fr"), currency)
+
+    environment.filters.update({"date": date, "number": number_filter, "money": money})
+    return environment
+
+
+def load_template(path: Path) -> Template:
+    """Read and check a template folder (one-line :class:`TemplateError` naming what is wrong)."""
+    manifest = path / "template.toml"
+    if not manifest.is_file():
+        raise TemplateError(f"{path} is not a template: it has no template.toml", code="template_not_found")
+    try:
+        config = tomllib.loads(manifest.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise TemplateError(f"{manifest}: {error}", code="bad_template") from error
+    page = config.get("page", {})
+    size = page.get("size", "A4")
+    width_mm, height_mm = (
+        PAGE_SIZES[size.upper()] if isinstance(size, str) and size.upper() in PAGE_SIZES else size
+    )
+    envelope = page.get("envelope", "C5_DIN5008_B")
+    if envelope not in ENVELOPES:
+        raise TemplateError(
+            f"{manifest}: unknown envelope {envelope!r}; one of {', '.join(ENVELOPES)}", code="bad_template"
+        )
+    languages = tuple(config.get("languages", ["fr"]))
+    pages = [
+        [_element(manifest, number, index, raw) for index, raw in enumerate(page_config.get("elements", []))]
+        for number, page_config in enumerate(config.get("pages", []), start=1)
+    ]
+    if not pages:
+        raise TemplateError(f"{manifest}: no [[pages]]", code="bad_template")
+    sources = {element.source for page_elements in pages for element in page_elements if element.source}
+    texts = {source: _per_language(path, source, languages, "md") for source in sources}
+    strings = {
+        language: tomllib.loads(file.read_text("utf-8"))
+        if (file := path / f"strings.{language}.toml").exists()
+        else {}
+        for language in languages
+    }
+    mark = config.get("inserter_mark", {})
+    background = path / "background.pdf"
+    return Template(
+        path=path,
+        name=config.get("name", path.name),
+        width_mm=float(width_mm),
+        height_mm=float(height_mm),
+        duplex=bool(page.get("duplex", False)),
+        window=ENVELOPES[envelope],
+        fonts=DEFAULT_FONTS | {k: _font_path(path, v) for k, v in config.get("fonts", {}).items()},
+        languages=languages,
+        fallback=dict(config.get("fallback", {"default": languages[0]})),
+        pages=pages,
+        texts=texts,
+        strings=strings,
+        fields=frozenset(config.get("fields", [])),
+        mark=(float(mark.get("x", 6)), float(mark.get("y", 250)), float(mark.get("size", 8))),
+        background=background if background.exists() else None,
+        environment=_environment(),
+    )
+
+
+def _font_path(folder: Path, value: str) -> str:
+    candidate = folder / value
+    return str(candidate) if candidate.exists() else value
+
+
+def _per_language(folder: Path, source: str, languages: tuple[str, ...], extension: str) -> dict[str, str]:
+    texts = {}
+    for language in languages:
+        file = folder / f"{source}.{language}.{extension}"
+        if not file.exists():
+            raise TemplateError(
+                f"{folder}: {file.name} is missing (language {language})", code="missing_text"
+            )
+        texts[language] = file.read_text("utf-8")
+    return texts
+
+
+def _element(manifest: Path, page: int, index: int, raw: Mapping[str, Any]) -> Element:
+    kind = raw.get("type")
+    name = str(raw.get("name") or f"page {page} element {index + 1} ({kind})")
+    if kind not in ELEMENT_KINDS:
+        raise TemplateError(
+            f"{manifest}: {name}: type {kind!r} is not one of {', '.join(ELEMENT_KINDS)}", code="bad_template"
+        )
+    known = set(Element.__dataclass_fields__) - {"kind", "name", "static"} | {"type", "name", "font", "ec"}
+    unknown = set(raw) - known
+    if unknown:
+        raise TemplateError(
+            f"{manifest}: {name}: unknown key(s) {', '.join(sorted(unknown))}", code="bad_template"
+        )
+    values = {
+        key: value for key, value in raw.items() if key in Element.__dataclass_fields__ and key != "name"
+    }
+    values["style"] = raw.get("font", raw.get("style", "regular"))
+    if values["style"] not in STYLES:
+        raise TemplateError(
+            f"{manifest}: {name}: font must be one of {', '.join(STYLES)}", code="bad_template"
+        )
+    if "ec" in raw:
+        values["ec_level"] = raw["ec"]
+    if kind == "flow" and not (raw.get("text") or raw.get("source")):
+        values["source"] = "text"
+    element = Element(kind=kind, name=name, **values)
+    dynamic = (
+        "{{" in element.text
+        or "{%" in element.text
+        or element.source
+        or kind in ("address", "qr", "datamatrix")
+    )
+    return Element(
+        **{**element.__dict__, "static": not dynamic, "leading": element.leading or element.size * 1.3}
+    )
