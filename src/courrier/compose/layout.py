@@ -62,7 +62,7 @@ def parse_markup(text: str) -> list[Paragraph]:
 
 
 def _bullet_blocks(raw: str) -> list[str]:
-    """A block's lines, with each ``- `` line starting a paragraph of its own (a list needs no blank lines)."""
+    """A block's lines, each ``- `` line starting a paragraph of its own (lists need no blank lines)."""
     blocks: list[list[str]] = [[]]
     for line in raw.splitlines():
         if line.lstrip().startswith("- ") and blocks[-1]:
