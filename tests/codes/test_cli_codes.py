@@ -53,5 +53,13 @@ def test_issue_lookup_reissue_commands(cli_env, tmp_path, template_dir):
     found = runner.invoke(courrier, ["codes", "lookup", code, "--json"])
     assert found.exit_code == 0, found.output
     assert json.loads(found.output)["campaign"] == "vaccination-75plus"
+    revoked = runner.invoke(courrier, ["codes", "revoke", code.lower(), "--reason", "reported stolen"])
+    assert revoked.exit_code == 0, revoked.output
+    assert (
+        json.loads(runner.invoke(courrier, ["codes", "lookup", code, "--json"]).output)["status"] == "revoked"
+    )
+    typo = runner.invoke(courrier, ["codes", "lookup", code[:-1] + ("2" if code[-1] != "2" else "3")])
+    assert typo.exit_code == 1
+    assert "bad_check_character" in typo.output
     neither = runner.invoke(courrier, ["codes", "reissue", "vaccination-75plus", "--person", "1"])
     assert neither.exit_code == 2

@@ -13,10 +13,17 @@ from courrier.codes.format import format_code, random_codes
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import new_keys
 from courrier.codes.sealing import reveal_code
-from courrier.codes.store import lookup_code, qr_content, reissue_piece, revoke_code
+from courrier.codes.store import (
+    lookup_code,
+    qr_content,
+    reissue_piece,
+    revoke_code,
+    revoke_typed_code,
+    use_code,
+)
 from courrier.codes.token import verify_token
 from courrier.db.schema import codes, events, pieces
-from courrier.errors import ConflictError, NotFoundError
+from courrier.errors import CodeError, ConflictError, NotFoundError
 
 from ..campaigns.conftest import CAMPAIGN, NOW, add_persons, change_person
 
@@ -232,3 +239,84 @@ def test_signed_qr_content_verifies_offline(engine, make_definition):
     )
     claims = verify_token(content, {1: KEYS.public_key(1)}, dt.date(2021, 6, 1))
     assert (claims.campaign_id, claims.code_id) == (campaign.id, row.id)
+
+
+def test_a_voucher_is_used_once_and_a_dose_code_twice(engine, make_definition):
+    voucher = _planned(engine, make_definition, people=1, text=VOUCHER)
+    issue_codes(engine, voucher, keys=KEYS, actor="t", now=NOW)
+    code = _code_of_piece(engine, 1)
+    at = dt.datetime(2021, 6, 1, 12, tzinfo=dt.UTC)
+    assert use_code(engine, KEYS, code, actor="hotel", now=at).status == "used_up"
+    with pytest.raises(CodeError) as twice:
+        use_code(engine, KEYS, code, actor="hotel", now=at)
+    assert twice.value.code == "code_used_up"
+
+    dose = make_definition(CAMPAIGN.replace('name = "vaccination-75plus"', 'name = "doses"'))
+    create_campaign(engine, dose, actor="t", now=NOW)
+    plan_campaign(engine, "doses", actor="t", now=NOW)
+    issue_codes(engine, "doses", keys=KEYS, actor="t", now=NOW)
+    with engine.connect() as connection:
+        piece_id = connection.execute(
+            select(pieces.c.id).where(pieces.c.campaign_id == get_campaign(connection, "doses").id)
+        ).scalar_one()
+    dose_code = _code_of_piece(engine, piece_id)
+    on_time = dt.datetime(2021, 1, 20, 9, tzinfo=dt.UTC)
+    with pytest.raises(CodeError) as early:
+        use_code(engine, KEYS, dose_code, actor="centre", now=NOW)
+    assert early.value.code == "code_not_yet_valid"
+    assert use_code(engine, KEYS, dose_code, actor="centre", now=on_time).status == "active"
+    assert use_code(engine, KEYS, dose_code, actor="centre", now=on_time).status == "used_up"
+
+
+def test_an_expired_or_revoked_code_is_refused(engine, make_definition):
+    name = _planned(engine, make_definition, people=2)
+    issue_codes(engine, name, keys=KEYS, actor="t", now=NOW)
+    late = dt.datetime(2021, 2, 2, 9, tzinfo=dt.UTC)
+    with pytest.raises(CodeError) as expired:
+        use_code(engine, KEYS, _code_of_piece(engine, 1), actor="centre", now=late)
+    assert expired.value.code == "code_expired"
+    stolen = _code_of_piece(engine, 2)
+    revoke_typed_code(engine, KEYS, stolen, actor="clerk", reason="reported stolen", now=NOW)
+    with pytest.raises(ConflictError) as again:
+        revoke_typed_code(engine, KEYS, stolen, actor="clerk", reason="again", now=NOW)
+    assert again.value.code == "already_revoked"
+    with pytest.raises(CodeError) as revoked:
+        use_code(engine, KEYS, stolen, actor="centre", now=dt.datetime(2021, 1, 20, tzinfo=dt.UTC))
+    assert revoked.value.code == "code_revoked"
+
+
+class _CrashAfter:
+    """A random source that fails after ``calls`` draws: a crash in the middle of an issue run."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+
+    def __call__(self, count: int) -> bytes:
+        if self.calls == 0:
+            raise KeyboardInterrupt
+        self.calls -= 1
+        return secrets.token_bytes(count)
+
+
+def test_an_interrupted_issue_resumes_without_duplicates(engine, make_definition):
+    name = _planned(engine, make_definition, people=5, text=CAMPAIGN.replace("size = 2", "size = 5"))
+    with pytest.raises(KeyboardInterrupt):
+        issue_codes(engine, name, keys=KEYS, actor="t", now=NOW, chunk_size=2, randbytes=_CrashAfter(2))
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(codes)).scalar_one() == 4
+    resumed = issue_codes(engine, name, keys=KEYS, actor="t", now=NOW, chunk_size=2)
+    assert (resumed.issued, resumed.skipped) == (1, 4)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count(func.distinct(codes.c.piece_id)))).scalar_one() == 5
+        assert connection.execute(select(func.count()).where(pieces.c.code_id.is_(None))).scalar_one() == 0
+
+
+def test_a_deceased_person_gets_no_reissue(engine, make_definition):
+    name = _planned(engine, make_definition, people=1, text=VOUCHER)
+    issue_codes(engine, name, keys=KEYS, actor="t", now=NOW)
+    with engine.connect() as connection:
+        person_id = connection.execute(select(pieces.c.person_id)).scalar_one()
+    change_person(engine, person_id, deceased=True)
+    with pytest.raises(ConflictError) as caught:
+        reissue_piece(engine, name, str(person_id), same_code=True, keys=KEYS, actor="t", now=NOW)
+    assert caught.value.code == "person_deceased"

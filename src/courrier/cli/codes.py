@@ -12,7 +12,7 @@ from courrier.cli.common import echo_json, json_option, open_database
 from courrier.codes.format import format_code, parse_code
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import Keys, load_keys, read_public_key
-from courrier.codes.store import lookup_code, reissue_piece
+from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
 from courrier.codes.token import verify_token
 from courrier.config import load_settings
 
@@ -96,7 +96,7 @@ def issue_command(name: str, wave: int | None, as_json: bool) -> None:
     report = issue_codes(
         open_database(),
         name,
-        keys=load_keys(settings.key_file, settings.keys_json),
+        keys=_keys(),
         actor=settings.actor,
         wave=wave,
     )
@@ -149,7 +149,7 @@ def reissue_command(name: str, person: str, mode: str | None, reason: str | None
     if mode is None:
         raise click.UsageError("choose --same-code or --new-code")
     settings = load_settings()
-    keys = load_keys(settings.key_file, settings.keys_json)
+    keys = _keys()
     done = reissue_piece(
         open_database(),
         name,
@@ -164,3 +164,19 @@ def reissue_command(name: str, person: str, mode: str | None, reason: str | None
         return
     what = "same code" if done.same_code else f"new code (code {done.revoked_code_id} revoked)"
     click.echo(f"piece {done.old_piece_id} re-issued as piece {done.new_piece_id} with the {what}")
+
+
+@codes.command("revoke")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why, recorded on the event (e.g. 'reported stolen').")
+def revoke_command(code: str, reason: str) -> None:
+    """Revoke a personal CODE for good: it no longer books or redeems anything.
+
+    To send the person a replacement, use `courrier codes reissue NAME --person ID --new-code`, which
+    revokes the old code itself.
+    """
+    settings = load_settings()
+    found = revoke_typed_code(open_database(), _keys(), code, actor=settings.actor, reason=reason)
+    click.echo(
+        f"{format_code(parse_code(code))}: revoked (campaign {found.campaign}, person {found.person_id})"
+    )

@@ -82,9 +82,14 @@ def issue_codes(
                 .select_from(pieces)
                 .where(pieces.c.wave_id == wave_id, pieces.c.code_id.is_not(None))
             ).scalar_one()
-            todo = _pieces_without_code(connection, wave_id)
-        for start in range(0, len(todo), chunk_size):
-            chunk = todo[start : start + chunk_size]
+        # Keyset pages of pieces: memory stays flat however large the wave.
+        after_id = 0
+        while True:
+            with engine.connect() as connection:
+                chunk = _pieces_without_code(connection, wave_id, after_id, chunk_size)
+            if not chunk:
+                break
+            after_id = chunk[-1][0]
             issued, redrawn = _issue_chunk(
                 engine,
                 campaign,
@@ -123,11 +128,19 @@ def _waves(
     return found
 
 
-def _pieces_without_code(connection: Connection, wave_id: int) -> list[tuple[int, int]]:
+def _pieces_without_code(
+    connection: Connection, wave_id: int, after_id: int, limit: int
+) -> list[tuple[int, int]]:
     rows = connection.execute(
         select(pieces.c.id, pieces.c.person_id)
-        .where(pieces.c.wave_id == wave_id, pieces.c.code_id.is_(None), pieces.c.state == "planned")
+        .where(
+            pieces.c.wave_id == wave_id,
+            pieces.c.id > after_id,
+            pieces.c.code_id.is_(None),
+            pieces.c.state == "planned",
+        )
         .order_by(pieces.c.id)
+        .limit(limit)
     )
     return [(row.id, row.person_id) for row in rows]
 

@@ -10,7 +10,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.campaigns.events import record_event
@@ -22,7 +22,7 @@ from courrier.codes.sealing import code_hmac, reveal_code, seal_codes
 from courrier.codes.token import sign_token
 from courrier.db.schema import campaigns, codes, persons, pieces
 from courrier.db.types import utcnow
-from courrier.errors import ConflictError, NotFoundError
+from courrier.errors import CodeError, ConflictError, NotFoundError
 
 # The piece states a re-issue may end (as production/states.py allows): not a letter sitting in an
 # envelope that has not been posted yet, nor a piece already ended.
@@ -94,6 +94,59 @@ def lookup_code(connection: Connection, keys: Keys, typed: str, today: dt.date) 
     )
 
 
+def use_code(
+    engine: Engine,
+    keys: Keys,
+    typed: str,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    piece_id: int | None = None,
+) -> CodeLookup:
+    """Count one use of a typed code (a booking, a dose, a redemption): one transaction, one
+    ``code.used`` event. The check and the write are one conditional UPDATE, so two simultaneous uses of
+    a voucher cannot both succeed. Refusals: ``code_revoked``, ``code_used_up``, ``code_expired``,
+    ``code_not_yet_valid`` (and ``unknown_code``, or the format errors of a mistyped code)."""
+    now = now or utcnow()
+    today = now.date()
+    with engine.begin() as connection:
+        found = lookup_code(connection, keys, typed, today)
+        if found.valid_from is not None and today < found.valid_from:
+            raise CodeError(f"the code is valid from {found.valid_from}", code="code_not_yet_valid")
+        usable = and_(
+            codes.c.id == found.code_id,
+            codes.c.status == "active",
+            codes.c.uses < codes.c.max_uses,
+            or_(codes.c.valid_until.is_(None), codes.c.valid_until >= today),
+        )
+        counted = connection.execute(
+            codes.update()
+            .where(usable)
+            .values(
+                uses=codes.c.uses + 1,
+                status=case((codes.c.uses + 1 >= codes.c.max_uses, "used_up"), else_=codes.c.status),
+                updated_at=now,
+            )
+        ).rowcount
+        if counted != 1:
+            raise CodeError(f"the code is {found.status}", code=f"code_{found.status}")
+        record_event(
+            connection,
+            "code.used",
+            actor,
+            campaign_id=_campaign_of(connection, found.code_id),
+            piece_id=piece_id,
+            code_id=found.code_id,
+            details={"use": found.uses + 1, "max_uses": found.max_uses},
+            at=now,
+        )
+        return lookup_code(connection, keys, typed, today)
+
+
+def _campaign_of(connection: Connection, code_id: int) -> int:
+    return int(connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one())
+
+
 def revoke_code(
     connection: Connection,
     code_id: int,
@@ -102,10 +155,11 @@ def revoke_code(
     reason: str | None,
     now: dt.datetime,
     piece_id: int | None = None,
-) -> None:
+) -> bool:
+    """Revoke a code for good (False if it already was), with a ``code.revoked`` event."""
     row = connection.execute(select(codes.c.campaign_id, codes.c.status).where(codes.c.id == code_id)).one()
     if row.status == "revoked":
-        return
+        return False
     connection.execute(codes.update().where(codes.c.id == code_id).values(status="revoked", updated_at=now))
     record_event(
         connection,
@@ -117,6 +171,19 @@ def revoke_code(
         reason=reason,
         at=now,
     )
+    return True
+
+
+def revoke_typed_code(
+    engine: Engine, keys: Keys, typed: str, *, actor: str, reason: str, now: dt.datetime | None = None
+) -> CodeLookup:
+    """Revoke the code a person or clerk typed (e.g. reported stolen); returns it as it is now."""
+    now = now or utcnow()
+    with engine.begin() as connection:
+        found = lookup_code(connection, keys, typed, now.date())
+        if not revoke_code(connection, found.code_id, actor=actor, reason=reason, now=now):
+            raise ConflictError("the code was already revoked", code="already_revoked")
+        return lookup_code(connection, keys, typed, now.date())
 
 
 def qr_content(
@@ -169,6 +236,8 @@ def reissue_piece(
     with engine.begin() as connection:
         campaign = get_campaign(connection, campaign_name)
         person_id = find_person(connection, person)
+        if connection.execute(select(persons.c.deceased).where(persons.c.id == person_id)).scalar_one():
+            raise ConflictError(f"person {person} is deceased in the register", code="person_deceased")
         old = connection.execute(
             select(pieces)
             .where(pieces.c.campaign_id == campaign.id, pieces.c.person_id == person_id)
