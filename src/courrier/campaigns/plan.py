@@ -21,8 +21,9 @@ from sqlalchemy import Connection, Engine, and_, exists, false, func, select, tr
 from courrier.campaigns import cohort as cohorts
 from courrier.campaigns.events import record_event
 from courrier.campaigns.store import Campaign, get_campaign
+from courrier.codes.revocation import revoke_code
 from courrier.db.bulk import bulk_insert
-from courrier.db.schema import codes, persons, pieces, waves
+from courrier.db.schema import persons, pieces, waves
 from courrier.db.types import utcnow
 
 _CHUNK = 10_000
@@ -102,21 +103,17 @@ def _withdraw_ineligible(
             piece_id=row.id,
             code_id=row.code_id,
             reason=row.reason,
+            details={"from": "planned"},
             at=now,
         )
         if row.code_id is not None:
-            connection.execute(
-                codes.update().where(codes.c.id == row.code_id).values(status="revoked", updated_at=now)
-            )
-            record_event(
+            revoke_code(
                 connection,
-                "code.revoked",
-                actor,
-                campaign_id=campaign.id,
-                piece_id=row.id,
-                code_id=row.code_id,
+                row.code_id,
+                actor=actor,
                 reason=f"piece withdrawn: {row.reason}",
-                at=now,
+                now=now,
+                piece_id=row.id,
             )
         counts[row.reason] += 1
     return dict(counts)

@@ -90,12 +90,16 @@ def show_command(name: str, as_json: bool) -> None:
         echo_json(facts)
         return
     cohort = definition.cohort
-    ages = f"ages {cohort.min_age or 0}-{'' if cohort.max_age is None else cohort.max_age}"
+    if cohort.min_age is None and cohort.max_age is None:
+        ages = "all ages"
+    else:
+        upper = "" if cohort.max_age is None else cohort.max_age
+        ages = f"ages {cohort.min_age or 0}-{upper} on {cohort.reference_date}"
     click.echo(
         f"{found.name}: {found.kind}, template {found.template_path} (version {found.template_version_id})"
     )
     click.echo(
-        f"cohort: {', '.join(cohort.sources)}; {ages} on {cohort.reference_date}; order {cohort.order}"
+        f"cohort: {', '.join(cohort.sources)}; {ages}; order {cohort.order}"
         + (f"; communes {', '.join(cohort.communes)}" if cohort.communes else "")
         + (f"; countries {', '.join(cohort.countries)}" if cohort.countries else "")
         + (f"; languages {', '.join(cohort.languages)}" if cohort.languages else "")

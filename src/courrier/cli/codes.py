@@ -15,6 +15,7 @@ from courrier.codes.keys import Keys, load_keys, read_public_key
 from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
 from courrier.codes.token import verify_token
 from courrier.config import load_settings
+from courrier.db.types import utcnow
 
 
 def _keys() -> Keys:
@@ -70,7 +71,7 @@ def verify_command(
     otherwise.
     """
     public_keys = dict(read_public_key(path) for path in public_key_paths)
-    day = today.date() if today is not None else dt.date.today()
+    day = today.date() if today is not None else utcnow().date()
     claims = verify_token(token, public_keys, day)
     if as_json:
         echo_json(asdict(claims) | {"valid": True})
@@ -119,7 +120,7 @@ def lookup_command(code: str, as_json: bool) -> None:
     Status: active, used_up, expired or revoked. Exit 1 when the code is malformed or was never issued.
     """
     with open_database().connect() as connection:
-        found = lookup_code(connection, _keys(), code, dt.date.today())
+        found = lookup_code(connection, _keys(), code, utcnow().date())
     if as_json:
         echo_json(asdict(found))
         return

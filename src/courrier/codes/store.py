@@ -18,6 +18,7 @@ from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.format import RandomBytes, format_code, parse_code, random_codes
 from courrier.codes.issue import code_validity
 from courrier.codes.keys import Keys
+from courrier.codes.revocation import revoke_code
 from courrier.codes.sealing import code_hmac, reveal_code, seal_codes
 from courrier.codes.token import sign_token
 from courrier.db.schema import campaigns, codes, persons, pieces
@@ -145,33 +146,6 @@ def use_code(
 
 def _campaign_of(connection: Connection, code_id: int) -> int:
     return int(connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one())
-
-
-def revoke_code(
-    connection: Connection,
-    code_id: int,
-    *,
-    actor: str,
-    reason: str | None,
-    now: dt.datetime,
-    piece_id: int | None = None,
-) -> bool:
-    """Revoke a code for good (False if it already was), with a ``code.revoked`` event."""
-    row = connection.execute(select(codes.c.campaign_id, codes.c.status).where(codes.c.id == code_id)).one()
-    if row.status == "revoked":
-        return False
-    connection.execute(codes.update().where(codes.c.id == code_id).values(status="revoked", updated_at=now))
-    record_event(
-        connection,
-        "code.revoked",
-        actor,
-        campaign_id=row.campaign_id,
-        piece_id=piece_id,
-        code_id=code_id,
-        reason=reason,
-        at=now,
-    )
-    return True
 
 
 def revoke_typed_code(
