@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -94,13 +95,22 @@ def issue_command(name: str, wave: int | None, as_json: bool) -> None:
     and counted.
     """
     settings = load_settings()
+    interactive = sys.stderr.isatty()
+
+    def progress(issued: int) -> None:
+        if interactive:
+            click.echo(f"\r  {issued:,} codes issued", nl=False, err=True)
+
     report = issue_codes(
         open_database(),
         name,
+        on_progress=progress,
         keys=_keys(),
         actor=settings.actor,
         wave=wave,
     )
+    if interactive:
+        click.echo(err=True)
     if as_json:
         echo_json(asdict(report))
         return

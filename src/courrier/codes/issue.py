@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, func, select
@@ -67,8 +68,12 @@ def issue_codes(
     now: dt.datetime | None = None,
     randbytes: RandomBytes = secrets.token_bytes,
     chunk_size: int = DEFAULT_CHUNK,
+    on_progress: Callable[[int], None] | None = None,
 ) -> IssueReport:
-    """Give every planned piece of wave ``wave`` (default: every wave) that has no code yet a new code."""
+    """Give every planned piece of wave ``wave`` (default: every wave) that has no code yet a new code.
+
+    ``on_progress`` is called after each committed chunk with the number of codes issued so far.
+    """
     now = now or utcnow()
     with engine.connect() as connection:
         campaign = get_campaign(connection, campaign_name)
@@ -105,6 +110,8 @@ def issue_codes(
             report.issued += issued
             report.skipped += len(chunk) - issued
             report.redrawn += redrawn
+            if on_progress is not None:
+                on_progress(report.issued)
         report.waves.append(number)
     return report
 
