@@ -22,7 +22,7 @@ from courrier.codes.store import (
     use_code,
 )
 from courrier.codes.token import verify_token
-from courrier.db.schema import codes, events, pieces
+from courrier.db.schema import codes, events, persons, pieces
 from courrier.errors import CodeError, ConflictError, NotFoundError
 
 from ..campaigns.conftest import CAMPAIGN, NOW, add_persons, change_person
@@ -320,3 +320,15 @@ def test_a_deceased_person_gets_no_reissue(engine, make_definition):
     with pytest.raises(ConflictError) as caught:
         reissue_piece(engine, name, str(person_id), same_code=True, keys=KEYS, actor="t", now=NOW)
     assert caught.value.code == "person_deceased"
+
+
+def test_reissue_finds_the_person_by_national_id(engine, make_definition):
+    name = _planned(engine, make_definition, people=1, text=VOUCHER)
+    issue_codes(engine, name, keys=KEYS, actor="t", now=NOW)
+    with engine.connect() as connection:
+        national_id = connection.execute(select(persons.c.national_id)).scalar_one()
+    done = reissue_piece(engine, name, national_id, same_code=True, keys=KEYS, actor="t", now=NOW)
+    assert done.old_piece_id == 1
+    with pytest.raises(NotFoundError) as unknown:
+        reissue_piece(engine, name, "someone", same_code=True, keys=KEYS, actor="t", now=NOW)
+    assert unknown.value.code == "unknown_person"

@@ -182,11 +182,17 @@ def qr_content(
 
 
 def find_person(connection: Connection, reference: str) -> int:
-    """A person by register id (digits, shorter than a national id) or national id (13 digits)."""
+    """A person by national id (13 digits) or register id (fewer digits)."""
     reference = reference.strip()
-    column = persons.c.national_id if len(reference) == 13 else persons.c.id
-    value: object = reference if len(reference) == 13 else int(reference) if reference.isdigit() else -1
-    found = connection.execute(select(persons.c.id).where(column == value)).scalar()
+    if len(reference) == 13:
+        condition = persons.c.national_id == reference
+    elif reference.isdigit():
+        condition = persons.c.id == int(reference)
+    else:
+        raise NotFoundError(
+            f"{reference!r} is neither a register id nor a national id", code="unknown_person"
+        )
+    found = connection.execute(select(persons.c.id).where(condition)).scalar()
     if found is None:
         raise NotFoundError(f"no person {reference!r} in the register", code="unknown_person")
     return int(found)
