@@ -332,3 +332,25 @@ def test_reissue_finds_the_person_by_national_id(engine, make_definition):
     with pytest.raises(NotFoundError) as unknown:
         reissue_piece(engine, name, "someone", same_code=True, keys=KEYS, actor="t", now=NOW)
     assert unknown.value.code == "unknown_person"
+
+
+def test_two_runs_racing_on_a_wave_issue_each_piece_once(engine, make_definition):
+    name = _planned(engine, make_definition)
+    other_run: list[object] = []
+
+    def racing(count: int) -> bytes:
+        # Another run issues the whole wave after this one listed its pieces, before it inserts.
+        if not other_run:
+            other_run.append(issue_codes(engine, name, keys=KEYS, actor="other", wave=1, now=NOW))
+        return secrets.token_bytes(count)
+
+    report = issue_codes(engine, name, keys=KEYS, actor="t", wave=1, now=NOW, randbytes=racing)
+    assert (report.issued, report.skipped) == (0, 2)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(codes)).scalar_one() == 2
+        assert (
+            connection.execute(
+                select(func.count()).where(pieces.c.wave_id == 1, pieces.c.code_id.is_(None))
+            ).scalar_one()
+            == 0
+        )

@@ -168,17 +168,18 @@ def _issue_chunk(
     wave_id, wave_number = wave
     drawn = random_codes(len(chunk), randbytes)
     redrawn = 0
+    # Pieces another run issued since we listed them; only looked up after a failed insert, which is
+    # where a concurrent run shows (UNIQUE codes.piece_id).
+    taken: set[int] = set()
     for _attempt in range(_MAX_ATTEMPTS):
         hmacs, ciphertexts = seal_codes(keys, drawn)
+        rows = [
+            {"piece_id": piece_id, "person_id": person_id, "hmac": digest, "ciphertext": sealed}
+            for (piece_id, person_id), digest, sealed in zip(chunk, hmacs, ciphertexts, strict=True)
+            if piece_id not in taken
+        ]
         try:
             with engine.begin() as connection:
-                # Another run may have issued some of these pieces since we listed them.
-                taken = _pieces_with_code(connection, [piece_id for piece_id, _ in chunk])
-                rows = [
-                    {"piece_id": piece_id, "person_id": person_id, "hmac": digest, "ciphertext": sealed}
-                    for (piece_id, person_id), digest, sealed in zip(chunk, hmacs, ciphertexts, strict=True)
-                    if piece_id not in taken
-                ]
                 bulk_insert(
                     connection,
                     codes,
@@ -213,13 +214,26 @@ def _issue_chunk(
                 return len(rows), redrawn
         except IntegrityError:
             with engine.connect() as connection:
-                colliding = _colliding(connection, hmacs)
-            if not colliding and not _pieces_with_code_now(engine, chunk):
+                now_taken = _pieces_with_code(connection, [piece_id for piece_id, _ in chunk])
+                inserted_hmacs = [
+                    digest
+                    for (piece_id, _), digest in zip(chunk, hmacs, strict=True)
+                    if piece_id not in taken
+                ]
+                colliding = _colliding(connection, inserted_hmacs)
+            if not colliding and now_taken <= taken:
                 raise
-            fresh = random_codes(len(colliding), randbytes)
-            for index, code in zip(sorted(colliding), fresh, strict=True):
+            # Indexes into ``rows`` back to indexes into ``chunk`` and ``drawn``: same order, without the
+            # pieces that were taken when ``rows`` was built.
+            positions = [index for index, (piece_id, _) in enumerate(chunk) if piece_id not in taken]
+            colliding_positions = sorted(
+                positions[index] for index in colliding if chunk[positions[index]][0] not in now_taken
+            )
+            taken |= now_taken
+            fresh = random_codes(len(colliding_positions), randbytes)
+            for index, code in zip(colliding_positions, fresh, strict=True):
                 drawn[index] = code
-            redrawn += len(colliding)
+            redrawn += len(colliding_positions)
     raise ConflictError(
         f"codes kept colliding after {_MAX_ATTEMPTS} draws: the random source is broken",
         code="code_collision",
@@ -229,11 +243,6 @@ def _issue_chunk(
 def _pieces_with_code(connection: Connection, piece_ids: list[int]) -> set[int]:
     found = select_where_in(connection, [codes.c.piece_id], codes.c.piece_id, piece_ids)
     return {int(piece_id) for (piece_id,) in found}
-
-
-def _pieces_with_code_now(engine: Engine, chunk: list[tuple[int, int]]) -> bool:
-    with engine.connect() as connection:
-        return bool(_pieces_with_code(connection, [piece_id for piece_id, _ in chunk]))
 
 
 def _colliding(connection: Connection, hmacs: list[bytes]) -> set[int]:
