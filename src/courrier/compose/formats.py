@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date as babel_format_date
@@ -28,7 +29,13 @@ def format_date(value: Any, language: str, style: str = "long") -> str:
     """``12 mars 2026`` (fr), ``12. März 2026`` (de), ``12 March 2026`` (en), ``12 de março de 2026`` (pt)."""
     if value in (None, ""):
         return ""
-    return str(babel_format_date(as_date(value), format=style, locale=locale_of(language)))
+    return _format_date(as_date(value), language, style)
+
+
+@lru_cache(maxsize=4096)
+def _format_date(day: dt.date, language: str, style: str) -> str:
+    # A print run has a few dozen distinct dates: Babel's formatting is worth caching.
+    return str(babel_format_date(day, format=style, locale=locale_of(language)))
 
 
 def format_number(value: Any, language: str) -> str:

@@ -21,16 +21,18 @@ from PIL import ImageCms
 
 from courrier import __version__
 from courrier.compose.address import address_lines
-from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, qr_matrix
+from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, qr_matrix, vector_operators
 from courrier.compose.fonts import FileFont, load_face
-from courrier.compose.layout import Block, Paragraph, Typesetter, parse_markup
-from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, number
+from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
+from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, text_string
 from courrier.compose.static import StaticLayer
 from courrier.compose.template import MM, Element, Template
 from courrier.errors import CompositionError
 
 SheetMarks = Callable[[int, Mapping[str, Any], int, int], "str | None"]
 _PARAGRAPH_CACHE = 4_000
+_LINE_CACHE = 20_000
+_SEPARATOR = "\x1e"  # between the texts of one letter rendered together
 # Distance from the top of a line of text to its baseline, in font sizes.
 _ASCENT = 0.8
 
@@ -71,12 +73,27 @@ def compose_job(
     job_id: str = "",
     duplex: bool | None = None,
     sheet_marks: SheetMarks | None = None,
+    barcodes: str = "image",
 ) -> JobResult:
-    """Compose one letter per record into ``out``; see the module docstring."""
+    """Compose one letter per record into ``out``; see the module docstring.
+
+    ``sheet_marks(index, record, sheet, sheets)`` gives the text of the inserter's Data Matrix on each
+    sheet (None for none). ``barcodes`` draws QR and Data Matrix codes as 1-bit ``image`` masks (the
+    default: smaller and faster) or ``vector`` rectangles.
+    """
     if isinstance(out, Path):
         with out.open("wb") as file:
-            return compose_job(template, records, file, job_id=job_id, duplex=duplex, sheet_marks=sheet_marks)
+            return compose_job(
+                template,
+                records,
+                file,
+                job_id=job_id,
+                duplex=duplex,
+                sheet_marks=sheet_marks,
+                barcodes=barcodes,
+            )
     composer = _Composer(template, out, job_id, template.duplex if duplex is None else duplex, sheet_marks)
+    composer.barcode_operators = vector_operators if barcodes == "vector" else image_mask_operators
     for index, record in enumerate(records):
         composer.add_letter(index, record)
     return composer.close()
@@ -104,9 +121,12 @@ class _Composer:
         self.static = StaticLayer(template, writer, self.fonts, self.xobjects, self.resources)
         self.page_refs: list[int] = []
         self.dparts: list[int] = []
-        self.paragraphs: OrderedDict[tuple[Any, ...], tuple[Block, str | None, int]] = OrderedDict()
-        self.typesetters: dict[tuple[str, str], Typesetter] = {}
+        self.paragraphs: OrderedDict[tuple[str, str, str], tuple[Block, str | None, int]] = OrderedDict()
+        self.typesetters: dict[tuple[str, str, float], Typesetter] = {}
+        self.lines: dict[tuple[int, str, str], tuple[bytes, float]] = {}
+        self._language_sources: dict[str, list[tuple[str, str]]] = {}
         self.height_pt = template.height_mm * MM
+        self.barcode_operators: Callable[[Any, float, float, float], bytes] = image_mask_operators
 
     # --- one letter ---
 
@@ -125,21 +145,19 @@ class _Composer:
         first_page = len(self.page_refs) + 1
         dpart = self.writer.reserve()
         refs = []
+        # Pages and DParts are written from byte templates: the generic serialiser costs more per letter.
         for operators in pages:
             contents = self.writer.add_stream(operators)
-            refs.append(
-                self.writer.add(
-                    {"Type": Name("Page"), "Parent": self.pages_root, "Contents": contents, "DPart": dpart}
-                )
-            )
+            page = b"<< /Type /Page /Parent %d 0 R /Contents %d 0 R /DPart %d 0 R >>" % (
+                self.pages_root.number, contents.number, dpart.number,
+            )  # fmt: skip
+            refs.append(self.writer.add(Raw(page)))
         self.writer.add(
-            {
-                "Type": Name("DPart"),
-                "Parent": self.dpart_node,
-                "Start": refs[0],
-                "End": refs[-1],
-                "DPM": {"CIP4_Root": {"CIP4_Recipient": {"CIP4_UniqueID": piece_id}}},
-            },
+            Raw(
+                b"<< /Type /DPart /Parent %d 0 R /Start %d 0 R /End %d 0 R"
+                b" /DPM << /CIP4_Root << /CIP4_Recipient << /CIP4_UniqueID %s >> >> >> >>"
+                % (self.dpart_node.number, refs[0].number, refs[-1].number, text_string(piece_id))
+            ),
             ref=dpart,
         )
         self.page_refs.extend(ref.number for ref in refs)
@@ -153,6 +171,7 @@ class _Composer:
         person = record.get("person") or {}
         language = template.language_for(str(person.get("language") or ""))
         context = {**record, "language": language, "t": template.strings.get(language, {})}
+        texts = self._render_all(language, context)
         pages = []
         page_count = len(template.pages)
         sheet_count = (page_count + 1) // 2 if self.duplex else page_count
@@ -160,7 +179,7 @@ class _Composer:
             parts = [self.static.draw(page_number)]
             for element in elements:
                 if not element.static:
-                    parts.append(self._draw(element, context, language))
+                    parts.append(self._draw(element, texts.get(element.name, ""), context, language))
             if self.sheet_marks is not None and (not self.duplex or page_number % 2 == 0):
                 sheet = page_number // 2 + 1 if self.duplex else page_number + 1
                 mark = self.sheet_marks(index, record, sheet, sheet_count)
@@ -172,78 +191,104 @@ class _Composer:
 
     # --- elements ---
 
-    def _draw(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
+    def _draw(self, element: Element, text: str, context: Mapping[str, Any], language: str) -> bytes:
         if element.kind == "flow":
-            return self._flow(element, context, language)
+            return self._flow(element, text, language)
         if element.kind == "text":
-            return self._single_line(element, self._render(element.text, context, element), language)
+            return self._single_line(element, text, language)
         if element.kind == "address":
             return self._address(element, context, language)
-        content = self._render(element.text or "{{ qr }}", context, element)
         if element.kind == "qr":
             return self._matrix_ops(
-                qr_matrix(content, element.ec_level, element.name), element.x, element.y, element.width
+                qr_matrix(text, element.ec_level, element.name), element.x, element.y, element.width
             )
-        return self._matrix_ops(datamatrix_matrix(content, element.name), element.x, element.y, element.width)
+        return self._matrix_ops(datamatrix_matrix(text, element.name), element.x, element.y, element.width)
 
-    def _render(self, source: str, context: Mapping[str, Any], element: Element) -> str:
+    def _sources(self, language: str) -> list[tuple[str, str]]:
+        """(element name, Jinja source) of every element whose text depends on the record."""
+        sources = self._language_sources.get(language)
+        if sources is None:
+            sources = []
+            for elements in self.template.pages:
+                for element in elements:
+                    if element.static or element.kind == "address":
+                        continue
+                    if element.kind == "flow" and element.source:
+                        sources.append((element.name, self.template.texts[element.source][language]))
+                    else:
+                        sources.append(
+                            (element.name, element.text or ("{{ qr }}" if element.kind == "qr" else ""))
+                        )
+            self._language_sources[language] = sources
+        return sources
+
+    def _render_all(self, language: str, context: Mapping[str, Any]) -> dict[str, str]:
+        """All of a letter's texts in one Jinja render (one per element costs several times more)."""
+        sources = self._sources(language)
+        combined = _SEPARATOR.join(source for _, source in sources)
+        try:
+            rendered = self.template.compiled(combined).render(context).split(_SEPARATOR)
+        except (jinja2.TemplateError, ValueError, TypeError):
+            # Find the element to blame, one by one.
+            for name, source in sources:
+                self._render(source, context, name)
+            raise
+        return {name: text for (name, _), text in zip(sources, rendered, strict=True)}
+
+    def _render(self, source: str, context: Mapping[str, Any], field: str) -> str:
         try:
             return self.template.compiled(source).render(context)
         except jinja2.UndefinedError as error:
             raise CompositionError(
-                f"{element.name}: {error.message}", code="unknown_placeholder", field=element.name
+                f"{field}: {error.message}", code="unknown_placeholder", field=field
             ) from error
         except (jinja2.TemplateError, ValueError, TypeError) as error:
-            raise CompositionError(
-                f"{element.name}: {error}", code="template_error", field=element.name
-            ) from error
+            raise CompositionError(f"{field}: {error}", code="template_error", field=field) from error
 
-    def _typesetter(self, element: Element, language: str) -> Typesetter:
-        key = (element.name, language)
+    def _typesetter(self, element: Element, language: str, size: float = 0.0) -> Typesetter:
+        key = (element.name, language, size)
         typesetter = self.typesetters.get(key)
         if typesetter is None:
             fonts = dict(self.fonts)
             if element.style != "regular":
                 fonts["regular"] = self.fonts[element.style]
+            leading = size * 1.3 if size else element.leading
             typesetter = Typesetter(
-                fonts, element.size, element.leading, element.width * MM, language, element.name
+                fonts, size or element.size, leading, element.width * MM, language, element.name
             )
             self.typesetters[key] = typesetter
         return typesetter
 
-    def _flow(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
-        source = self.template.texts[element.source][language] if element.source else element.text
-        paragraphs = parse_markup(self._render(source, context, element))
+    def _flow(self, element: Element, text: str, language: str) -> bytes:
+        sources = paragraph_sources(text)
         typesetter = self._typesetter(element, language)
         x = element.x * MM
         top = self.height_pt - element.y * MM
         limit = element.height * MM
         used = 0.0
         parts = []
-        for number_in_box, paragraph in enumerate(paragraphs):
+        for number_in_box, paragraph_source in enumerate(sources):
             if number_in_box:
                 used += element.leading * 0.5
-            operators, height = self._paragraph(element, language, paragraph, typesetter)
+            operators, height = self._paragraph(element, language, paragraph_source, typesetter)
             if used + height > limit + 0.01:
                 raise CompositionError(
                     f"{element.name}: the text needs more than the box's {element.height:g} mm",
                     code="text_overflow",
                     field=element.name,
                 )
-            parts.append(
-                b"q 1 0 0 1 %s %s cm %s Q\n" % (number(round(x, 3)), number(round(top - used, 3)), operators)
-            )
+            parts.append(b"q 1 0 0 1 %.2f %.2f cm %s Q\n" % (x, top - used, operators))
             used += height
         return b"".join(parts)
 
     def _paragraph(
-        self, element: Element, language: str, paragraph: Paragraph, typesetter: Typesetter
+        self, element: Element, language: str, source: str, typesetter: Typesetter
     ) -> tuple[bytes, float]:
         """A paragraph's operators: inline the first time, a Form XObject from its second use on."""
-        key = (element.name, language, paragraph)
+        key = (element.name, language, source)
         cached = self.paragraphs.get(key)
         if cached is None:
-            block = typesetter.block([paragraph], element.align)
+            block = typesetter.block([parse_paragraph(source)], element.align)
             self.paragraphs[key] = (block, None, 1)
             if len(self.paragraphs) > _PARAGRAPH_CACHE:
                 self.paragraphs.popitem(last=False)
@@ -261,11 +306,11 @@ class _Composer:
         return b"/%s Do" % name.encode(), block.height
 
     def _single_line(self, element: Element, text: str, language: str) -> bytes:
-        words = [word for paragraph in parse_markup(text) for word in paragraph.words]
-        if not words:
-            return b""
         typesetter = self._typesetter(element, language)
-        natural = _natural_width(typesetter, words)
+        align = element.align if element.width else "left"
+        line, natural = self._line(typesetter, text, align)
+        if not line:
+            return b""
         if element.width and natural > element.width * MM + 0.01:
             raise CompositionError(
                 f"{element.name}: the text is wider than {element.width:g} mm",
@@ -275,13 +320,26 @@ class _Composer:
         x = element.x * MM
         if not element.width:  # x is where the text starts, ends (right) or is centred
             x -= {"right": natural, "center": natural / 2}.get(element.align, 0.0)
-        align = element.align if element.width else "left"
         baseline = self.height_pt - element.y * MM - element.size * _ASCENT
-        return self._positioned(typesetter._line(words, 0.0, 0.0, align), x, baseline)
+        return self._positioned(line, x, baseline)
+
+    def _line(self, typesetter: Typesetter, text: str, align: str) -> tuple[bytes, float]:
+        """One line of text, laid out once per distinct text (street names, dates and labels repeat)."""
+        key = (id(typesetter), text, align)
+        cached = self.lines.get(key)
+        if cached is None:
+            words = [word for paragraph in parse_markup(text) for word in paragraph.words]
+            if not words:
+                return b"", 0.0
+            cached = (typesetter._line(words, 0.0, 0.0, align), _natural_width(typesetter, words))
+            if len(self.lines) > _LINE_CACHE:
+                self.lines.clear()
+            self.lines[key] = cached
+        return cached
 
     @staticmethod
     def _positioned(line: bytes, x: float, y: float) -> bytes:
-        return b"q 1 0 0 1 %s %s cm BT %s ET Q\n" % (number(round(x, 3)), number(round(y, 3)), line)
+        return b"q 1 0 0 1 %.2f %.2f cm BT %s ET Q\n" % (x, y, line)
 
     def _address(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
         window = self.template.window
@@ -291,21 +349,24 @@ class _Composer:
         top = (element.y or window.y + 17) * MM
         room = (window.width - 8) * MM
         parts = []
+        if element.text:  # the return address, small, at the top of the window
+            line, _ = self._line(self._typesetter(element, language, size=6.5), element.text, "left")
+            parts.append(self._positioned(line, x, self.height_pt - (window.y + 4) * MM - 6.5 * _ASCENT))
         for number_in_block, text in enumerate(lines):
-            words = [word for paragraph in parse_markup(text) for word in paragraph.words]
-            if _natural_width(typesetter, words) > room:
+            line, natural = self._line(typesetter, text, "left")
+            if natural > room:
                 raise CompositionError(
                     f"address line {number_in_block + 1} is wider than the window",
                     code="text_overflow",
                     field="address",
                 )
             y = self.height_pt - top - element.size * _ASCENT - number_in_block * element.leading
-            parts.append(self._positioned(typesetter._line(words, 0.0, 0.0, "left"), x, y))
+            parts.append(self._positioned(line, x, y))
         return b"".join(parts)
 
     def _matrix_ops(self, matrix: Any, x_mm: float, y_mm: float, size_mm: float) -> bytes:
         size = size_mm * MM
-        return image_mask_operators(matrix, x_mm * MM, self.height_pt - y_mm * MM - size, size)
+        return self.barcode_operators(matrix, x_mm * MM, self.height_pt - y_mm * MM - size, size)
 
     # --- the file ---
 

@@ -45,20 +45,32 @@ class Block:
 
 
 def parse_markup(text: str) -> list[Paragraph]:
-    paragraphs = []
+    return [parse_paragraph(source) for source in paragraph_sources(text)]
+
+
+def paragraph_sources(text: str) -> list[str]:
+    """The source of each paragraph, whitespace collapsed: what a paragraph's layout is cached by."""
+    if "\n" not in text:
+        source = " ".join(text.split())
+        return [source] if source else []
+    sources = []
     for raw in re.split(r"\n\s*\n", text.strip()):
         for block in _bullet_blocks(raw):
             source = " ".join(block.split())
-            if not source:
-                continue
-            kind = "p"
-            if source.startswith("- "):
-                kind, source = "bullet", source[2:]
-            elif source.startswith("## "):
-                kind, source = "heading", source[3:]
-            style = "bold" if kind == "heading" else "regular"
-            paragraphs.append(Paragraph(kind, tuple(_words(source, style))))
-    return paragraphs
+            if source:
+                sources.append(source)
+    return sources
+
+
+def parse_paragraph(source: str) -> Paragraph:
+    if "*" not in source and not source.startswith(("- ", "## ")):  # plain text: most single lines
+        return Paragraph("p", tuple(((word, "regular"),) for word in source.split(" ")))
+    kind = "p"
+    if source.startswith("- "):
+        kind, source = "bullet", source[2:]
+    elif source.startswith("## "):
+        kind, source = "heading", source[3:]
+    return Paragraph(kind, tuple(_words(source, "bold" if kind == "heading" else "regular")))
 
 
 def _bullet_blocks(raw: str) -> list[str]:
@@ -116,9 +128,18 @@ class Typesetter:
         self.field = field
         self.hyphenator = hyphenator(language)
         self.scale = size / 1000
+        self._widths: dict[Word, float] = {}
+        self._font_operator = {
+            style: b"/%s %s Tf" % (font.resource.encode(), number(size)) for style, font in fonts.items()
+        }
 
     def word_width(self, word: Word) -> float:
-        return sum(self.fonts[style].encode(text, self.field)[0] for text, style in word) * self.scale
+        width = self._widths.get(word)
+        if width is None:
+            width = sum(self.fonts[style].encode(text, self.field)[0] for text, style in word) * self.scale
+            if len(self._widths) < 100_000:
+                self._widths[word] = width
+        return width
 
     def space_width(self, word: Word) -> float:
         return self.fonts[word[-1][1]].space_width * self.scale
@@ -196,7 +217,14 @@ class Typesetter:
         elif align == "center":
             x += (self.width - x - natural) / 2
         adjust = b" %s " % number(round(-extra * 1000 / self.size, 1)) if extra > 0.001 else b""
-        parts = [b"1 0 0 1 %s %s Tm" % (number(round(x, 3)), number(round(y, 3)))]
+        position = b"1 0 0 1 %.2f %.2f Tm" % (x, y)
+        style = words[0][0][1]
+        if all(len(word) == 1 and word[0][1] == style for word in words):  # one font: most lines
+            font = self.fonts[style]
+            hexes = [font.encode(word[0][0], self.field)[1] for word in words]
+            separator = font.space_hex + b">" + adjust + b"<" if adjust else font.space_hex
+            return b"%s %s [<%s>] TJ\n" % (position, self._font_operator[style], separator.join(hexes))
+        parts = [position]
         current_font: FileFont | None = None
         array: list[bytes] = []
         for index, word in enumerate(words):

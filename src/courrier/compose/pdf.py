@@ -121,7 +121,7 @@ class PdfWriter:
         ref = ref or self.reserve()
         dictionary = dict(entries or {})
         if compress:
-            data = zlib.compress(data, 6)
+            data = zlib.compress(data, 1)
             dictionary["Filter"] = Name("FlateDecode")
         dictionary["Length"] = len(data)
         self._offsets[ref.number] = self._position

@@ -1,0 +1,213 @@
+"""Benchmark: the reference letter composed by courrier and by ReportLab Platypus, in the same run.
+
+The reference letter (bench/reference_letter/): one A4 page, letterhead with a small vector logo, sender
+line, window address, date, subject, salutation, three paragraphs of about 190 words with the name, the
+appointment date in bold and the centre in bold inline, a QR code of a 60-character token at level M with
+the code printed under it, signature, footer. Both engines get the same records; each runs in its own
+process pinned to one core, timed by its CPU time (steadier than wall time on a shared machine). Targets (issue 3): >= 2,000 letters/s, >= 12x Platypus, < 2.5 KB a letter,
+flat memory.
+
+    python bench/compose.py [--letters N] [--json] [--barcodes image|vector]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE / "reference_letter"
+NAMES = [
+    ("Anna", "Muller"), ("Thị Lan", "Ngô"), ("Łukasz", "Kowalski"), ("Øystein", "Berg"), ("Ayşe", "Ağaoğlu"),
+    ("Ζωή", "Παπαδοπούλου"), ("Фёдор", "Иванов"), ("João", "Gonçalves"), ("Marie", "Schmit"), ("Luca", "Rossi"),
+    ("Sophie", "Dupont"), ("Jean", "Weber"), ("Carla", "Da Silva"), ("Paul", "Hoffmann"), ("Léa", "Thill"),
+]  # fmt: skip
+CENTRES = ["Centre de vaccination Victor Hugo", "Hall Victor Hugo, Limpertsberg", "Centre Kirchberg",
+           "Centre Esch-Belval", "Centre Ettelbruck"]  # fmt: skip
+TOKEN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def records(count: int) -> Iterator[dict[str, Any]]:
+    rnd = random.Random(7)
+    start = dt.date(2026, 3, 16)
+    for index in range(count):
+        given, family = NAMES[index % len(NAMES)]
+        code = "".join(rnd.choice("23456789ABCDEFGHJKMNPQRSTUVWXYZ") for _ in range(14))
+        yield {
+            "piece_id": str(index + 1),
+            "person": {
+                "id": index + 1, "family_name": f"{family}", "given_names": given, "language": "fr",
+                "care_of": "", "house_number": str(index % 120 + 1), "street": "rue de la Gare",
+                "postcode": f"L-{1000 + index % 8000}", "locality": "Luxembourg", "country": "LU",
+            },
+            "code": "-".join(code[i : i + 4] for i in range(0, 14, 4)),
+            "qr": "".join(rnd.choice(TOKEN_ALPHABET) for _ in range(60)),
+            "letter_date": "2026-03-12",
+            "appointment_date": (start + dt.timedelta(days=index % 14)).isoformat(),
+            "centre": CENTRES[index % len(CENTRES)],
+        }  # fmt: skip
+
+
+def _pin_to_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+
+def run_courrier(count: int, barcodes: str) -> dict[str, float]:
+    from courrier.compose import compose_job, load_template
+
+    template = load_template(TEMPLATE)
+    compose_job(template, records(50), io.BytesIO())  # load fonts and compile texts outside the timing
+    prepared = list(records(count))
+    out = io.BytesIO()
+    started = time.process_time()
+    result = compose_job(template, prepared, out, barcodes=barcodes)
+    seconds = time.process_time() - started
+    assert result.letters == count, result.failures[:3]
+    return {"seconds": seconds, "bytes": len(out.getvalue())}
+
+
+def run_platypus(count: int) -> dict[str, float]:
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
+
+    fonts = Path(__file__).resolve().parents[1] / "src" / "courrier" / "compose" / "fonts"
+    pdfmetrics.registerFont(TTFont("DejaVu", str(fonts / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(fonts / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(TTFont("DejaVu-Oblique", str(fonts / "DejaVuSans-Oblique.ttf")))
+    pdfmetrics.registerFontFamily("DejaVu", normal="DejaVu", bold="DejaVu-Bold", italic="DejaVu-Oblique")
+    body = ParagraphStyle("body", fontName="DejaVu", fontSize=10, leading=13, alignment=4, spaceAfter=6)
+    small = ParagraphStyle("small", parent=body, fontSize=6.5, leading=8, alignment=0)
+    right = ParagraphStyle("right", parent=body, alignment=2)
+    text = (TEMPLATE / "text.fr.md").read_text("utf-8").strip().split("\n\n")
+
+    def letterhead(canvas: Any, _doc: Any) -> None:
+        canvas.saveState()
+        for x, colour in ((20, "#c8102e"), (24, "#ffffff"), (28, "#00a3e0")):
+            canvas.setFillColor(colour)
+            canvas.rect(x * mm, A4[1] - 28 * mm, 3 * mm, 14 * mm, fill=1, stroke=0)
+        canvas.setFillColor("#000000")
+        canvas.setFont("DejaVu-Bold", 11)
+        canvas.drawString(35 * mm, A4[1] - 19 * mm, "Le Gouvernement du Grand-Duché de Luxembourg")
+        canvas.setFont("DejaVu", 7)
+        canvas.drawCentredString(
+            105 * mm, 12 * mm, "Ministère de la Santé · Villa Louvigny · L-2120 Luxembourg"
+        )
+        canvas.restoreState()
+
+    def story(record: dict[str, Any]) -> list[Any]:
+        person = record["person"]
+        values = {
+            "{{ person.family_name }}": person["family_name"],
+            "{{ appointment_date | date }}": record["appointment_date"],
+            "{{ centre }}": record["centre"],
+        }
+        paragraphs = []
+        for paragraph in text:
+            for placeholder, value in values.items():
+                paragraph = paragraph.replace(placeholder, value)
+            while "**" in paragraph:
+                paragraph = paragraph.replace("**", "<b>", 1).replace("**", "</b>", 1)
+            paragraphs.append(Paragraph(paragraph, body))
+        qr = QrCodeWidget(record["qr"], barLevel="M")
+        drawing = Drawing(26 * mm, 26 * mm)
+        x1, y1, x2, y2 = qr.getBounds()
+        drawing.transform = [26 * mm / (x2 - x1), 0, 0, 26 * mm / (y2 - y1), 0, 0]
+        drawing.add(qr)
+        address = "<br/>".join(
+            [f"{person['given_names']} {person['family_name']}", f"{person['house_number']}, {person['street']}",
+             f"{person['postcode']} {person['locality']}"]
+        )  # fmt: skip
+        return [
+            Spacer(1, 20 * mm),
+            Paragraph("Ministère de la Santé · L-2935 Luxembourg", small),
+            Paragraph(address, body),
+            Spacer(1, 12 * mm),
+            Paragraph(f"Luxembourg, le {record['letter_date']}", right),
+            Paragraph("<b>Objet : votre invitation à la vaccination contre la COVID-19</b>", body),
+            *paragraphs,
+            Table([[drawing, Paragraph("Le Directeur de la santé<br/><i>Dr Jean Schmit</i>", body)]]),
+            Paragraph(f"Code : <b>{record['code']}</b>", body),
+            PageBreak(),
+        ]
+
+    prepared = list(records(count))
+    out = io.BytesIO()
+    started = time.process_time()
+    document = SimpleDocTemplate(out, pagesize=A4, leftMargin=25 * mm, rightMargin=25 * mm, topMargin=20 * mm)
+    flowables = [flowable for record in prepared for flowable in story(record)]
+    document.build(flowables, onFirstPage=letterhead, onLaterPages=letterhead)
+    return {"seconds": time.process_time() - started, "bytes": len(out.getvalue())}
+
+
+def child(engine: str, count: int, barcodes: str) -> None:
+    _pin_to_one_core()
+    measured = run_courrier(count, barcodes) if engine == "courrier" else run_platypus(count)
+    measured["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(measured))
+
+
+def measure(engine: str, count: int, barcodes: str) -> dict[str, float]:
+    argv = [sys.executable, __file__, "--child", engine, "--letters", str(count), "--barcodes", barcodes]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"{engine} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--letters", type=int, default=10_000, help="letters for courrier (default 10,000)")
+    parser.add_argument(
+        "--baseline-letters", type=int, default=500, help="letters for Platypus (default 500)"
+    )
+    parser.add_argument("--barcodes", choices=("image", "vector"), default="image")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", choices=("courrier", "platypus"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.letters if args.child == "courrier" else args.baseline_letters, args.barcodes)
+        return
+    ours = measure("courrier", args.letters, args.barcodes)
+    theirs = measure("platypus", args.baseline_letters, args.barcodes)
+    ours_rate = args.letters / ours["seconds"]
+    theirs_rate = args.baseline_letters / theirs["seconds"]
+    result = {
+        "courrier_letters_per_s": round(ours_rate),
+        "baseline_letters_per_s": round(theirs_rate, 1),
+        "ratio": round(ours_rate / theirs_rate, 1),
+        "bytes_per_letter": round(ours["bytes"] / args.letters),
+        "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"reference letter, one core, QR as {args.barcodes}")
+    print(f"  courrier  {args.letters:>6} letters  {result['courrier_letters_per_s']:>7} letters/s"
+          f"  {result['bytes_per_letter']} B/letter  peak {result['peak_rss_mb']} MB")  # fmt: skip
+    print(f"  Platypus  {args.baseline_letters:>6} letters  {result['baseline_letters_per_s']:>7} letters/s"
+          f"  {theirs['bytes'] / args.baseline_letters:.0f} B/letter  peak {theirs['peak_rss_mb']:.1f} MB")  # fmt: skip
+    print(f"  ratio {result['ratio']}x (targets: >= 2,000 letters/s, >= 12x, < 2,500 B/letter)")
+
+
+if __name__ == "__main__":
+    main()
