@@ -3,9 +3,10 @@
 The reference letter (bench/reference_letter/): one A4 page, letterhead with a small vector logo, sender
 line, window address, date, subject, salutation, three paragraphs of about 190 words with the name, the
 appointment date in bold and the centre in bold inline, a QR code of a 60-character token at level M with
-the code printed under it, signature, footer. Both engines get the same records; each runs in its own
-process pinned to one core, timed by its CPU time (steadier than wall time on a shared machine). Targets (issue 3): >= 2,000 letters/s, >= 12x Platypus, < 2.5 KB a letter,
-flat memory.
+the code printed under it, signature, footer. Both engines get the same records and the same QR encoder
+(zxing-cpp: the comparison is of the layout engines); each runs in its own process pinned to one core,
+timed by its CPU time (steadier than wall time on a shared machine). Targets (issue 3): >= 2,000
+letters/s, >= 12x Platypus, < 2.5 KB a letter, flat memory.
 
     python bench/compose.py [--letters N] [--json] [--barcodes image|vector]
 """
@@ -29,12 +30,29 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "reference_letter"
 NAMES = [
-    ("Anna", "Muller"), ("Thị Lan", "Ngô"), ("Łukasz", "Kowalski"), ("Øystein", "Berg"), ("Ayşe", "Ağaoğlu"),
-    ("Ζωή", "Παπαδοπούλου"), ("Фёдор", "Иванов"), ("João", "Gonçalves"), ("Marie", "Schmit"), ("Luca", "Rossi"),
-    ("Sophie", "Dupont"), ("Jean", "Weber"), ("Carla", "Da Silva"), ("Paul", "Hoffmann"), ("Léa", "Thill"),
-]  # fmt: skip
-CENTRES = ["Centre de vaccination Victor Hugo", "Hall Victor Hugo, Limpertsberg", "Centre Kirchberg",
-           "Centre Esch-Belval", "Centre Ettelbruck"]  # fmt: skip
+    ("Anna", "Muller"),
+    ("Thị Lan", "Ngô"),
+    ("Łukasz", "Kowalski"),
+    ("Øystein", "Berg"),
+    ("Ayşe", "Ağaoğlu"),
+    ("Ζωή", "Παπαδοπούλου"),
+    ("Фёдор", "Иванов"),
+    ("João", "Gonçalves"),
+    ("Marie", "Schmit"),
+    ("Luca", "Rossi"),
+    ("Sophie", "Dupont"),
+    ("Jean", "Weber"),
+    ("Carla", "Da Silva"),
+    ("Paul", "Hoffmann"),
+    ("Léa", "Thill"),
+]
+CENTRES = [
+    "Centre de vaccination Victor Hugo",
+    "Hall Victor Hugo, Limpertsberg",
+    "Centre Kirchberg",
+    "Centre Esch-Belval",
+    "Centre Ettelbruck",
+]
 TOKEN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -47,16 +65,23 @@ def records(count: int) -> Iterator[dict[str, Any]]:
         yield {
             "piece_id": str(index + 1),
             "person": {
-                "id": index + 1, "family_name": f"{family}", "given_names": given, "language": "fr",
-                "care_of": "", "house_number": str(index % 120 + 1), "street": "rue de la Gare",
-                "postcode": f"L-{1000 + index % 8000}", "locality": "Luxembourg", "country": "LU",
+                "id": index + 1,
+                "family_name": f"{family}",
+                "given_names": given,
+                "language": "fr",
+                "care_of": "",
+                "house_number": str(index % 120 + 1),
+                "street": "rue de la Gare",
+                "postcode": f"L-{1000 + index % 8000}",
+                "locality": "Luxembourg",
+                "country": "LU",
             },
             "code": "-".join(code[i : i + 4] for i in range(0, 14, 4)),
             "qr": "".join(rnd.choice(TOKEN_ALPHABET) for _ in range(60)),
             "letter_date": "2026-03-12",
             "appointment_date": (start + dt.timedelta(days=index % 14)).isoformat(),
             "centre": CENTRES[index % len(CENTRES)],
-        }  # fmt: skip
+        }
 
 
 def _pin_to_one_core() -> None:
@@ -79,14 +104,16 @@ def run_courrier(count: int, barcodes: str) -> dict[str, float]:
 
 
 def run_platypus(count: int) -> dict[str, float]:
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.shapes import Drawing, Rect
+    from reportlab.lib.colors import black
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
+
+    from courrier.compose.barcodes import qr_matrix
 
     fonts = Path(__file__).resolve().parents[1] / "src" / "courrier" / "compose" / "fonts"
     pdfmetrics.registerFont(TTFont("DejaVu", str(fonts / "DejaVuSans.ttf")))
@@ -126,15 +153,19 @@ def run_platypus(count: int) -> dict[str, float]:
             while "**" in paragraph:
                 paragraph = paragraph.replace("**", "<b>", 1).replace("**", "</b>", 1)
             paragraphs.append(Paragraph(paragraph, body))
-        qr = QrCodeWidget(record["qr"], barLevel="M")
         drawing = Drawing(26 * mm, 26 * mm)
-        x1, y1, x2, y2 = qr.getBounds()
-        drawing.transform = [26 * mm / (x2 - x1), 0, 0, 26 * mm / (y2 - y1), 0, 0]
-        drawing.add(qr)
+        matrix = qr_matrix(record["qr"], "M")
+        module = 26 * mm / matrix.shape[0]
+        for row, column in zip(*matrix.nonzero(), strict=True):
+            top = (matrix.shape[0] - 1 - row) * module
+            drawing.add(Rect(column * module, top, module, module, fillColor=black, strokeColor=None))
         address = "<br/>".join(
-            [f"{person['given_names']} {person['family_name']}", f"{person['house_number']}, {person['street']}",
-             f"{person['postcode']} {person['locality']}"]
-        )  # fmt: skip
+            [
+                f"{person['given_names']} {person['family_name']}",
+                f"{person['house_number']}, {person['street']}",
+                f"{person['postcode']} {person['locality']}",
+            ]
+        )
         return [
             Spacer(1, 20 * mm),
             Paragraph("Ministère de la Santé · L-2935 Luxembourg", small),
@@ -202,10 +233,14 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"reference letter, one core, QR as {args.barcodes}")
-    print(f"  courrier  {args.letters:>6} letters  {result['courrier_letters_per_s']:>7} letters/s"
-          f"  {result['bytes_per_letter']} B/letter  peak {result['peak_rss_mb']} MB")  # fmt: skip
-    print(f"  Platypus  {args.baseline_letters:>6} letters  {result['baseline_letters_per_s']:>7} letters/s"
-          f"  {theirs['bytes'] / args.baseline_letters:.0f} B/letter  peak {theirs['peak_rss_mb']:.1f} MB")  # fmt: skip
+    print(
+        f"  courrier  {args.letters:>6} letters  {result['courrier_letters_per_s']:>7} letters/s"
+        f"  {result['bytes_per_letter']} B/letter  peak {result['peak_rss_mb']} MB"
+    )
+    print(
+        f"  Platypus  {args.baseline_letters:>6} letters  {result['baseline_letters_per_s']:>7} letters/s"
+        f"  {theirs['bytes'] / args.baseline_letters:.0f} B/letter  peak {theirs['peak_rss_mb']:.1f} MB"
+    )
     print(f"  ratio {result['ratio']}x (targets: >= 2,000 letters/s, >= 12x, < 2,500 B/letter)")
 
 
