@@ -22,6 +22,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,12 +96,12 @@ def run_courrier(count: int, barcodes: str) -> dict[str, float]:
     template = load_template(TEMPLATE)
     compose_job(template, records(50), io.BytesIO())  # load fonts and compile texts outside the timing
     prepared = list(records(count))
-    out = io.BytesIO()
-    started = time.process_time()
-    result = compose_job(template, prepared, out, barcodes=barcodes)
-    seconds = time.process_time() - started
+    with tempfile.TemporaryFile() as out:  # a real file, as a print run writes: memory must stay flat
+        started = time.process_time()
+        result = compose_job(template, prepared, out, barcodes=barcodes)
+        seconds = time.process_time() - started
     assert result.letters == count, result.failures[:3]
-    return {"seconds": seconds, "bytes": len(out.getvalue())}
+    return {"seconds": seconds, "bytes": result.bytes}
 
 
 def run_platypus(count: int) -> dict[str, float]:

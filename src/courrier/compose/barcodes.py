@@ -46,11 +46,13 @@ def image_mask_operators(matrix: np.ndarray, x: float, y: float, size: float) ->
     packed = np.packbits(~matrix, axis=1).tobytes()
     width = number(size * columns / max(rows, columns))
     height = number(size * rows / max(rows, columns))
+    # Binary sample data: the content stream is Flate-compressed anyway. "EI" is found after exactly
+    # rows * bytes-per-row bytes, so the data may contain any byte.
     return (
-        b"q %s 0 0 %s %s %s cm BI /W %d /H %d /IM true /BPC 1 /D [0 1] /I false /F /AHx ID\n"
+        b"q %s 0 0 %s %s %s cm BI /W %d /H %d /IM true /BPC 1 /D [0 1] /I false ID "
         % (width, height, number(x), number(y), columns, rows)
-        + packed.hex().encode("ascii")
-        + b">\nEI Q\n"
+        + packed
+        + b"\nEI Q\n"
     )
 
 

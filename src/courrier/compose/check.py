@@ -1,0 +1,155 @@
+"""``courrier template check``: what is wrong with a template, before a print run finds out.
+
+Checks: placeholders a record cannot fill, elements outside the page, elements in the envelope window's
+keep-out zone (only the address may be there), and characters the template's own texts use that its
+fonts lack. Recipients' names are checked letter by letter at composition (``missing_glyph``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from courrier.compose.fonts import load_face
+from courrier.compose.template import RECORD_NAMES, Element, Template
+
+# The quiet zone of a QR code must stay white too: elements are checked with it included.
+_BARCODES = ("qr", "datamatrix")
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    where: str
+    message: str
+
+
+def check_template(template: Template) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _placeholders(template)
+    for number, elements in enumerate(template.pages, start=1):
+        for element in elements:
+            problems += _geometry(template, number, element)
+    problems += _glyphs(template)
+    return problems
+
+
+def _sources(template: Template) -> list[tuple[str, str]]:
+    found = []
+    for elements in template.pages:
+        for element in elements:
+            if element.text:
+                found.append((element.name, element.text))
+    for source, languages in template.texts.items():
+        for language, text in languages.items():
+            found.append((f"{source}.{language}.md", text))
+    for language, strings in template.strings.items():
+        for key, value in strings.items():
+            if isinstance(value, str):
+                found.append((f"strings.{language}.toml: {key}", value))
+    return found
+
+
+def _placeholders(template: Template) -> list[Problem]:
+    allowed = RECORD_NAMES | template.fields | {"language"}
+    problems = []
+    for where, source in _sources(template):
+        try:
+            names = template.placeholders(source)
+        except Exception as error:  # a Jinja syntax error: report it, keep checking the rest
+            problems.append(Problem("template_syntax", where, str(error)))
+            continue
+        for name in sorted(names - allowed):
+            problems.append(
+                Problem(
+                    "unknown_placeholder",
+                    where,
+                    f"{{{{ {name} }}}} is not a record field (declare it in `fields`)",
+                )
+            )
+    strings_keys = [set(strings) for strings in template.strings.values()]
+    if strings_keys and any(keys != strings_keys[0] for keys in strings_keys):
+        problems.append(
+            Problem("missing_string", "strings.*.toml", "the languages do not define the same keys")
+        )
+    return problems
+
+
+def _box(template: Template, element: Element) -> tuple[float, float, float, float] | None:
+    """(left, top, right, bottom) in mm, or None for an element without a known extent."""
+    if element.kind == "line":
+        return (
+            min(element.x, element.x2),
+            min(element.y, element.y2),
+            max(element.x, element.x2),
+            max(element.y, element.y2),
+        )
+    if element.kind in _BARCODES:
+        margin = element.width * element.quiet_zone / 25 if element.kind == "qr" else element.width / 10
+        return (
+            element.x - margin,
+            element.y - margin,
+            element.x + element.width + margin,
+            element.y + element.width + margin,
+        )
+    if element.kind in ("rect", "image", "flow"):
+        return element.x, element.y, element.x + element.width, element.y + element.height
+    if element.kind == "text":
+        height = element.size * 0.3528  # points to mm
+        if element.width:
+            return element.x, element.y, element.x + element.width, element.y + height
+        return element.x, element.y, element.x, element.y + height
+    return None
+
+
+def _geometry(template: Template, page: int, element: Element) -> list[Problem]:
+    box = _box(template, element)
+    if box is None:
+        return []
+    left, top, right, bottom = box
+    problems = []
+    if left < 0 or top < 0 or right > template.width_mm or bottom > template.height_mm:
+        problems.append(
+            Problem(
+                "outside_page",
+                element.name,
+                f"lies outside the {template.width_mm:g} x {template.height_mm:g} mm page",
+            )
+        )
+    window = template.window
+    inside = not (
+        right <= window.x
+        or left >= window.x + window.width
+        or bottom <= window.y
+        or top >= window.y + window.height
+    )
+    if (
+        page == 1
+        and inside
+        and element.kind != "address"
+        and not (element.kind == "rect" and element.fill is None and not element.color)
+    ):
+        problems.append(
+            Problem(
+                "in_window",
+                element.name,
+                f"overlaps the envelope window ({window.name}): only the address may be there",
+            )
+        )
+    return problems
+
+
+def _glyphs(template: Template) -> list[Problem]:
+    faces = {style: load_face(name) for style, name in template.fonts.items()}
+    problems = []
+    for where, source in _sources(template):
+        missing = sorted(
+            {
+                char
+                for char in source
+                if not char.isspace() and not all(face.has(char) for face in faces.values())
+            }
+        )
+        if missing:
+            shown = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in missing[:5])
+            problems.append(Problem("missing_glyph", where, f"the fonts lack {shown}"))
+    return problems

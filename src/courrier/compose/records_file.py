@@ -1,0 +1,56 @@
+"""Records for ``courrier template render``: JSON Lines, or CSV whose columns name nested fields with dots.
+
+A CSV column ``person.family_name`` becomes ``record["person"]["family_name"]``. An unreadable line fails
+the whole file in one line naming it: a mail merge with a broken record list is not worth printing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from courrier.errors import InputFileError
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.is_file():
+        raise InputFileError(f"{path} is not a file", code="unreadable_file")
+    if path.suffix.lower() == ".csv":
+        yield from _csv_records(path)
+        return
+    with path.open(encoding="utf-8-sig") as file:
+        for line_number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputFileError(
+                    f"{path}, line {line_number}: not JSON: {error.msg}", code="bad_record"
+                ) from error
+            if not isinstance(record, dict):
+                raise InputFileError(
+                    f"{path}, line {line_number}: a record must be an object", code="bad_record"
+                )
+            yield record
+
+
+def _csv_records(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        sample = file.readline()
+        file.seek(0)
+        reader = csv.DictReader(file, delimiter=";" if sample.count(";") > sample.count(",") else ",")
+        for row in reader:
+            record: dict[str, Any] = {}
+            for key, value in row.items():
+                if key is None:
+                    continue
+                target = record
+                *parents, leaf = key.strip().split(".")
+                for parent in parents:
+                    target = target.setdefault(parent, {})
+                target[leaf] = value
+            yield record
