@@ -269,7 +269,9 @@ class _Composer:
         parts = []
         for number_in_box, paragraph_source in enumerate(sources):
             if number_in_box:
-                used += element.leading * 0.5
+                # A list's items stay together; paragraphs are set apart by half a line.
+                in_list = paragraph_source.startswith("- ") and sources[number_in_box - 1].startswith("- ")
+                used += element.leading * (0.15 if in_list else 0.5)
             operators, height = self._paragraph(element, language, paragraph_source, typesetter)
             if used + height > limit + 0.01:
                 raise CompositionError(
