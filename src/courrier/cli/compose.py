@@ -1,0 +1,163 @@
+"""``courrier compose`` and ``courrier reprint``: print jobs made on Dask."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from courrier.cli.common import echo_json, json_option, open_database
+from courrier.codes.keys import load_keys
+from courrier.config import load_settings
+from courrier.db.types import utcnow
+from courrier.production.compose_wave import ComposeSummary, compose_wave
+from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
+from courrier.production.reprint import DEFAULT_THRESHOLD
+from courrier.production.reprint import reprint as reprint_jobs
+
+_OUT = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("print-jobs"),
+    show_default=True,
+    help="Folder for the print files; each campaign gets a subfolder.",
+)
+_SCHEDULER = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:8786); default an embedded LocalCluster, one worker per core.",
+)
+_WORKERS = click.option(
+    "--workers", type=click.IntRange(min=1), help="LocalCluster workers (default: one per core)."
+)
+
+
+def _progress() -> Any:
+    interactive = sys.stderr.isatty()
+    done = {"jobs": 0, "letters": 0}
+
+    def report(job: str, letters: int) -> None:
+        done["jobs"] += 1
+        done["letters"] += letters
+        end = "\r" if interactive else "\n"
+        click.echo(
+            f"  {done['jobs']} jobs, {done['letters']:,} letters composed ({job}){end}", nl=False, err=True
+        )
+
+    return report
+
+
+def _echo_summary(summary: ComposeSummary, as_json: bool) -> None:
+    if as_json:
+        echo_json(summary.as_dict())
+        return
+    jobs = f"{len(summary.jobs)} jobs composed, {len(summary.kept)} kept"
+    letters = f"{summary.letters:,} letters, {summary.sheets:,} sheets"
+    click.echo(f"{summary.campaign} wave {summary.wave}: {jobs}, {letters}, in {summary.folder}")
+    if summary.failures:
+        click.echo(f"{len(summary.failures)} letters failed and were left out:")
+        for failure in summary.failures[:20]:
+            click.echo(
+                f"  piece {failure['piece_id']} ({failure['job']}): {failure['message']} [{failure['error']}]"
+            )
+
+
+@click.command("compose")
+@click.argument("campaign")
+@click.option("--wave", type=int, required=True, help="The wave to compose.")
+@click.option(
+    "--job-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_JOB_SIZE_SHEETS,
+    show_default=True,
+    help="Most sheets in one print job; jobs are cut at a postcode boundary when one is near.",
+)
+@_OUT
+@_SCHEDULER
+@_WORKERS
+@json_option
+def compose(
+    campaign: str,
+    wave: int,
+    job_size: int,
+    out: Path,
+    scheduler: str | None,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Compose CAMPAIGN's wave into presorted print jobs: JOB.pdf, JOB.manifest.csv, JOB.ticket.json and
+    JOB.inserter.csv per job. Domestic and foreign mail go in separate jobs.
+
+    A letter that cannot be composed is recorded with its reason and left out. Run again after an
+    interruption: finished jobs are kept (checked by their sha256) and only the rest is made, with the
+    same pieces in the same jobs.
+    """
+    settings = load_settings()
+    summary = compose_wave(
+        open_database(),
+        campaign,
+        wave,
+        out=out,
+        keys=load_keys(settings.key_file, settings.keys_json),
+        actor=settings.actor,
+        now=utcnow(),
+        job_size_sheets=job_size,
+        scheduler=scheduler,
+        workers=workers,
+        on_job_done=_progress(),
+    )
+    if sys.stderr.isatty():
+        click.echo(err=True)
+    _echo_summary(summary, as_json)
+
+
+@click.command("reprint")
+@click.argument("campaign")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Refuse when more than this share of the pieces would be reprinted, unless --yes.",
+)
+@click.option("--yes", is_flag=True, help="Reprint even above the threshold.")
+@_OUT
+@_SCHEDULER
+@_WORKERS
+@json_option
+def reprint_command(
+    campaign: str,
+    threshold: float,
+    yes: bool,
+    out: Path,
+    scheduler: str | None,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Make one reprint job per job (J000123.R1) with exactly the pieces that were not inserted:
+    diverted, damaged, missing or never reported. Same codes; an inserted piece is never reprinted."""
+    settings = load_settings()
+    plan, summary = reprint_jobs(
+        open_database(),
+        campaign,
+        out=out,
+        keys=load_keys(settings.key_file, settings.keys_json),
+        actor=settings.actor,
+        now=utcnow(),
+        threshold=threshold,
+        confirmed=yes,
+        scheduler=scheduler,
+        workers=workers,
+    )
+    if summary is None:
+        message = "nothing to reprint: every piece of every printed job was inserted"
+        echo_json({"reprinted": 0, "message": message}) if as_json else click.echo(message)
+        return
+    if not as_json:
+        click.echo(f"{plan.to_reprint} of {plan.expected} pieces to reprint ({plan.share:.1%})")
+    _echo_summary(summary, as_json)
+
+
+reprint = reprint_command  # the name cli/__init__ registers

@@ -1,0 +1,358 @@
+"""``courrier compose``: a wave's pieces into presorted print jobs, composed on Dask.
+
+1. **Plan** (one transaction, once per wave): the wave's planned pieces are presorted and cut into jobs
+   (:mod:`courrier.production.presort`); the jobs and their piece order are stored before anything is
+   composed, so a re-run finds the same assignment.
+2. **Compose**: each job not yet composed (or whose PDF is missing or differs from its recorded sha256)
+   is one Dask task: records in, PDF bytes and per-letter facts out (the composer is pure and knows no
+   database). The client writes the job's files atomically, then in one transaction records pages,
+   sheets and failures and moves the pieces to ``composed`` (or ``failed``).
+
+Files of a job, in ``OUT/<campaign>/``: ``JOB.pdf``, ``JOB.manifest.csv``, ``JOB.ticket.json``,
+``JOB.inserter.csv`` (see :mod:`courrier.production.job_files`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from courrier.campaigns.store import Campaign, get_campaign
+from courrier.codes.keys import Keys
+from courrier.db.bulk import bulk_insert
+from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
+from courrier.errors import ConflictError, NotFoundError
+from courrier.production.inserter import sheet_mark
+from courrier.production.job_files import PieceFacts, write_job_files
+from courrier.production.jobs import job_name, next_job_number
+from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS, SortablePiece, plan_jobs
+from courrier.production.records import job_records
+from courrier.production.states import move_pieces
+
+
+@dataclass
+class ComposeSummary:
+    campaign: str
+    wave: int
+    folder: Path
+    jobs: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    letters: int = 0
+    sheets: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "wave": self.wave,
+            "folder": str(self.folder),
+            "jobs_composed": self.jobs,
+            "jobs_kept": self.kept,
+            "letters": self.letters,
+            "sheets": self.sheets,
+            "failures": self.failures,
+        }
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    """What a Dask task sends back: the PDF and, per piece, pages, sheets or why it failed."""
+
+    job: str
+    pdf: bytes
+    pieces: list[PieceFacts]
+
+
+def compose_wave(
+    engine: Engine,
+    campaign_name: str,
+    wave_number: int,
+    *,
+    out: Path,
+    keys: Keys,
+    actor: str,
+    now: dt.datetime,
+    job_size_sheets: int = DEFAULT_JOB_SIZE_SHEETS,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    on_job_done: Callable[[str, int], None] | None = None,
+) -> ComposeSummary:
+    with engine.begin() as connection:
+        campaign = get_campaign(connection, campaign_name)
+        wave_id = _wave_id(connection, campaign.id, wave_number)
+        _plan_wave(connection, campaign, wave_id, job_size_sheets, now)
+    jobs = _jobs_of_wave(engine, wave_id)
+    return compose_jobs(
+        engine,
+        campaign,
+        jobs,
+        wave_number,
+        out=out,
+        keys=keys,
+        actor=actor,
+        now=now,
+        scheduler=scheduler,
+        workers=workers,
+        on_job_done=on_job_done,
+    )
+
+
+def compose_jobs(
+    engine: Engine,
+    campaign: Campaign,
+    job_ids: list[int],
+    wave_number: int,
+    *,
+    out: Path,
+    keys: Keys,
+    actor: str,
+    now: dt.datetime,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    on_job_done: Callable[[str, int], None] | None = None,
+) -> ComposeSummary:
+    """Compose the given jobs that are not composed yet; keep those whose files are intact."""
+    folder = out / campaign.name
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = ComposeSummary(campaign.name, wave_number, folder)
+    todo: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    with engine.connect() as connection:
+        for job_id in job_ids:
+            name, state, sha256 = connection.execute(
+                select(print_jobs.c.name, print_jobs.c.state, print_jobs.c.pdf_sha256).where(
+                    print_jobs.c.id == job_id
+                )
+            ).one()
+            if state != "planned" and _intact(folder / f"{name}.pdf", sha256):
+                summary.kept.append(name)
+                continue
+            todo[name] = (job_id, job_records(connection, campaign, job_id, keys, now.date()))
+    if not todo:
+        return summary
+    with _dask_client(scheduler, workers) as client:
+        futures = [
+            client.submit(
+                compose_task, campaign.template_path, name, records, key=f"compose-{name}-{campaign.id}"
+            )
+            for name, (_, records) in todo.items()
+        ]
+        from distributed import as_completed
+
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            output: JobOutput = future.result()
+            job_id, records = todo[output.job]
+            _finish_job(engine, campaign, job_id, output, records, folder, wave_number, actor, now, summary)
+            if on_job_done:
+                on_job_done(output.job, len(records))
+    summary.jobs.sort()
+    return summary
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
+    count = workers or os.cpu_count() or 1
+    # One single-threaded worker process per core: composing is CPU-bound Python.
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+        yield client
+
+
+@lru_cache(maxsize=4)
+def _template(path: str) -> Any:
+    from courrier.compose import load_template
+
+    return load_template(Path(path))
+
+
+def compose_task(template_path: str, job: str, records: list[dict[str, Any]]) -> JobOutput:
+    """Runs on a Dask worker: pure, records in, PDF bytes out."""
+    from courrier.compose import compose_job
+
+    buffer = io.BytesIO()
+    result = compose_job(
+        _template(template_path), records, buffer, job_id=job, sheet_marks=partial(_mark, job)
+    )
+    facts = [
+        PieceFacts(
+            piece_id=int(piece.piece_id),
+            ok=piece.ok,
+            pages=piece.pages,
+            sheets=piece.sheets,
+            error_code=piece.error_code,
+            error_message=piece.error_message,
+        )
+        for piece in result.pieces
+    ]
+    return JobOutput(job, buffer.getvalue(), facts)
+
+
+def _mark(job: str, _index: int, record: Any, sheet: int, sheets: int) -> str:
+    return sheet_mark(job, int(record["sequence"]), sheet, sheets)
+
+
+def _intact(path: Path, sha256: str | None) -> bool:
+    if sha256 is None or not path.exists():
+        return False
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest() == sha256
+
+
+def _wave_id(connection: Any, campaign_id: int, number: int) -> int:
+    found = connection.execute(
+        select(waves.c.id).where(waves.c.campaign_id == campaign_id, waves.c.number == number)
+    ).scalar()
+    if found is None:
+        raise NotFoundError(f"the campaign has no wave {number}: plan it first", code="unknown_wave")
+    return int(found)
+
+
+def _plan_wave(
+    connection: Any, campaign: Campaign, wave_id: int, job_size_sheets: int, now: dt.datetime
+) -> None:
+    if connection.execute(
+        select(print_jobs.c.id).where(print_jobs.c.wave_id == wave_id, print_jobs.c.reprint_of.is_(None))
+    ).first():
+        return  # planned by an earlier run: keep its assignment
+    rows = connection.execute(
+        select(
+            pieces.c.id,
+            persons.c.country,
+            persons.c.postcode,
+            persons.c.locality,
+            persons.c.street,
+            persons.c.house_number,
+            persons.c.family_name,
+            persons.c.given_names,
+        )
+        .join(persons, persons.c.id == pieces.c.person_id)
+        .where(pieces.c.wave_id == wave_id, pieces.c.state == "planned")
+    ).all()
+    if not rows:
+        raise ConflictError("the wave has no planned pieces to compose", code="nothing_to_compose")
+    sortable = [
+        SortablePiece(
+            row.id,
+            1,
+            row.country,
+            row.postcode,
+            row.locality,
+            row.street,
+            row.house_number,
+            row.family_name,
+            row.given_names,
+        )
+        for row in rows
+    ]
+    number = next_job_number(connection)
+    for plan in plan_jobs(sortable, job_size_sheets, first_number=number):
+        job_id = connection.execute(
+            print_jobs.insert().values(
+                name=job_name(plan.number),
+                campaign_id=campaign.id,
+                wave_id=wave_id,
+                reprint_of=None,
+                template_version_id=campaign.template_version_id,
+                domestic=plan.domestic,
+                state="planned",
+                pieces=len(plan.pieces),
+                sheets=0,
+                pages=0,
+                failed=0,
+                folder=campaign.name,
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]
+        bulk_insert(
+            connection,
+            job_pieces,
+            [
+                {"piece_id": p.piece_id, "sequence": n, "bundle": p.bundle}
+                for n, p in enumerate(plan.pieces, start=1)
+            ],
+            constants={"job_id": job_id},
+        )
+
+
+def _jobs_of_wave(engine: Engine, wave_id: int) -> list[int]:
+    with engine.connect() as connection:
+        query = select(print_jobs.c.id).where(
+            print_jobs.c.wave_id == wave_id, print_jobs.c.reprint_of.is_(None)
+        )
+        return [int(job_id) for job_id in connection.execute(query.order_by(print_jobs.c.name)).scalars()]
+
+
+def _finish_job(
+    engine: Engine,
+    campaign: Campaign,
+    job_id: int,
+    output: JobOutput,
+    records: list[dict[str, Any]],
+    folder: Path,
+    wave_number: int,
+    actor: str,
+    now: dt.datetime,
+    summary: ComposeSummary,
+) -> None:
+    sha256 = write_job_files(folder, output.job, output.pdf, output.pieces, records, campaign, wave_number)
+    composed = [facts for facts in output.pieces if facts.ok]
+    failed = [facts for facts in output.pieces if not facts.ok]
+    with engine.begin() as connection:
+        for facts in output.pieces:
+            connection.execute(
+                job_pieces.update()
+                .where(job_pieces.c.job_id == job_id, job_pieces.c.piece_id == facts.piece_id)
+                .values(
+                    pages=facts.pages,
+                    sheets=facts.sheets,
+                    error_code=facts.error_code,
+                    error_message=facts.error_message,
+                )
+            )
+        reason = f"job {output.job}"
+        move_pieces(
+            connection, [f.piece_id for f in composed], "composed", actor=actor, at=now, reason=reason
+        )
+        move_pieces(connection, [f.piece_id for f in failed], "failed", actor=actor, at=now, reason=reason)
+        connection.execute(
+            print_jobs.update()
+            .where(print_jobs.c.id == job_id)
+            .values(
+                state="composed",
+                pdf_sha256=sha256,
+                folder=str(folder.resolve()),
+                pieces=len(composed),
+                failed=len(failed),
+                sheets=sum(f.sheets for f in composed),
+                pages=sum(f.pages for f in composed),
+                updated_at=now,
+            )
+        )
+    summary.jobs.append(output.job)
+    summary.letters += len(composed)
+    summary.sheets += sum(f.sheets for f in composed)
+    summary.failures += [
+        {"job": output.job, "piece_id": f.piece_id, "error": f.error_code, "message": f.error_message}
+        for f in failed
+    ]
