@@ -169,7 +169,8 @@ def _subset(face: FontFace, gids: list[int]) -> bytes:
     # FFTM: a FontForge timestamp fontTools cannot subset. The layout tables (kerning, ligatures) are not
     # used by our layout, and decoding them is most of a subset's time.
     options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern", "hdmx", "LTSH", "VDMX", "MATH"]
-    font = TTFont(io.BytesIO(face.data), lazy=True)
+    # No timestamp: the same glyphs must give the same bytes.
+    font = TTFont(io.BytesIO(face.data), lazy=True, recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(gids=[0, *gids])
     subsetter.subset(font)

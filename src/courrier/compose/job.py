@@ -32,6 +32,7 @@ from courrier.errors import CompositionError
 SheetMarks = Callable[[int, Mapping[str, Any], int, int], "str | None"]
 _PARAGRAPH_CACHE = 4_000
 _LINE_CACHE = 20_000
+_PRINTABLE_MARGIN_MM = 5.0
 _SEPARATOR = "\x1e"  # between the texts of one letter rendered together
 # Distance from the top of a line of text to its baseline, in font sizes.
 _ASCENT = 0.8
@@ -313,9 +314,10 @@ class _Composer:
         line, natural = self._line(typesetter, text, align)
         if not line:
             return b""
-        if element.width and natural > element.width * MM + 0.01:
+        room = element.width or _room_on_page(element, self.template.width_mm)
+        if natural > room * MM + 0.01:
             raise CompositionError(
-                f"{element.name}: the text is wider than {element.width:g} mm",
+                f"{element.name}: the text is wider than {room:g} mm",
                 code="text_overflow",
                 field=element.name,
             )
@@ -441,6 +443,12 @@ def _srgb_profile() -> bytes:
     if _ICC is None:
         _ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     return _ICC
+
+
+def _room_on_page(element: Element, page_width_mm: float) -> float:
+    """How wide a text without a box may be: to the page's printable edge (the margin a printer needs)."""
+    left, right = element.x - _PRINTABLE_MARGIN_MM, page_width_mm - _PRINTABLE_MARGIN_MM - element.x
+    return {"right": left, "center": 2 * min(left, right)}.get(element.align, right)
 
 
 def _natural_width(typesetter: Typesetter, words: list[Any]) -> float:

@@ -18,6 +18,7 @@ import pyphen
 
 from courrier.compose.fonts import FileFont
 from courrier.compose.pdf import number
+from courrier.errors import CompositionError
 
 LOOSE_SHARE = 0.15
 BULLET_INDENT_EM = 1.2
@@ -153,6 +154,17 @@ class Typesetter:
             word = queue.pop(0)
             width_of_word = self.word_width(word)
             gap = self.space_width(current[-1]) if current else 0.0
+            if not current and width_of_word > width + 0.01:
+                split = self._hyphenate(word, width)
+                if split is None:
+                    raise CompositionError(
+                        f"{self.field}: the word {''.join(t for t, _ in word)[:40]!r} is wider than the box",
+                        code="text_overflow",
+                        field=self.field,
+                    )
+                lines.append([split[0]])
+                queue.insert(0, split[1])
+                continue
             if not current or used + gap + width_of_word <= width:
                 current.append(word)
                 used += gap + width_of_word

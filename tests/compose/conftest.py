@@ -1,0 +1,131 @@
+"""Looking at a PDF as its users do: qpdf checks it, Ghostscript renders it, zxing-cpp reads its codes,
+pdftotext extracts its words with their positions."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from ..conftest import require_binary
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "templates"
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x_mm: float
+    y_mm: float  # from the top of the page
+    page: int
+
+
+class PdfTools:
+    def __init__(self) -> None:
+        self.qpdf = require_binary("qpdf")
+        self.gs = require_binary("gs")
+        self.pdftotext = require_binary("pdftotext")
+
+    def check(self, pdf: Path) -> None:
+        done = subprocess.run([self.qpdf, "--check", str(pdf)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "No syntax or stream encoding errors" in done.stdout
+
+    def render(self, pdf: Path, page: int, resolution: int = 150) -> Image.Image:
+        target = pdf.with_name(f"{pdf.stem}-{page}-{resolution}.png")
+        subprocess.run(
+            [
+                self.gs,
+                "-q",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-dSAFER",
+                "-sDEVICE=pnggray",
+                f"-r{resolution}",
+                f"-dFirstPage={page}",
+                f"-dLastPage={page}",
+                f"-sOutputFile={target}",
+                str(pdf),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return Image.open(target)
+
+    def barcodes(self, pdf: Path, page: int) -> dict[str, str]:
+        """Format name -> text of every barcode zxing-cpp finds on the rendered page."""
+        found = zxingcpp.read_barcodes(self.render(pdf, page))
+        return {result.format.name: result.text for result in found}
+
+    def text(self, pdf: Path) -> str:
+        return subprocess.run(
+            [self.pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+
+    def words(self, pdf: Path) -> list[Word]:
+        html = subprocess.run(
+            [self.pdftotext, "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        words: list[Word] = []
+        page = 0
+        for line in html.splitlines():
+            if "<page " in line:
+                page += 1
+            match = re.search(
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">(.*)</word>', line
+            )
+            if match:
+                x, y, text = float(match.group(1)), float(match.group(2)), _unescape(match.group(3))
+                words.append(Word(text, x * 25.4 / 72, y * 25.4 / 72, page))
+        return words
+
+
+def _unescape(text: str) -> str:
+    return (
+        text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&#39;", "'")
+    )
+
+
+@pytest.fixture
+def pdf_tools() -> PdfTools:
+    return PdfTools()
+
+
+def person(family_name: str, given_names: str = "Anna", **other: Any) -> dict[str, Any]:
+    values = {
+        "id": 1,
+        "family_name": family_name,
+        "given_names": given_names,
+        "sex": "F",
+        "language": "fr",
+        "care_of": "",
+        "house_number": "12",
+        "street": "rue de la Gare",
+        "postcode": "L-1616",
+        "locality": "Luxembourg",
+        "country": "LU",
+    }
+    return values | other
+
+
+def record(piece_id: int, family_name: str, given_names: str = "Anna", **other: Any) -> dict[str, Any]:
+    return {
+        "piece_id": str(piece_id),
+        "person": person(family_name, given_names, id=piece_id, **other),
+        "code": "7KQ3-MZ8P-TXV4-H9",
+        "qr": f"https://rdv.example.lu/c/7KQ3MZ8PTXV4H{piece_id}",
+        "letter_date": "2026-03-12",
+        "valid_from": "2026-03-12",
+        "valid_until": "2026-03-26",
+    }
