@@ -33,6 +33,21 @@ SheetMarks = Callable[[int, Mapping[str, Any], int, int], "str | None"]
 _PARAGRAPH_CACHE = 4_000
 _LINE_CACHE = 20_000
 _PRINTABLE_MARGIN_MM = 5.0
+_PERSON_FIELDS = dict.fromkeys(
+    (
+        "family_name",
+        "given_names",
+        "sex",
+        "language",
+        "care_of",
+        "house_number",
+        "street",
+        "postcode",
+        "locality",
+        "country",
+    ),
+    "",
+)
 _SEPARATOR = "\x1e"  # between the texts of one letter rendered together
 # Distance from the top of a line of text to its baseline, in font sizes.
 _ASCENT = 0.8
@@ -169,9 +184,10 @@ class _Composer:
 
     def _letter_pages(self, index: int, record: Mapping[str, Any]) -> list[bytes]:
         template = self.template
-        person = record.get("person") or {}
+        # A person field the record lacks is empty, as in the register (a template may test person.sex).
+        person = _PERSON_FIELDS | dict(record.get("person") or {})
         language = template.language_for(str(person.get("language") or ""))
-        context = {**record, "language": language, "t": template.strings.get(language, {})}
+        context = {**record, "person": person, "language": language, "t": template.strings.get(language, {})}
         texts = self._render_all(language, context)
         pages = []
         page_count = len(template.pages)

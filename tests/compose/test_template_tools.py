@@ -1,0 +1,119 @@
+"""`courrier template check` and `render`, the address block and the language formats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from courrier.cli import courrier
+from courrier.compose import address_lines, load_template
+from courrier.compose.check import check_template
+from courrier.compose.formats import format_date
+from courrier.errors import TemplateError
+
+from .conftest import EXAMPLES, person
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(courrier, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("name", ["vaccination", "mass-testing"])
+def test_the_examples_check_clean(name):
+    assert check_template(load_template(EXAMPLES / name)) == []
+
+
+def test_check_finds_what_is_wrong(tmp_path: Path):
+    folder = tmp_path / "broken"
+    shutil.copytree(EXAMPLES / "vaccination", folder)
+    manifest = folder / "template.toml"
+    manifest.write_text(
+        manifest.read_text("utf-8")
+        + '\n[[pages.elements]]\ntype = "text"\nname = "stray"\nx = 30\ny = 60\n'
+        + 'text = "{{ appointment.centre }}"\n'
+        + '\n[[pages.elements]]\ntype = "rect"\nname = "off the page"\nx = 200\ny = 290\n'
+        + "width = 30\nheight = 20\nfill = 0.5\n",
+        encoding="utf-8",
+    )
+    (folder / "text.fr.md").write_text("Bonjour {{ person.nickname }} {{ voucher }} 漢", encoding="utf-8")
+    problems = {(p.code, p.where) for p in check_template(load_template(folder))}
+    assert ("unknown_placeholder", "stray") in problems
+    assert ("unknown_placeholder", "text.fr.md") in problems
+    assert ("in_window", "stray") in problems
+    assert ("outside_page", "off the page") in problems
+    assert ("missing_glyph", "text.fr.md") in problems
+    code, out = run("template", "check", str(folder))
+    assert code == 1
+    assert "[in_window]" in out
+
+
+def test_a_folder_that_is_no_template_is_refused(tmp_path: Path):
+    with pytest.raises(TemplateError) as caught:
+        load_template(tmp_path)
+    assert caught.value.code == "template_not_found"
+
+
+def test_render_from_csv_with_dotted_columns_and_png(pdf_tools, tmp_path: Path):
+    records = tmp_path / "records.csv"
+    records.write_text(
+        "piece_id;person.family_name;person.given_names;person.language;person.street;person.house_number;"
+        "person.postcode;person.locality;person.country;code;qr;letter_date;valid_until\n"
+        "1;Ağaoğlu;Ayşe;en;rue Neuve;4;L-4001;Esch-sur-Alzette;LU;7KQ3-MZ8P-TXV4-H9;https://rdv.example.lu/c/1;"
+        "2026-03-12;2026-03-26\n",
+        encoding="utf-8",
+    )
+    code, out = run(
+        "template",
+        "render",
+        str(EXAMPLES / "vaccination"),
+        "--records",
+        str(records),
+        "-o",
+        str(tmp_path / "out.pdf"),
+        "--png",
+        str(tmp_path / "png"),
+        "--json",
+    )
+    assert code == 0, out
+    summary = json.loads(out)
+    assert summary["letters"] == 1
+    assert Path(summary["png"][0]).exists()
+    assert "Ayşe Ağaoğlu" in pdf_tools.text(tmp_path / "out.pdf")
+    assert "26 March 2026" in pdf_tools.text(tmp_path / "out.pdf")
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [
+        ("LU", ["Anna Muller", "12, rue de la Gare", "L-1616 Luxembourg"]),
+        ("FR", ["Anna Muller", "12 rue de la Gare", "57100 THIONVILLE", "FRANCE"]),
+        ("BE", ["Anna Muller", "rue de la Gare 12", "6700 Arlon", "BELGIQUE"]),
+        ("DE", ["Anna Muller", "rue de la Gare 12", "54290 Trier", "ALLEMAGNE"]),
+    ],
+)
+def test_address_follows_the_country(country, expected):
+    postcode, locality = {
+        "LU": ("L-1616", "Luxembourg"),
+        "FR": ("57100", "Thionville"),
+        "BE": ("6700", "Arlon"),
+        "DE": ("54290", "Trier"),
+    }[country]
+    lines = address_lines(person("Muller", postcode=postcode, locality=locality, country=country))
+    assert lines == expected
+
+
+def test_care_of_comes_first_and_six_lines_at_most():
+    assert address_lines(person("Muller", care_of="c/o Weber"))[0] == "c/o Weber"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("fr", "12 mars 2026"), ("de", "12. März 2026"), ("en", "12 March 2026"), ("pt", "12 de março de 2026")],
+)
+def test_dates_in_the_letters_language(language, expected):
+    assert format_date("2026-03-12", language) == expected
