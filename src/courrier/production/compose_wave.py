@@ -25,11 +25,11 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.keys import Keys
-from courrier.db.bulk import bulk_insert
+from courrier.db.bulk import bulk_execute, bulk_insert
 from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
 from courrier.production.inserter import sheet_mark
@@ -125,7 +125,7 @@ def compose_jobs(
     folder = out / campaign.name
     folder.mkdir(parents=True, exist_ok=True)
     summary = ComposeSummary(campaign.name, wave_number, folder)
-    todo: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    todo: list[tuple[int, str]] = []
     with engine.connect() as connection:
         for job_id in job_ids:
             name, state, sha256 = connection.execute(
@@ -135,22 +135,38 @@ def compose_jobs(
             ).one()
             if state != "planned" and _intact(folder / f"{name}.pdf", sha256):
                 summary.kept.append(name)
-                continue
-            todo[name] = (job_id, job_records(connection, campaign, job_id, keys, now.date()))
+            else:
+                todo.append((job_id, name))
     if not todo:
         return summary
     with _dask_client(scheduler, workers) as client:
-        futures = [
-            client.submit(
-                compose_task, campaign.template_path, name, records, key=f"compose-{name}-{campaign.id}"
-            )
-            for name, (_, records) in todo.items()
-        ]
         from distributed import as_completed
 
-        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+        # Records are built job by job and only a few jobs are in flight: memory stays flat however
+        # large the wave (a million records at once would not fit).
+        in_flight = max(2, 2 * len(client.scheduler_info()["workers"]))
+        pending = iter(todo)
+        records_of: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+
+        def submit_next() -> Any:
+            job = next(pending, None)
+            if job is None:
+                return None
+            job_id, name = job
+            with engine.connect() as connection:
+                records = job_records(connection, campaign, job_id, keys, now.date())
+            records_of[name] = (job_id, records)
+            return client.submit(
+                compose_task, campaign.template_path, name, records, key=f"compose-{name}-{campaign.id}"
+            )
+
+        queue = as_completed([future for future in (submit_next() for _ in range(in_flight)) if future])  # type: ignore[no-untyped-call]
+        for future in queue:
             output: JobOutput = future.result()
-            job_id, records = todo[output.job]
+            job_id, records = records_of.pop(output.job)
+            following = submit_next()
+            if following is not None:
+                queue.add(following)  # type: ignore[no-untyped-call]
             _finish_job(engine, campaign, job_id, output, records, folder, wave_number, actor, now, summary)
             if on_job_done:
                 on_job_done(output.job, len(records))
@@ -295,6 +311,18 @@ def _plan_wave(
         )
 
 
+_RECORD_FACTS = (
+    job_pieces.update()
+    .where(job_pieces.c.job_id == bindparam("b_job_id"), job_pieces.c.piece_id == bindparam("b_piece_id"))
+    .values(
+        pages=bindparam("b_pages"),
+        sheets=bindparam("b_sheets"),
+        error_code=bindparam("b_error_code"),
+        error_message=bindparam("b_error_message"),
+    )
+)
+
+
 def _jobs_of_wave(engine: Engine, wave_id: int) -> list[int]:
     with engine.connect() as connection:
         query = select(print_jobs.c.id).where(
@@ -319,17 +347,22 @@ def _finish_job(
     composed = [facts for facts in output.pieces if facts.ok]
     failed = [facts for facts in output.pieces if not facts.ok]
     with engine.begin() as connection:
-        for facts in output.pieces:
-            connection.execute(
-                job_pieces.update()
-                .where(job_pieces.c.job_id == job_id, job_pieces.c.piece_id == facts.piece_id)
-                .values(
-                    pages=facts.pages,
-                    sheets=facts.sheets,
-                    error_code=facts.error_code,
-                    error_message=facts.error_message,
-                )
-            )
+        bulk_execute(
+            connection,
+            _RECORD_FACTS,
+            job_pieces,
+            [
+                {
+                    "b_job_id": job_id,
+                    "b_piece_id": facts.piece_id,
+                    "b_pages": facts.pages,
+                    "b_sheets": facts.sheets,
+                    "b_error_code": facts.error_code,
+                    "b_error_message": facts.error_message,
+                }
+                for facts in output.pieces
+            ],
+        )
         reason = f"job {output.job}"
         move_pieces(
             connection, [f.piece_id for f in composed], "composed", actor=actor, at=now, reason=reason
