@@ -55,6 +55,8 @@ class FontFace:
             gid = glyph_ids[glyph_name]
             self.cmap[codepoint] = gid
             self.advance[gid] = round(metrics[glyph_name][0] * scale)
+        self.hex_by_codepoint = {codepoint: f"{gid:04X}" for codepoint, gid in self.cmap.items()}
+        self.advance_by_char = {chr(codepoint): self.advance[gid] for codepoint, gid in self.cmap.items()}
         head, os2, post = font["head"], font["OS/2"], font["post"]
         self.bbox = [round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)]
         self.ascent = round(os2.sTypoAscender * scale)
@@ -88,6 +90,7 @@ class FileFont:
         self.ref = ref
         self.used: dict[int, str] = {}  # glyph id -> the text it stands for
         self._words: dict[str, tuple[int, bytes]] = {}
+        self._chars: set[str] = set()  # characters whose glyph is in ``used``
         self.space_width, self.space_hex = self.encode(" ")
 
     def encode(self, word: str, field: str = "") -> tuple[int, bytes]:
@@ -109,6 +112,23 @@ class FileFont:
         if len(self._words) < 50_000:
             self._words[word] = result
         return result
+
+    def encode_line(self, text: str, field: str = "") -> tuple[int, bytes]:
+        """Like :meth:`encode` for a whole line (spaces included), without caching it: lines with names
+        and streets rarely repeat, and would crowd the words out of the cache. ``str.translate`` does
+        the per-character work in C."""
+        face = self.face
+        hexed = text.translate(face.hex_by_codepoint)
+        if len(hexed) != 4 * len(text):  # a character without a glyph was left as it was
+            missing = next(char for char in text if ord(char) not in face.cmap)
+            raise MissingGlyphError(missing, face.name, field)
+        width = sum(map(face.advance_by_char.__getitem__, text))
+        new_chars = set(text).difference(self._chars)
+        if new_chars:
+            self._chars.update(new_chars)
+            for char in new_chars:
+                self.used.setdefault(face.cmap[ord(char)], char)
+        return width, hexed.encode("ascii")
 
     def embed(self, writer: PdfWriter) -> None:
         """Write the subset font program and its dictionaries at ``self.ref``."""

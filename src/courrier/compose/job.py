@@ -347,7 +347,14 @@ class _Composer:
         """One line of text, laid out once per distinct text (street names, dates and labels repeat)."""
         key = (id(typesetter), text, align)
         cached = self.lines.get(key)
-        if cached is None:
+        if cached is None and align == "left" and "\n" not in text and not text.startswith(("- ", "## ")):
+            if not text.strip():
+                return b"", 0.0
+            cached = typesetter.single_line(text)
+            if len(self.lines) > _LINE_CACHE:
+                self.lines.clear()
+            self.lines[key] = cached
+        elif cached is None:
             words = [word for paragraph in parse_markup(text) for word in paragraph.words]
             if not words:
                 return b"", 0.0

@@ -104,6 +104,22 @@ def _words(source: str, base: Style) -> list[Word]:
     return [tuple(word) for word in words if word]
 
 
+def _style_runs(text: str) -> list[tuple[str, Style]]:
+    """``Code : **AB-12**`` as [("Code : ", "regular"), ("AB-12", "bold")]."""
+    if "*" not in text:
+        return [(text, "regular")] if text else []
+    runs = []
+    for part in _MARKUP.split(text):
+        style: Style = "regular"
+        if part.startswith("**") and part.endswith("**") and len(part) > 4:
+            style, part = "bold", part[2:-2]
+        elif part.startswith("*") and part.endswith("*") and len(part) > 2:
+            style, part = "italic", part[1:-1]
+        if part:
+            runs.append((part, style))
+    return runs
+
+
 @cache
 def hyphenator(language: str) -> pyphen.Pyphen | None:
     code = {"en": "en_GB", "pt": "pt_PT", "lb": "de_DE", "de": "de_DE", "fr": "fr"}.get(language, language)
@@ -217,6 +233,19 @@ class Typesetter:
                 out.append(self._line(line, indent, y, "left" if last and align == "justify" else align))
         out.append(b"ET\n")
         return Block(b"".join(out), -y + self.leading * 0.25, count)
+
+    def single_line(self, text: str) -> tuple[bytes, float]:
+        """(operators, natural width) of ``text`` as one left-aligned line at (0, 0): the address lines and
+        most single-line elements. Each run of one style is encoded whole, spaces included: cheaper than
+        the word-by-word path paragraphs need, and the same glyphs."""
+        parts = [b"1 0 0 1 0.00 0.00 Tm"]
+        width = 0
+        for run, style in _style_runs(" ".join(text.split())):
+            font = self.fonts[style]
+            run_width, hexed = font.encode_line(run, self.field)
+            width += run_width
+            parts.append(b"%s [<%s>] TJ" % (self._font_operator[style], hexed))
+        return b" ".join(parts) + b"\n", width * self.scale
 
     def _line(self, words: list[Word], x: float, y: float, align: str) -> bytes:
         natural = sum(self.word_width(word) for word in words)
