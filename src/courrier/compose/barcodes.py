@@ -57,29 +57,18 @@ def image_mask_operators(matrix: np.ndarray, x: float, y: float, size: float) ->
 
 
 def vector_operators(matrix: np.ndarray, x: float, y: float, size: float) -> bytes:
-    """The same symbol as filled rectangles, one per horizontal run of dark modules."""
+    """The same symbol as filled rectangles, one per horizontal run of dark modules, in a coordinate
+    system scaled to one unit per module (small integers keep the stream short)."""
     rows, columns = matrix.shape
     module = size / max(rows, columns)
-    parts = [b"q "]
-    for row in range(rows):
-        line = matrix[row]
-        top = y + (rows - row - 1) * module
-        column = 0
-        while column < columns:
-            if line[column]:
-                start = column
-                while column < columns and line[column]:
-                    column += 1
-                parts.append(
-                    b"%s %s %s %s re "
-                    % (
-                        number(x + start * module),
-                        number(top),
-                        number((column - start) * module),
-                        number(module),
-                    )
-                )
-            else:
-                column += 1
-    parts.append(b"f Q\n")
-    return b"".join(parts)
+    padded = np.zeros((rows, columns + 2), dtype=np.int8)
+    padded[:, 1:-1] = matrix
+    steps = np.diff(padded, axis=1)
+    start_rows, starts = np.nonzero(steps == 1)
+    _, ends = np.nonzero(steps == -1)  # row-major order: the n-th end closes the n-th start
+    bottoms = rows - 1 - start_rows
+    runs = b"".join(
+        b"%d %d %d 1 re\n" % run
+        for run in zip(starts.tolist(), bottoms.tolist(), (ends - starts).tolist(), strict=True)
+    )
+    return b"q %s 0 0 %s %s %s cm\n%sf Q\n" % (number(module), number(module), number(x), number(y), runs)

@@ -146,6 +146,7 @@ class Typesetter:
         self.hyphenator = hyphenator(language)
         self.scale = size / 1000
         self._widths: dict[Word, float] = {}
+        self._spaces = {style: font.space_width * self.scale for style, font in fonts.items()}
         self._font_operator = {
             style: b"/%s %s Tf" % (font.resource.encode(), number(size)) for style, font in fonts.items()
         }
@@ -159,39 +160,45 @@ class Typesetter:
         return width
 
     def space_width(self, word: Word) -> float:
-        return self.fonts[word[-1][1]].space_width * self.scale
+        return self._spaces[word[-1][1]]
 
     def lines(self, paragraph: Paragraph, width: float) -> list[list[Word]]:
+        words = list(paragraph.words)
+        word_width, spaces = self.word_width, self._spaces
         lines: list[list[Word]] = []
         current: list[Word] = []
         used = 0.0
-        queue = list(paragraph.words)
-        while queue:
-            word = queue.pop(0)
-            width_of_word = self.word_width(word)
-            gap = self.space_width(current[-1]) if current else 0.0
-            if not current and width_of_word > width + 0.01:
-                split = self._hyphenate(word, width)
-                if split is None:
-                    raise CompositionError(
-                        f"{self.field}: the word {''.join(t for t, _ in word)[:40]!r} is wider than the box",
-                        code="text_overflow",
-                        field=self.field,
-                    )
-                lines.append([split[0]])
-                queue.insert(0, split[1])
+        index = 0
+        while index < len(words):
+            word = words[index]
+            width_of_word = word_width(word)
+            if not current:
+                if width_of_word > width + 0.01:  # a word longer than the line: hyphenate it or fail
+                    split = self._hyphenate(word, width)
+                    if split is None:
+                        text = "".join(t for t, _ in word)[:40]
+                        raise CompositionError(
+                            f"{self.field}: the word {text!r} is wider than the box",
+                            code="text_overflow",
+                            field=self.field,
+                        )
+                    lines.append([split[0]])
+                    words[index] = split[1]
+                    continue
+                current.append(word)
+                used = width_of_word
+                index += 1
                 continue
-            if not current or used + gap + width_of_word <= width:
+            gap = spaces[current[-1][-1][1]]
+            if used + gap + width_of_word <= width:
                 current.append(word)
                 used += gap + width_of_word
+                index += 1
                 continue
             split = self._hyphenate(word, width - used - gap) if width - used > LOOSE_SHARE * width else None
             if split is not None:
-                head, tail = split
-                current.append(head)
-                queue.insert(0, tail)
-            else:
-                queue.insert(0, word)
+                current.append(split[0])
+                words[index] = split[1]
             lines.append(current)
             current, used = [], 0.0
         if current:

@@ -198,8 +198,24 @@ def _template(path: str) -> Any:
     return load_template(Path(path))
 
 
-def compose_task(template_path: str, job: str, records: list[dict[str, Any]]) -> JobOutput:
+class RecordBatch:
+    """A job's records, opaque to Dask: it would otherwise walk every nested dict looking for tasks."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    def __getstate__(self) -> list[dict[str, Any]]:
+        return self.records
+
+    def __setstate__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+
+def compose_task(template_path: str, job: str, batch: RecordBatch | list[dict[str, Any]]) -> JobOutput:
     """Runs on a Dask worker: pure, records in, PDF bytes out."""
+    records = batch.records if isinstance(batch, RecordBatch) else batch
     from courrier.compose import compose_job
 
     buffer = io.BytesIO()
