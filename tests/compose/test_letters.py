@@ -153,3 +153,17 @@ def test_duplex_letters_count_sheets(tmp_path: Path):
     result = compose_job(load_template(folder), [record(1, "Schmit"), record(2, "Weber")], io.BytesIO())
     assert [(p.pages, p.sheets) for p in result.pieces] == [(3, 2), (3, 2)]
     assert result.sheets == 4
+
+
+def test_vector_barcodes_read_back_like_image_masks(vaccination, pdf_tools, tmp_path: Path):
+    # The image mask is the default (smaller, faster: bench/compose.py --barcodes); the vector form
+    # must be just as readable for a printer whose RIP prefers vectors.
+    records = [record(n + 1, family, given) for n, (family, given) in enumerate(NAMES[:3])]
+    pdf = tmp_path / "vector.pdf"
+    result = compose_job(vaccination, records, pdf, job_id="J000002", sheet_marks=mark, barcodes="vector")
+    assert result.letters == 3
+    pdf_tools.check(pdf)
+    for page, item in enumerate(records, start=1):
+        codes = pdf_tools.barcodes(pdf, page)
+        assert codes["QRCode"] == item["qr"]
+        assert codes["DataMatrix"] == f"C1|J000001|{page:06d}|1/1|E"
