@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def render_command(
         "pages": result.pages,
         "sheets": result.sheets,
         "bytes": result.bytes,
-        "failures": [piece.__dict__ for piece in result.failures],
+        "failures": [asdict(piece) for piece in result.failures],
     }
     if png_folder is not None and result.pages:
         try:

@@ -10,6 +10,7 @@ paragraph that appears a second time (identical text, identical box). Each lette
 from __future__ import annotations
 
 import io
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ _SEPARATOR = "\x1e"  # between the texts of one letter rendered together
 _ASCENT = 0.8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PieceResult:
     piece_id: str
     ok: bool
@@ -135,8 +136,9 @@ class _Composer:
         }
         self.xobjects: dict[str, Ref] = {}
         self.static = StaticLayer(template, writer, self.fonts, self.xobjects, self.resources)
-        self.page_refs: list[int] = []
-        self.dparts: list[int] = []
+        # Object numbers of every page and DPart, for the page tree and DPart root written at the end.
+        self.page_refs = array("L")
+        self.dparts = array("L")
         self.paragraphs: OrderedDict[tuple[str, str, str], tuple[Block, str | None, int]] = OrderedDict()
         self.typesetters: dict[tuple[str, str, float], Typesetter] = {}
         self.lines: dict[tuple[int, str, str], tuple[bytes, float]] = {}

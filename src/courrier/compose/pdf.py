@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from array import array
 from collections.abc import Mapping, Sequence
 from typing import BinaryIO, TypeAlias
 
@@ -88,7 +89,9 @@ def serialise(value: Value) -> bytes:
 class PdfWriter:
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
-        self._offsets: dict[int, int] = {}
+        # Object n's offset at index n - 1; 0 until it is written (no object starts at 0). Eight bytes an
+        # object: a dict would cost a hundred, and a print file has three objects a letter.
+        self._offsets = array("Q")
         self._next = 1
         self._position = 0
         self._digest = hashlib.sha256()
@@ -102,11 +105,12 @@ class PdfWriter:
     def reserve(self) -> Ref:
         ref = Ref(self._next)
         self._next += 1
+        self._offsets.append(0)
         return ref
 
     def add(self, value: Value, ref: Ref | None = None) -> Ref:
         ref = ref or self.reserve()
-        self._offsets[ref.number] = self._position
+        self._offsets[ref.number - 1] = self._position
         self._write(b"%d 0 obj\n" % ref.number + serialise(value) + b"\nendobj\n")
         return ref
 
@@ -124,7 +128,7 @@ class PdfWriter:
             data = zlib.compress(data, 1)
             dictionary["Filter"] = Name("FlateDecode")
         dictionary["Length"] = len(data)
-        self._offsets[ref.number] = self._position
+        self._offsets[ref.number - 1] = self._position
         self._write(
             b"%d 0 obj\n" % ref.number
             + serialise(dictionary)
@@ -139,9 +143,8 @@ class PdfWriter:
         start = self._position
         count = self._next
         lines = [b"xref\n0 %d\n" % count, b"0000000000 65535 f \n"]
-        for number in range(1, count):
-            offset = self._offsets.get(number)
-            lines.append(b"%010d 00000 n \n" % offset if offset is not None else b"0000000000 65535 f \n")
+        for offset in self._offsets:
+            lines.append(b"%010d 00000 n \n" % offset if offset else b"0000000000 65535 f \n")
         self._write(b"".join(lines))
         identifier = self._digest.digest()[:16]
         trailer: dict[str, Value] = {"Size": count, "Root": root, "ID": [identifier, identifier]}
