@@ -111,6 +111,7 @@ def main() -> None:
         "compose_s": round(compose_s, 1),
         "letters_per_s": round(letters / compose_s),
         "projected_1m_minutes": round(1_000_000 / (letters / compose_s) / 60, 1),
+        "composer_cpu_s": round(summary.composer_cpu_s, 1),
         "baseline_one_core_s": round(baseline_s, 1),
         "ratio_to_one_core_composer": round(baseline_s / compose_s, 2),
         "peak_rss_client_mb": round(own_mb),
@@ -128,6 +129,7 @@ def main() -> None:
     print(f"  compose wave                             {compose_s:7.1f} s  {rate}")
     ratio = result["ratio_to_one_core_composer"]
     print(f"  baseline: composer alone, one core       {baseline_s:7.1f} s  ratio {ratio}x")
+    print(f"  CPU time in the composer on the workers  {summary.composer_cpu_s:7.1f} s")
     print(f"  peak RSS: client {own_mb:.0f} MB, largest worker {worker_mb:.0f} MB")
 
 

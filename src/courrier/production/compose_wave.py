@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class ComposeSummary:
     kept: list[str] = field(default_factory=list)
     letters: int = 0
     sheets: int = 0
+    composer_cpu_s: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,6 +73,7 @@ class JobOutput:
     job: str
     pdf: bytes
     pieces: list[PieceFacts]
+    cpu_s: float = 0.0  # the worker's CPU time for this job
 
 
 def compose_wave(
@@ -216,6 +219,7 @@ class RecordBatch:
 def compose_task(template_path: str, job: str, batch: RecordBatch | list[dict[str, Any]]) -> JobOutput:
     """Runs on a Dask worker: pure, records in, PDF bytes out."""
     records = batch.records if isinstance(batch, RecordBatch) else batch
+    started = time.process_time()
     from courrier.compose import compose_job
 
     buffer = io.BytesIO()
@@ -233,7 +237,7 @@ def compose_task(template_path: str, job: str, batch: RecordBatch | list[dict[st
         )
         for piece in result.pieces
     ]
-    return JobOutput(job, buffer.getvalue(), facts)
+    return JobOutput(job, buffer.getvalue(), facts, time.process_time() - started)
 
 
 def _mark(job: str, _index: int, record: Any, sheet: int, sheets: int) -> str:
@@ -399,6 +403,7 @@ def _finish_job(
             )
         )
     summary.jobs.append(output.job)
+    summary.composer_cpu_s += output.cpu_s
     summary.letters += len(composed)
     summary.sheets += sum(f.sheets for f in composed)
     summary.failures += [
