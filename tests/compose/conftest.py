@@ -25,6 +25,7 @@ class Word:
     x_mm: float
     y_mm: float  # from the top of the page
     page: int
+    right_mm: float = 0.0
 
 
 class PdfTools:
@@ -79,11 +80,11 @@ class PdfTools:
             if "<page " in line:
                 page += 1
             match = re.search(
-                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">(.*)</word>', line
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">(.*)</word>', line
             )
             if match:
-                x, y, text = float(match.group(1)), float(match.group(2)), _unescape(match.group(3))
-                words.append(Word(text, x * 25.4 / 72, y * 25.4 / 72, page))
+                x, y, right = (float(match.group(n)) * 25.4 / 72 for n in (1, 2, 3))
+                words.append(Word(_unescape(match.group(4)), x, y, page, right))
         return words
 
 

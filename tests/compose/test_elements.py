@@ -1,0 +1,163 @@
+"""Each kind of element a template may hold, seen on the rendered page; and the errors of one letter."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from courrier.compose import compose_job, load_template
+from courrier.compose.template import MM
+
+from .conftest import Word, record
+
+BODY = (
+    "Guten Tag {{ person.given_names }} {{ person.family_name }},\n\n"
+    "die *Gesundheitsdirektion* lädt Sie zur **Schutzimpfung** ein. Bitte bringen Sie Ihre "
+    "Sozialversicherungskarte, Ihren Personalausweis und diesen Brief mit. Die Impfung findet in der "
+    "Impfstation {{ centre }} statt; die Terminvereinbarung erfolgt online oder telefonisch.\n"
+)
+
+
+def _background(path: Path) -> None:
+    """A designer's artwork: a dark band 10 mm high across the top of the page."""
+    pdf = pikepdf.new()
+    width, height = 210 * MM, 297 * MM
+    pdf.add_blank_page(page_size=(width, height))
+    band = b"0.2 g 0 %.2f %.2f %.2f re f" % (height - 10 * MM, width, 10 * MM)
+    pdf.pages[0].Contents = pdf.make_stream(band)
+    pdf.save(path)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "elements"
+    folder.mkdir()
+    _background(folder / "background.pdf")
+    Image.new("L", (40, 40), 0).save(folder / "logo.png")  # a black square
+    (folder / "text.de.md").write_text(BODY, encoding="utf-8")
+    (folder / "template.toml").write_text(
+        """
+languages = ["de"]
+fields = ["centre"]
+[[pages]]
+[[pages.elements]]
+type = "image"
+file = "logo.png"
+x = 150
+y = 20
+width = 20
+height = 20
+[[pages.elements]]
+type = "address"
+[[pages.elements]]
+type = "datamatrix"
+name = "check"
+x = 150
+y = 60
+width = 20
+text = "{{ piece_id }}|{{ code }}"
+[[pages.elements]]
+type = "rect"
+x = 25
+y = 100
+width = 60
+height = 8
+fill = 0.0
+[[pages.elements]]
+type = "line"
+x = 25
+y = 115
+x2 = 185
+y2 = 115
+line_width = 1
+[[pages.elements]]
+type = "flow"
+name = "body"
+x = 25
+y = 125
+width = 62
+height = 100
+align = "justify"
+""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def letter(piece_id: int, centre: str = "Impfzentrum Kirchberg") -> dict[str, object]:
+    return record(piece_id, "Weber", language="de") | {"centre": centre}
+
+
+def _dark(page: Image.Image, x_mm: float, y_mm: float, resolution: int = 150) -> bool:
+    x, y = round(x_mm / 25.4 * resolution), round(y_mm / 25.4 * resolution)
+    return int(page.getpixel((x, y))) < 100
+
+
+def test_artwork_images_shapes_and_data_matrix_reach_the_page(folder, pdf_tools, tmp_path: Path):
+    pdf = tmp_path / "job.pdf"
+    result = compose_job(load_template(folder), [letter(7)], pdf)
+    assert result.letters == 1
+    pdf_tools.check(pdf)
+    page = pdf_tools.render(pdf, 1)
+    assert _dark(page, 100, 5)  # the background's band
+    assert _dark(page, 160, 30)  # the image
+    assert _dark(page, 50, 104)  # the filled rectangle
+    assert _dark(page, 100, 115)  # the line
+    assert not _dark(page, 100, 95)  # and nothing where nothing was placed
+    assert pdf_tools.barcodes(pdf, 1)["DataMatrix"] == "7|7KQ3-MZ8P-TXV4-H9"
+
+
+def test_the_artwork_is_written_once_per_file(folder, tmp_path: Path):
+    pdf = tmp_path / "job.pdf"
+    compose_job(load_template(folder), [letter(n) for n in range(1, 6)], pdf)
+    with pikepdf.open(pdf) as document:
+        band = [
+            obj
+            for obj in document.objects
+            if isinstance(obj, pikepdf.Stream) and b"0.2 g 0 " in obj.read_bytes()
+        ]
+        images = [obj for obj in document.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Width")]
+        assert len(band) == 1
+        assert len(images) == 1
+        assert len(document.pages) == 5
+
+
+def _lines(words: list[Word]) -> list[list[Word]]:
+    lines: dict[float, list[Word]] = {}
+    for word in words:
+        lines.setdefault(round(word.y_mm, 1), []).append(word)
+    return [sorted(line, key=lambda w: w.x_mm) for _, line in sorted(lines.items())]
+
+
+def test_a_narrow_column_is_justified_and_hyphenated(folder, pdf_tools, tmp_path: Path):
+    pdf = tmp_path / "job.pdf"
+    compose_job(load_template(folder), [letter(1)], pdf)
+    body = _lines([w for w in pdf_tools.words(pdf) if 124 < w.y_mm < 226 and w.x_mm < 90])
+    # German words in a 62 mm column: some lines end in a hyphen, and every word is still there.
+    assert sum(1 for line in body if line[-1].text.endswith("-")) >= 2
+    text = " ".join(w.text for line in body for w in line).replace("- ", "")
+    for word in ("Gesundheitsdirektion", "Sozialversicherungskarte", "Terminvereinbarung", "Kirchberg"):
+        assert word in text
+    # Justified: a paragraph's lines but its last end at the column's right edge (25 + 62 mm).
+    flush = [line for line in body if abs(line[-1].right_mm - 87) < 0.5]
+    assert len(flush) >= len(body) - 3
+    assert all(abs(line[0].x_mm - 25) < 0.5 for line in body)
+
+
+def test_text_too_long_for_its_box_fails_that_letter_only(folder):
+    letters = [letter(1), letter(2, "Impfzentrum Kirchberg " * 60), letter(3)]
+    result = compose_job(load_template(folder), letters, io.BytesIO())
+    assert [p.ok for p in result.pieces] == [True, False, True]
+    assert (result.pieces[1].error_code, result.pieces[1].error_field) == ("text_overflow", "body")
+    assert result.pages == 2
+
+
+def test_a_character_the_font_lacks_names_the_field(folder):
+    letters = [letter(1), letter(2, "Impfzentrum 漢")]
+    result = compose_job(load_template(folder), letters, io.BytesIO())
+    assert result.pieces[0].ok
+    assert (result.pieces[1].error_code, result.pieces[1].error_field) == ("missing_glyph", "body")
