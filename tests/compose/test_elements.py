@@ -161,3 +161,24 @@ def test_a_character_the_font_lacks_names_the_field(folder):
     result = compose_job(load_template(folder), letters, io.BytesIO())
     assert result.pieces[0].ok
     assert (result.pieces[1].error_code, result.pieces[1].error_field) == ("missing_glyph", "body")
+
+
+@pytest.mark.parametrize("width_mm", [44, 48, 52, 56, 60])
+def test_a_date_is_never_split_across_lines(tmp_path: Path, pdf_tools, width_mm: int):
+    folder = tmp_path / "dates"
+    folder.mkdir()
+    (folder / "text.de.md").write_text(
+        "Ihr persönlicher Code ist vom {{ valid_from | date }} bis zum **{{ valid_until | date }}** "
+        "gültig, an jedem Tag der Woche.\n",
+        encoding="utf-8",
+    )
+    (folder / "template.toml").write_text(
+        f'languages = ["de"]\n[[pages]]\n[[pages.elements]]\ntype = "flow"\nname = "body"\n'
+        f"x = 25\ny = 125\nwidth = {width_mm}\nheight = 60\n",
+        encoding="utf-8",
+    )
+    pdf = tmp_path / "job.pdf"
+    compose_job(load_template(folder), [letter(1)], pdf)
+    lines = [line.strip() for line in pdf_tools.text(pdf).splitlines()]
+    assert any("12. März 2026" in line for line in lines), lines
+    assert any("26. März 2026" in line for line in lines), lines

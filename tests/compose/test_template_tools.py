@@ -62,9 +62,9 @@ def test_render_from_csv_with_dotted_columns_and_png(pdf_tools, tmp_path: Path):
     records = tmp_path / "records.csv"
     records.write_text(
         "piece_id;person.family_name;person.given_names;person.language;person.street;person.house_number;"
-        "person.postcode;person.locality;person.country;code;qr;letter_date;valid_until\n"
+        "person.postcode;person.locality;person.country;code;qr;letter_date;valid_from;valid_until\n"
         "1;Ağaoğlu;Ayşe;en;rue Neuve;4;L-4001;Esch-sur-Alzette;LU;7KQ3-MZ8P-TXV4-H9;https://rdv.example.lu/c/1;"
-        "2026-03-12;2026-03-26\n",
+        "2026-03-12;2026-03-12;2026-03-26\n",
         encoding="utf-8",
     )
     code, out = run(

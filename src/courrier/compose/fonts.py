@@ -211,8 +211,14 @@ def _to_unicode_cmap(used: dict[int, str]) -> bytes:
         block = items[start : start + 100]
         lines.append(b"%d beginbfchar" % len(block))
         lines.extend(
-            b"<%04X> <%s>" % (gid, text.encode("utf-16-be").hex().upper().encode()) for gid, text in block
+            b"<%04X> <%s>" % (gid, _searchable(text).encode("utf-16-be").hex().upper().encode())
+            for gid, text in block
         )
         lines.append(b"endbfchar")
     lines.append(b"endcmap CMapName currentdict /CMap defineresource pop end end")
     return b"\n".join(lines)
+
+
+def _searchable(text: str) -> str:
+    # A no-break space keeps "12 mars 2026" on one line; copied or searched, it is an ordinary space.
+    return text.replace("\xa0", " ")

@@ -23,6 +23,8 @@ from courrier.errors import CompositionError
 LOOSE_SHARE = 0.15
 BULLET_INDENT_EM = 1.2
 _MARKUP = re.compile(r"(\*\*[^*]+\*\*|\*[^*]+\*)")
+_SPACES = re.compile(r"[ \t\r\n]+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
 _HYPHENATABLE = re.compile(r"[^\W\d_]{6,}")
 
 Style = str  # "regular", "bold", "italic"
@@ -50,14 +52,17 @@ def parse_markup(text: str) -> list[Paragraph]:
 
 
 def paragraph_sources(text: str) -> list[str]:
-    """The source of each paragraph, whitespace collapsed: what a paragraph's layout is cached by."""
+    """The source of each paragraph, whitespace collapsed: what a paragraph's layout is cached by.
+
+    Only ASCII whitespace separates words: a no-break space (in a date, before a currency sign) binds
+    what it joins onto one line."""
     if "\n" not in text:
-        source = " ".join(text.split())
+        source = _SPACES.sub(" ", text).strip(" ")
         return [source] if source else []
     sources = []
-    for raw in re.split(r"\n\s*\n", text.strip()):
+    for raw in _PARAGRAPH_BREAK.split(text.strip()):
         for block in _bullet_blocks(raw):
-            source = " ".join(block.split())
+            source = _SPACES.sub(" ", block).strip(" ")
             if source:
                 sources.append(source)
     return sources
@@ -210,7 +215,7 @@ class Typesetter:
             return None
         text, style = word[0]
         match = _HYPHENATABLE.search(text)
-        if match is None:
+        if match is None or "\xa0" in text:  # never break "12 September 2026"
             return None
         for start, end in self.hyphenator.iterate(text):  # longest first part first
             head: Word = ((start + "-", style),)

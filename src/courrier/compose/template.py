@@ -130,7 +130,8 @@ def _environment() -> jinja2.Environment:
 
     @jinja2.pass_context
     def date(context: Any, value: Any, style: str = "long") -> str:
-        return format_date(value, context.get("language", "fr"), style)
+        # No-break spaces: a date is never split across two lines.
+        return format_date(value, context.get("language", "fr"), style).replace(" ", "\xa0")
 
     @jinja2.pass_context
     def number_filter(context: Any, value: Any) -> str:
