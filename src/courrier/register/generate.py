@@ -30,24 +30,11 @@ from faker import Faker
 from courrier.errors import InputFileError
 from courrier.register.communes import communes
 from courrier.register.matricule import make_matricule
+from courrier.register.rows import COLUMNS
 
 AS_OF = dt.date(2026, 1, 1)
-OUTPUT_COLUMNS = (
-    "national_id",
-    "family_name",
-    "given_names",
-    "birth_date",
-    "sex",
-    "language",
-    "care_of",
-    "house_number",
-    "street",
-    "postcode",
-    "locality",
-    "country",
-    "deceased",
-    "source",
-)
+# The import's columns, `source` included: one file holds residents and cross-border workers.
+OUTPUT_COLUMNS = COLUMNS
 DEFECT_KINDS = (
     "impossible_date",
     "wrong_check_digit",
