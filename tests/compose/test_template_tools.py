@@ -40,10 +40,20 @@ def test_check_finds_what_is_wrong(tmp_path: Path):
         + "width = 30\nheight = 20\nfill = 0.5\n",
         encoding="utf-8",
     )
-    (folder / "text.fr.md").write_text("Bonjour {{ person.nickname }} {{ voucher }} 漢", encoding="utf-8")
-    problems = {(p.code, p.where) for p in check_template(load_template(folder))}
+    (folder / "text.fr.md").write_text("Bonjour {{ voucher }} 漢", encoding="utf-8")
+    (folder / "text.de.md").write_text(
+        "Hallo {{ person.given_name }} {{ person['family_name'] }}, {{ t.greeting }}", encoding="utf-8"
+    )
+    found = check_template(load_template(folder))
+    problems = {(p.code, p.where) for p in found}
     assert ("unknown_placeholder", "stray") in problems
     assert ("unknown_placeholder", "text.fr.md") in problems
+    # A typo in a register field, and a string no strings.<language>.toml defines.
+    assert [p.message.split(" is ")[0] for p in found if p.where == "text.de.md"] == [
+        "{{ person.given_name }}",
+        "{{ t.greeting }}",
+    ]
+    assert ("missing_string", "text.de.md") in problems
     assert ("in_window", "stray") in problems
     assert ("outside_page", "off the page") in problems
     assert ("missing_glyph", "text.fr.md") in problems

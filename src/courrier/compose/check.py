@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jinja2 import nodes
+
 from courrier.compose.fonts import load_face
-from courrier.compose.template import RECORD_NAMES, Element, Template
+from courrier.compose.template import PERSON_FIELDS, RECORD_NAMES, Element, Template
 
 # The quiet zone of a QR code must stay white too: elements are checked with it included.
 _BARCODES = ("qr", "datamatrix")
@@ -66,12 +68,44 @@ def _placeholders(template: Template) -> list[Problem]:
                     f"{{{{ {name} }}}} is not a record field (declare it in `fields`)",
                 )
             )
+        for owner, attribute in sorted(_attributes(template, source)):
+            if owner == "person" and attribute not in PERSON_FIELDS:
+                problems.append(
+                    Problem(
+                        "unknown_placeholder",
+                        where,
+                        f"{{{{ person.{attribute} }}}} is not a register field: one of "
+                        + ", ".join(PERSON_FIELDS),
+                    )
+                )
+            elif owner == "t" and any(attribute not in strings for strings in template.strings.values()):
+                problems.append(
+                    Problem(
+                        "missing_string",
+                        where,
+                        f"{{{{ t.{attribute} }}}} is missing from a strings.<language>.toml",
+                    )
+                )
     strings_keys = [set(strings) for strings in template.strings.values()]
     if strings_keys and any(keys != strings_keys[0] for keys in strings_keys):
         problems.append(
             Problem("missing_string", "strings.*.toml", "the languages do not define the same keys")
         )
     return problems
+
+
+def _attributes(template: Template, source: str) -> set[tuple[str, str]]:
+    """(``person``, ``family_name``) for each ``person.family_name`` (or ``person["..."]``) in a source."""
+    found = set()
+    parsed = template.environment.parse(source)
+    for getattr_node in parsed.find_all(nodes.Getattr):
+        if isinstance(getattr_node.node, nodes.Name):
+            found.add((getattr_node.node.name, getattr_node.attr))
+    for getitem_node in parsed.find_all(nodes.Getitem):
+        owner, key = getitem_node.node, getitem_node.arg
+        if isinstance(owner, nodes.Name) and isinstance(key, nodes.Const) and isinstance(key.value, str):
+            found.add((owner.name, key.value))
+    return found
 
 
 def _box(template: Template, element: Element) -> tuple[float, float, float, float] | None:

@@ -27,28 +27,14 @@ from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, text_string
 from courrier.compose.static import StaticLayer
-from courrier.compose.template import MM, Element, Template
+from courrier.compose.template import MM, PERSON_FIELDS, Element, Template
 from courrier.errors import CompositionError
 
 SheetMarks = Callable[[int, Mapping[str, Any], int, int], "str | None"]
 _PARAGRAPH_CACHE = 4_000
 _LINE_CACHE = 20_000
 _PRINTABLE_MARGIN_MM = 5.0
-_PERSON_FIELDS = dict.fromkeys(
-    (
-        "family_name",
-        "given_names",
-        "sex",
-        "language",
-        "care_of",
-        "house_number",
-        "street",
-        "postcode",
-        "locality",
-        "country",
-    ),
-    "",
-)
+_PERSON_FIELDS = dict.fromkeys(PERSON_FIELDS, "")
 _SEPARATOR = "\x1e"  # between the texts of one letter rendered together
 # Distance from the top of a line of text to its baseline, in font sizes.
 _ASCENT = 0.8

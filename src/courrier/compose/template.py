@@ -24,6 +24,20 @@ PAGE_SIZES = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "LETTER": (215.9, 279.
 ELEMENT_KINDS = ("text", "flow", "address", "qr", "datamatrix", "image", "line", "rect")
 STYLES = ("regular", "bold", "italic")
 DEFAULT_FONTS = {"regular": "DejaVuSans", "bold": "DejaVuSans-Bold", "italic": "DejaVuSans-Oblique"}
+# The register's fields a record carries under ``person`` (the contract with print production).
+PERSON_FIELDS = (
+    "id",
+    "family_name",
+    "given_names",
+    "sex",
+    "language",
+    "care_of",
+    "house_number",
+    "street",
+    "postcode",
+    "locality",
+    "country",
+)
 # What a record may hold, besides the campaign's own fields declared in ``fields``.
 RECORD_NAMES = frozenset(
     {
