@@ -23,7 +23,6 @@ from courrier.errors import CompositionError
 LOOSE_SHARE = 0.15
 BULLET_INDENT_EM = 1.2
 _MARKUP = re.compile(r"(\*\*[^*]+\*\*|\*[^*]+\*)")
-_SPACES = re.compile(r"[ \t\r\n]+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
 _HYPHENATABLE = re.compile(r"[^\W\d_]{6,}")
 
@@ -57,15 +56,23 @@ def paragraph_sources(text: str) -> list[str]:
     Only ASCII whitespace separates words: a no-break space (in a date, before a currency sign) binds
     what it joins onto one line."""
     if "\n" not in text:
-        source = _SPACES.sub(" ", text).strip(" ")
+        source = _collapse(text)
         return [source] if source else []
     sources = []
     for raw in _PARAGRAPH_BREAK.split(text.strip()):
-        for block in _bullet_blocks(raw):
-            source = _SPACES.sub(" ", block).strip(" ")
+        for block in _bullet_blocks(raw) if "- " in raw else (raw,):
+            source = _collapse(block)
             if source:
                 sources.append(source)
     return sources
+
+
+def _collapse(text: str) -> str:
+    """ASCII whitespace runs to one space (``str.split()`` would take no-break spaces too); several
+    times faster than a regular expression, and this runs for every paragraph of every letter."""
+    if "\n" in text or "\t" in text or "\r" in text:
+        text = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+    return " ".join(filter(None, text.split(" ")))
 
 
 def parse_paragraph(source: str) -> Paragraph:

@@ -123,6 +123,14 @@ class PdfWriter:
         ref: Ref | None = None,
     ) -> Ref:
         ref = ref or self.reserve()
+        if entries is None and compress:  # a page's content: the most frequent object, kept cheap
+            data = zlib.compress(data, 1)
+            self._offsets[ref.number - 1] = self._position
+            self._write(
+                b"%d 0 obj\n<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+                % (ref.number, len(data), data)
+            )
+            return ref
         dictionary = dict(entries or {})
         if compress:
             data = zlib.compress(data, 1)
