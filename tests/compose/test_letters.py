@@ -167,3 +167,12 @@ def test_vector_barcodes_read_back_like_image_masks(vaccination, pdf_tools, tmp_
         codes = pdf_tools.barcodes(pdf, page)
         assert codes["QRCode"] == item["qr"]
         assert codes["DataMatrix"] == f"C1|J000001|{page:06d}|1/1|E"
+
+
+def test_an_empty_date_fails_the_letter_rather_than_print_valid_until_nothing(vaccination):
+    letters = [record(1, "Schmit"), record(2, "Weber")]
+    letters[1]["valid_until"] = ""
+    result = compose_job(vaccination, letters, io.BytesIO())
+    assert result.pieces[0].ok
+    assert result.pieces[1].error_code == "missing_value"
+    assert result.pieces[1].error_field  # the element that needed the date

@@ -233,16 +233,18 @@ class _Composer:
         combined = _SEPARATOR.join(source for _, source in sources)
         try:
             rendered = self.template.compiled(combined).render(context).split(_SEPARATOR)
-        except (jinja2.TemplateError, ValueError, TypeError):
+        except (jinja2.TemplateError, ValueError, TypeError, CompositionError) as error:
             # Find the element to blame, one by one.
             for name, source in sources:
                 self._render(source, context, name)
-            raise
+            raise CompositionError(f"the letter's texts: {error}", code="template_error") from error
         return {name: text for (name, _), text in zip(sources, rendered, strict=True)}
 
     def _render(self, source: str, context: Mapping[str, Any], field: str) -> str:
         try:
             return self.template.compiled(source).render(context)
+        except CompositionError as error:  # from a filter: say which element it was in
+            raise CompositionError(f"{field}: {error}", code=error.code, field=field) from error
         except jinja2.UndefinedError as error:
             raise CompositionError(
                 f"{field}: {error.message}", code="unknown_placeholder", field=field

@@ -17,7 +17,7 @@ import jinja2
 import jinja2.meta
 
 from courrier.compose.formats import format_date, format_money, format_number
-from courrier.errors import TemplateError
+from courrier.errors import CompositionError, TemplateError
 
 MM = 72 / 25.4
 PAGE_SIZES = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "LETTER": (215.9, 279.4)}
@@ -144,6 +144,10 @@ def _environment() -> jinja2.Environment:
 
     @jinja2.pass_context
     def date(context: Any, value: Any, style: str = "long") -> str:
+        if value is None or value == "":
+            # "valid until ." is a wrong letter: fail it. A template that allows no date says
+            # {% if valid_until %}...{% endif %}.
+            raise CompositionError("a date the text needs is empty", code="missing_value")
         # No-break spaces: a date is never split across two lines.
         return format_date(value, context.get("language", "fr"), style).replace(" ", "\xa0")
 
