@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+import zxingcpp
 from PIL import Image
 
 from courrier.compose import compose_job, load_template
@@ -109,6 +110,12 @@ def test_artwork_images_shapes_and_data_matrix_reach_the_page(folder, pdf_tools,
     assert _dark(page, 100, 115)  # the line
     assert not _dark(page, 100, 95)  # and nothing where nothing was placed
     assert pdf_tools.barcodes(pdf, 1)["DataMatrix"] == "7|7KQ3-MZ8P-TXV4-H9"
+    # Square, in the 20 x 20 mm the template gives it (this content would make a rectangular one).
+    (symbol,) = [found for found in zxingcpp.read_barcodes(page) if found.format.name == "DataMatrix"]
+    corners = [symbol.position.top_left, symbol.position.bottom_right]
+    width_mm, height_mm = ((b - a) * 25.4 / 150 for a, b in zip(*((c.x, c.y) for c in corners), strict=True))
+    assert 19 < width_mm < 21
+    assert 19 < height_mm < 21
 
 
 def test_the_artwork_is_written_once_per_file(folder, tmp_path: Path):

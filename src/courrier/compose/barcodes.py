@@ -23,10 +23,13 @@ def qr_matrix(content: str, ec_level: str = "M", field: str = "qr") -> np.ndarra
 
 
 def datamatrix_matrix(content: str, field: str = "datamatrix") -> np.ndarray:
-    return _matrix(content, zxingcpp.BarcodeFormat.DataMatrix, field)
+    """Always a square symbol: zxing-cpp would pick a rectangular one (12 x 26 modules) for some contents,
+    half the height of the square the template reserves, with modules too small for an inserter's
+    camera."""
+    return _matrix(content, zxingcpp.BarcodeFormat.DataMatrix, field, forceSquare=True)
 
 
-def _matrix(content: str, symbology: zxingcpp.BarcodeFormat, field: str, **options: str) -> np.ndarray:
+def _matrix(content: str, symbology: zxingcpp.BarcodeFormat, field: str, **options: str | bool) -> np.ndarray:
     if not content:
         raise CompositionError("the barcode has no content", code="empty_barcode", field=field)
     try:
