@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -84,18 +85,8 @@ class PdfTools:
             )
             if match:
                 x, y, right = (float(match.group(n)) * 25.4 / 72 for n in (1, 2, 3))
-                words.append(Word(_unescape(match.group(4)), x, y, page, right))
+                words.append(Word(unescape(match.group(4)), x, y, page, right))
         return words
-
-
-def _unescape(text: str) -> str:
-    return (
-        text.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&#39;", "'")
-    )
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from courrier.compose import compose_job, load_template
+from courrier.compose import address_lines, compose_job, load_template
 from courrier.compose.template import ENVELOPES
 
 from .conftest import EXAMPLES, record
@@ -176,3 +176,28 @@ def test_an_empty_date_fails_the_letter_rather_than_print_valid_until_nothing(va
     assert result.pieces[0].ok
     assert result.pieces[1].error_code == "missing_value"
     assert result.pieces[1].error_field  # the element that needed the date
+
+
+def test_every_address_line_of_every_letter_lies_in_the_window(vaccination, pdf_tools, tmp_path: Path):
+    abroad = [
+        {"country": "FR", "postcode": "57100", "locality": "Thionville", "street": "rue de Paris"},
+        {"country": "BE", "postcode": "6700", "locality": "Arlon", "street": "Grand-Rue"},
+        {"country": "DE", "postcode": "54290", "locality": "Trier", "street": "Trierer Straße"},
+        {"care_of": "c/o Família Ferreira"},
+    ]
+    records = [
+        record(n + 1, family, given, **abroad[n % len(abroad)]) for n, (family, given) in enumerate(NAMES)
+    ]
+    pdf = tmp_path / "job.pdf"
+    assert compose_job(vaccination, records, pdf).letters == len(NAMES)
+    window = ENVELOPES["C5_DIN5008_B"]
+    words = pdf_tools.words(pdf)
+    for page, item in enumerate(records, start=1):
+        expected = " ".join(address_lines(item["person"])).split()
+        # The recipient's words as they appear nearest the window (the salutation repeats the name).
+        on_page = [w for w in words if w.page == page and 40 < w.y_mm < 95 and w.x_mm < 110]
+        assert [w.text for w in on_page][-len(expected) :] == expected, page
+        for word in on_page[-len(expected) :]:
+            assert window.x <= word.x_mm, word
+            assert word.right_mm <= window.x + window.width, word
+            assert window.y <= word.y_mm <= window.y + window.height - 3, word
