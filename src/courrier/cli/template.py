@@ -27,8 +27,9 @@ def template() -> None:
 @click.argument("folder", type=_FOLDER)
 @json_option
 def check_command(folder: Path, as_json: bool) -> None:
-    """Report what is wrong with the template in FOLDER: placeholders a record cannot fill, elements
-    outside the page or in the envelope window, characters its fonts lack. Exit 1 if anything is."""
+    """Report what is wrong with the template in FOLDER: placeholders a record cannot fill (person.<field>
+    names that are no register field, t.<key> strings a language lacks), elements outside the page or
+    in the envelope window, characters its fonts lack. Exit 1 if anything is."""
     problems = check_template(load_template(folder))
     if as_json:
         echo_json([problem.__dict__ for problem in problems])
