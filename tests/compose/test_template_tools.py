@@ -13,6 +13,7 @@ from courrier.cli import courrier
 from courrier.compose import address_lines, load_template
 from courrier.compose.check import check_template
 from courrier.compose.formats import format_date
+from courrier.compose.template import typographic_spaces
 from courrier.errors import TemplateError
 
 from .conftest import EXAMPLES, person
@@ -127,3 +128,15 @@ def test_care_of_comes_first_and_six_lines_at_most():
 )
 def test_dates_in_the_letters_language(language, expected):
     assert format_date("2026-03-12", language) == expected
+
+
+def test_french_texts_never_start_a_line_with_a_colon():
+    source = "Apportez :\n- cette lettre ;\n« {{ t.subject }} » ? {{ a if b else c }} {% if x %}!{% endif %}"
+    assert typographic_spaces(source, "fr") == (
+        "Apportez\xa0:\n- cette lettre\xa0;\n«\xa0{{ t.subject }}\xa0»\xa0? "
+        "{{ a if b else c }} {% if x %}!{% endif %}"
+    )
+    assert typographic_spaces("Code :", "de") == "Code :"
+    template = load_template(EXAMPLES / "vaccination")
+    assert "apportez\xa0:" in template.texts["text"]["fr"]
+    assert template.strings["fr"]["qr_label"].endswith("code\xa0:")

@@ -7,6 +7,7 @@ checked without a record: an error names the file and the element.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -192,7 +193,10 @@ def load_template(path: Path) -> Template:
     sources = {element.source for page_elements in pages for element in page_elements if element.source}
     texts = {source: _per_language(path, source, languages, "md") for source in sources}
     strings = {
-        language: tomllib.loads(file.read_text("utf-8"))
+        language: {
+            key: typographic_spaces(value, language) if isinstance(value, str) else value
+            for key, value in tomllib.loads(file.read_text("utf-8")).items()
+        }
         if (file := path / f"strings.{language}.toml").exists()
         else {}
         for language in languages
@@ -232,8 +236,28 @@ def _per_language(folder: Path, source: str, languages: tuple[str, ...], extensi
             raise TemplateError(
                 f"{folder}: {file.name} is missing (language {language})", code="missing_text"
             )
-        texts[language] = file.read_text("utf-8")
+        texts[language] = typographic_spaces(file.read_text("utf-8"), language)
     return texts
+
+
+# French sets a (no-break) space before : ; ? ! and inside « »: a line must never begin with one of them.
+_FRENCH_SPACES = re.compile(r" ([:;?!»])|(«) ")
+_JINJA_TAG = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.DOTALL)
+
+
+def typographic_spaces(source: str, language: str) -> str:
+    """A template text with the spaces its language requires unbreakable made so (French ``code :``);
+    Jinja tags are left as they are. Done once per template, not per letter."""
+    if language != "fr" or not _FRENCH_SPACES.search(source):
+        return source
+    return "".join(
+        part if index % 2 else _FRENCH_SPACES.sub(_no_break, part)
+        for index, part in enumerate(_JINJA_TAG.split(source))
+    )
+
+
+def _no_break(match: re.Match[str]) -> str:
+    return f"\xa0{match.group(1)}" if match.group(1) else f"{match.group(2)}\xa0"
 
 
 def _element(manifest: Path, page: int, index: int, raw: Mapping[str, Any]) -> Element:
