@@ -14,10 +14,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from fontTools import subset
 from fontTools.ttLib import TTFont
 
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref
+from courrier.compose.subset import subset_truetype
 from courrier.errors import CompositionError
 
 BUNDLED = {
@@ -180,23 +180,7 @@ class FileFont:
 
 
 def _subset(face: FontFace, gids: list[int]) -> bytes:
-    options = subset.Options()
-    options.retain_gids = True
-    options.notdef_outline = True
-    options.name_IDs = ["*"]
-    options.layout_features = []
-    options.hinting = False
-    # FFTM: a FontForge timestamp fontTools cannot subset. The layout tables (kerning, ligatures) are not
-    # used by our layout, and decoding them is most of a subset's time.
-    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern", "hdmx", "LTSH", "VDMX", "MATH"]
-    # No timestamp: the same glyphs must give the same bytes.
-    font = TTFont(io.BytesIO(face.data), lazy=True, recalcTimestamp=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(gids=[0, *gids])
-    subsetter.subset(font)
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
+    return subset_truetype(face.data, gids)
 
 
 def _to_unicode_cmap(used: dict[int, str]) -> bytes:
