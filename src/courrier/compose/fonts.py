@@ -1,9 +1,9 @@
 """TrueType fonts: metrics for layout, and embedding as subset CID fonts (Identity-H, with ToUnicode).
 
 Text is written as 2-byte glyph ids, so any character the font has can be printed, and a ToUnicode map
-lets readers copy and search it. The font is subset when the print file is closed, keeping glyph ids
-(``retain_gids``) so the ids already written stay valid. Widths are cached per word: a print run uses a
-few thousand distinct words.
+lets readers copy and search it. The font is subset when the print file is closed, keeping glyph ids so
+the ids already written stay valid (``courrier.compose.subset``). Widths are cached per word: a print
+run uses a few thousand distinct words.
 """
 
 from __future__ import annotations
