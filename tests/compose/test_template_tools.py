@@ -14,7 +14,7 @@ from courrier.compose import address_lines, load_template
 from courrier.compose.check import check_template
 from courrier.compose.formats import format_date
 from courrier.compose.template import typographic_spaces
-from courrier.errors import TemplateError
+from courrier.errors import CompositionError, TemplateError
 
 from .conftest import EXAMPLES, person
 
@@ -140,3 +140,12 @@ def test_french_texts_never_start_a_line_with_a_colon():
     template = load_template(EXAMPLES / "vaccination")
     assert "apportez\xa0:" in template.texts["text"]["fr"]
     assert template.strings["fr"]["qr_label"].endswith("code\xa0:")
+
+
+@pytest.mark.parametrize(
+    "missing", [{"family_name": "", "given_names": ""}, {"postcode": "", "locality": ""}]
+)
+def test_an_address_without_name_or_town_is_refused(missing):
+    with pytest.raises(CompositionError) as caught:
+        address_lines(person("Muller") | missing)
+    assert (caught.value.code, caught.value.field) == ("address_incomplete", "address")

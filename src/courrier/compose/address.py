@@ -3,7 +3,8 @@
 Luxembourg: ``12, rue de la Gare`` / ``L-1234 Luxembourg``. France: ``12 rue de la Paix`` /
 ``57100 THIONVILLE`` (locality in capitals, as La Poste asks). Belgium and Germany: ``Rue Haute 12`` /
 ``6700 Arlon``. Abroad, the country's name in capitals in French (the letters leave from Luxembourg) on
-the last line. At most six lines: a block that would need more is an error for that letter.
+the last line. At most six lines: a block that would need more is an error for that letter, as is one
+without a name or without a postcode and locality.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def address_lines(person: Mapping[str, Any]) -> list[str]:
     ]
     if country != "LU":
         lines.append(COUNTRY_NAMES.get(country, country))
+    if not name or not (person.get("postcode") or locality):
+        # An envelope without a name or a town cannot be delivered: fail the letter, do not print it.
+        missing = "name" if not name else "postcode and locality"
+        raise CompositionError(f"the address has no {missing}", code="address_incomplete", field="address")
     lines = [line for line in lines if line]
     if len(lines) > MAX_LINES:
         raise CompositionError(
