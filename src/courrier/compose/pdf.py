@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import BinaryIO, TypeAlias
 
 HEADER = b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n"
-# Measured on the reference letter: level 6 gives 1,015 bytes a letter against 1,054 at level 1, at no
-# speed difference we could measure (a page's variable layer is a few hundred bytes).
-FLATE_LEVEL = 6
+# Measured on the reference letter's pages (1.9 KB of operators each): level 1 compresses one in 37 us
+# to 741 bytes, level 6 in 49 us to 678. Speed is the tighter target (2,000 letters/s; size: 2.5 KB).
+FLATE_LEVEL = 1
 
 
 class Ref:
