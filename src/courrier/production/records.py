@@ -18,21 +18,11 @@ from courrier.codes.format import format_code
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import reveal_code
 from courrier.codes.token import sign_token
+from courrier.compose import PERSON_FIELDS as COMPOSER_PERSON_FIELDS
 from courrier.db.schema import codes, job_pieces, persons, pieces, waves
 
-PERSON_FIELDS = (
-    "id",
-    "family_name",
-    "given_names",
-    "sex",
-    "language",
-    "care_of",
-    "house_number",
-    "street",
-    "postcode",
-    "locality",
-    "country",
-)
+# The record's person: the composer's contract, the register's field names and the internal id.
+PERSON_FIELDS = COMPOSER_PERSON_FIELDS
 
 
 def job_records(
