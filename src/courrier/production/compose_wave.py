@@ -186,9 +186,10 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             yield client
         return
     count = workers or os.cpu_count() or 1
-    # One single-threaded worker process per core: composing is CPU-bound Python.
+    # One single-threaded worker process per core: composing is CPU-bound Python. The scheduler's HTTP
+    # server takes any free port: a fixed one warns (an error in the tests) when another cluster runs.
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
