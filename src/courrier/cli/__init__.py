@@ -64,7 +64,7 @@ def _add_optional_commands() -> None:
         ("courrier.cli.codes", "codes"),
         ("courrier.cli.keys", "keys"),
         ("courrier.cli.compose", "compose"),
-        ("courrier.cli.compose", "reprint"),
+        ("courrier.cli.compose", "reprint_command"),
         ("courrier.cli.production", "jobs"),
         ("courrier.cli.production", "inserter"),
         ("courrier.cli.production", "reconcile_command"),

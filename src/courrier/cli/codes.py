@@ -9,19 +9,14 @@ from pathlib import Path
 
 import click
 
-from courrier.cli.common import echo_json, json_option, open_database
+from courrier.cli.common import configured_keys, echo_json, json_option, open_database
 from courrier.codes.format import format_code, parse_code
 from courrier.codes.issue import issue_codes
-from courrier.codes.keys import Keys, load_keys, read_public_key
+from courrier.codes.keys import read_public_key
 from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
 from courrier.codes.token import verify_token
 from courrier.config import load_settings
 from courrier.db.types import utcnow
-
-
-def _keys() -> Keys:
-    settings = load_settings()
-    return load_keys(settings.key_file, settings.keys_json)
 
 
 @click.group()
@@ -105,7 +100,7 @@ def issue_command(name: str, wave: int | None, as_json: bool) -> None:
         open_database(),
         name,
         on_progress=progress,
-        keys=_keys(),
+        keys=configured_keys(),
         actor=settings.actor,
         wave=wave,
     )
@@ -130,7 +125,7 @@ def lookup_command(code: str, as_json: bool) -> None:
     Status: active, used_up, expired or revoked. Exit 1 when the code is malformed or was never issued.
     """
     with open_database().connect() as connection:
-        found = lookup_code(connection, _keys(), code, utcnow().date())
+        found = lookup_code(connection, configured_keys(), code, utcnow().date())
     if as_json:
         echo_json(asdict(found))
         return
@@ -160,7 +155,7 @@ def reissue_command(name: str, person: str, mode: str | None, reason: str | None
     if mode is None:
         raise click.UsageError("choose --same-code or --new-code")
     settings = load_settings()
-    keys = _keys()
+    keys = configured_keys()
     done = reissue_piece(
         open_database(),
         name,
@@ -187,7 +182,7 @@ def revoke_command(code: str, reason: str) -> None:
     revokes the old code itself.
     """
     settings = load_settings()
-    found = revoke_typed_code(open_database(), _keys(), code, actor=settings.actor, reason=reason)
+    found = revoke_typed_code(open_database(), configured_keys(), code, actor=settings.actor, reason=reason)
     click.echo(
         f"{format_code(parse_code(code))}: revoked (campaign {found.campaign}, person {found.person_id})"
     )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
+from courrier.codes.keys import Keys, load_keys
 from courrier.config import load_settings
 from courrier.db import make_engine, require_current
 
@@ -27,6 +28,12 @@ def open_database() -> Engine:
     engine = database_engine()
     require_current(engine)
     return engine
+
+
+def configured_keys() -> Keys:
+    """The code keys from COURRIER_KEYS or the key file (one-line error when there are none)."""
+    settings = load_settings()
+    return load_keys(settings.key_file, settings.keys_json)
 
 
 def echo_json(value: Any) -> None:

@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from courrier.cli.common import echo_json, json_option, open_database
-from courrier.codes.keys import load_keys
+from courrier.cli.common import configured_keys, echo_json, json_option, open_database
 from courrier.config import load_settings
 from courrier.db.types import utcnow
 from courrier.production.compose_wave import ComposeSummary, compose_wave
@@ -100,7 +99,7 @@ def compose(
         campaign,
         wave,
         out=out,
-        keys=load_keys(settings.key_file, settings.keys_json),
+        keys=configured_keys(),
         actor=settings.actor,
         now=utcnow(),
         job_size_sheets=job_size,
@@ -143,7 +142,7 @@ def reprint_command(
         open_database(),
         campaign,
         out=out,
-        keys=load_keys(settings.key_file, settings.keys_json),
+        keys=configured_keys(),
         actor=settings.actor,
         now=utcnow(),
         threshold=threshold,
@@ -158,6 +157,3 @@ def reprint_command(
     if not as_json:
         click.echo(f"{plan.to_reprint} of {plan.expected} pieces to reprint ({plan.share:.1%})")
     _echo_summary(summary, as_json)
-
-
-reprint = reprint_command  # the name cli/__init__ registers

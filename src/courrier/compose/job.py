@@ -9,7 +9,6 @@ paragraph that appears a second time (identical text, identical box). Each lette
 
 from __future__ import annotations
 
-import io
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -466,11 +465,3 @@ def _room_on_page(element: Element, page_width_mm: float) -> float:
 
 def _natural_width(typesetter: Typesetter, words: list[Any]) -> float:
     return sum(typesetter.word_width(w) for w in words) + sum(typesetter.space_width(w) for w in words[:-1])
-
-
-def render_to_bytes(
-    template: Template, records: Iterable[Mapping[str, Any]], **options: Any
-) -> tuple[bytes, JobResult]:
-    buffer = io.BytesIO()
-    result = compose_job(template, records, buffer, **options)
-    return buffer.getvalue(), result

@@ -30,12 +30,12 @@ from sqlalchemy import Engine, bindparam, select
 
 from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.keys import Keys
-from courrier.db.bulk import bulk_execute, bulk_insert
+from courrier.db.bulk import bulk_execute
 from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
 from courrier.production.inserter import sheet_mark
 from courrier.production.job_files import PieceFacts, write_job_files
-from courrier.production.jobs import job_name, next_job_number
+from courrier.production.jobs import add_job, job_name, next_job_number
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS, SortablePiece, plan_jobs
 from courrier.production.records import job_records
 from courrier.production.states import move_pieces
@@ -219,6 +219,7 @@ class RecordBatch:
 
 def compose_task(template_path: str, job: str, batch: RecordBatch | list[dict[str, Any]]) -> JobOutput:
     """Runs on a Dask worker: pure, records in, PDF bytes out."""
+    # Dask's transport may hand the worker the batch's state (the plain list) rather than the object.
     records = batch.records if isinstance(batch, RecordBatch) else batch
     started = time.process_time()
     from courrier.compose import compose_job
@@ -303,32 +304,16 @@ def _plan_wave(
     ]
     number = next_job_number(connection)
     for plan in plan_jobs(sortable, job_size_sheets, first_number=number):
-        job_id = connection.execute(
-            print_jobs.insert().values(
-                name=job_name(plan.number),
-                campaign_id=campaign.id,
-                wave_id=wave_id,
-                reprint_of=None,
-                template_version_id=campaign.template_version_id,
-                domestic=plan.domestic,
-                state="planned",
-                pieces=len(plan.pieces),
-                sheets=0,
-                pages=0,
-                failed=0,
-                folder=campaign.name,
-                created_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key[0]
-        bulk_insert(
+        add_job(
             connection,
-            job_pieces,
-            [
-                {"piece_id": p.piece_id, "sequence": n, "bundle": p.bundle}
-                for n, p in enumerate(plan.pieces, start=1)
-            ],
-            constants={"job_id": job_id},
+            name=job_name(plan.number),
+            campaign_id=campaign.id,
+            template_version_id=campaign.template_version_id,
+            wave_id=wave_id,
+            domestic=plan.domestic,
+            folder=campaign.name,
+            placements=[(piece.piece_id, piece.bundle) for piece in plan.pieces],
+            now=now,
         )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
+from courrier.db.bulk import bulk_insert
 from courrier.db.schema import campaigns, job_pieces, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
 from courrier.production.states import move_pieces
@@ -51,6 +52,7 @@ class Job:
     id: int
     name: str
     campaign_id: int
+    wave_id: int | None
     wave_number: int | None
     state: str
     pieces: int
@@ -60,6 +62,52 @@ class Job:
     reprint_of: str | None
     folder: str
     pdf_sha256: str | None
+
+
+def add_job(
+    connection: Connection,
+    *,
+    name: str,
+    campaign_id: int,
+    template_version_id: int,
+    wave_id: int | None,
+    domestic: bool,
+    folder: str,
+    placements: list[tuple[int, str]],
+    now: dt.datetime,
+    reprint_of: int | None = None,
+) -> int:
+    """A planned job holding ``placements`` ((piece id, presort bundle), in print order); its id."""
+    result = connection.execute(
+        print_jobs.insert().values(
+            name=name,
+            campaign_id=campaign_id,
+            wave_id=wave_id,
+            reprint_of=reprint_of,
+            template_version_id=template_version_id,
+            domestic=domestic,
+            state="planned",
+            pieces=len(placements),
+            sheets=0,
+            pages=0,
+            failed=0,
+            folder=folder,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    assert result.inserted_primary_key is not None
+    job_id = int(result.inserted_primary_key[0])
+    bulk_insert(
+        connection,
+        job_pieces,
+        [
+            {"piece_id": piece_id, "sequence": sequence, "bundle": bundle}
+            for sequence, (piece_id, bundle) in enumerate(placements, start=1)
+        ],
+        constants={"job_id": job_id},
+    )
+    return job_id
 
 
 def get_job(connection: Connection, name: str) -> Job:
@@ -88,6 +136,7 @@ def list_jobs(
             id=row.id,
             name=row.name,
             campaign_id=row.campaign_id,
+            wave_id=row.wave_id,
             wave_number=row.wave_number,
             state=row.state,
             pieces=row.pieces,

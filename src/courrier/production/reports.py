@@ -68,8 +68,9 @@ def campaign_status(connection: Connection, campaign_id: int) -> dict[str, Any]:
     for wave, state, count in connection.execute(query):
         by_wave["re-issues" if wave is None else f"wave {wave}"][state] = int(count)
     awaiting: dict[str, list[str]] = {"printing": [], "insertion": [], "reconciliation": [], "posting": []}
-    reprinted = {job.reprint_of for job in list_jobs(connection, campaign_id=campaign_id) if job.reprint_of}
-    for job in list_jobs(connection, campaign_id=campaign_id):
+    jobs = list_jobs(connection, campaign_id=campaign_id)
+    reprinted = {job.reprint_of for job in jobs if job.reprint_of}
+    for job in jobs:
         if job.state == "composed":
             awaiting["printing"].append(job.name)
         elif job.state == "printed":

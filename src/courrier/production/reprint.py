@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from courrier.campaigns.store import get_campaign
 from courrier.codes.keys import Keys
-from courrier.db.bulk import bulk_insert
-from courrier.db.schema import job_pieces, pieces, print_jobs
+from courrier.db.schema import job_pieces, pieces
 from courrier.errors import ConflictError
 from courrier.production.compose_wave import ComposeSummary, compose_jobs
-from courrier.production.jobs import current_pieces, list_jobs, reprint_name
+from courrier.production.jobs import add_job, current_pieces, get_job, list_jobs, reprint_name
 from courrier.production.states import NOT_INSERTED
 
 DEFAULT_THRESHOLD = 0.02
@@ -90,48 +89,26 @@ def reprint(
     job_ids: list[int] = []
     with engine.begin() as connection:
         for source_name, piece_ids in plan.jobs.items():
-            source = next(job for job in list_jobs(connection, name=source_name))
-            name = reprint_name(connection, source_name)
-            wave_id = connection.execute(
-                select(print_jobs.c.wave_id).where(print_jobs.c.id == source.id)
-            ).scalar()
-            inserted = connection.execute(
-                print_jobs.insert().values(
-                    name=name,
+            source = get_job(connection, source_name)
+            placement = _placement_of(connection, source.id)
+            job_ids.append(
+                add_job(
+                    connection,
+                    name=reprint_name(connection, source_name),
                     campaign_id=campaign.id,
-                    wave_id=wave_id,
-                    reprint_of=source.id,
                     template_version_id=campaign.template_version_id,
+                    wave_id=source.wave_id,
                     domestic=source.domestic,
-                    state="planned",
-                    pieces=len(piece_ids),
-                    sheets=0,
-                    pages=0,
-                    failed=0,
                     folder=source.folder,
-                    created_at=now,
-                    updated_at=now,
+                    # The source job's order, so the reprint is presorted too.
+                    placements=[
+                        (p, placement[p][1]) for p in sorted(piece_ids, key=lambda p: placement[p][0])
+                    ],
+                    now=now,
+                    reprint_of=source.id,
                 )
             )
-            assert inserted.inserted_primary_key is not None
-            job_id = inserted.inserted_primary_key[0]
-            order = _sequence_of(connection, source.id)
-            ordered = sorted(piece_ids, key=lambda piece_id: order[piece_id])
-            bulk_insert(
-                connection,
-                job_pieces,
-                [
-                    {
-                        "piece_id": piece_id,
-                        "sequence": n,
-                        "bundle": bundle_of(connection, source.id, piece_id),
-                    }
-                    for n, piece_id in enumerate(ordered, start=1)
-                ],
-                constants={"job_id": job_id},
-            )
-            job_ids.append(int(job_id))
-    wave = _wave_number(engine, job_ids[0])
+            wave = source.wave_number or 0
     summary = compose_jobs(
         engine,
         campaign,
@@ -147,26 +124,12 @@ def reprint(
     return plan, summary
 
 
-def _sequence_of(connection: Any, job_id: int) -> dict[int, int]:
-    query = select(job_pieces.c.piece_id, job_pieces.c.sequence).where(job_pieces.c.job_id == job_id)
-    return {int(piece_id): int(sequence) for piece_id, sequence in connection.execute(query)}
-
-
-def bundle_of(connection: Any, job_id: int, piece_id: int) -> str:
-    query = select(job_pieces.c.bundle).where(
-        job_pieces.c.job_id == job_id, job_pieces.c.piece_id == piece_id
+def _placement_of(connection: Any, job_id: int) -> dict[int, tuple[int, str]]:
+    """Each piece of a job: (sequence, presort bundle)."""
+    query = select(job_pieces.c.piece_id, job_pieces.c.sequence, job_pieces.c.bundle).where(
+        job_pieces.c.job_id == job_id
     )
-    return str(connection.execute(query).scalar_one())
-
-
-def _wave_number(engine: Engine, job_id: int) -> int:
-    from courrier.db.schema import waves
-
-    with engine.connect() as connection:
-        number = connection.execute(
-            select(func.coalesce(waves.c.number, 0))
-            .select_from(print_jobs)
-            .outerjoin(waves, waves.c.id == print_jobs.c.wave_id)
-            .where(print_jobs.c.id == job_id)
-        ).scalar()
-    return int(number or 0)
+    return {
+        int(piece_id): (int(sequence), str(bundle))
+        for piece_id, sequence, bundle in connection.execute(query)
+    }

@@ -20,7 +20,7 @@ from courrier.db.bulk import bulk_insert, select_where_in
 from courrier.db.schema import inserter_results, pieces, print_jobs
 from courrier.errors import ConflictError, InputFileError
 from courrier.production.inserter import InserterResult, read_results_file
-from courrier.production.jobs import Job, current_job_ids, get_job, list_jobs, mark_job
+from courrier.production.jobs import Job, current_job_ids, get_job, mark_job
 from courrier.production.states import can_move, move_pieces
 
 
@@ -102,7 +102,7 @@ def _job_of(connection: Connection, job_name: str | None, current: dict[int, int
         )
     job_id = jobs.most_common(1)[0][0]
     name = connection.execute(select(print_jobs.c.name).where(print_jobs.c.id == job_id)).scalar_one()
-    job = list_jobs(connection, name=name)[0]
+    job = get_job(connection, name)
     if job.state not in ("composed", "printed", "inserted"):
         raise ConflictError(f"job {job.name} is {job.state}: it takes no inserter results", code="job_state")
     return job

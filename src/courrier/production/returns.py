@@ -73,6 +73,3 @@ def scan_returns(engine: Engine, path: Path, *, actor: str, at: dt.datetime) -> 
         summary.returned = len(returned)
     summary.refused.sort()
     return summary
-
-
-__all__ = ["ReturnsSummary", "read_scans", "scan_returns"]

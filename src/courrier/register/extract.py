@@ -44,7 +44,7 @@ class Extract:
 
     def rows(self) -> Iterator[Row]:
         if self.format == "parquet":
-            return _parquet_rows(self.path, self.columns)
+            return _parquet_rows(self.path)
         return _csv_rows(self.path)
 
 
@@ -157,7 +157,7 @@ def _parquet_columns(path: Path) -> tuple[str, ...]:
     return tuple(_header_name(name) for name in schema.names)
 
 
-def _parquet_rows(path: Path, columns: tuple[str, ...]) -> Iterator[Row]:
+def _parquet_rows(path: Path) -> Iterator[Row]:
     parquet = pq.ParquetFile(path)
     by_name = {_header_name(name): name for name in parquet.schema_arrow.names}
     wanted = [by_name[name] for name in COLUMNS if name in by_name]
