@@ -109,44 +109,33 @@ def planned_pieces(engine: Engine) -> list[int]:
 def add_job(engine: Engine, name: str, piece_ids: list[int], *, reprint_of: int | None = None) -> int:
     """A composed job holding ``piece_ids`` (moved to composed), as `courrier compose` leaves it."""
     from courrier.db.schema import job_pieces, print_jobs
+    from courrier.production.jobs import add_job as add_planned_job
     from courrier.production.states import move_pieces
 
+    count = len(piece_ids)
     with engine.begin() as connection:
         campaign_id, wave_id, version = connection.exec_driver_sql(
             "SELECT campaign_id, wave_id, template_version_id"
             " FROM pieces JOIN campaigns ON campaigns.id = campaign_id"
         ).first()
-        job_id = connection.execute(
-            print_jobs.insert().values(
-                name=name,
-                campaign_id=campaign_id,
-                wave_id=wave_id,
-                reprint_of=reprint_of,
-                template_version_id=version,
-                domestic=True,
-                state="composed",
-                pieces=len(piece_ids),
-                sheets=len(piece_ids),
-                pages=len(piece_ids),
-                failed=0,
-                folder="jobs",
-                created_at=AT,
-                updated_at=AT,
-            )
-        ).inserted_primary_key[0]
+        job_id = add_planned_job(
+            connection,
+            name=name,
+            campaign_id=campaign_id,
+            template_version_id=version,
+            wave_id=wave_id,
+            domestic=True,
+            folder="jobs",
+            placements=[(piece_id, "L-1234") for piece_id in piece_ids],
+            now=AT,
+            reprint_of=reprint_of,
+        )
+        # What composing records: one page, one sheet a letter.
+        connection.execute(job_pieces.update().where(job_pieces.c.job_id == job_id).values(pages=1, sheets=1))
         connection.execute(
-            job_pieces.insert(),
-            [
-                {
-                    "job_id": job_id,
-                    "piece_id": piece_id,
-                    "sequence": n + 1,
-                    "bundle": "L-1234",
-                    "pages": 1,
-                    "sheets": 1,
-                }
-                for n, piece_id in enumerate(piece_ids)
-            ],
+            print_jobs.update()
+            .where(print_jobs.c.id == job_id)
+            .values(state="composed", sheets=count, pages=count)
         )
         move_pieces(connection, piece_ids, "composed", actor="test", at=AT)
-    return int(job_id)
+    return job_id
