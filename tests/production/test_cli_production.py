@@ -84,4 +84,4 @@ def test_returns_scan_reports_what_it_cannot_mark(cli_env, tmp_path: Path):
 def test_unknown_campaign_says_so(cli_env):
     code, out = run("status", "nope")
     assert code == 1
-    assert "campaign_not_found" in out
+    assert "unknown_campaign" in out

@@ -114,9 +114,7 @@ def get_campaign(connection: Connection, name: str) -> Campaign:
         .where(campaigns.c.name == name)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(
-            f"no campaign named {name!r}: see `courrier campaign list`", code="unknown_campaign"
-        )
+        raise _unknown(name)
     template = Path(row.path)
     definition = parse_definition(row.definition, base=template.parent, where=f"campaign {name}")
     # The stored file names the template relative to where it was; keep the path actually recorded.
@@ -215,6 +213,18 @@ def extend_campaign(
 def _campaign_id(connection: Connection, name: str) -> int | None:
     found = connection.execute(select(campaigns.c.id).where(campaigns.c.name == name)).scalar()
     return None if found is None else int(found)
+
+
+def campaign_id(connection: Connection, name: str) -> int:
+    """The id of the campaign called ``name`` (``unknown_campaign`` when there is none)."""
+    found = _campaign_id(connection, name)
+    if found is None:
+        raise _unknown(name)
+    return found
+
+
+def _unknown(name: str) -> NotFoundError:
+    return NotFoundError(f"no campaign named {name!r}: see `courrier campaign list`", code="unknown_campaign")
 
 
 def _exists(name: str) -> ConflictError:

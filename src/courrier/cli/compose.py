@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from courrier.campaigns.store import campaign_id
 from courrier.cli.common import configured_keys, echo_json, json_option, open_database
 from courrier.config import load_settings
 from courrier.db.types import utcnow
@@ -94,8 +95,11 @@ def compose(
     same pieces in the same jobs.
     """
     settings = load_settings()
+    engine = open_database()
+    with engine.connect() as connection:
+        campaign_id(connection, campaign)  # an unknown campaign is reported before missing keys
     summary = compose_wave(
-        open_database(),
+        engine,
         campaign,
         wave,
         out=out,

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from courrier.campaigns.store import campaign_id
 from courrier.cli.common import echo_json, json_option, open_database
 from courrier.config import load_settings
 from courrier.db.types import utcnow
 from courrier.production.inserter import read_control_file, simulate_results, write_results_file
-from courrier.production.jobs import MARKS, campaign_id_by_name, get_job, list_jobs, mark_job
+from courrier.production.jobs import MARKS, get_job, list_jobs, mark_job
 from courrier.production.reconcile import reconcile
 from courrier.production.reports import campaign_status, posting_statement
 from courrier.production.results import apply_results
@@ -30,7 +31,7 @@ def jobs() -> None:
 def jobs_list(campaign: str, as_json: bool) -> None:
     """List CAMPAIGN's print jobs with their state, pieces, sheets and failures."""
     with open_database().connect() as connection:
-        found = list_jobs(connection, campaign_id=campaign_id_by_name(connection, campaign))
+        found = list_jobs(connection, campaign_id=campaign_id(connection, campaign))
     if as_json:
         echo_json([job.__dict__ for job in found])
         return
@@ -107,7 +108,7 @@ def inserter_simulate(
 def reconcile_command(campaign: str, as_json: bool) -> None:
     """Per job: expected, inserted, diverted, damaged, missing and unreported pieces."""
     with open_database().connect() as connection:
-        report = reconcile(connection, campaign_id_by_name(connection, campaign))
+        report = reconcile(connection, campaign_id(connection, campaign))
     if as_json:
         echo_json(report)
         return
@@ -143,7 +144,7 @@ def returns_scan(file: Path, as_json: bool) -> None:
 def posting_command(campaign: str, wave: int, as_json: bool) -> None:
     """The posting statement for the post office: pieces by destination and by sheets per envelope."""
     with open_database().connect() as connection:
-        statement = posting_statement(connection, campaign_id_by_name(connection, campaign), wave)
+        statement = posting_statement(connection, campaign_id(connection, campaign), wave)
     if as_json:
         echo_json(statement)
         return
@@ -159,7 +160,7 @@ def posting_command(campaign: str, wave: int, as_json: bool) -> None:
 def status_command(campaign: str, as_json: bool) -> None:
     """The operator's morning view: pieces per state and wave, jobs awaiting a step, failures."""
     with open_database().connect() as connection:
-        status = campaign_status(connection, campaign_id_by_name(connection, campaign))
+        status = campaign_status(connection, campaign_id(connection, campaign))
     if as_json:
         echo_json(status)
         return

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from courrier.db.bulk import bulk_insert
-from courrier.db.schema import campaigns, job_pieces, pieces, print_jobs, waves
+from courrier.db.schema import job_pieces, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
 from courrier.production.states import move_pieces
 
@@ -202,10 +202,3 @@ def mark_job(connection: Connection, name: str, state: str, *, actor: str, at: d
         print_jobs.update().where(print_jobs.c.id == job.id).values(state=state, updated_at=at)
     )
     return {"job": name, "state": state, "pieces": len(in_state)}
-
-
-def campaign_id_by_name(connection: Connection, name: str) -> int:
-    found = connection.execute(select(campaigns.c.id).where(campaigns.c.name == name)).scalar()
-    if found is None:
-        raise NotFoundError(f"no campaign named {name!r}", code="campaign_not_found")
-    return int(found)
