@@ -12,6 +12,7 @@ from PIL import Image
 
 from courrier.compose import compose_job, load_template
 from courrier.compose.template import MM
+from courrier.errors import TemplateError
 
 from .conftest import Word, record
 
@@ -189,3 +190,29 @@ def test_a_date_is_never_split_across_lines(tmp_path: Path, pdf_tools, width_mm:
     lines = [line.strip() for line in pdf_tools.text(pdf).splitlines()]
     assert any("12. März 2026" in line for line in lines), lines
     assert any("26. März 2026" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("mask", ["2", "5", '"auto"'])
+def test_a_qr_code_decodes_whichever_mask_it_is_made_with(folder, pdf_tools, tmp_path: Path, mask: str):
+    manifest = folder / "template.toml"
+    manifest.write_text(
+        manifest.read_text("utf-8")
+        + f'[[pages.elements]]\ntype = "qr"\nx = 150\ny = 240\nwidth = 25\nmask = {mask}\n'
+        + "text = \"https://rdv.example.lu/c/{{ code | replace('-', '') }}\"\n",
+        encoding="utf-8",
+    )
+    pdf = tmp_path / "job.pdf"
+    compose_job(load_template(folder), [letter(1)], pdf)
+    assert pdf_tools.barcodes(pdf, 1)["QRCode"] == "https://rdv.example.lu/c/7KQ3MZ8PTXV4H9"
+
+
+@pytest.mark.parametrize("mask", ["8", '"best"', "true"])
+def test_a_qr_mask_that_does_not_exist_is_refused(folder, mask: str):
+    manifest = folder / "template.toml"
+    manifest.write_text(
+        manifest.read_text("utf-8")
+        + f'[[pages.elements]]\ntype = "qr"\nx = 150\ny = 240\nwidth = 25\nmask = {mask}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TemplateError, match="mask must be 0 to 7"):
+        load_template(folder)

@@ -204,7 +204,10 @@ class _Composer:
             return self._address(element, context, language)
         if element.kind == "qr":
             return self._matrix_ops(
-                qr_matrix(text, element.ec_level, element.name), element.x, element.y, element.width
+                qr_matrix(text, element.ec_level, element.name, element.mask),
+                element.x,
+                element.y,
+                element.width,
             )
         return self._matrix_ops(datamatrix_matrix(text, element.name), element.x, element.y, element.width)
 

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from courrier.compose.barcodes import DEFAULT_QR_MASK, EC_LEVELS, QR_MASKS
 from courrier.compose.formats import format_date, format_money, format_number
 from courrier.errors import CompositionError, TemplateError
 
@@ -97,6 +98,7 @@ class Element:
     fill: float | None = None
     line_width: float = 0.5
     ec_level: str = "M"
+    mask: int | None = DEFAULT_QR_MASK  # None: the encoder tries all eight (``mask = "auto"``)
     quiet_zone: int = 4
     file: str = ""
     static: bool = False
@@ -260,6 +262,14 @@ def _no_break(match: re.Match[str]) -> str:
     return f"\xa0{match.group(1)}" if match.group(1) else f"{match.group(2)}\xa0"
 
 
+def _qr_mask(manifest: Path, name: str, value: Any) -> int | None:
+    if value == "auto":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value in QR_MASKS:
+        return value
+    raise TemplateError(f'{manifest}: {name}: mask must be 0 to 7 or "auto"', code="bad_template")
+
+
 def _element(manifest: Path, page: int, index: int, raw: Mapping[str, Any]) -> Element:
     kind = raw.get("type")
     name = str(raw.get("name") or f"page {page} element {index + 1} ({kind})")
@@ -283,6 +293,12 @@ def _element(manifest: Path, page: int, index: int, raw: Mapping[str, Any]) -> E
         )
     if "ec" in raw:
         values["ec_level"] = raw["ec"]
+    if values.get("ec_level", "M") not in EC_LEVELS:
+        raise TemplateError(
+            f"{manifest}: {name}: ec must be one of {', '.join(EC_LEVELS)}", code="bad_template"
+        )
+    if "mask" in raw:
+        values["mask"] = _qr_mask(manifest, name, raw["mask"])
     if kind == "flow" and not (raw.get("text") or raw.get("source")):
         values["source"] = "text"
     element = Element(kind=kind, name=name, **values)
