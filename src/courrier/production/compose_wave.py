@@ -272,7 +272,7 @@ def _plan_wave(
         select(print_jobs.c.id).where(print_jobs.c.wave_id == wave_id, print_jobs.c.reprint_of.is_(None))
     ).first():
         return  # planned by an earlier run: keep its assignment
-    rows = connection.execute(
+    query = (
         select(
             pieces.c.id,
             persons.c.country,
@@ -285,23 +285,28 @@ def _plan_wave(
         )
         .join(persons, persons.c.id == pieces.c.person_id)
         .where(pieces.c.wave_id == wave_id, pieces.c.state == "planned")
-    ).all()
-    if not rows:
-        raise ConflictError("the wave has no planned pieces to compose", code="nothing_to_compose")
+    )
+    # A wave may hold a million pieces: rows are streamed, and the strings that repeat (countries,
+    # postcodes, localities, streets, house numbers) are kept once each, which halves the memory.
+    shared: dict[str, str] = {}
+    one = shared.setdefault
     sortable = [
         SortablePiece(
             row.id,
             1,
-            row.country,
-            row.postcode,
-            row.locality,
-            row.street,
-            row.house_number,
+            one(row.country, row.country),
+            one(row.postcode, row.postcode),
+            one(row.locality, row.locality),
+            one(row.street, row.street),
+            one(row.house_number, row.house_number),
             row.family_name,
             row.given_names,
         )
-        for row in rows
+        for row in connection.execute(query.execution_options(yield_per=10_000))
     ]
+    del shared
+    if not sortable:
+        raise ConflictError("the wave has no planned pieces to compose", code="nothing_to_compose")
     number = next_job_number(connection)
     for plan in plan_jobs(sortable, job_size_sheets, first_number=number):
         add_job(
