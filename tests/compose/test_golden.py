@@ -30,7 +30,9 @@ TILE = 16
 TILE_TOLERANCE = 4.0
 
 
-@pytest.mark.parametrize(("template", "line"), [("vaccination", 1), ("vaccination", 4), ("mass-testing", 3)])
+@pytest.mark.parametrize(
+    ("template", "line"), [("vaccination", 1), ("vaccination", 4), ("mass-testing", 3), ("voucher", 2)]
+)
 def test_page_matches_the_golden_image(pdf_tools, tmp_path: Path, template: str, line: int):
     folder = EXAMPLES / template
     record = json.loads((folder / "sample.jsonl").read_text("utf-8").splitlines()[line - 1])

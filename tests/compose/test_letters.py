@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from courrier.codes.keys import new_keys
+from courrier.codes.token import sign_token, verify_token
 from courrier.compose import address_lines, compose_job, load_template
 from courrier.compose.template import ENVELOPES
 
@@ -201,3 +204,28 @@ def test_every_address_line_of_every_letter_lies_in_the_window(vaccination, pdf_
             assert window.x <= word.x_mm, word
             assert word.right_mm <= window.x + window.width, word
             assert window.y <= word.y_mm <= window.y + window.height - 3, word
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "en", "pt", "lb"])
+def test_a_hotel_checks_the_printed_voucher_offline(pdf_tools, tmp_path: Path, language: str):
+    """The voucher's QR code, read from the printed page, is a signed token the hotel verifies with the
+    public key alone: the right campaign and code, valid until the voucher's date."""
+    keys = new_keys()
+    token = sign_token(
+        keys, campaign_id=3, code_id=41, valid_from=dt.date(2020, 7, 15), valid_until=dt.date(2020, 12, 31)
+    )
+    voucher = record(1, "Ağaoğlu", "Ayşe", language=language) | {
+        "qr": token,
+        "letter_date": "2020-07-15",
+        "valid_from": "2020-07-15",
+        "valid_until": "2020-12-31",
+    }
+    pdf = tmp_path / "voucher.pdf"
+    result = compose_job(load_template(EXAMPLES / "voucher"), [voucher], pdf)
+    assert result.letters == 1, result.failures
+    pdf_tools.check(pdf)
+    scanned = pdf_tools.barcodes(pdf, 1)["QRCode"]
+    key_id = keys.signing_key_id
+    claims = verify_token(scanned, {key_id: keys.public_key(key_id)}, today=dt.date(2020, 8, 1))
+    assert (claims.campaign_id, claims.code_id, claims.valid_until) == (3, 41, dt.date(2020, 12, 31))
+    assert "Ayşe Ağaoğlu" in pdf_tools.text(pdf)

@@ -24,7 +24,7 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("name", ["vaccination", "mass-testing"])
+@pytest.mark.parametrize("name", ["vaccination", "mass-testing", "voucher"])
 def test_the_examples_check_clean(name):
     assert check_template(load_template(EXAMPLES / name)) == []
 
@@ -70,6 +70,7 @@ def test_a_folder_that_is_no_template_is_refused(tmp_path: Path):
 
 
 def test_render_from_csv_with_dotted_columns_and_png(pdf_tools, tmp_path: Path):
+    # The output's folder need not exist yet.
     records = tmp_path / "records.csv"
     records.write_text(
         "piece_id;person.family_name;person.given_names;person.language;person.street;person.house_number;"
@@ -85,7 +86,7 @@ def test_render_from_csv_with_dotted_columns_and_png(pdf_tools, tmp_path: Path):
         "--records",
         str(records),
         "-o",
-        str(tmp_path / "out.pdf"),
+        str(tmp_path / "previews" / "out.pdf"),
         "--png",
         str(tmp_path / "png"),
         "--json",
@@ -94,8 +95,8 @@ def test_render_from_csv_with_dotted_columns_and_png(pdf_tools, tmp_path: Path):
     summary = json.loads(out)
     assert summary["letters"] == 1
     assert Path(summary["png"][0]).exists()
-    assert "Ayşe Ağaoğlu" in pdf_tools.text(tmp_path / "out.pdf")
-    assert "26 March 2026" in pdf_tools.text(tmp_path / "out.pdf")
+    assert "Ayşe Ağaoğlu" in pdf_tools.text(tmp_path / "previews" / "out.pdf")
+    assert "26 March 2026" in pdf_tools.text(tmp_path / "previews" / "out.pdf")
 
 
 @pytest.mark.parametrize(

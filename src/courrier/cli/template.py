@@ -70,7 +70,12 @@ def render_command(
     A letter that cannot be composed (text overflow, a character the fonts lack...) is reported and
     left out; the others are written.
     """
+    try:
+        numbers = sorted({int(page) for page in pages.split(",") if page.strip()})
+    except ValueError as error:
+        raise click.BadParameter(f"{pages!r}: give page numbers like 1,2", param_hint="--pages") from error
     loaded = load_template(folder)
+    output.parent.mkdir(parents=True, exist_ok=True)
     result = compose_job(loaded, read_records(records_file), output, job_id=output.stem)
     summary: dict[str, Any] = {
         "output": str(output),
@@ -81,12 +86,6 @@ def render_command(
         "failures": [asdict(piece) for piece in result.failures],
     }
     if png_folder is not None and result.pages:
-        try:
-            numbers = sorted({int(page) for page in pages.split(",") if page.strip()})
-        except ValueError as error:
-            raise click.BadParameter(
-                f"{pages!r}: give page numbers like 1,2", param_hint="--pages"
-            ) from error
         wanted = [page for page in numbers if 1 <= page <= result.pages]
         summary["png"] = [str(path) for path in render_pngs(output, png_folder, wanted)]
     if as_json:
