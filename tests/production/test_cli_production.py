@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from courrier.cli import courrier
+from courrier.cli.compose import _Progress
 from courrier.db import make_engine
 from courrier.db.schema import print_jobs
 from courrier.production.inserter import Envelope, write_control_file
@@ -85,3 +86,15 @@ def test_unknown_campaign_says_so(cli_env):
     code, out = run("status", "nope")
     assert code == 1
     assert "unknown_campaign" in out
+
+
+def test_compose_progress_shows_jobs_and_letters_done_of_the_total(capsys):
+    progress = _Progress()
+    progress.start(3, 12_000)
+    progress.job_done("J000001", 5_000)
+    progress.job_done("J000002", 5_000)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "composing 3 jobs, 12,000 letters"
+    assert "1/3 jobs  5,000/12,000 letters" in lines[1]
+    assert lines[2].startswith("  [####################----]  83%  2/3 jobs  10,000/12,000 letters")
+    assert lines[2].endswith("left  (J000002)")

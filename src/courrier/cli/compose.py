@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -34,19 +34,40 @@ _WORKERS = click.option(
 )
 
 
-def _progress() -> Any:
-    interactive = sys.stderr.isatty()
-    done = {"jobs": 0, "letters": 0}
+class _Progress:
+    """Jobs and letters done, the rate and the time left, on one line of stderr (a line per job when
+    stderr is not a terminal, as in a log)."""
 
-    def report(job: str, letters: int) -> None:
-        done["jobs"] += 1
-        done["letters"] += letters
-        end = "\r" if interactive else "\n"
-        click.echo(
-            f"  {done['jobs']} jobs, {done['letters']:,} letters composed ({job}){end}", nl=False, err=True
+    def __init__(self) -> None:
+        self.interactive = sys.stderr.isatty()
+        self.jobs = self.letters = self.jobs_done = self.letters_done = 0
+        self.started = time.monotonic()
+
+    def start(self, jobs: int, letters: int) -> None:
+        self.jobs, self.letters = jobs, letters
+        self.started = time.monotonic()
+        click.echo(f"composing {jobs} jobs, {letters:,} letters", err=True)
+
+    def job_done(self, job: str, letters: int) -> None:
+        self.jobs_done += 1
+        self.letters_done += letters
+        elapsed = time.monotonic() - self.started
+        rate = self.letters_done / elapsed if elapsed > 0 else 0.0
+        share = self.letters_done / self.letters if self.letters else 1.0
+        width = 24
+        bar = "#" * round(share * width) + "-" * (width - round(share * width))
+        left = (self.letters - self.letters_done) / rate if rate else 0.0
+        line = (
+            f"  [{bar}] {share:4.0%}  {self.jobs_done}/{self.jobs} jobs  "
+            f"{self.letters_done:,}/{self.letters:,} letters  {rate:,.0f}/s  "
+            f"{_duration(left)} left  ({job})"
         )
+        click.echo(line + ("\r" if self.interactive else "\n"), nl=False, err=True)
 
-    return report
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
 
 
 def _echo_summary(summary: ComposeSummary, as_json: bool) -> None:
@@ -98,6 +119,7 @@ def compose(
     engine = open_database()
     with engine.connect() as connection:
         campaign_id(connection, campaign)  # an unknown campaign is reported before missing keys
+    progress = _Progress()
     summary = compose_wave(
         engine,
         campaign,
@@ -109,7 +131,8 @@ def compose(
         job_size_sheets=job_size,
         scheduler=scheduler,
         workers=workers,
-        on_job_done=_progress(),
+        on_start=progress.start,
+        on_job_done=progress.job_done,
     )
     if sys.stderr.isatty():
         click.echo(err=True)

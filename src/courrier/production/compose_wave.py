@@ -26,7 +26,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.keys import Keys
@@ -88,8 +88,11 @@ def compose_wave(
     job_size_sheets: int = DEFAULT_JOB_SIZE_SHEETS,
     scheduler: str | None = None,
     workers: int | None = None,
+    on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
 ) -> ComposeSummary:
+    """``on_start(jobs, letters)`` is told what is to be made, once; ``on_job_done(job, letters)`` after
+    each job, for a progress bar."""
     with engine.begin() as connection:
         campaign = get_campaign(connection, campaign_name)
         wave_id = _wave_id(connection, campaign.id, wave_number)
@@ -106,6 +109,7 @@ def compose_wave(
         now=now,
         scheduler=scheduler,
         workers=workers,
+        on_start=on_start,
         on_job_done=on_job_done,
     )
 
@@ -122,6 +126,7 @@ def compose_jobs(
     now: dt.datetime,
     scheduler: str | None = None,
     workers: int | None = None,
+    on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
 ) -> ComposeSummary:
     """Compose the given jobs that are not composed yet; keep those whose files are intact."""
@@ -142,6 +147,8 @@ def compose_jobs(
                 todo.append((job_id, name))
     if not todo:
         return summary
+    if on_start:
+        on_start(len(todo), _piece_count(engine, [job_id for job_id, _ in todo]))
     with _dask_client(scheduler, workers) as client:
         from distributed import as_completed
 
@@ -332,6 +339,12 @@ _RECORD_FACTS = (
         error_message=bindparam("b_error_message"),
     )
 )
+
+
+def _piece_count(engine: Engine, job_ids: list[int]) -> int:
+    with engine.connect() as connection:
+        query = select(func.count()).select_from(job_pieces).where(job_pieces.c.job_id.in_(job_ids))
+        return int(connection.execute(query).scalar_one())
 
 
 def _jobs_of_wave(engine: Engine, wave_id: int) -> list[int]:
