@@ -16,7 +16,7 @@ from courrier.compose.formats import format_date
 from courrier.compose.template import typographic_spaces
 from courrier.errors import CompositionError, TemplateError
 
-from .conftest import EXAMPLES, person
+from .conftest import EXAMPLES, person, record
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -150,3 +150,22 @@ def test_an_address_without_name_or_town_is_refused(missing):
     with pytest.raises(CompositionError) as caught:
         address_lines(person("Muller") | missing)
     assert (caught.value.code, caught.value.field) == ("address_incomplete", "address")
+
+
+def test_check_with_records_finds_the_letters_that_would_fail(tmp_path: Path):
+    records = tmp_path / "records.jsonl"
+    fits = record(1, "Schmit", "Marie", language="fr")
+    too_long = record(2, "Schmit", "Marie " * 40, language="fr")
+    records.write_text("\n".join(json.dumps(r) for r in (fits, too_long)) + "\n", encoding="utf-8")
+    code, out = run("template", "check", str(EXAMPLES / "vaccination"), "--records", str(records), "--json")
+    assert code == 1
+    (problem,) = json.loads(out)
+    assert problem["where"] == "records.jsonl, piece 2"
+    assert problem["code"] == "text_overflow"
+
+
+@pytest.mark.parametrize("name", ["vaccination", "mass-testing", "voucher"])
+def test_each_example_renders_its_own_samples(name):
+    folder = EXAMPLES / name
+    code, out = run("template", "check", str(folder), "--records", str(folder / "sample.jsonl"))
+    assert code == 0, out

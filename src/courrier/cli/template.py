@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import click
 
 from courrier.cli.common import echo_json, json_option
 from courrier.compose import compose_job, load_template
-from courrier.compose.check import check_template
+from courrier.compose.check import Problem, check_template
 from courrier.compose.preview import render_pngs
 from courrier.compose.records_file import read_records
 from courrier.errors import TemplateError
@@ -25,12 +26,34 @@ def template() -> None:
 
 @template.command("check")
 @click.argument("folder", type=_FOLDER)
+@click.option(
+    "--records",
+    "records_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also compose a letter for each record of this JSON Lines or CSV file (nothing is written) "
+    "and report each one that fails: a text too long for its box, a character the fonts lack...",
+)
 @json_option
-def check_command(folder: Path, as_json: bool) -> None:
+def check_command(folder: Path, records_file: Path | None, as_json: bool) -> None:
     """Report what is wrong with the template in FOLDER: placeholders a record cannot fill (person.<field>
     names that are no register field, t.<key> strings a language lacks), elements outside the page or
-    in the envelope window, characters its fonts lack. Exit 1 if anything is."""
-    problems = check_template(load_template(folder))
+    in the envelope window, characters its fonts lack. Exit 1 if anything is.
+
+    Whether a text fits its box depends on the record (a long name, a long street): give --records, e.g.
+    the template's sample.jsonl, to find out.
+    """
+    loaded = load_template(folder)
+    problems = check_template(loaded)
+    if records_file is not None:
+        result = compose_job(loaded, read_records(records_file), io.BytesIO())
+        problems += [
+            Problem(
+                str(piece.error_code),
+                f"{records_file.name}, piece {piece.piece_id}",
+                str(piece.error_message),
+            )
+            for piece in result.failures
+        ]
     if as_json:
         echo_json([problem.__dict__ for problem in problems])
     else:
