@@ -32,9 +32,8 @@ def qr_matrix(
 ) -> np.ndarray:
     """The QR symbol as a boolean array, True for a dark module, without quiet zone. ``mask`` None lets
     the encoder try all eight masks (see the module docstring)."""
-    if mask is None:
-        return _matrix(content, zxingcpp.BarcodeFormat.QRCode, field, ec_level=ec_level)
-    return _matrix(content, zxingcpp.BarcodeFormat.QRCode, field, ec_level=ec_level, dataMask=str(mask))
+    chosen = {} if mask is None else {"dataMask": str(mask)}
+    return _matrix(content, zxingcpp.BarcodeFormat.QRCode, field, ec_level=ec_level, **chosen)
 
 
 def datamatrix_matrix(content: str, field: str = "datamatrix") -> np.ndarray:

@@ -134,7 +134,7 @@ class FileFont:
         """Write the subset font program and its dictionaries at ``self.ref``."""
         face = self.face
         gids = sorted(self.used)
-        program = _subset(face, gids)
+        program = subset_truetype(face.data, gids)
         tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(gids).encode()).digest()[:6])
         base_font = f"{tag}+{face.name}"
         file_ref = writer.add_stream(program, {"Length1": len(program)})
@@ -177,10 +177,6 @@ class FileFont:
             },
             ref=self.ref,
         )
-
-
-def _subset(face: FontFace, gids: list[int]) -> bytes:
-    return subset_truetype(face.data, gids)
 
 
 def _to_unicode_cmap(used: dict[int, str]) -> bytes:

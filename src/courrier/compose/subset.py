@@ -51,18 +51,17 @@ def subset_truetype(data: bytes, glyph_ids: Iterable[int]) -> bytes:
             continue
         keep.add(gid)
         pending.extend(c for c in _components(glyph(gid)) if c not in keep)
-    new_count = count  # every slot stays: the cmap (kept whole) may point at any of them
-
+    # Every slot stays, empty when not kept: the cmap (kept whole) may point at any of them, and so the
+    # glyph count in maxp is unchanged.
     glyph_data = bytearray()
     new_offsets = []
-    for gid in range(new_count):
+    for gid in range(count):
         new_offsets.append(len(glyph_data))
         if gid in keep:
             glyph_data += _without_instructions(glyph(gid))
             glyph_data += b"\0" * (-len(glyph_data) % 4)
     new_offsets.append(len(glyph_data))
 
-    struct.pack_into(">H", maxp, 4, new_count)
     if len(maxp) >= 32:  # version 1.0: no hinting left, so say so (as fontTools does), or rasterisers
         # set up for programs that are not there and render small text differently
         struct.pack_into(">HHHHHHH", maxp, 14, 1, 0, 0, 0, 0, 0, 0)
@@ -91,27 +90,23 @@ def subset_truetype(data: bytes, glyph_ids: Iterable[int]) -> bytes:
             out[tag] = tables[tag]
     font = bytearray(_assemble(out))
     adjustment = (0xB1B0AFBA - _checksum(font)) & 0xFFFFFFFF
-    head_offset = _tables_offsets(bytes(font))[b"head"]
+    head_offset, _ = _directory(font)[b"head"]
     struct.pack_into(">L", font, head_offset + 8, adjustment)
     return bytes(font)
 
 
-def _tables_offsets(data: bytes) -> dict[bytes, int]:
-    (count,) = struct.unpack_from(">H", data, 4)
-    found = {}
-    for index in range(count):
-        tag, _, offset, _ = struct.unpack_from(">4sLLL", data, 12 + 16 * index)
-        found[tag] = offset
-    return found
-
-
-def _tables(data: bytes) -> dict[bytes, bytes]:
+def _directory(data: bytes | bytearray) -> dict[bytes, tuple[int, int]]:
+    """Each table's (offset, length), from the font's table directory."""
     (count,) = struct.unpack_from(">H", data, 4)
     found = {}
     for index in range(count):
         tag, _, offset, length = struct.unpack_from(">4sLLL", data, 12 + 16 * index)
-        found[tag] = data[offset : offset + length]
+        found[tag] = (offset, length)
     return found
+
+
+def _tables(data: bytes) -> dict[bytes, bytes]:
+    return {tag: data[offset : offset + length] for tag, (offset, length) in _directory(data).items()}
 
 
 def _components(glyph: bytes) -> list[int]:

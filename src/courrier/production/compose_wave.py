@@ -135,16 +135,14 @@ def compose_jobs(
     summary = ComposeSummary(campaign.name, wave_number, folder)
     todo: list[tuple[int, str]] = []
     with engine.connect() as connection:
-        for job_id in job_ids:
-            name, state, sha256 = connection.execute(
-                select(print_jobs.c.name, print_jobs.c.state, print_jobs.c.pdf_sha256).where(
-                    print_jobs.c.id == job_id
-                )
-            ).one()
-            if state != "planned" and _intact(folder / f"{name}.pdf", sha256):
-                summary.kept.append(name)
-            else:
-                todo.append((job_id, name))
+        query = select(print_jobs.c.id, print_jobs.c.name, print_jobs.c.state, print_jobs.c.pdf_sha256)
+        found = {row.id: row for row in connection.execute(query.where(print_jobs.c.id.in_(job_ids)))}
+    for job_id in job_ids:
+        _, name, state, sha256 = found[job_id]
+        if state != "planned" and _intact(folder / f"{name}.pdf", sha256):
+            summary.kept.append(name)
+        else:
+            todo.append((job_id, name))
     if not todo:
         return summary
     if on_start:
@@ -311,7 +309,6 @@ def _plan_wave(
         )
         for row in connection.execute(query.execution_options(yield_per=10_000))
     ]
-    del shared
     if not sortable:
         raise ConflictError("the wave has no planned pieces to compose", code="nothing_to_compose")
     number = next_job_number(connection)
