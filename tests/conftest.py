@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -24,6 +25,10 @@ from courrier.db import make_engine, upgrade
 from courrier.db.schema import metadata
 
 REQUIRE_ALL = os.environ.get("COURRIER_REQUIRE_ALL") == "1"
+
+# No test may depend on the machine's speed: a busy machine made a 200 ms Hypothesis deadline fail.
+settings.register_profile("courrier", deadline=None)
+settings.load_profile("courrier")
 
 
 def skip_or_fail(reason: str) -> None:

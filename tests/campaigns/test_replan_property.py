@@ -25,7 +25,7 @@ changes = st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["deceased", "a
 steps = st.lists(st.tuples(newcomers, changes), min_size=1, max_size=4)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps)
 def test_replanning_keeps_one_piece_per_person_and_only_eligible_planned(engine, make_definition, plan_steps):
     name = f"replan-{next(_names)}"

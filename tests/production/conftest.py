@@ -109,8 +109,8 @@ def planned_pieces(engine: Engine) -> list[int]:
 def add_job(engine: Engine, name: str, piece_ids: list[int], *, reprint_of: int | None = None) -> int:
     """A composed job holding ``piece_ids`` (moved to composed), as `courrier compose` leaves it."""
     from courrier.db.schema import job_pieces, print_jobs
+    from courrier.ledger.pieces import move_pieces
     from courrier.production.jobs import add_job as add_planned_job
-    from courrier.production.states import move_pieces
 
     count = len(piece_ids)
     with engine.begin() as connection:

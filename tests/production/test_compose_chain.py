@@ -19,6 +19,7 @@ from courrier.codes.issue import issue_codes
 from courrier.codes.keys import new_keys
 from courrier.db.schema import job_pieces, pieces, print_jobs
 from courrier.errors import ConflictError
+from courrier.ledger.pieces import piece_states
 from courrier.production.compose_wave import compose_wave
 from courrier.production.inserter import (
     parse_sheet_mark,
@@ -29,7 +30,6 @@ from courrier.production.inserter import (
 from courrier.production.reconcile import reconcile
 from courrier.production.reprint import reprint
 from courrier.production.results import apply_results
-from courrier.production.states import piece_states
 from courrier.register.generate import generate_register
 from courrier.register.load import import_register
 

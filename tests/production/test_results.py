@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from courrier.db.schema import persons, pieces
 from courrier.errors import ConflictError
+from courrier.ledger.pieces import piece_states
 from courrier.production.jobs import mark_job
 from courrier.production.reconcile import reconcile
 from courrier.production.reports import campaign_status, posting_statement
 from courrier.production.results import apply_results
 from courrier.production.returns import scan_returns
-from courrier.production.states import piece_states
 
 from .conftest import AT, add_campaign_with_pieces, add_job
 

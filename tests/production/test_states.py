@@ -5,7 +5,7 @@ import json
 from sqlalchemy import select
 
 from courrier.db.schema import events, pieces
-from courrier.production.states import ALLOWED, can_move, move_pieces, piece_states
+from courrier.ledger.pieces import ALLOWED, can_move, move_pieces, piece_states
 
 from .conftest import AT
 

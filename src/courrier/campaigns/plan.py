@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, and_, exists, false, func, select, true
 
 from courrier.campaigns import cohort as cohorts
-from courrier.campaigns.events import record_event
 from courrier.campaigns.store import Campaign, get_campaign
-from courrier.codes.revocation import revoke_code
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import persons, pieces, waves
 from courrier.db.types import utcnow
+from courrier.ledger.codes import revoke_code
+from courrier.ledger.events import record_event
+from courrier.ledger.pieces import NEW_PIECE, move_piece
 
 _CHUNK = 10_000
 
@@ -92,20 +93,18 @@ def _withdraw_ineligible(
     ).all()
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
-        connection.execute(
-            pieces.update().where(pieces.c.id == row.id).values(state="withdrawn", updated_at=now)
-        )
-        record_event(
+        if not move_piece(
             connection,
-            "piece.withdrawn",
-            actor,
+            row.id,
+            "planned",
+            "withdrawn",
             campaign_id=campaign.id,
-            piece_id=row.id,
             code_id=row.code_id,
-            reason=row.reason,
-            details={"from": "planned"},
+            actor=actor,
             at=now,
-        )
+            reason=row.reason,
+        ):
+            continue  # moved on since we read it: it is no longer ours to withdraw
         if row.code_id is not None:
             revoke_code(
                 connection,
@@ -175,7 +174,7 @@ def _plan_newcomers(connection: Connection, campaign: Campaign, now: dt.datetime
                     "campaign_id": campaign.id,
                     "wave_id": wave_id,
                     "reissue_number": 0,
-                    "state": "planned",
+                    **NEW_PIECE,
                     "created_at": now,
                     "updated_at": now,
                 },

@@ -11,10 +11,10 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.campaigns.definition import CampaignDefinition, parse_definition
-from courrier.campaigns.events import record_event
 from courrier.db.schema import campaigns, codes, pieces, template_versions, waves
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError, NotFoundError, TemplateError
+from courrier.ledger.events import record_event
 
 
 @dataclass(frozen=True)

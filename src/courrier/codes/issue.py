@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from courrier.campaigns.events import record_event
 from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.format import RandomBytes, random_codes
 from courrier.codes.keys import Keys
@@ -30,6 +29,8 @@ from courrier.db.bulk import bulk_insert, select_where_in
 from courrier.db.schema import codes, pieces, waves
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError, NotFoundError
+from courrier.ledger.codes import NEW_CODE
+from courrier.ledger.events import record_event
 
 DEFAULT_CHUNK = 10_000
 # Draws again before giving up on a chunk: only a broken random source collides this often.
@@ -187,8 +188,7 @@ def _issue_chunk(
                     constants={
                         "campaign_id": campaign.id,
                         "key_id": keys.encryption_key_id,
-                        "status": "active",
-                        "uses": 0,
+                        **NEW_CODE,
                         "max_uses": campaign.max_uses,
                         "valid_from": valid_from,
                         "valid_until": valid_until,

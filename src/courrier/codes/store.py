@@ -1,7 +1,7 @@
-"""Personal codes in the database: look-up by HMAC, revocation, re-issue, QR content.
+"""Personal codes in the database: look-up by HMAC, uses, revocation, re-issue, QR content.
 
-Statuses: ``active``, ``used_up`` (uses reached max_uses), ``expired`` (past valid_until; computed on
-read, since extending a campaign brings a code back), ``revoked`` (final).
+The writes themselves (a use counted, a code revoked, a piece ended) are the ledger's
+(``courrier.ledger``); this module finds the code or piece and asks it.
 """
 
 from __future__ import annotations
@@ -10,26 +10,21 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.exc import IntegrityError
 
-from courrier.campaigns.events import record_event
 from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.format import RandomBytes, format_code, parse_code, random_codes
 from courrier.codes.issue import code_validity
 from courrier.codes.keys import Keys
-from courrier.codes.revocation import revoke_code
 from courrier.codes.sealing import code_hmac, reveal_code, seal_codes
 from courrier.codes.token import sign_token
 from courrier.db.schema import campaigns, codes, persons, pieces
 from courrier.db.types import utcnow
 from courrier.errors import CodeError, ConflictError, NotFoundError
-
-# The piece states a re-issue may end (as production/states.py allows): not a letter sitting in an
-# envelope that has not been posted yet, nor a piece already ended.
-_REISSUABLE = frozenset(
-    {"planned", "failed", "composed", "printed", "diverted", "damaged", "missing", "posted", "returned"}
-)
+from courrier.ledger.codes import NEW_CODE, count_use, effective_status, revoke_code
+from courrier.ledger.events import record_event
+from courrier.ledger.pieces import NEW_PIECE, REISSUABLE, move_piece
 
 
 @dataclass(frozen=True)
@@ -53,18 +48,6 @@ class Reissue:
     code: str
     same_code: bool
     revoked_code_id: int | None
-
-
-def effective_status(
-    stored: str, uses: int, max_uses: int, valid_until: dt.date | None, today: dt.date
-) -> str:
-    if stored == "revoked":
-        return "revoked"
-    if stored == "used_up" or uses >= max_uses:
-        return "used_up"
-    if valid_until is not None and today > valid_until:
-        return "expired"
-    return "active"
 
 
 def lookup_code(connection: Connection, keys: Keys, typed: str, today: dt.date) -> CodeLookup:
@@ -114,38 +97,9 @@ def use_code(
         found = lookup_code(connection, keys, typed, today)
         if found.valid_from is not None and today < found.valid_from:
             raise CodeError(f"the code is valid from {found.valid_from}", code="code_not_yet_valid")
-        usable = and_(
-            codes.c.id == found.code_id,
-            codes.c.status == "active",
-            codes.c.uses < codes.c.max_uses,
-            or_(codes.c.valid_until.is_(None), codes.c.valid_until >= today),
-        )
-        counted = connection.execute(
-            codes.update()
-            .where(usable)
-            .values(
-                uses=codes.c.uses + 1,
-                status=case((codes.c.uses + 1 >= codes.c.max_uses, "used_up"), else_=codes.c.status),
-                updated_at=now,
-            )
-        ).rowcount
-        if counted != 1:
+        if not count_use(connection, found.code_id, actor=actor, now=now, piece_id=piece_id):
             raise CodeError(f"the code is {found.status}", code=f"code_{found.status}")
-        record_event(
-            connection,
-            "code.used",
-            actor,
-            campaign_id=_campaign_of(connection, found.code_id),
-            piece_id=piece_id,
-            code_id=found.code_id,
-            details={"use": found.uses + 1, "max_uses": found.max_uses},
-            at=now,
-        )
         return lookup_code(connection, keys, typed, today)
-
-
-def _campaign_of(connection: Connection, code_id: int) -> int:
-    return int(connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one())
 
 
 def revoke_typed_code(
@@ -226,7 +180,7 @@ def reissue_piece(
         ).one_or_none()
         if old is None:
             raise NotFoundError(f"person {person} has no piece in campaign {campaign.name}", code="no_piece")
-        if old.state not in _REISSUABLE:
+        if old.state not in REISSUABLE:
             raise ConflictError(
                 f"piece {old.id} is {old.state}: it cannot be re-issued", code=f"piece_{old.state}"
             )
@@ -245,20 +199,21 @@ def reissue_piece(
                     f"the code is {status}: it cannot be sent again, use --new-code", code=f"code_{status}"
                 )
         new_piece_id = _insert_reissue_piece(connection, campaign, old, now)
-        connection.execute(
-            pieces.update().where(pieces.c.id == old.id).values(state="reissued", updated_at=now)
-        )
-        record_event(
+        if not move_piece(
             connection,
-            "piece.reissued",
-            actor,
+            old.id,
+            old.state,
+            "reissued",
             campaign_id=campaign.id,
-            piece_id=old.id,
             code_id=old.code_id,
-            reason=reason,
-            details={"from": old.state, "new_piece_id": new_piece_id, "same_code": same_code},
+            actor=actor,
             at=now,
-        )
+            reason=reason,
+            details={"new_piece_id": new_piece_id, "same_code": same_code},
+        ):
+            raise ConflictError(
+                f"piece {old.id} changed while it was being re-issued: try again", code="reissue_conflict"
+            )
         if same_code:
             code_id, code, revoked = old.code_id, reveal_code(keys, code_row.ciphertext), None
         else:
@@ -303,7 +258,7 @@ def _insert_reissue_piece(
             sequence=None,
             reissue_number=int(number) + 1,
             reissue_of=old.id,
-            state="planned",
+            **NEW_PIECE,
             created_at=now,
             updated_at=now,
         )
@@ -335,8 +290,7 @@ def _new_code(
                         hmac=digest,
                         ciphertext=sealed,
                         key_id=keys.encryption_key_id,
-                        status="active",
-                        uses=0,
+                        **NEW_CODE,
                         max_uses=campaign.max_uses,
                         valid_from=valid_from,
                         valid_until=valid_until,

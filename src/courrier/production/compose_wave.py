@@ -33,12 +33,12 @@ from courrier.codes.keys import Keys
 from courrier.db.bulk import bulk_execute
 from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
+from courrier.ledger.pieces import move_pieces
 from courrier.production.inserter import sheet_mark
 from courrier.production.job_files import PieceFacts, write_job_files
 from courrier.production.jobs import add_job, job_name, next_job_number
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS, SortablePiece, plan_jobs
 from courrier.production.records import job_records
-from courrier.production.states import move_pieces
 
 
 @dataclass

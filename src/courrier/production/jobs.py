@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, func, select
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import job_pieces, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
-from courrier.production.states import move_pieces
+from courrier.ledger.pieces import move_pieces
 
 JOB_STATES = ("planned", "composed", "printed", "inserted", "posted")
 # What an operator may mark by hand, and the job state it requires.

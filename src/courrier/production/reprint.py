@@ -3,7 +3,7 @@
 For each job, the pieces whose current job it is and that are not inserted (diverted, damaged, missing,
 or printed but never reported) go into one reprint job, ``J000123.R1`` (``.R2`` for the next round).
 A piece already inserted can never be reprinted: its state does not allow it (see
-:mod:`courrier.production.states`). When the share of pieces to reprint is above ``threshold`` of the
+:mod:`courrier.ledger.pieces`). When the share of pieces to reprint is above ``threshold`` of the
 pieces the jobs expected, nothing is done unless the operator confirms: so many losses usually mean a
 results file is missing, not that the letters are.
 """
@@ -21,9 +21,9 @@ from courrier.campaigns.store import get_campaign
 from courrier.codes.keys import Keys
 from courrier.db.schema import job_pieces, pieces
 from courrier.errors import ConflictError
+from courrier.ledger.pieces import NOT_INSERTED
 from courrier.production.compose_wave import ComposeSummary, compose_jobs
 from courrier.production.jobs import add_job, current_pieces, get_job, list_jobs, reprint_name
-from courrier.production.states import NOT_INSERTED
 
 DEFAULT_THRESHOLD = 0.02
 

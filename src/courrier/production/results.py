@@ -19,9 +19,9 @@ from sqlalchemy import Connection, Engine, select
 from courrier.db.bulk import bulk_insert, select_where_in
 from courrier.db.schema import inserter_results, pieces, print_jobs
 from courrier.errors import ConflictError, InputFileError
+from courrier.ledger.pieces import can_move, move_pieces
 from courrier.production.inserter import InserterResult, read_results_file
 from courrier.production.jobs import Job, current_job_ids, get_job, mark_job
-from courrier.production.states import can_move, move_pieces
 
 
 @dataclass

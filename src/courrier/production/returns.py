@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from courrier.db.bulk import select_where_in, update_where_in
 from courrier.db.schema import persons, pieces
 from courrier.errors import InputFileError
-from courrier.production.states import move_pieces
+from courrier.ledger.pieces import move_pieces
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The life of a piece (one envelope), and the only way to change it.
+"""The life of a piece (one envelope): the allowed transitions, written once, and the only way to
+change a piece's state.
 
 ::
 
@@ -22,14 +23,14 @@ returned untouched, with their state, for the caller to report.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
-from courrier.db.bulk import bulk_insert, select_where_in, update_where_in
-from courrier.db.schema import events, pieces
+from courrier.db.bulk import select_where_in, update_where_in
+from courrier.db.schema import pieces
+from courrier.ledger.events import record_event, record_piece_events
 
 ALLOWED: dict[str, frozenset[str]] = {
     "planned": frozenset({"composed", "failed", "withdrawn", "reissued"}),
@@ -46,8 +47,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "withdrawn": frozenset(),
 }
 STATES = tuple(ALLOWED)
+# The state of a piece when it is created (planned in a wave, or added by a re-issue).
+NEW_PIECE: Mapping[str, str] = {"state": "planned"}
 # The states in which a piece has not (yet) reached its envelope: what a reprint takes.
 NOT_INSERTED = ("printed", "diverted", "damaged", "missing")
+# The states a re-issue may end: not a letter sitting in an envelope that has not been posted yet, nor a
+# piece already ended.
+REISSUABLE = frozenset(state for state, targets in ALLOWED.items() if "reissued" in targets)
 
 
 def can_move(from_state: str, to_state: str) -> bool:
@@ -62,7 +68,6 @@ def move_pieces(
     actor: str,
     at: dt.datetime,
     reason: str | None = None,
-    details: dict[str, Any] | None = None,
 ) -> dict[int, str]:
     """Move ``piece_ids`` to ``to_state``; returns {piece id: current state} of those that may not move
     (``unknown`` for an id that is no piece)."""
@@ -83,20 +88,56 @@ def move_pieces(
             else:
                 refused[piece_id] = current[piece_id][0]
     update_where_in(connection, pieces, pieces.c.id, movable, {"state": to_state, "updated_at": at})
-    bulk_insert(
+    record_piece_events(
         connection,
-        events,
-        [
-            {
-                "piece_id": piece_id,
-                "campaign_id": current[piece_id][1],
-                "details": json.dumps({"from": current[piece_id][0], **(details or {})}, sort_keys=True),
-            }
-            for piece_id in movable
-        ],
-        constants={"at": at, "actor": actor, "type": f"piece.{to_state}", "reason": reason, "code_id": None},
+        f"piece.{to_state}",
+        actor,
+        [(piece_id, current[piece_id][1], {"from": current[piece_id][0]}) for piece_id in movable],
+        at=at,
+        reason=reason,
     )
     return refused
+
+
+def move_piece(
+    connection: Connection,
+    piece_id: int,
+    from_state: str,
+    to_state: str,
+    *,
+    campaign_id: int,
+    code_id: int | None,
+    actor: str,
+    at: dt.datetime,
+    reason: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> bool:
+    """Move one piece the caller read in ``from_state`` to ``to_state``, with its event.
+
+    The update is guarded by the state the caller read, so of two transactions that move the same
+    piece at once only one does: False for the other (and for a move the lifecycle does not allow).
+    """
+    if not can_move(from_state, to_state):
+        return False
+    moved = connection.execute(
+        pieces.update()
+        .where(pieces.c.id == piece_id, pieces.c.state == from_state)
+        .values(state=to_state, updated_at=at)
+    ).rowcount
+    if moved != 1:
+        return False
+    record_event(
+        connection,
+        f"piece.{to_state}",
+        actor,
+        campaign_id=campaign_id,
+        piece_id=piece_id,
+        code_id=code_id,
+        reason=reason,
+        details={"from": from_state, **(details or {})},
+        at=at,
+    )
+    return True
 
 
 def piece_states(connection: Connection, piece_ids: Sequence[int]) -> dict[int, str]:

@@ -5,8 +5,8 @@ import json
 
 from sqlalchemy import select
 
-from courrier.campaigns.events import record_event
 from courrier.db.schema import events
+from courrier.ledger.events import record_event
 
 
 def test_events_record_who_what_why_and_when(engine):

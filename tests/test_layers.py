@@ -1,0 +1,49 @@
+"""The packages form layers: each imports only the layers below it, so no import runs back up.
+
+A web layer (``web/``) will sit beside ``cli/`` at the top; the domain packages of the services will sit
+with the stages, above ``ledger/``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import courrier
+
+SOURCE = Path(courrier.__file__).parent
+
+# Each package with the packages (and top-level modules) it may import, besides itself.
+MAY_IMPORT: dict[str, set[str]] = {
+    "errors": set(),
+    "config": {"errors"},
+    "db": {"errors", "config"},
+    "ledger": {"errors", "db"},
+    "compose": {"errors"},
+    "register": {"errors", "config", "db", "ledger"},
+    "campaigns": {"errors", "config", "db", "ledger"},
+    "codes": {"errors", "config", "db", "ledger", "campaigns"},
+    "production": {"errors", "config", "db", "ledger", "campaigns", "codes", "compose", "register"},
+}
+
+
+def _imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("courrier."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("courrier.")}
+    return names
+
+
+def test_no_import_runs_back_up_a_layer():
+    wrong = []
+    for package, allowed in MAY_IMPORT.items():
+        files = [SOURCE / f"{package}.py"] if (SOURCE / f"{package}.py").exists() else []
+        files += sorted((SOURCE / package).rglob("*.py")) if (SOURCE / package).is_dir() else []
+        assert files, package
+        for path in files:
+            for name in _imported(path) - allowed - {package}:
+                wrong.append(f"{path.relative_to(SOURCE)} imports courrier.{name}")
+    assert wrong == []
