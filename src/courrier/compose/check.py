@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from jinja2 import nodes
 
 from courrier.compose.fonts import load_face
-from courrier.compose.template import PERSON_FIELDS, RECORD_NAMES, Element, Template
+from courrier.compose.template import (
+    PERSON_FIELDS,
+    RECORD_NAMES,
+    Element,
+    Template,
+    asset_errors,
+    template_sources,
+    unsafe_errors,
+)
+from courrier.errors import TemplateError
 
 # The quiet zone of a QR code must stay white too: elements are checked with it included.
 _BARCODES = ("qr", "datamatrix")
@@ -26,7 +35,12 @@ class Problem:
 
 
 def check_template(template: Template) -> list[Problem]:
-    problems: list[Problem] = []
+    """Every problem found; ``template`` loaded with ``verify=False`` so that unsafe constructs and bad
+    files are reported here one by one rather than the first of them refusing the load."""
+    problems: list[Problem] = [
+        Problem(error.code, "template", str(error))
+        for error in (*unsafe_errors(template), *asset_errors(template))
+    ]
     problems += _placeholders(template)
     for number, elements in enumerate(template.pages, start=1):
         for element in elements:
@@ -35,26 +49,10 @@ def check_template(template: Template) -> list[Problem]:
     return problems
 
 
-def _sources(template: Template) -> list[tuple[str, str]]:
-    found = []
-    for elements in template.pages:
-        for element in elements:
-            if element.text:
-                found.append((element.name, element.text))
-    for source, languages in template.texts.items():
-        for language, text in languages.items():
-            found.append((f"{source}.{language}.md", text))
-    for language, strings in template.strings.items():
-        for key, value in strings.items():
-            if isinstance(value, str):
-                found.append((f"strings.{language}.toml: {key}", value))
-    return found
-
-
 def _placeholders(template: Template) -> list[Problem]:
     allowed = RECORD_NAMES | template.fields | {"language"}
     problems = []
-    for where, source in _sources(template):
+    for where, source in template_sources(template):
         try:
             names = template.placeholders(source)
         except Exception as error:  # a Jinja syntax error: report it, keep checking the rest
@@ -173,9 +171,14 @@ def _geometry(template: Template, page: int, element: Element) -> list[Problem]:
 
 
 def _glyphs(template: Template) -> list[Problem]:
-    faces = {style: load_face(name) for style, name in template.fonts.items()}
+    faces = {}
+    for style, name in template.fonts.items():
+        try:
+            faces[style] = load_face(name)
+        except TemplateError:
+            continue  # reported with the other bad files
     problems = []
-    for where, source in _sources(template):
+    for where, source in template_sources(template):
         missing = sorted(
             {
                 char

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
+from courrier.compose.assets import read_asset
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref
 from courrier.compose.subset import subset_truetype
-from courrier.errors import CompositionError
+from courrier.errors import CompositionError, TemplateError
 
 BUNDLED = {
     "DejaVuSans": "DejaVuSans.ttf",
@@ -42,8 +43,23 @@ class FontFace:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data = path.read_bytes()
+        self.data = read_asset(path, "font")
+        try:
+            self._read_metrics()
+        except TemplateError:
+            raise
+        except Exception as error:  # fontTools raises anything on a damaged file: one line naming it
+            raise TemplateError(
+                f"font {path} is not a usable TrueType font ({type(error).__name__}: {error})",
+                code="bad_font",
+            ) from error
+
+    def _read_metrics(self) -> None:
+        path = self.path
         font = TTFont(io.BytesIO(self.data), lazy=True)
+        for tag, entry in font.reader.tables.items():  # a truncated file: its tables run past its end
+            if entry.offset + entry.length > len(self.data):
+                raise ValueError(f"table {tag} runs past the end of the file")
         self.name = str(font["name"].getDebugName(6) or path.stem).replace(" ", "")
         self.units_per_em = int(font["head"].unitsPerEm)
         scale = 1000 / self.units_per_em

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from PIL import ImageCms
 
 from courrier import __version__
@@ -25,6 +26,7 @@ from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, q
 from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, text_string
+from courrier.compose.sandbox import escape_markup, unescape_markup
 from courrier.compose.static import StaticLayer
 from courrier.compose.template import MM, PERSON_FIELDS, Element, Template
 from courrier.errors import CompositionError
@@ -202,6 +204,7 @@ class _Composer:
             return self._single_line(element, text, language)
         if element.kind == "address":
             return self._address(element, context, language)
+        text = unescape_markup(text)  # a barcode's text is no markup: the data as it is
         if element.kind == "qr":
             return self._matrix_ops(
                 qr_matrix(text, element.ec_level, element.name, element.mask),
@@ -235,7 +238,7 @@ class _Composer:
         combined = _SEPARATOR.join(source for _, source in sources)
         try:
             rendered = self.template.compiled(combined).render(context).split(_SEPARATOR)
-        except (jinja2.TemplateError, ValueError, TypeError, CompositionError) as error:
+        except (jinja2.TemplateError, ValueError, TypeError, OverflowError, CompositionError) as error:
             # Find the element to blame, one by one.
             for name, source in sources:
                 self._render(source, context, name)
@@ -247,11 +250,13 @@ class _Composer:
             return self.template.compiled(source).render(context)
         except CompositionError as error:  # from a filter: say which element it was in
             raise CompositionError(f"{field}: {error}", code=error.code, field=field) from error
+        except SecurityError as error:  # what the sandbox refused (an underscore attribute, str.format...)
+            raise CompositionError(f"{field}: {error}", code="template_unsafe", field=field) from error
         except jinja2.UndefinedError as error:
             raise CompositionError(
                 f"{field}: {error.message}", code="unknown_placeholder", field=field
             ) from error
-        except (jinja2.TemplateError, ValueError, TypeError) as error:
+        except (jinja2.TemplateError, ValueError, TypeError, OverflowError) as error:
             raise CompositionError(f"{field}: {error}", code="template_error", field=field) from error
 
     def _typesetter(self, element: Element, language: str, size: float = 0.0) -> Typesetter:
@@ -372,7 +377,7 @@ class _Composer:
             line, _ = self._line(self._typesetter(element, language, size=6.5), element.text, "left")
             parts.append(self._positioned(line, x, self.height_pt - (window.y + 4) * MM - 6.5 * _ASCENT))
         for number_in_block, text in enumerate(lines):
-            line, natural = self._line(typesetter, text, "left")
+            line, natural = self._line(typesetter, escape_markup(text), "left")
             if natural > room:
                 raise CompositionError(
                     f"address line {number_in_block + 1} is wider than the window",

@@ -18,6 +18,7 @@ import pyphen
 
 from courrier.compose.fonts import FileFont
 from courrier.compose.pdf import number
+from courrier.compose.sandbox import UNESCAPE
 from courrier.errors import CompositionError
 
 LOOSE_SHARE = 0.15
@@ -77,7 +78,7 @@ def _collapse(text: str) -> str:
 
 def parse_paragraph(source: str) -> Paragraph:
     if "*" not in source and not source.startswith(("- ", "## ")):  # plain text: most single lines
-        return Paragraph("p", tuple(((word, "regular"),) for word in source.split(" ")))
+        return Paragraph("p", tuple(((word, "regular"),) for word in source.translate(UNESCAPE).split(" ")))
     kind = "p"
     if source.startswith("- "):
         kind, source = "bullet", source[2:]
@@ -107,7 +108,7 @@ def _words(source: str, base: Style) -> list[Word]:
             style, part = "bold", part[2:-2]
         elif part.startswith("*") and part.endswith("*") and len(part) > 2:
             style, part = "italic", part[1:-1]
-        pieces = part.split(" ")
+        pieces = part.translate(UNESCAPE).split(" ")
         for index, piece in enumerate(pieces):
             if index > 0:
                 words.append([])
@@ -119,7 +120,7 @@ def _words(source: str, base: Style) -> list[Word]:
 def _style_runs(text: str) -> list[tuple[str, Style]]:
     """``Code : **AB-12**`` as [("Code : ", "regular"), ("AB-12", "bold")]."""
     if "*" not in text:
-        return [(text, "regular")] if text else []
+        return [(text.translate(UNESCAPE), "regular")] if text else []
     runs = []
     for part in _MARKUP.split(text):
         style: Style = "regular"
@@ -128,7 +129,7 @@ def _style_runs(text: str) -> list[tuple[str, Style]]:
         elif part.startswith("*") and part.endswith("*") and len(part) > 2:
             style, part = "italic", part[1:-1]
         if part:
-            runs.append((part, style))
+            runs.append((part.translate(UNESCAPE), style))
     return runs
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import pikepdf
 from PIL import Image
 
+from courrier.compose.assets import inside_template, open_background, open_image
 from courrier.compose.fonts import FileFont
 from courrier.compose.layout import Typesetter, parse_markup
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, Value, number
 from courrier.compose.template import MM, Element, Template
-from courrier.errors import TemplateError
 
 
 def color_operator(element: Element, fill: bool) -> bytes:
@@ -149,15 +149,9 @@ class StaticLayer:
         )
 
     def _image(self, element: Element) -> Ref:
-        path = self.template.path / element.file
-        try:
-            opened = Image.open(path)
-            opened.load()
-        except OSError as error:
-            raise TemplateError(
-                f"{element.name}: cannot read image {path}: {error}", code="bad_image"
-            ) from error
-        image: Image.Image = opened
+        image: Image.Image = open_image(
+            inside_template(self.template.path, element.file, element.name), element.name
+        )
         if image.mode in ("RGBA", "LA", "P"):
             image = image.convert("RGBA")
             flattened = Image.new("RGB", image.size, "white")
@@ -184,7 +178,7 @@ class StaticLayer:
         if path is None:
             return None
         if self._background is None:
-            self._background = pikepdf.open(path)
+            self._background = open_background(path)
         if page_number >= len(self._background.pages):
             return None
         page = self._background.pages[page_number]

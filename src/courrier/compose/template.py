@@ -7,9 +7,10 @@ checked without a record: an error names the file and the element.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from courrier.compose.assets import inside_template, open_background, open_image, read_text_asset
 from courrier.compose.barcodes import DEFAULT_QR_MASK, EC_LEVELS, QR_MASKS
 from courrier.compose.formats import format_date, format_money, format_number
+from courrier.compose.sandbox import TemplateText, letter_environment, unsafe_constructs
 from courrier.errors import CompositionError, TemplateError
 
 MM = 72 / 25.4
@@ -141,10 +144,6 @@ class Template:
 
 
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
-    )
-
     @jinja2.pass_context
     def date(context: Any, value: Any, style: str = "long") -> str:
         if value is None or value == "":
@@ -162,17 +161,20 @@ def _environment() -> jinja2.Environment:
     def money(context: Any, value: Any, currency: str = "EUR") -> str:
         return format_money(value, context.get("language", "fr"), currency)
 
-    environment.filters.update({"date": date, "number": number_filter, "money": money})
-    return environment
+    return letter_environment({"date": date, "number": number_filter, "money": money})
 
 
-def load_template(path: Path) -> Template:
-    """Read and check a template folder (one-line :class:`TemplateError` naming what is wrong)."""
+def load_template(path: Path, *, verify: bool = True) -> Template:
+    """Read and check a template folder (one-line :class:`TemplateError` naming what is wrong).
+
+    ``verify`` also refuses what the sandbox would refuse and opens every image, font and background
+    (once per process: a worker loads a template once); ``template check`` says ``verify=False`` and
+    reports each of those problems itself."""
     manifest = path / "template.toml"
     if not manifest.is_file():
         raise TemplateError(f"{path} is not a template: it has no template.toml", code="template_not_found")
     try:
-        config = tomllib.loads(manifest.read_text("utf-8"))
+        config = tomllib.loads(read_text_asset(inside_template(path, "template.toml", "file"), "template"))
     except tomllib.TOMLDecodeError as error:
         raise TemplateError(f"{manifest}: {error}", code="bad_template") from error
     page = config.get("page", {})
@@ -194,18 +196,10 @@ def load_template(path: Path) -> Template:
         raise TemplateError(f"{manifest}: no [[pages]]", code="bad_template")
     sources = {element.source for page_elements in pages for element in page_elements if element.source}
     texts = {source: _per_language(path, source, languages, "md") for source in sources}
-    strings = {
-        language: {
-            key: typographic_spaces(value, language) if isinstance(value, str) else value
-            for key, value in tomllib.loads(file.read_text("utf-8")).items()
-        }
-        if (file := path / f"strings.{language}.toml").exists()
-        else {}
-        for language in languages
-    }
+    strings = {language: _strings(path, language) for language in languages}
     mark = config.get("inserter_mark", {})
-    background = path / "background.pdf"
-    return Template(
+    background = inside_template(path, "background.pdf", "background")
+    loaded = Template(
         path=path,
         name=config.get("name", path.name),
         width_mm=float(width_mm),
@@ -223,22 +217,103 @@ def load_template(path: Path) -> Template:
         background=background if background.exists() else None,
         environment=_environment(),
     )
+    if verify:
+        refused = next(itertools.chain(unsafe_errors(loaded), asset_errors(loaded)), None)
+        if refused is not None:
+            raise refused
+    return loaded
+
+
+def unsafe_errors(template: Template) -> Iterator[TemplateError]:
+    """A text reaching for what the sandbox refuses is refused whole, before any letter."""
+    for where, source in template_sources(template):
+        try:
+            found = list(unsafe_constructs(template.environment, source))
+        except jinja2.TemplateSyntaxError:
+            continue  # reported by template check; a letter using it fails with template_error
+        for construct in found:
+            yield TemplateError(
+                f"{where}: {construct} is not allowed in a letter template", code="template_unsafe"
+            )
+
+
+def asset_errors(template: Template) -> Iterator[TemplateError]:
+    """Each font, image and background of the template that cannot be used, as an error naming it."""
+    from courrier.compose.fonts import load_face
+
+    for font in dict.fromkeys(template.fonts.values()):
+        try:
+            load_face(font)
+        except TemplateError as error:
+            yield error
+    for page_elements in template.pages:
+        for element in page_elements:
+            if element.kind == "image":
+                try:
+                    open_image(inside_template(template.path, element.file, element.name), element.name)
+                except TemplateError as error:
+                    yield error
+    if template.background is not None:
+        try:
+            open_background(template.background)
+        except TemplateError as error:
+            yield error
+
+
+def template_sources(template: Template) -> list[tuple[str, str]]:
+    """(where, Jinja source) of every text of the template: elements, body texts, strings."""
+    found = []
+    for elements in template.pages:
+        for element in elements:
+            if element.text:
+                found.append((element.name, element.text))
+    for source, languages in template.texts.items():
+        for language, text in languages.items():
+            found.append((f"{source}.{language}.md", text))
+    for language, strings in template.strings.items():
+        for key, value in strings.items():
+            if isinstance(value, str):
+                found.append((f"strings.{language}.toml: {key}", value))
+    return found
+
+
+def _strings(folder: Path, language: str) -> dict[str, Any]:
+    file = inside_template(folder, f"strings.{language}.toml", "strings")
+    if not file.exists():
+        return {}
+    try:
+        raw = tomllib.loads(read_text_asset(file, "strings"))
+    except tomllib.TOMLDecodeError as error:
+        raise TemplateError(f"{file}: {error}", code="bad_template") from error
+    return {
+        key: TemplateText(typographic_spaces(value, language)) if isinstance(value, str) else value
+        for key, value in raw.items()
+    }
 
 
 def _font_path(folder: Path, value: str) -> str:
-    candidate = folder / value
-    return str(candidate) if candidate.exists() else value
+    """A bundled font's name as it is, or a font file inside the template folder."""
+    if value in DEFAULT_FONTS.values():
+        return value
+    candidate = inside_template(folder, value, "font")
+    if not candidate.is_file():
+        raise TemplateError(
+            f"{folder}: font {value!r} is neither a bundled font ({', '.join(DEFAULT_FONTS.values())}) "
+            "nor a file in the template folder",
+            code="bad_font",
+        )
+    return str(candidate)
 
 
 def _per_language(folder: Path, source: str, languages: tuple[str, ...], extension: str) -> dict[str, str]:
     texts = {}
     for language in languages:
-        file = folder / f"{source}.{language}.{extension}"
+        file = inside_template(folder, f"{source}.{language}.{extension}", "text")
         if not file.exists():
             raise TemplateError(
                 f"{folder}: {file.name} is missing (language {language})", code="missing_text"
             )
-        texts[language] = typographic_spaces(file.read_text("utf-8"), language)
+        texts[language] = typographic_spaces(read_text_asset(file, "text"), language)
     return texts
 
 

@@ -191,10 +191,15 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             yield client
         return
     count = workers or os.cpu_count() or 1
-    # One single-threaded worker process per core: composing is CPU-bound Python. The scheduler's HTTP
-    # server takes any free port: a fixed one warns (an error in the tests) when another cluster runs.
+    # One single-threaded worker process per core: composing is CPU-bound Python. The scheduler, the
+    # workers, their nannies and the dashboard listen on 127.0.0.1 only, on free ports: Dask's HTTP
+    # server has no authentication, and the workers hold records with names and addresses.
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=count,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
     )
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
