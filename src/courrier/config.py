@@ -38,6 +38,12 @@ SETTINGS: tuple[Setting, ...] = (
         "(for deployments that inject secrets through the environment).",
     ),
     Setting(
+        "COURRIER_ALLOW_SHARED_KEY_FILE",
+        "",
+        "1 to use a key file that its group or others may read (refused otherwise, as ssh refuses "
+        "such a private key).",
+    ),
+    Setting(
         "COURRIER_ACTOR",
         "",
         "Who is acting, recorded on every event; defaults to the login name of the user.",
@@ -51,6 +57,7 @@ class Settings:
     key_file: str
     actor: str
     keys_json: str = ""
+    allow_shared_key_file: bool = False
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,4 +69,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         key_file=values["COURRIER_KEY_FILE"],
         actor=actor,
         keys_json=values["COURRIER_KEYS"],
+        allow_shared_key_file=values["COURRIER_ALLOW_SHARED_KEY_FILE"] == "1",
     )

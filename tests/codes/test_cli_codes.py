@@ -45,6 +45,7 @@ def test_issue_lookup_reissue_commands(cli_env, tmp_path, template_dir):
             "--new-code",
             "--reason",
             "lost",
+            "--show-code",
             "--json",
         ],
     )

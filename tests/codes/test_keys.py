@@ -49,6 +49,7 @@ def test_missing_or_malformed_key_file_is_a_config_error(tmp_path: Path):
         load_keys(str(tmp_path / "nowhere.keys"))
     assert missing.value.code == "key_file_missing"
     (tmp_path / "bad.keys").write_text('{"format": "courrier-keys", "hmac_key": "%%%"}')
+    (tmp_path / "bad.keys").chmod(0o600)
     with pytest.raises(ConfigError) as malformed:
         load_keys(str(tmp_path / "bad.keys"))
     assert malformed.value.code == "bad_key_file"
@@ -154,12 +155,25 @@ def test_keys_commands_and_offline_verify(tmp_path: Path, monkeypatch: pytest.Mo
     keys = load_keys(str(tmp_path / "k.keys"))
     token = sign_token(keys, campaign_id=7, code_id=9, valid_from=TODAY, valid_until=TODAY)
     good = runner.invoke(
-        courrier, ["codes", "verify", token, "--public-key", "pub2.json", "--today", "2021-07-01", "--json"]
+        courrier,
+        [
+            "codes",
+            "verify",
+            token,
+            "--public-key",
+            "pub2.json",
+            "--campaign",
+            "7",
+            "--today",
+            "2021-07-01",
+            "--json",
+        ],
     )
     assert good.exit_code == 0, good.output
     assert '"code_id": 9' in good.output
     late = runner.invoke(
-        courrier, ["codes", "verify", token, "--public-key", "pub2.json", "--today", "2021-07-02"]
+        courrier,
+        ["codes", "verify", token, "--public-key", "pub2.json", "--campaign", "7", "--today", "2021-07-02"],
     )
     assert late.exit_code == 1
     assert "token_expired" in late.output

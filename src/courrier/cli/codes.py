@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -13,10 +14,12 @@ from courrier.cli.common import configured_keys, echo_json, json_option, open_da
 from courrier.codes.format import format_code, parse_code
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import read_public_key
+from courrier.codes.revocations import read_revocation_list, revocation_document
 from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
 from courrier.codes.token import verify_token
 from courrier.config import load_settings
 from courrier.db.types import utcnow
+from courrier.errors import ConflictError
 
 
 @click.group()
@@ -52,23 +55,53 @@ def check_command(code: str, as_json: bool) -> None:
     help="Public key file from `courrier keys export-public`; repeat for several key ids.",
 )
 @click.option(
+    "--campaign",
+    "campaign_id",
+    type=click.IntRange(min=1),
+    required=True,
+    help="The id of the campaign whose tokens are accepted (every campaign signs with the same key); "
+    "`courrier codes export-revocations` prints it.",
+)
+@click.option(
+    "--revocations",
+    "revocations_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Revocation list from `courrier codes export-revocations`: a revoked code's token fails.",
+)
+@click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Check validity on this day (YYYY-MM-DD). Default: today.",
 )
 @json_option
 def verify_command(
-    token: str, public_key_paths: tuple[Path, ...], today: dt.datetime | None, as_json: bool
+    token: str,
+    public_key_paths: tuple[Path, ...],
+    campaign_id: int,
+    revocations_path: Path | None,
+    today: dt.datetime | None,
+    as_json: bool,
 ) -> None:
-    """Check a signed TOKEN (from a QR code) offline: genuine, unaltered and valid today.
+    """Check a signed TOKEN (from a QR code) offline: genuine, unaltered, of campaign --campaign, not
+    revoked (with --revocations) and valid today.
 
     Needs no database and no secret key, only the public key file(s). Exit 0 and the token's ids and
-    validity when it checks; exit 1 and the reason (bad_signature, token_expired, unknown_key...)
-    otherwise.
+    validity when it checks; exit 1 and the reason (bad_signature, wrong_campaign, code_revoked,
+    token_expired, unknown_key...) otherwise.
     """
     public_keys = dict(read_public_key(path) for path in public_key_paths)
+    revoked: frozenset[int] = frozenset()
+    if revocations_path is not None:
+        listed = read_revocation_list(revocations_path, public_keys)
+        if listed.campaign_id != campaign_id:
+            raise ConflictError(
+                f"{revocations_path} is the revocation list of campaign {listed.campaign_id} "
+                f"({listed.campaign}), not of campaign {campaign_id}",
+                code="wrong_campaign",
+            )
+        revoked = listed.code_ids
     day = today.date() if today is not None else utcnow().date()
-    claims = verify_token(token, public_keys, day)
+    claims = verify_token(token, public_keys, day, campaign_id=campaign_id, revoked=revoked)
     if as_json:
         echo_json(asdict(claims) | {"valid": True})
     else:
@@ -145,12 +178,21 @@ def lookup_command(code: str, as_json: bool) -> None:
 )
 @click.option("--new-code", "mode", flag_value="new", help="Send a new code; the old one is revoked.")
 @click.option("--reason", help="Why, recorded on the events (e.g. 'reported lost by phone').")
+@click.option(
+    "--show-code",
+    is_flag=True,
+    help="Also print the code itself (it is otherwise only on the letter: a terminal's scroll-back and "
+    "logs are no place for it).",
+)
 @json_option
-def reissue_command(name: str, person: str, mode: str | None, reason: str | None, as_json: bool) -> None:
+def reissue_command(
+    name: str, person: str, mode: str | None, reason: str | None, show_code: bool, as_json: bool
+) -> None:
     """Send a person's letter of campaign NAME again, as a new piece outside the waves.
 
     With --same-code the new letter carries the same, still valid code; with --new-code it gets a new
     code and the old one is revoked. The replaced piece ends as `reissued`; each step is an event.
+    The code is printed only with --show-code.
     """
     if mode is None:
         raise click.UsageError("choose --same-code or --new-code")
@@ -165,11 +207,16 @@ def reissue_command(name: str, person: str, mode: str | None, reason: str | None
         actor=settings.actor,
         reason=reason,
     )
+    facts = asdict(done)
+    if not show_code:
+        del facts["code"]
     if as_json:
-        echo_json(asdict(done))
+        echo_json(facts)
         return
     what = "same code" if done.same_code else f"new code (code {done.revoked_code_id} revoked)"
     click.echo(f"piece {done.old_piece_id} re-issued as piece {done.new_piece_id} with the {what}")
+    if show_code:
+        click.echo(f"code: {done.code}")
 
 
 @codes.command("revoke")
@@ -185,4 +232,30 @@ def revoke_command(code: str, reason: str) -> None:
     found = revoke_typed_code(open_database(), configured_keys(), code, actor=settings.actor, reason=reason)
     click.echo(
         f"{format_code(parse_code(code))}: revoked (campaign {found.campaign}, person {found.person_id})"
+    )
+
+
+@codes.command("export-revocations")
+@click.argument("name")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
+)
+def export_revocations_command(name: str, output: Path) -> None:
+    """Write the revocation list of campaign NAME, signed, for offline verifiers (`codes verify
+    --revocations`): the ids of its revoked codes, whose tokens must no longer be accepted.
+
+    Never over an existing file. Export it again after codes are revoked; the file says when it was made.
+    """
+    from courrier.codes.keys import write_new_file
+
+    with open_database().connect() as connection:
+        document = revocation_document(connection, name, configured_keys(), utcnow())
+    try:
+        write_new_file(output, document, mode=0o644)
+    except FileExistsError:
+        raise ConflictError(f"{output} already exists: not overwritten", code="file_exists") from None
+    listed = json.loads(document)
+    click.echo(
+        f"{output}: {len(listed['code_ids'])} revoked codes of campaign {name} "
+        f"(verify with --campaign {listed['campaign_id']})"
     )

@@ -33,7 +33,7 @@ def open_database() -> Engine:
 def configured_keys() -> Keys:
     """The code keys from COURRIER_KEYS or the key file (one-line error when there are none)."""
     settings = load_settings()
-    return load_keys(settings.key_file, settings.keys_json)
+    return load_keys(settings.key_file, settings.keys_json, allow_shared=settings.allow_shared_key_file)
 
 
 def echo_json(value: Any) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from courrier.codes.keys import add_signing_key, create_key_file, dump_public_key, load_keys
+from courrier.cli.common import configured_keys
+from courrier.codes.keys import add_signing_key, create_key_file, export_public_key
 from courrier.config import load_settings
 
 _KEY_FILE_HELP = "Key file to use. Default: COURRIER_KEY_FILE (courrier.keys)."
@@ -39,7 +40,7 @@ def create_command(path: Path | None) -> None:
 def rotate_command(path: Path | None) -> None:
     """Add a new signing key; new tokens use it, tokens signed with older key ids still verify."""
     target = _key_file(path)
-    key_id = add_signing_key(target)
+    key_id = add_signing_key(target, allow_shared=load_settings().allow_shared_key_file)
     click.echo(f"{target}: new signing key id {key_id}; export it with `courrier keys export-public`")
 
 
@@ -49,9 +50,10 @@ def rotate_command(path: Path | None) -> None:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
 )
 def export_public_command(key_id: int | None, output: Path) -> None:
-    """Write the public key that verifies signed tokens, for offline verifiers (centres, hotels)."""
-    settings = load_settings()
-    loaded = load_keys(settings.key_file, settings.keys_json)
+    """Write the public key that verifies signed tokens, for offline verifiers (centres, hotels).
+
+    Never over an existing file: writing it over the key file would lose every key."""
+    loaded = configured_keys()
     chosen = loaded.signing_key_id if key_id is None else key_id
-    output.write_text(dump_public_key(loaded, chosen), encoding="utf-8")
+    export_public_key(loaded, chosen, output)
     click.echo(f"{output}: public key id {chosen}")

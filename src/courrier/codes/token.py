@@ -21,7 +21,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import struct
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import base45
@@ -64,11 +64,21 @@ def sign_token(
     return str(base45.b45encode(claims + signature).decode("ascii"))
 
 
-def verify_token(token: str, public_keys: Mapping[int, Ed25519PublicKey], today: dt.date) -> TokenClaims:
+def verify_token(
+    token: str,
+    public_keys: Mapping[int, Ed25519PublicKey],
+    today: dt.date,
+    *,
+    campaign_id: int | None = None,
+    revoked: Collection[int] = (),
+) -> TokenClaims:
     """The claims of a genuine token valid on ``today``; a :class:`CodeError` otherwise.
 
-    Error codes: ``bad_token`` (not base45 or wrong length), ``unsupported_version``, ``unknown_key``,
-    ``bad_signature``, ``token_not_yet_valid``, ``token_expired``.
+    Every campaign signs with the same key, so a verifier names the campaign it accepts
+    (``campaign_id``); ``revoked`` holds the code ids of a revocation list
+    (``courrier.codes.revocations``). Error codes: ``bad_token`` (not base45 or wrong length),
+    ``unsupported_version``, ``unknown_key``, ``bad_signature``, ``wrong_campaign``, ``code_revoked``,
+    ``token_not_yet_valid``, ``token_expired``.
     """
     try:
         # Space is a base45 character: strip line ends only.
@@ -78,7 +88,7 @@ def verify_token(token: str, public_keys: Mapping[int, Ed25519PublicKey], today:
     if len(raw) != TOKEN_BYTES:
         raise CodeError(f"not a token: {len(raw)} bytes, expected {TOKEN_BYTES}", code="bad_token")
     claims, signature = raw[: _CLAIMS.size], raw[_CLAIMS.size :]
-    version, key_id, campaign_id, code_id, valid_from, valid_until = _CLAIMS.unpack(claims)
+    version, key_id, signed_campaign, code_id, valid_from, valid_until = _CLAIMS.unpack(claims)
     if version != VERSION:
         raise CodeError(f"token format version {version} is not supported", code="unsupported_version")
     if key_id not in public_keys:
@@ -90,7 +100,13 @@ def verify_token(token: str, public_keys: Mapping[int, Ed25519PublicKey], today:
         raise CodeError(
             "signature does not match: the token is forged or altered", code="bad_signature"
         ) from None
-    result = TokenClaims(key_id, campaign_id, code_id, _date(valid_from), _date(valid_until))
+    result = TokenClaims(key_id, signed_campaign, code_id, _date(valid_from), _date(valid_until))
+    if campaign_id is not None and signed_campaign != campaign_id:
+        raise CodeError(
+            f"token of campaign {signed_campaign}, not of campaign {campaign_id}", code="wrong_campaign"
+        )
+    if code_id in revoked:
+        raise CodeError(f"code {code_id} is revoked (revocation list)", code="code_revoked")
     if today < result.valid_from:
         raise CodeError(f"token valid from {result.valid_from} only", code="token_not_yet_valid")
     if today > result.valid_until:
