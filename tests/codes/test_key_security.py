@@ -153,6 +153,7 @@ def test_a_revoked_codes_token_fails_with_the_revocation_list(
     keys = load_keys(str(key_env))
     with engine.connect() as connection:
         campaign_id = connection.exec_driver_sql("SELECT id FROM campaigns").scalar_one()
+    engine.dispose()
     revoked = sign_token(
         keys, campaign_id=campaign_id, code_id=revoked_id, valid_from=TODAY, valid_until=TODAY
     )
