@@ -29,6 +29,7 @@ from courrier.production.inserter import (
 )
 from courrier.production.reconcile import reconcile
 from courrier.production.reprint import reprint
+from courrier.production.jobs import mark_job
 from courrier.production.results import apply_results
 from courrier.register.generate import generate_register
 from courrier.register.load import import_register
@@ -148,6 +149,8 @@ def test_inserter_losses_are_reconciled_and_reprinted_once(engine, wave, tmp_pat
         results = list(simulate_results(control, damage=0.05, miss=0.05, seed=3))
         results.append(results[0])  # the inserter reported one envelope twice
         write_results_file(summary.folder / f"{job}.results.csv", results)
+        with engine.begin() as connection:
+            mark_job(connection, job, "printed", actor="test", at=AT)
         report = apply_results(engine, summary.folder / f"{job}.results.csv", actor="test", at=AT)
         assert [why for _, _, why in report.refused] == ["duplicate"]
     with engine.connect() as connection:

@@ -11,12 +11,12 @@ from courrier.production.inserter import (
     Envelope,
     parse_sheet_mark,
     read_control_file,
-    read_results_file,
     sheet_mark,
     simulate_results,
     write_control_file,
     write_results_file,
 )
+from courrier.production.results import read_results_file
 
 
 @given(st.from_regex(r"J[0-9]{6}(\.R[0-9])?", fullmatch=True), st.integers(1, 999_999), st.integers(1, 20))

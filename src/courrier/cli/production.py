@@ -69,11 +69,15 @@ def inserter_results(file: Path, job: str | None, as_json: bool) -> None:
     """Read an inserter results FILE (CSV: piece_id, status, time, machine) and update the pieces.
 
     A piece reported twice, an unknown piece, a piece of another job or a change its state does not
-    allow is reported with its line and left alone. Reading the same file again changes nothing.
+    allow is reported with its line and left alone. Reading the same file again changes nothing and
+    says "already read". The job must have been marked printed; with --job, the file must report on it.
     """
     summary = apply_results(open_database(), file, actor=load_settings().actor, at=utcnow(), job_name=job)
     if as_json:
         echo_json(summary.as_dict())
+        return
+    if summary.already_read:
+        click.echo(f"{file}: already read ({summary.records} records of job {summary.job}); nothing changed")
         return
     applied = ", ".join(f"{status} {count}" for status, count in sorted(summary.applied.items())) or "nothing"
     click.echo(f"{summary.job}: {summary.records} records; applied: {applied}")

@@ -259,3 +259,16 @@ inserter_results = Table(
     Column("outcome", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Production steps running now (compose of a wave, a reprint, reading an inserter results file): one row
+# per step, inserted before it starts and deleted when it ends, so that a second one at once is refused
+# (courrier.production.locks). A row left by a killed process names it: host and pid.
+step_locks = Table(
+    "step_locks",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+)

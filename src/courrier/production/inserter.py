@@ -105,24 +105,6 @@ def read_control_file(path: Path) -> list[Envelope]:
     ]
 
 
-def read_results_file(path: Path) -> tuple[list[InserterResult], list[tuple[int, str]]]:
-    """The results a file reports, and (line, problem) for the records that cannot be read."""
-    results: list[InserterResult] = []
-    problems: list[tuple[int, str]] = []
-    for line, row in _read_csv(path, RESULT_COLUMNS):
-        piece_id = row["piece_id"].strip()
-        status = row["status"].strip().lower()
-        if not piece_id.isdigit():
-            problems.append((line, f"piece id {piece_id!r} is not a number"))
-        elif status not in RESULT_STATUSES:
-            problems.append((line, f"status {status!r} is not one of {', '.join(RESULT_STATUSES)}"))
-        else:
-            results.append(
-                InserterResult(line, int(piece_id), status, row["time"].strip(), row["machine"].strip())
-            )
-    return results, problems
-
-
 def simulate_results(
     envelopes: Iterable[Envelope],
     *,
