@@ -27,9 +27,9 @@ from courrier.production.inserter import (
     simulate_results,
     write_results_file,
 )
+from courrier.production.jobs import mark_job
 from courrier.production.reconcile import reconcile
 from courrier.production.reprint import reprint
-from courrier.production.jobs import mark_job
 from courrier.production.results import apply_results
 from courrier.register.generate import generate_register
 from courrier.register.load import import_register
