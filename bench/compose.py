@@ -10,6 +10,10 @@ Targets (issue 3): >= 2,000 letters/s, >= 12x Platypus, < 2.5 KB a letter, flat 
 10,000 letters).
 
     python bench/compose.py [--letters N] [--json] [--barcodes image|vector]
+    python bench/compose.py --example vaccination [--letters N]   # an example template, courrier only
+
+``--example NAME`` composes ``examples/templates/NAME`` with its ``sample.jsonl`` records, cycled (every
+language and sex it has): the letters the per-language layers and forms are measured on.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "reference_letter"
+EXAMPLES = HERE.parent / "examples" / "templates"
 NAMES = [
     ("Anna", "Muller"),
     ("Thị Lan", "Ngô"),
@@ -91,10 +96,22 @@ def _pin_to_one_core() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
 
-def run_courrier(count: int, barcodes: str) -> dict[str, float]:
+def example_records(name: str) -> Any:
+    lines = (EXAMPLES / name / "sample.jsonl").read_text("utf-8").splitlines()
+    samples = [json.loads(line) for line in lines if line.strip()]
+
+    def make(count: int) -> Iterator[dict[str, Any]]:
+        for index in range(count):
+            yield dict(samples[index % len(samples)], piece_id=str(index + 1))
+
+    return make
+
+
+def run_courrier(count: int, barcodes: str, example: str = "") -> dict[str, float]:
     from courrier.compose import compose_job, load_template
 
-    template = load_template(TEMPLATE)
+    template = load_template(EXAMPLES / example if example else TEMPLATE)
+    records = example_records(example) if example else globals()["records"]
     compose_job(template, records(50), io.BytesIO())  # load fonts and compile texts outside the timing
     # Records are made as they are consumed, as a job's records stream in, so that peak memory is the
     # composer's own; the time it takes to make them is measured apart and taken off.
@@ -194,15 +211,16 @@ def run_platypus(count: int) -> dict[str, float]:
     return {"seconds": time.process_time() - started, "bytes": len(out.getvalue())}
 
 
-def child(engine: str, count: int, barcodes: str) -> None:
+def child(engine: str, count: int, barcodes: str, example: str = "") -> None:
     _pin_to_one_core()
-    measured = run_courrier(count, barcodes) if engine == "courrier" else run_platypus(count)
+    measured = run_courrier(count, barcodes, example) if engine == "courrier" else run_platypus(count)
     measured["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(measured))
 
 
-def measure(engine: str, count: int, barcodes: str) -> dict[str, float]:
+def measure(engine: str, count: int, barcodes: str, example: str = "") -> dict[str, float]:
     argv = [sys.executable, __file__, "--child", engine, "--letters", str(count), "--barcodes", barcodes]
+    argv += ["--example", example] if example else []
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"{engine} failed:\n{done.stderr}")
@@ -219,10 +237,21 @@ def main() -> None:
     )
     parser.add_argument("--barcodes", choices=("image", "vector"), default="image")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--example", default="", help="an example template's name: courrier only")
     parser.add_argument("--child", choices=("courrier", "platypus"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.letters if args.child == "courrier" else args.baseline_letters, args.barcodes)
+        count = args.letters if args.child == "courrier" else args.baseline_letters
+        child(args.child, count, args.barcodes, args.example)
+        return
+    if args.example:
+        measured = measure("courrier", args.letters, args.barcodes, args.example)
+        example = {
+            "example": args.example,
+            "courrier_letters_per_s": round(args.letters / measured["seconds"]),
+            "bytes_per_letter": round(measured["bytes"] / args.letters),
+        }
+        print(json.dumps(example, indent=2) if args.json else f"{args.example}: {example}")
         return
     ours = measure("courrier", args.letters, args.barcodes)
     # Memory must not grow with the letters: the same job at a tenth of the size, for comparison.

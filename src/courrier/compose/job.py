@@ -2,13 +2,18 @@
 
 Pure: no database, no clock. Each letter is built in memory and written only when all of it succeeded,
 so a letter that fails (text overflow, missing glyph...) leaves nothing in the file and the others go on.
-Static content is written once per file as Form XObjects: each template page's static layer, and any
-paragraph that appears a second time (identical text, identical box). Each letter is one DPart record
-(PDF/VT), and the file carries an sRGB output intent (PDF/X-4 style).
+Static content is written once per file as Form XObjects: each template page's static layer, each
+page's texts that depend only on the language (labels, headings, closing: laid out once per language),
+and any paragraph that appears a second time (identical text, identical box).
+
+The file is PDF/X-4 and PDF/VT-1: XMP and Info identification (:mod:`courrier.compose.identification`),
+an output intent for the print condition (:mod:`courrier.compose.print_condition`), TrimBox and BleedBox
+on every page, one DPart record per letter under a root DPart with job-level DPM metadata.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -18,14 +23,14 @@ from typing import Any, BinaryIO
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from PIL import ImageCms
 
-from courrier import __version__
 from courrier.compose.address import address_lines
 from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, qr_matrix, vector_operators
 from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
+from courrier.compose.identification import Identification
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, text_string
+from courrier.compose.print_condition import CMYK, PrintCondition
 from courrier.compose.sandbox import escape_markup, unescape_markup
 from courrier.compose.static import StaticLayer
 from courrier.compose.template import MM, PERSON_FIELDS, Element, Template
@@ -39,6 +44,16 @@ _PERSON_FIELDS = dict.fromkeys(PERSON_FIELDS, "")
 _SEPARATOR = "\x1e"  # between the texts of one letter rendered together
 # Distance from the top of a line of text to its baseline, in font sizes.
 _ASCENT = 0.8
+
+
+@dataclass(frozen=True)
+class MarkPlacement:
+    """Where the inserter's Data Matrix goes on a sheet: its top-left corner from the sheet's top-left,
+    and the size of one module (the symbol's side is its module count times this)."""
+
+    x_mm: float
+    y_mm: float
+    module_mm: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +93,17 @@ def compose_job(
     duplex: bool | None = None,
     sheet_marks: SheetMarks | None = None,
     barcodes: str = "image",
+    created_at: dt.datetime | None = None,
+    condition: PrintCondition = CMYK,
+    mark: MarkPlacement | None = None,
 ) -> JobResult:
     """Compose one letter per record into ``out``; see the module docstring.
 
     ``sheet_marks(index, record, sheet, sheets)`` gives the text of the inserter's Data Matrix on each
-    sheet (None for none). ``barcodes`` draws QR and Data Matrix codes as 1-bit ``image`` masks (the
-    default: smaller and faster) or ``vector`` rectangles.
+    sheet (None for none), placed by ``mark`` (default: the template's ``[inserter_mark]`` x and y, 0.5 mm
+    modules). ``barcodes`` draws QR and Data Matrix codes as 1-bit ``image`` masks (the default: smaller
+    and faster) or ``vector`` rectangles. ``created_at`` is the job's time, the only date in the file;
+    ``condition`` the print condition (output intent and colour space).
     """
     if isinstance(out, Path):
         with out.open("wb") as file:
@@ -95,8 +115,16 @@ def compose_job(
                 duplex=duplex,
                 sheet_marks=sheet_marks,
                 barcodes=barcodes,
+                created_at=created_at,
+                condition=condition,
+                mark=mark,
             )
     composer = _Composer(template, out, job_id, template.duplex if duplex is None else duplex, sheet_marks)
+    composer.created_at = created_at
+    composer.condition = condition
+    composer.static.condition = condition
+    composer.page_start = b"0 0 0 1 k\n" if condition.components == 4 else b""
+    composer.mark = mark or MarkPlacement(template.mark[0], template.mark[1])
     composer.barcode_operators = vector_operators if barcodes == "vector" else image_mask_operators
     for index, record in enumerate(records):
         composer.add_letter(index, record)
@@ -117,6 +145,13 @@ class _Composer:
         self.pages_root = writer.reserve()
         self.resources = writer.reserve()
         self.dpart_node = writer.reserve()
+        # TrimBox and BleedBox are not inherited: every page names this one array (28 bytes a page, not
+        # 58 for the two arrays written out). Cut-sheet letters have no bleed: both are the sheet itself.
+        self.page_box = writer.reserve()
+        self.created_at: dt.datetime | None = None
+        self.condition = CMYK
+        self.page_start = b""
+        self.mark = MarkPlacement(template.mark[0], template.mark[1])
         self.fonts = {
             style: FileFont(load_face(template.fonts[style]), f"F{index}", writer.reserve())
             for index, style in enumerate(("regular", "bold", "italic"))
@@ -130,6 +165,9 @@ class _Composer:
         self.typesetters: dict[tuple[str, str, float], Typesetter] = {}
         self.lines: dict[tuple[int, str, str], tuple[bytes, float]] = {}
         self._language_sources: dict[str, list[tuple[str, str]]] = {}
+        self.language_only = _language_only_elements(template)
+        # (page, language) -> the operators that draw that page's language layer, or the error it gave.
+        self.language_layers: dict[tuple[int, str], bytes | CompositionError] = {}
         self.height_pt = template.height_mm * MM
         self.barcode_operators: Callable[[Any, float, float, float], bytes] = image_mask_operators
 
@@ -153,8 +191,8 @@ class _Composer:
         # Pages and DParts are written from byte templates: the generic serialiser costs more per letter.
         for operators in pages:
             contents = self.writer.add_stream(operators)
-            page = b"<< /Type /Page /Parent %d 0 R /Contents %d 0 R /DPart %d 0 R >>" % (
-                self.pages_root.number, contents.number, dpart.number,
+            page = b"<< /Type /Page /Parent %d 0 R /Contents %d 0 R /DPart %d 0 R /TrimBox %d 0 R /BleedBox %d 0 R >>" % (
+                self.pages_root.number, contents.number, dpart.number, self.page_box.number, self.page_box.number,
             )  # fmt: skip
             refs.append(self.writer.add(Raw(page)))
         self.writer.add(
@@ -182,18 +220,55 @@ class _Composer:
         page_count = len(template.pages)
         sheet_count = (page_count + 1) // 2 if self.duplex else page_count
         for page_number, elements in enumerate(template.pages):
-            parts = [self.static.draw(page_number)]
+            parts = [self.page_start, self.static.draw(page_number), self._language_layer(page_number, language)]
             for element in elements:
-                if not element.static:
+                if not element.static and element.name not in self.language_only:
                     parts.append(self._draw(element, texts.get(element.name, ""), context, language))
             if self.sheet_marks is not None and (not self.duplex or page_number % 2 == 0):
                 sheet = page_number // 2 + 1 if self.duplex else page_number + 1
                 mark = self.sheet_marks(index, record, sheet, sheet_count)
                 if mark:
-                    x, y, size = template.mark
-                    parts.append(self._matrix_ops(datamatrix_matrix(mark, "inserter_mark"), x, y, size))
+                    matrix = datamatrix_matrix(mark, "inserter_mark")
+                    placement = self.mark
+                    size = matrix.shape[0] * placement.module_mm
+                    parts.append(self._matrix_ops(matrix, placement.x_mm, placement.y_mm, size))
             pages.append(b"".join(parts))
         return pages
+
+    def _language_layer(self, page_number: int, language: str) -> bytes:
+        """The page's texts that depend only on the language, laid out once per language as a form."""
+        key = (page_number, language)
+        layer = self.language_layers.get(key)
+        if layer is None:
+            try:
+                layer = self._language_form(page_number, language)
+            except CompositionError as error:
+                layer = error
+            self.language_layers[key] = layer
+        if isinstance(layer, CompositionError):
+            raise layer
+        return layer
+
+    def _language_form(self, page_number: int, language: str) -> bytes:
+        elements = [e for e in self.template.pages[page_number] if e.name in self.language_only]
+        if not elements:
+            return b""
+        context = {"language": language, "t": self.template.strings.get(language, {})}
+        parts = []
+        for element in elements:
+            source = self.template.texts[element.source][language] if element.source else element.text
+            parts.append(self._draw(element, self._render(source, context, element.name), context, language))
+        name = f"L{page_number}{language}"
+        self.xobjects[name] = self.writer.add_stream(
+            b"".join(parts),
+            {
+                "Type": Name("XObject"),
+                "Subtype": Name("Form"),
+                "BBox": [0, 0, round(self.template.width_mm * MM, 2), round(self.height_pt, 2)],
+                "Resources": self.resources,
+            },
+        )
+        return b"/%s Do\n" % name.encode()
 
     # --- elements ---
 
@@ -221,7 +296,7 @@ class _Composer:
             sources = []
             for elements in self.template.pages:
                 for element in elements:
-                    if element.static or element.kind == "address":
+                    if element.static or element.kind == "address" or element.name in self.language_only:
                         continue
                     if element.kind == "flow" and element.source:
                         sources.append((element.name, self.template.texts[element.source][language]))
@@ -405,64 +480,96 @@ class _Composer:
             },
             ref=self.resources,
         )
+        media_box = [0, 0, round(template.width_mm * MM, 2), round(template.height_mm * MM, 2)]
+        writer.add(media_box, ref=self.page_box)
         kids = Raw(b"[" + b" ".join(b"%d 0 R" % n for n in self.page_refs) + b"]")
         writer.add(
             {
                 "Type": Name("Pages"),
                 "Kids": kids,
                 "Count": len(self.page_refs),
-                "MediaBox": [0, 0, round(template.width_mm * MM, 2), round(template.height_mm * MM, 2)],
+                "MediaBox": media_box,
                 "Resources": self.resources,
             },
             ref=self.pages_root,
         )
+        dpart_root = writer.reserve()
+        title = self.job_id or template.name
         writer.add(
             {
                 "Type": Name("DPart"),
+                "Parent": dpart_root,
                 "DParts": [Raw(b"[" + b" ".join(b"%d 0 R" % n for n in self.dparts) + b"]")],
+                # Job-level document part metadata (PDF/VT DPM): what a RIP or the inserter's software
+                # shows for the whole file; each record's DPart names its piece.
+                "DPM": {
+                    "CIP4_Root": {
+                        "CIP4_Production": {
+                            "CIP4_JobID": title,
+                            "CIP4_Template": template.name,
+                            "CIP4_Records": len(self.dparts),
+                            "CIP4_Pages": len(self.page_refs),
+                            "CIP4_Plex": "duplex" if self.duplex else "simplex",
+                        }
+                    }
+                },
             },
             ref=self.dpart_node,
         )
-        dpart_root = writer.add(
+        writer.add(
             {
                 "Type": Name("DPartRoot"),
                 "DPartRootNode": self.dpart_node,
                 "RecordLevel": 1,
                 "NodeNameList": [Name("Root"), Name("Recipient")],
-            }
+            },
+            ref=dpart_root,
         )
-        icc = writer.add_stream(_srgb_profile(), {"N": 3})
+        condition = self.condition
+        icc = writer.add_stream(condition.icc(), {"N": condition.components})
         intent = writer.add(
             {
                 "Type": Name("OutputIntent"),
                 "S": Name("GTS_PDFX"),
-                "OutputConditionIdentifier": "sRGB IEC61966-2.1",
+                "OutputConditionIdentifier": condition.identifier,
+                "OutputCondition": condition.info,
                 "RegistryName": "http://www.color.org",
-                "Info": "sRGB IEC61966-2.1",
+                "Info": condition.info,
                 "DestOutputProfile": icc,
             }
+        )
+        identification = Identification.of_job(title, template.name, self.created_at, writer.digest())
+        metadata = writer.add_stream(
+            identification.xmp(), {"Type": Name("Metadata"), "Subtype": Name("XML")}, compress=False
         )
         catalog = writer.add(
             {
                 "Type": Name("Catalog"),
                 "Pages": self.pages_root,
+                "Metadata": metadata,
                 "OutputIntents": [intent],
                 "DPartRoot": dpart_root,
             }
         )
-        info = writer.add({"Producer": f"courrier {__version__}", "Title": self.job_id or template.name})
+        info = writer.add(identification.info())
         self.result.bytes = writer.close(catalog, info)
         return self.result
 
 
-_ICC: bytes | None = None
+_LANGUAGE_NAMES = frozenset({"t", "language"})
 
 
-def _srgb_profile() -> bytes:
-    global _ICC
-    if _ICC is None:
-        _ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    return _ICC
+def _language_only_elements(template: Template) -> frozenset[str]:
+    """Names of the text and flow elements whose text reads nothing of the record but its language."""
+    names = set()
+    for elements in template.pages:
+        for element in elements:
+            if element.static or element.kind not in ("text", "flow"):
+                continue
+            sources = template.texts[element.source].values() if element.source else [element.text]
+            if all(template.placeholders(source) <= _LANGUAGE_NAMES for source in sources):
+                names.add(element.name)
+    return frozenset(names)
 
 
 def _room_on_page(element: Element, page_width_mm: float) -> float:

@@ -4,7 +4,8 @@ Only what a print file needs: numbered objects (dictionaries, arrays, streams), 
 before the object exists (a page names its parent before the page tree is written), a cross-reference
 table and a trailer. Nothing is kept per object but its offset, so memory does not grow with the pages.
 
-Bytes are deterministic: no dates, and the file identifier is a digest of everything written before it.
+Bytes are deterministic: no clock (the caller gives dates), and the file identifier is a digest of
+everything written before it.
 """
 
 from __future__ import annotations
@@ -148,6 +149,10 @@ class PdfWriter:
             + b"\nendstream\nendobj\n"
         )
         return ref
+
+    def digest(self) -> bytes:
+        """The sha256 of the bytes written so far (an instance id for the metadata written last)."""
+        return self._digest.copy().digest()
 
     def close(self, root: Ref, info: Ref | None = None) -> int:
         """Write the cross-reference table and trailer; returns the file's size."""

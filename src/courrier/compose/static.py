@@ -17,20 +17,16 @@ from courrier.compose.assets import inside_template, open_background, open_image
 from courrier.compose.fonts import FileFont
 from courrier.compose.layout import Typesetter, parse_markup
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, Value, number
+from courrier.compose.print_condition import CMYK, PrintCondition
 from courrier.compose.template import MM, Element, Template
 
 
-def color_operator(element: Element, fill: bool) -> bytes:
-    """The colour operator for an element: its hex ``color`` as RGB, else its ``gray`` level."""
+def color_operator(element: Element, fill: bool, condition: PrintCondition = CMYK) -> bytes:
+    """The colour operator for an element in the file's print condition: its hex ``color`` (sRGB)
+    converted once, else its ``gray`` level as black ink."""
     if element.color:
-        red, green, blue = (int(element.color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
-        return b"%s %s %s %s" % (
-            number(round(red, 3)),
-            number(round(green, 3)),
-            number(round(blue, 3)),
-            b"rg" if fill else b"RG",
-        )
-    return b"%s %s" % (number(element.gray), b"g" if fill else b"G")
+        return condition.colour(element.color, fill)
+    return condition.gray(element.gray, fill)
 
 
 class StaticLayer:
@@ -43,6 +39,7 @@ class StaticLayer:
         resources: Ref,
     ) -> None:
         self.template = template
+        self.condition = CMYK
         self.resources = resources
         self.writer = writer
         self.fonts = fonts
@@ -88,7 +85,7 @@ class StaticLayer:
         if element.kind == "line":
             return b"q %s w %s %s %s m %s %s l S Q\n" % (
                 number(element.line_width),
-                color_operator(element, fill=False),
+                color_operator(element, fill=False, condition=self.condition),
                 number(round(x, 3)),
                 number(round(top, 3)),
                 number(round(element.x2 * MM, 3)),
@@ -98,9 +95,9 @@ class StaticLayer:
             paint = b"f" if element.fill is not None or element.color else b"S"
             gray = element.fill if element.fill is not None else element.gray
             colour = (
-                color_operator(element, fill=paint == b"f")
+                color_operator(element, fill=paint == b"f", condition=self.condition)
                 if element.color
-                else b"%s %s" % (number(gray), b"g" if paint == b"f" else b"G")
+                else self.condition.gray(gray, fill=paint == b"f")
             )
             return b"q %s w %s %s %s %s %s re %s Q\n" % (
                 number(element.line_width),
@@ -142,7 +139,7 @@ class StaticLayer:
         block = typesetter.block(paragraphs, align if element.width else "left")
         baseline_shift = element.leading - element.size * 0.8
         return b"q %s 1 0 0 1 %s %s cm %s Q\n" % (
-            color_operator(element, fill=True),
+            color_operator(element, fill=True, condition=self.condition),
             number(round(x, 3)),
             number(round(top + baseline_shift, 3)),
             block.operators,
@@ -158,7 +155,7 @@ class StaticLayer:
             flattened.paste(image, mask=image.getchannel("A"))
             image = flattened
         gray = image.mode in ("L", "1")
-        image = image.convert("L" if gray else "RGB")
+        image, space = self.condition.image(image.convert("L" if gray else "RGB"))
         return self.writer.add_stream(
             zlib.compress(image.tobytes(), 9),
             {
@@ -166,7 +163,7 @@ class StaticLayer:
                 "Subtype": Name("Image"),
                 "Width": image.width,
                 "Height": image.height,
-                "ColorSpace": Name("DeviceGray" if gray else "DeviceRGB"),
+                "ColorSpace": Name(space),
                 "BitsPerComponent": 8,
                 "Filter": Name("FlateDecode"),
             },
