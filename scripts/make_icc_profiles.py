@@ -69,7 +69,9 @@ def _tag_text(text: str) -> bytes:
 def _tag_desc(text: str) -> bytes:
     ascii_text = text.encode("ascii") + b"\0"
     # textDescriptionType: ASCII, then empty Unicode and ScriptCode parts (67 bytes of filler).
-    return b"desc\0\0\0\0" + struct.pack(">I", len(ascii_text)) + ascii_text + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
+    return (
+        b"desc\0\0\0\0" + struct.pack(">I", len(ascii_text)) + ascii_text + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
+    )
 
 
 def _tag_xyz(xyz: tuple[float, float, float]) -> bytes:
@@ -137,7 +139,9 @@ def cmyk_profile(ti3: Path) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--ti3", type=Path, default=Path("/usr/share/color/icc/FOGRA39L.ti3"))
     parser.add_argument("--gray-only", action="store_true", help="Do not rebuild the CMYK profile.")
     args = parser.parse_args()

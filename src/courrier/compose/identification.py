@@ -41,7 +41,9 @@ class Identification:
     instance_id: str
 
     @classmethod
-    def of_job(cls, title: str, template_name: str, created_at: dt.datetime | None, digest: bytes) -> Identification:
+    def of_job(
+        cls, title: str, template_name: str, created_at: dt.datetime | None, digest: bytes
+    ) -> Identification:
         when = (created_at or NO_DATE).astimezone(dt.UTC).replace(microsecond=0)
         document = hashlib.sha256(f"courrier|{title}|{template_name}".encode()).digest()
         return cls(
@@ -90,7 +92,10 @@ class Identification:
             ("pdfvtid:GTS_PDFVTModDate", date),
         )
         body = "".join(f"   <{key}>{escape(value)}</{key}>\n" for key, value in fields)
-        title = f'   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(self.title)}</rdf:li></rdf:Alt></dc:title>\n'
+        title = (
+            '   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">'
+            f"{escape(self.title)}</rdf:li></rdf:Alt></dc:title>\n"
+        )
         packet = (
             '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
             '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'

@@ -27,8 +27,8 @@ from jinja2.exceptions import SecurityError
 from courrier.compose.address import address_lines
 from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, qr_matrix, vector_operators
 from courrier.compose.fonts import FileFont, load_face
-from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
 from courrier.compose.identification import Identification
+from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
 from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, text_string
 from courrier.compose.print_condition import CMYK, PrintCondition
 from courrier.compose.sandbox import escape_markup, unescape_markup
@@ -148,6 +148,10 @@ class _Composer:
         # TrimBox and BleedBox are not inherited: every page names this one array (28 bytes a page, not
         # 58 for the two arrays written out). Cut-sheet letters have no bleed: both are the sheet itself.
         self.page_box = writer.reserve()
+        self.page_boxes = b" /TrimBox %d 0 R /BleedBox %d 0 R >>" % (
+            self.page_box.number,
+            self.page_box.number,
+        )
         self.created_at: dt.datetime | None = None
         self.condition = CMYK
         self.page_start = b""
@@ -191,8 +195,8 @@ class _Composer:
         # Pages and DParts are written from byte templates: the generic serialiser costs more per letter.
         for operators in pages:
             contents = self.writer.add_stream(operators)
-            page = b"<< /Type /Page /Parent %d 0 R /Contents %d 0 R /DPart %d 0 R /TrimBox %d 0 R /BleedBox %d 0 R >>" % (
-                self.pages_root.number, contents.number, dpart.number, self.page_box.number, self.page_box.number,
+            page = b"<< /Type /Page /Parent %d 0 R /Contents %d 0 R /DPart %d 0 R%s" % (
+                self.pages_root.number, contents.number, dpart.number, self.page_boxes,
             )  # fmt: skip
             refs.append(self.writer.add(Raw(page)))
         self.writer.add(
@@ -220,7 +224,11 @@ class _Composer:
         page_count = len(template.pages)
         sheet_count = (page_count + 1) // 2 if self.duplex else page_count
         for page_number, elements in enumerate(template.pages):
-            parts = [self.page_start, self.static.draw(page_number), self._language_layer(page_number, language)]
+            parts = [
+                self.page_start,
+                self.static.draw(page_number),
+                self._language_layer(page_number, language),
+            ]
             for element in elements:
                 if not element.static and element.name not in self.language_only:
                     parts.append(self._draw(element, texts.get(element.name, ""), context, language))

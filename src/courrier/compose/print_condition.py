@@ -59,7 +59,9 @@ class PrintCondition:
         """An RGB or gray image in this condition's device space, and that space's PDF name."""
         if image.mode == "L":
             return image, "DeviceGray"  # gray is black ink in either condition
-        converted = ImageCms.applyTransform(image.convert("RGB"), _transform(self.profile_file, self.components))
+        converted = ImageCms.applyTransform(
+            image.convert("RGB"), _transform(self.profile_file, self.components)
+        )
         assert converted is not None
         return converted, "DeviceCMYK" if self.components == 4 else "DeviceGray"
 
@@ -102,6 +104,5 @@ def _transform(file: str, components: int) -> ImageCms.ImageCmsTransform:
 def _convert(file: str, components: int, hex_colour: str) -> tuple[float, ...]:
     pixel = ImageCms.applyTransform(Image.new("RGB", (1, 1), hex_colour), _transform(file, components))
     assert pixel is not None
-    value = pixel.getpixel((0, 0))
-    channels = value if isinstance(value, tuple) else (value,)
-    return tuple(round(float(channel) / 255, 3) for channel in channels)
+    channels = pixel.tobytes()  # one byte per channel: C M Y K, or the gray level
+    return tuple(round(channel / 255, 3) for channel in channels)
