@@ -76,7 +76,7 @@ def test_returns_scan_reports_what_it_cannot_mark(cli_env, tmp_path: Path):
     add_campaign_with_pieces(engine, 2)
     engine.dispose()
     scans = tmp_path / "scans.txt"
-    scans.write_text("1\n", encoding="utf-8")
+    scans.write_text("1-3\n", encoding="utf-8")
     code, out = run("returns", "scan", str(scans))
     assert code == 0
     assert "not posted" in out

@@ -11,6 +11,7 @@ from courrier.db.schema import persons, pieces
 from courrier.errors import ConflictError
 from courrier.ledger.pieces import piece_states
 from courrier.production.jobs import mark_job
+from courrier.production.piece_ids import format_piece_id
 from courrier.production.reconcile import reconcile
 from courrier.production.reports import campaign_status, posting_statement
 from courrier.production.results import apply_results
@@ -139,12 +140,20 @@ def test_returned_mail_marks_the_address_unknown(engine, job, tmp_path):
     with engine.begin() as connection:
         mark_job(connection, "J000001", "posted", actor="op", at=AT)
     scans = tmp_path / "returns.txt"
-    scans.write_text(f"piece_id\n{ids[0]}\n{ids[0]}\n{ids[9]}\nabc\n", encoding="utf-8")
+    first, other = format_piece_id(ids[0]), format_piece_id(ids[9])
+    wrong = first[:-1] + str((int(first[-1]) + 1) % 10)
+    cut = first[:-2]  # a scan that lost its end: another piece's id without a check digit
+    scans.write_text(
+        f"piece_id\n{first}\n{first}\n{other}\nabc\n{wrong}\n{cut}\n{ids[0]}\n", encoding="utf-8"
+    )
     summary = scan_returns(engine, scans, actor="op", at=AT)
     assert summary.returned == 1
     assert [why for _, _, why in summary.refused] == [
         "scanned twice",
         "piece is planned, not posted",
+        "not a piece id",
+        "wrong check digit",
+        "not a piece id",
         "not a piece id",
     ]
     with engine.connect() as connection:

@@ -47,6 +47,7 @@ PERSON_FIELDS = (
 RECORD_NAMES = frozenset(
     {
         "piece_id",
+        "piece_ref",
         "sequence",
         "person",
         "code",

@@ -20,6 +20,7 @@ from courrier.codes.sealing import reveal_code
 from courrier.codes.token import sign_token
 from courrier.compose import PERSON_FIELDS as COMPOSER_PERSON_FIELDS
 from courrier.db.schema import codes, job_pieces, persons, pieces, waves
+from courrier.production.piece_ids import format_piece_id
 
 # The record's person: the composer's contract, the register's field names and the internal id.
 PERSON_FIELDS = COMPOSER_PERSON_FIELDS
@@ -57,6 +58,7 @@ def _record(row: Any, campaign: Campaign, keys: Keys, today: dt.date) -> dict[st
     letter_date: dt.date = row["send_date"] or today
     record: dict[str, Any] = {
         "piece_id": str(row["piece_id"]),
+        "piece_ref": format_piece_id(row["piece_id"]),  # as printed and scanned back, check digit included
         "sequence": row["sequence"],
         "person": person,
         "campaign": campaign.name,

@@ -1,7 +1,9 @@
 """Returned mail ("n'habite pas à l'adresse indiquée"): the piece comes back, the address is marked unknown.
 
-The scan file holds the piece ids read from returned envelopes, one per line (a header line and blank lines
-are skipped; a CSV's first column is taken). The person stays address-unknown, and out of every cohort,
+The scan file holds the piece ids read from returned envelopes as printed, with their check digit
+(``4711-8``, see :mod:`courrier.production.piece_ids`), one per line (a header line and blank lines are
+skipped; a CSV's first column is taken). A value without its check digit, or with a wrong one, is
+refused with its line. The person stays address-unknown, and out of every cohort,
 until a newer register import changes the address.
 """
 
@@ -17,6 +19,7 @@ from courrier.db.bulk import select_where_in, update_where_in
 from courrier.db.schema import persons, pieces
 from courrier.errors import InputFileError
 from courrier.ledger.pieces import move_pieces
+from courrier.production.piece_ids import parse_piece_id
 
 
 @dataclass
@@ -33,16 +36,35 @@ class ReturnsSummary:
         }
 
 
+# A returned-mail scan file holds a day's or a week's envelopes: 4 MB is 300,000 lines.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
 def read_scans(path: Path) -> list[tuple[int, str]]:
+    """(line, value) of each scanned id: a CSV's first column, blank lines and a header skipped."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputFileError(f"cannot read {path}: {error}", code="unreadable_file") from error
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise InputFileError(f"cannot read {path}: {error.strerror}", code="unreadable_file") from error
+    if len(data) > MAX_FILE_BYTES:
+        raise InputFileError(
+            f"{path} is larger than {MAX_FILE_BYTES // 1024 // 1024} MB: not a scan file",
+            code="file_too_large",
+        )
+    if b"\0" in data:
+        raise InputFileError(f"{path}: a NUL byte: a binary file, not a scan file", code="binary_file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputFileError(f"{path}: not UTF-8 (line {line})", code="not_utf8") from error
     scans = []
     for line, raw in enumerate(text.splitlines(), start=1):
         value = raw.split(",")[0].split(";")[0].strip()
-        if value and not (line == 1 and not value.isdigit()):
-            scans.append((line, value))
+        header = line == 1 and not "0" <= value[:1] <= "9"
+        if value and not header:
+            scans.append((line, value[:40]))
     return scans
 
 
@@ -51,12 +73,16 @@ def scan_returns(engine: Engine, path: Path, *, actor: str, at: dt.datetime) -> 
     summary = ReturnsSummary(scanned=len(scans))
     wanted: dict[int, int] = {}
     for line, value in scans:
-        if not value.isdigit():
-            summary.refused.append((line, value, "not a piece id"))
-        elif int(value) in wanted:
+        try:
+            piece_id = parse_piece_id(value)
+        except InputFileError as error:
+            why = "wrong check digit" if error.code == "bad_check_digit" else "not a piece id"
+            summary.refused.append((line, value, why))
+            continue
+        if piece_id in wanted:
             summary.refused.append((line, value, "scanned twice"))
         else:
-            wanted[int(value)] = line
+            wanted[piece_id] = line
     with engine.begin() as connection:
         refused = move_pieces(
             connection, list(wanted), "returned", actor=actor, at=at, reason=f"returned mail {path.name}"
