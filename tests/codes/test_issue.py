@@ -22,6 +22,7 @@ from courrier.codes.store import (
     use_code,
 )
 from courrier.codes.token import verify_token
+from courrier.db import write_transaction
 from courrier.db.schema import codes, events, persons, pieces
 from courrier.errors import CodeError, ConflictError, NotFoundError
 
@@ -34,6 +35,12 @@ VOUCHER = (
     .replace("validity_days = 14", "valid_until = 2021-12-31")
     .replace("max_uses = 2", "max_uses = 1")
 )
+
+
+def in_transaction(engine, use_case, *args, **kwargs):
+    """Run a short use case the way the CLI does: in a write transaction of its own."""
+    with write_transaction(engine) as connection:
+        return use_case(connection, *args, **kwargs)
 
 
 def _planned(engine, make_definition, people: int = 5, text: str = CAMPAIGN) -> str:
@@ -137,8 +144,16 @@ def test_reissue_with_the_same_code_sends_it_again(engine, make_definition):
     with engine.connect() as connection:
         person_id = connection.execute(select(pieces.c.person_id).where(pieces.c.id == 1)).scalar_one()
     before = _code_of_piece(engine, 1)
-    done = reissue_piece(
-        engine, name, str(person_id), same_code=True, keys=KEYS, actor="clerk", reason="lost", now=NOW
+    done = in_transaction(
+        engine,
+        reissue_piece,
+        name,
+        str(person_id),
+        same_code=True,
+        keys=KEYS,
+        actor="clerk",
+        reason="lost",
+        now=NOW,
     )
     assert done.code == format_code(before)
     assert _code_of_piece(engine, done.new_piece_id) == before
@@ -164,7 +179,9 @@ def test_reissue_with_a_new_code_revokes_the_old(engine, make_definition):
     old = _code_of_piece(engine, 2)
     with engine.connect() as connection:
         person_id = connection.execute(select(func.min(codes.c.person_id))).scalar_one()
-    done = reissue_piece(engine, name, str(person_id), same_code=False, keys=KEYS, actor="clerk", now=NOW)
+    done = in_transaction(
+        engine, reissue_piece, name, str(person_id), same_code=False, keys=KEYS, actor="clerk", now=NOW
+    )
     assert done.code != format_code(old)
     today = dt.date(2021, 1, 12)
     with engine.connect() as connection:
@@ -178,18 +195,22 @@ def test_reissue_with_a_new_code_revokes_the_old(engine, make_definition):
     with engine.begin() as connection:
         revoke_code(connection, done.code_id, actor="clerk", reason="test", now=NOW)
     with pytest.raises(ConflictError) as again:
-        reissue_piece(engine, name, str(person_id), same_code=True, keys=KEYS, actor="clerk", now=NOW)
+        in_transaction(
+            engine, reissue_piece, name, str(person_id), same_code=True, keys=KEYS, actor="clerk", now=NOW
+        )
     assert again.value.code == "code_revoked"
 
 
 def test_reissue_needs_a_piece_with_a_code(engine, make_definition):
     name = _planned(engine, make_definition)
     with pytest.raises(ConflictError) as no_code:
-        reissue_piece(engine, name, "1", same_code=True, keys=KEYS, actor="t", now=NOW)
+        in_transaction(engine, reissue_piece, name, "1", same_code=True, keys=KEYS, actor="t", now=NOW)
     assert no_code.value.code == "no_code_yet"
     (outsider,) = add_persons(engine, {"birth_date": dt.date(2000, 1, 1)})
     with pytest.raises(NotFoundError) as no_piece:
-        reissue_piece(engine, name, str(outsider), same_code=False, keys=KEYS, actor="t", now=NOW)
+        in_transaction(
+            engine, reissue_piece, name, str(outsider), same_code=False, keys=KEYS, actor="t", now=NOW
+        )
     assert no_piece.value.code == "no_piece"
 
 
@@ -246,9 +267,9 @@ def test_a_voucher_is_used_once_and_a_dose_code_twice(engine, make_definition):
     issue_codes(engine, voucher, keys=KEYS, actor="t", now=NOW)
     code = _code_of_piece(engine, 1)
     at = dt.datetime(2021, 6, 1, 12, tzinfo=dt.UTC)
-    assert use_code(engine, KEYS, code, actor="hotel", now=at).status == "used_up"
+    assert in_transaction(engine, use_code, KEYS, code, actor="hotel", now=at).status == "used_up"
     with pytest.raises(CodeError) as twice:
-        use_code(engine, KEYS, code, actor="hotel", now=at)
+        in_transaction(engine, use_code, KEYS, code, actor="hotel", now=at)
     assert twice.value.code == "code_used_up"
 
     dose = make_definition(CAMPAIGN.replace('name = "vaccination-75plus"', 'name = "doses"'))
@@ -262,10 +283,10 @@ def test_a_voucher_is_used_once_and_a_dose_code_twice(engine, make_definition):
     dose_code = _code_of_piece(engine, piece_id)
     on_time = dt.datetime(2021, 1, 20, 9, tzinfo=dt.UTC)
     with pytest.raises(CodeError) as early:
-        use_code(engine, KEYS, dose_code, actor="centre", now=NOW)
+        in_transaction(engine, use_code, KEYS, dose_code, actor="centre", now=NOW)
     assert early.value.code == "code_not_yet_valid"
-    assert use_code(engine, KEYS, dose_code, actor="centre", now=on_time).status == "active"
-    assert use_code(engine, KEYS, dose_code, actor="centre", now=on_time).status == "used_up"
+    assert in_transaction(engine, use_code, KEYS, dose_code, actor="centre", now=on_time).status == "active"
+    assert in_transaction(engine, use_code, KEYS, dose_code, actor="centre", now=on_time).status == "used_up"
 
 
 def test_an_expired_or_revoked_code_is_refused(engine, make_definition):
@@ -273,15 +294,17 @@ def test_an_expired_or_revoked_code_is_refused(engine, make_definition):
     issue_codes(engine, name, keys=KEYS, actor="t", now=NOW)
     late = dt.datetime(2021, 2, 2, 9, tzinfo=dt.UTC)
     with pytest.raises(CodeError) as expired:
-        use_code(engine, KEYS, _code_of_piece(engine, 1), actor="centre", now=late)
+        in_transaction(engine, use_code, KEYS, _code_of_piece(engine, 1), actor="centre", now=late)
     assert expired.value.code == "code_expired"
     stolen = _code_of_piece(engine, 2)
-    revoke_typed_code(engine, KEYS, stolen, actor="clerk", reason="reported stolen", now=NOW)
+    in_transaction(engine, revoke_typed_code, KEYS, stolen, actor="clerk", reason="reported stolen", now=NOW)
     with pytest.raises(ConflictError) as again:
-        revoke_typed_code(engine, KEYS, stolen, actor="clerk", reason="again", now=NOW)
+        in_transaction(engine, revoke_typed_code, KEYS, stolen, actor="clerk", reason="again", now=NOW)
     assert again.value.code == "already_revoked"
     with pytest.raises(CodeError) as revoked:
-        use_code(engine, KEYS, stolen, actor="centre", now=dt.datetime(2021, 1, 20, tzinfo=dt.UTC))
+        in_transaction(
+            engine, use_code, KEYS, stolen, actor="centre", now=dt.datetime(2021, 1, 20, tzinfo=dt.UTC)
+        )
     assert revoked.value.code == "code_revoked"
 
 
@@ -320,7 +343,9 @@ def test_a_deceased_person_gets_no_reissue(engine, make_definition):
         person_id = connection.execute(select(pieces.c.person_id)).scalar_one()
     change_person(engine, person_id, deceased=True)
     with pytest.raises(ConflictError) as caught:
-        reissue_piece(engine, name, str(person_id), same_code=True, keys=KEYS, actor="t", now=NOW)
+        in_transaction(
+            engine, reissue_piece, name, str(person_id), same_code=True, keys=KEYS, actor="t", now=NOW
+        )
     assert caught.value.code == "person_deceased"
 
 
@@ -329,10 +354,12 @@ def test_reissue_finds_the_person_by_national_id(engine, make_definition):
     issue_codes(engine, name, keys=KEYS, actor="t", now=NOW)
     with engine.connect() as connection:
         national_id = connection.execute(select(persons.c.national_id)).scalar_one()
-    done = reissue_piece(engine, name, national_id, same_code=True, keys=KEYS, actor="t", now=NOW)
+    done = in_transaction(
+        engine, reissue_piece, name, national_id, same_code=True, keys=KEYS, actor="t", now=NOW
+    )
     assert done.old_piece_id == 1
     with pytest.raises(NotFoundError) as unknown:
-        reissue_piece(engine, name, "someone", same_code=True, keys=KEYS, actor="t", now=NOW)
+        in_transaction(engine, reissue_piece, name, "someone", same_code=True, keys=KEYS, actor="t", now=NOW)
     assert unknown.value.code == "unknown_person"
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from courrier.db.schema import events, pieces
@@ -55,3 +56,17 @@ def test_a_failed_transaction_leaves_neither_state_nor_event(engine, planned_pie
     with engine.connect() as connection:
         assert set(piece_states(connection, planned_pieces).values()) == {"planned"}
         assert connection.execute(select(events)).first() is None
+
+
+def test_a_job_name_taken_by_a_simultaneous_run_is_a_conflict(engine, planned_pieces):
+    from courrier.errors import ConflictError
+    from courrier.production.jobs import job_name, next_job_number
+
+    from .conftest import add_job
+
+    with engine.connect() as connection:
+        name = job_name(next_job_number(connection))  # both runs read the same next number...
+    add_job(engine, name, planned_pieces[:2])  # ...one of them creates it first
+    with pytest.raises(ConflictError) as caught:
+        add_job(engine, name, planned_pieces[2:4])
+    assert caught.value.code == "job_name_taken"

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, exists, false, func, select, tr
 
 from courrier.campaigns import cohort as cohorts
 from courrier.campaigns.store import Campaign, get_campaign
+from courrier.db import write_transaction
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import persons, pieces, waves
 from courrier.db.types import utcnow
@@ -52,7 +53,7 @@ class PlanReport:
 
 def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | None = None) -> PlanReport:
     now = now or utcnow()
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         campaign = get_campaign(connection, name)
         withdrawn = _withdraw_ineligible(connection, campaign, actor, now)
         new_waves, new_pieces = _plan_newcomers(connection, campaign, now)

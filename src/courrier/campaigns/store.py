@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.campaigns.definition import CampaignDefinition, parse_definition
+from courrier.db import write_transaction
 from courrier.db.schema import campaigns, codes, pieces, template_versions, waves
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError, NotFoundError, TemplateError
@@ -73,7 +74,7 @@ def create_campaign(
     """Record a new campaign and its template version; a campaign name is used once."""
     now = now or utcnow()
     try:
-        with engine.begin() as connection:
+        with write_transaction(engine) as connection:
             if _campaign_id(connection, definition.name) is not None:
                 raise _exists(definition.name)
             version_id = record_template_version(connection, definition.template, now)
@@ -179,7 +180,7 @@ def extend_campaign(
     (``not_later``).
     """
     now = now or utcnow()
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         campaign = get_campaign(connection, name)
         if campaign.valid_until is None:
             raise ConflictError(

@@ -18,6 +18,7 @@ from courrier.codes.revocations import read_revocation_list, revocation_document
 from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
 from courrier.codes.token import verify_token
 from courrier.config import load_settings
+from courrier.db import write_transaction
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError
 
@@ -198,15 +199,16 @@ def reissue_command(
         raise click.UsageError("choose --same-code or --new-code")
     settings = load_settings()
     keys = configured_keys()
-    done = reissue_piece(
-        open_database(),
-        name,
-        person,
-        same_code=mode == "same",
-        keys=keys,
-        actor=settings.actor,
-        reason=reason,
-    )
+    with write_transaction(open_database()) as connection:
+        done = reissue_piece(
+            connection,
+            name,
+            person,
+            same_code=mode == "same",
+            keys=keys,
+            actor=settings.actor,
+            reason=reason,
+        )
     facts = asdict(done)
     if not show_code:
         del facts["code"]
@@ -229,7 +231,9 @@ def revoke_command(code: str, reason: str) -> None:
     revokes the old code itself.
     """
     settings = load_settings()
-    found = revoke_typed_code(open_database(), configured_keys(), code, actor=settings.actor, reason=reason)
+    keys = configured_keys()
+    with write_transaction(open_database()) as connection:
+        found = revoke_typed_code(connection, keys, code, actor=settings.actor, reason=reason)
     click.echo(
         f"{format_code(parse_code(code))}: revoked (campaign {found.campaign}, person {found.person_id})"
     )

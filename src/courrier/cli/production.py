@@ -9,6 +9,7 @@ import click
 from courrier.campaigns.store import campaign_id
 from courrier.cli.common import echo_json, json_option, open_database
 from courrier.config import load_settings
+from courrier.db import write_transaction
 from courrier.db.types import utcnow
 from courrier.production.inserter import read_control_file, simulate_results, write_results_file
 from courrier.production.jobs import MARKS, get_job, list_jobs, mark_job
@@ -51,7 +52,7 @@ def jobs_list(campaign: str, as_json: bool) -> None:
 @click.argument("state", type=click.Choice(list(MARKS)))
 def jobs_mark(job: str, state: str) -> None:
     """Mark JOB printed (after the print run) or posted (handed to the post); its pieces follow."""
-    with open_database().begin() as connection:
+    with write_transaction(open_database()) as connection:
         result = mark_job(connection, job, state, actor=load_settings().actor, at=utcnow())
     click.echo(f"{result['job']} marked {state}: {result['pieces']} pieces")
 

@@ -25,6 +25,7 @@ from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.format import RandomBytes, random_codes
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import seal_codes
+from courrier.db import write_transaction
 from courrier.db.bulk import bulk_insert, select_where_in
 from courrier.db.schema import codes, pieces, waves
 from courrier.db.types import utcnow
@@ -180,7 +181,7 @@ def _issue_chunk(
             if piece_id not in taken
         ]
         try:
-            with engine.begin() as connection:
+            with write_transaction(engine) as connection:
                 bulk_insert(
                     connection,
                     codes,

@@ -10,7 +10,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.campaigns.store import Campaign, get_campaign
@@ -22,7 +22,7 @@ from courrier.codes.token import sign_token
 from courrier.db.schema import campaigns, codes, persons, pieces
 from courrier.db.types import utcnow
 from courrier.errors import CodeError, ConflictError, NotFoundError
-from courrier.ledger.codes import NEW_CODE, count_use, effective_status, revoke_code
+from courrier.ledger.codes import NEW_CODE, CodeUse, effective_status, revoke_code, use_code_id
 from courrier.ledger.events import record_event
 from courrier.ledger.pieces import NEW_PIECE, REISSUABLE, move_piece
 
@@ -79,39 +79,42 @@ def lookup_code(connection: Connection, keys: Keys, typed: str, today: dt.date) 
 
 
 def use_code(
-    engine: Engine,
+    connection: Connection,
     keys: Keys,
     typed: str,
     *,
     actor: str,
     now: dt.datetime | None = None,
+    nonce: str | None = None,
     piece_id: int | None = None,
-) -> CodeLookup:
-    """Count one use of a typed code (a booking, a dose, a redemption): one transaction, one
-    ``code.used`` event. The check and the write are one conditional UPDATE, so two simultaneous uses of
-    a voucher cannot both succeed. Refusals: ``code_revoked``, ``code_used_up``, ``code_expired``,
+) -> CodeUse:
+    """Count one use of a typed code (a booking, a dose, a redemption), in the caller's write
+    transaction, with one ``code.used`` event (see :func:`courrier.ledger.codes.use_code_id`: guarded,
+    idempotent with a ``nonce``). Refusals: ``code_revoked``, ``code_used_up``, ``code_expired``,
     ``code_not_yet_valid`` (and ``unknown_code``, or the format errors of a mistyped code)."""
     now = now or utcnow()
-    today = now.date()
-    with engine.begin() as connection:
-        found = lookup_code(connection, keys, typed, today)
-        if found.valid_from is not None and today < found.valid_from:
-            raise CodeError(f"the code is valid from {found.valid_from}", code="code_not_yet_valid")
-        if not count_use(connection, found.code_id, actor=actor, now=now, piece_id=piece_id):
-            raise CodeError(f"the code is {found.status}", code=f"code_{found.status}")
-        return lookup_code(connection, keys, typed, today)
+    found = lookup_code(connection, keys, typed, now.date())
+    if found.valid_from is not None and now.date() < found.valid_from:
+        raise CodeError(f"the code is valid from {found.valid_from}", code="code_not_yet_valid")
+    return use_code_id(connection, found.code_id, actor=actor, now=now, nonce=nonce, piece_id=piece_id)
 
 
 def revoke_typed_code(
-    engine: Engine, keys: Keys, typed: str, *, actor: str, reason: str, now: dt.datetime | None = None
+    connection: Connection,
+    keys: Keys,
+    typed: str,
+    *,
+    actor: str,
+    reason: str,
+    now: dt.datetime | None = None,
 ) -> CodeLookup:
-    """Revoke the code a person or clerk typed (e.g. reported stolen); returns it as it is now."""
+    """Revoke the code a person or clerk typed (e.g. reported stolen), in the caller's write
+    transaction; returns it as it is now."""
     now = now or utcnow()
-    with engine.begin() as connection:
-        found = lookup_code(connection, keys, typed, now.date())
-        if not revoke_code(connection, found.code_id, actor=actor, reason=reason, now=now):
-            raise ConflictError("the code was already revoked", code="already_revoked")
-        return lookup_code(connection, keys, typed, now.date())
+    found = lookup_code(connection, keys, typed, now.date())
+    if not revoke_code(connection, found.code_id, actor=actor, reason=reason, now=now):
+        raise ConflictError("the code was already revoked", code="already_revoked")
+    return lookup_code(connection, keys, typed, now.date())
 
 
 def qr_content(
@@ -153,7 +156,7 @@ def find_person(connection: Connection, reference: str) -> int:
 
 
 def reissue_piece(
-    engine: Engine,
+    connection: Connection,
     campaign_name: str,
     person: str,
     *,
@@ -161,84 +164,82 @@ def reissue_piece(
     keys: Keys,
     actor: str,
     reason: str | None = None,
+    piece_id: int | None = None,
     now: dt.datetime | None = None,
     randbytes: RandomBytes = secrets.token_bytes,
 ) -> Reissue:
     """Send a person's letter again as a new piece, with the same code or a new one (which revokes the
-    old). The replaced piece ends as ``reissued``; everything is one transaction with its events."""
+    old), in the caller's write transaction with its events. The replaced piece (the person's latest,
+    or ``piece_id``) ends as ``reissued``. Of two re-issues of one piece at once, one succeeds and the
+    other is refused with ``piece_reissued``."""
     now = now or utcnow()
-    with engine.begin() as connection:
-        campaign = get_campaign(connection, campaign_name)
-        person_id = find_person(connection, person)
-        if connection.execute(select(persons.c.deceased).where(persons.c.id == person_id)).scalar_one():
-            raise ConflictError(f"person {person} is deceased in the register", code="person_deceased")
-        old = connection.execute(
-            select(pieces)
-            .where(pieces.c.campaign_id == campaign.id, pieces.c.person_id == person_id)
-            .order_by(pieces.c.reissue_number.desc())
-            .limit(1)
-        ).one_or_none()
-        if old is None:
-            raise NotFoundError(f"person {person} has no piece in campaign {campaign.name}", code="no_piece")
-        if old.state not in REISSUABLE:
-            raise ConflictError(
-                f"piece {old.id} is {old.state}: it cannot be re-issued", code=f"piece_{old.state}"
-            )
-        if old.code_id is None:
-            raise ConflictError(
-                f"piece {old.id} has no code yet: `courrier codes issue {campaign.name}` first",
-                code="no_code_yet",
-            )
-        code_row = connection.execute(select(codes).where(codes.c.id == old.code_id)).one()
-        if same_code:
-            status = effective_status(
-                code_row.status, code_row.uses, code_row.max_uses, code_row.valid_until, now.date()
-            )
-            if status != "active":
-                raise ConflictError(
-                    f"the code is {status}: it cannot be sent again, use --new-code", code=f"code_{status}"
-                )
-        new_piece_id = _insert_reissue_piece(connection, campaign, old, now)
-        if not move_piece(
-            connection,
-            old.id,
-            old.state,
-            "reissued",
-            campaign_id=campaign.id,
-            code_id=old.code_id,
-            actor=actor,
-            at=now,
-            reason=reason,
-            details={"new_piece_id": new_piece_id, "same_code": same_code},
-        ):
-            raise ConflictError(
-                f"piece {old.id} changed while it was being re-issued: try again", code="reissue_conflict"
-            )
-        if same_code:
-            code_id, code, revoked = old.code_id, reveal_code(keys, code_row.ciphertext), None
-        else:
-            revoke_code(
-                connection,
-                old.code_id,
-                actor=actor,
-                reason=f"replaced by a re-issue: {reason}" if reason else "replaced by a re-issue",
-                now=now,
-                piece_id=old.id,
-            )
-            code_id, code = _new_code(connection, campaign, person_id, new_piece_id, keys, now, randbytes)
-            revoked = old.code_id
-        connection.execute(pieces.update().where(pieces.c.id == new_piece_id).values(code_id=code_id))
-        record_event(
-            connection,
-            "code.reissued" if same_code else "code.issued",
-            actor,
-            campaign_id=campaign.id,
-            piece_id=new_piece_id,
-            code_id=code_id,
-            reason=reason,
-            details={"reissue_of": old.id},
-            at=now,
+    campaign = get_campaign(connection, campaign_name)
+    person_id = find_person(connection, person)
+    if connection.execute(select(persons.c.deceased).where(persons.c.id == person_id)).scalar_one():
+        raise ConflictError(f"person {person} is deceased in the register", code="person_deceased")
+    of_person = select(pieces).where(pieces.c.campaign_id == campaign.id, pieces.c.person_id == person_id)
+    if piece_id is not None:
+        of_person = of_person.where(pieces.c.id == piece_id)
+    old = connection.execute(of_person.order_by(pieces.c.reissue_number.desc()).limit(1)).one_or_none()
+    if old is None:
+        raise NotFoundError(f"person {person} has no piece in campaign {campaign.name}", code="no_piece")
+    if old.state not in REISSUABLE:
+        raise ConflictError(
+            f"piece {old.id} is {old.state}: it cannot be re-issued", code=f"piece_{old.state}"
         )
+    if old.code_id is None:
+        raise ConflictError(
+            f"piece {old.id} has no code yet: `courrier codes issue {campaign.name}` first",
+            code="no_code_yet",
+        )
+    code_row = connection.execute(select(codes).where(codes.c.id == old.code_id)).one()
+    if same_code:
+        status = effective_status(
+            code_row.status, code_row.uses, code_row.max_uses, code_row.valid_until, now.date()
+        )
+        if status != "active":
+            raise ConflictError(
+                f"the code is {status}: it cannot be sent again, use --new-code", code=f"code_{status}"
+            )
+    new_piece_id = _insert_reissue_piece(connection, campaign, old, now)
+    if not move_piece(
+        connection,
+        old.id,
+        old.state,
+        "reissued",
+        campaign_id=campaign.id,
+        code_id=old.code_id,
+        actor=actor,
+        at=now,
+        reason=reason,
+        details={"new_piece_id": new_piece_id, "same_code": same_code},
+    ):
+        raise _reissued_meanwhile(old.id)
+    if same_code:
+        code_id, code, revoked = old.code_id, reveal_code(keys, code_row.ciphertext), None
+    else:
+        revoke_code(
+            connection,
+            old.code_id,
+            actor=actor,
+            reason=f"replaced by a re-issue: {reason}" if reason else "replaced by a re-issue",
+            now=now,
+            piece_id=old.id,
+        )
+        code_id, code = _new_code(connection, campaign, person_id, new_piece_id, keys, now, randbytes)
+        revoked = old.code_id
+    connection.execute(pieces.update().where(pieces.c.id == new_piece_id).values(code_id=code_id))
+    record_event(
+        connection,
+        "code.reissued" if same_code else "code.issued",
+        actor,
+        campaign_id=campaign.id,
+        piece_id=new_piece_id,
+        code_id=code_id,
+        reason=reason,
+        details={"reissue_of": old.id},
+        at=now,
+    )
     return Reissue(old.id, new_piece_id, code_id, format_code(code), same_code, revoked)
 
 
@@ -250,21 +251,29 @@ def _insert_reissue_piece(
             pieces.c.campaign_id == campaign.id, pieces.c.person_id == old.person_id
         )
     ).scalar_one()
-    result = connection.execute(
-        pieces.insert().values(
-            campaign_id=campaign.id,
-            wave_id=None,
-            person_id=old.person_id,
-            sequence=None,
-            reissue_number=int(number) + 1,
-            reissue_of=old.id,
-            **NEW_PIECE,
-            created_at=now,
-            updated_at=now,
+    try:
+        result = connection.execute(
+            pieces.insert().values(
+                campaign_id=campaign.id,
+                wave_id=None,
+                person_id=old.person_id,
+                sequence=None,
+                reissue_number=int(number) + 1,
+                reissue_of=old.id,
+                **NEW_PIECE,
+                created_at=now,
+                updated_at=now,
+            )
         )
-    )
+    except IntegrityError as error:
+        # UNIQUE (campaign, person, re-issue number): another re-issue took this number first.
+        raise _reissued_meanwhile(old.id) from error
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
+
+
+def _reissued_meanwhile(piece_id: int) -> ConflictError:
+    return ConflictError(f"piece {piece_id} was re-issued meanwhile", code="piece_reissued")
 
 
 def _new_code(

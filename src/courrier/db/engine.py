@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from courrier.db.transaction import WRITE_OPTION
 
 
 def make_engine(url: str) -> Engine:
@@ -14,6 +16,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -35,3 +38,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # an import or code issue inserts in random key order.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A write transaction takes SQLite's write lock at once (see transaction.py). Other transactions
+    # keep the driver's own behaviour: it begins (deferred) before the first write.
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -183,6 +183,23 @@ pieces = Table(
     UniqueConstraint("campaign_id", "person_id", "reissue_number"),
 )
 
+# One row per use of a code (a booking, a dose, a redemption). Backs the guarded UPDATE of codes.uses
+# (one row per use number) and makes a retried use idempotent (one row per nonce, holding its answer).
+code_uses = Table(
+    "code_uses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_id", Integer, ForeignKey("codes.id"), nullable=False),
+    Column("use_number", Integer, nullable=False),
+    # The caller's idempotency key (a scan's nonce, a request id); NULL when the caller sent none.
+    Column("nonce", String(64)),
+    Column("piece_id", Integer, ForeignKey("pieces.id")),
+    Column("actor", Text, nullable=False),
+    Column("used_at", UTCDateTime, nullable=False),
+    UniqueConstraint("code_id", "use_number", name="uq_code_uses_use_number"),
+    UniqueConstraint("code_id", "nonce", name="uq_code_uses_nonce"),
+)
+
 events = Table(
     "events",
     metadata,

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, case, or_, select
+from sqlalchemy import Connection, Row, Select, and_, case, or_, select
+from sqlalchemy.exc import IntegrityError
 
-from courrier.db.schema import codes
+from courrier.db.schema import code_uses, codes
+from courrier.errors import CodeError
 from courrier.ledger.events import record_event
 
 # The columns of a code when it is issued.
@@ -30,25 +33,70 @@ def effective_status(
     return "active"
 
 
-def count_use(
+@dataclass(frozen=True)
+class CodeUse:
+    """One counted use of a code: what a use returns, and returns again to a retry with its nonce."""
+
+    code_id: int
+    campaign_id: int
+    use_number: int
+    max_uses: int
+    nonce: str | None
+    used_at: dt.datetime
+
+    @property
+    def status(self) -> str:
+        """The code's status right after this use."""
+        return "used_up" if self.use_number >= self.max_uses else "active"
+
+
+def use_code_id(
     connection: Connection,
     code_id: int,
     *,
     actor: str,
     now: dt.datetime,
+    nonce: str | None = None,
     piece_id: int | None = None,
-) -> bool:
-    """Count one use of a code if it is usable now, with a ``code.used`` event; False if it is not.
+) -> CodeUse:
+    """Count one use of a code if it is usable now, with a ``code.used`` event.
 
-    The check and the write are one conditional UPDATE, so two simultaneous uses of a one-use code
-    cannot both succeed.
+    The check and the write are one guarded UPDATE whose rowcount is checked, so of simultaneous uses
+    of a one-use code exactly one succeeds; the others re-read the code and are told why
+    (``code_used_up``, ``code_revoked``, ``code_expired``). ``code_uses`` backs it with one row per use
+    number. A ``nonce`` makes the use idempotent: the same nonce again is the same use, answered as the
+    first time, even when both calls run at once.
     """
-    today = now.date()
+    if nonce is not None and (first := _use_by_nonce(connection, code_id, nonce)) is not None:
+        return first
+    try:
+        with connection.begin_nested():
+            use_number = _take_use(connection, code_id, now)
+            if use_number is not None:
+                return _record_use(connection, code_id, use_number, actor, now, nonce, piece_id)
+    except IntegrityError:
+        # Its twin with the same nonce counted the use and committed first.
+        if nonce is not None and (first := _use_by_nonce(connection, code_id, nonce)) is not None:
+            return first
+        raise
+    if nonce is not None and (first := _use_by_nonce(connection, code_id, nonce)) is not None:
+        return first  # its twin won the last use while we waited for the row
+    row = connection.execute(
+        select(codes.c.status, codes.c.uses, codes.c.max_uses, codes.c.valid_until).where(
+            codes.c.id == code_id
+        )
+    ).one()
+    status = effective_status(row.status, row.uses, row.max_uses, row.valid_until, now.date())
+    raise CodeError(f"the code is {status}", code=f"code_{status}")
+
+
+def _take_use(connection: Connection, code_id: int, now: dt.datetime) -> int | None:
+    """The guarded UPDATE: the new use number, or None if the code may not be used now."""
     usable = and_(
         codes.c.id == code_id,
         codes.c.status == "active",
         codes.c.uses < codes.c.max_uses,
-        or_(codes.c.valid_until.is_(None), codes.c.valid_until >= today),
+        or_(codes.c.valid_until.is_(None), codes.c.valid_until >= now.date()),
     )
     counted = connection.execute(
         codes.update()
@@ -60,21 +108,66 @@ def count_use(
         )
     ).rowcount
     if counted != 1:
-        return False
-    row = connection.execute(
-        select(codes.c.campaign_id, codes.c.uses, codes.c.max_uses).where(codes.c.id == code_id)
-    ).one()
+        return None
+    # Our own update holds the row until commit: nobody changed it since.
+    return int(connection.execute(select(codes.c.uses).where(codes.c.id == code_id)).scalar_one())
+
+
+def _record_use(
+    connection: Connection,
+    code_id: int,
+    use_number: int,
+    actor: str,
+    now: dt.datetime,
+    nonce: str | None,
+    piece_id: int | None,
+) -> CodeUse:
+    connection.execute(
+        code_uses.insert().values(
+            code_id=code_id, use_number=use_number, nonce=nonce, piece_id=piece_id, actor=actor, used_at=now
+        )
+    )
+    found = _use_by_number(connection, code_id, use_number)
     record_event(
         connection,
         "code.used",
         actor,
-        campaign_id=row.campaign_id,
+        campaign_id=found.campaign_id,
         piece_id=piece_id,
         code_id=code_id,
-        details={"use": row.uses, "max_uses": row.max_uses},
+        details={"use": use_number, "max_uses": found.max_uses, "nonce": nonce},
         at=now,
     )
-    return True
+    return found
+
+
+def _uses_query(code_id: int) -> Select[tuple[int, int, int, int, str | None, dt.datetime]]:
+    return (
+        select(
+            code_uses.c.code_id,
+            codes.c.campaign_id,
+            code_uses.c.use_number,
+            codes.c.max_uses,
+            code_uses.c.nonce,
+            code_uses.c.used_at,
+        )
+        .join(codes, codes.c.id == code_uses.c.code_id)
+        .where(code_uses.c.code_id == code_id)
+    )
+
+
+def _use_by_nonce(connection: Connection, code_id: int, nonce: str) -> CodeUse | None:
+    row = connection.execute(_uses_query(code_id).where(code_uses.c.nonce == nonce)).one_or_none()
+    return None if row is None else _as_use(row)
+
+
+def _use_by_number(connection: Connection, code_id: int, use_number: int) -> CodeUse:
+    query = _uses_query(code_id).where(code_uses.c.use_number == use_number)
+    return _as_use(connection.execute(query).one())
+
+
+def _as_use(row: Row[tuple[int, int, int, int, str | None, dt.datetime]]) -> CodeUse:
+    return CodeUse(row.code_id, row.campaign_id, row.use_number, row.max_uses, row.nonce, row.used_at)
 
 
 def revoke_code(

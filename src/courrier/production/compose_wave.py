@@ -30,6 +30,7 @@ from sqlalchemy import Engine, bindparam, func, select
 
 from courrier.campaigns.store import Campaign, get_campaign
 from courrier.codes.keys import Keys
+from courrier.db import write_transaction
 from courrier.db.bulk import bulk_execute
 from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
@@ -93,7 +94,7 @@ def compose_wave(
 ) -> ComposeSummary:
     """``on_start(jobs, letters)`` is told what is to be made, once; ``on_job_done(job, letters)`` after
     each job, for a progress bar."""
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         campaign = get_campaign(connection, campaign_name)
         wave_id = _wave_id(connection, campaign.id, wave_number)
         _plan_wave(connection, campaign, wave_id, job_size_sheets, now)
@@ -372,7 +373,7 @@ def _finish_job(
     sha256 = write_job_files(folder, output.job, output.pdf, output.pieces, records, campaign, wave_number)
     composed = [facts for facts in output.pieces if facts.ok]
     failed = [facts for facts in output.pieces if not facts.ok]
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         bulk_execute(
             connection,
             _RECORD_FACTS,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.exc import IntegrityError
 
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import job_pieces, pieces, print_jobs, waves
@@ -77,25 +78,38 @@ def add_job(
     now: dt.datetime,
     reprint_of: int | None = None,
 ) -> int:
-    """A planned job holding ``placements`` ((piece id, presort bundle), in print order); its id."""
-    result = connection.execute(
-        print_jobs.insert().values(
-            name=name,
-            campaign_id=campaign_id,
-            wave_id=wave_id,
-            reprint_of=reprint_of,
-            template_version_id=template_version_id,
-            domestic=domestic,
-            state="planned",
-            pieces=len(placements),
-            sheets=0,
-            pages=0,
-            failed=0,
-            folder=folder,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    """A planned job holding ``placements`` ((piece id, presort bundle), in print order); its id.
+
+    Two runs that number jobs at once may pick the same name; UNIQUE print_jobs.name lets one have it
+    and the other gets ``job_name_taken`` (run it again: it numbers after the winner).
+    """
+    try:
+        # A savepoint, so that the transaction can still tell a taken name from another violation.
+        with connection.begin_nested():
+            result = connection.execute(
+                print_jobs.insert().values(
+                    name=name,
+                    campaign_id=campaign_id,
+                    wave_id=wave_id,
+                    reprint_of=reprint_of,
+                    template_version_id=template_version_id,
+                    domestic=domestic,
+                    state="planned",
+                    pieces=len(placements),
+                    sheets=0,
+                    pages=0,
+                    failed=0,
+                    folder=folder,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    except IntegrityError as error:
+        if _job_exists(connection, name):
+            raise ConflictError(
+                f"job {name} was created by another run at the same time: run again", code="job_name_taken"
+            ) from error
+        raise
     assert result.inserted_primary_key is not None
     job_id = int(result.inserted_primary_key[0])
     bulk_insert(
@@ -108,6 +122,10 @@ def add_job(
         constants={"job_id": job_id},
     )
     return job_id
+
+
+def _job_exists(connection: Connection, name: str) -> bool:
+    return connection.execute(select(print_jobs.c.id).where(print_jobs.c.name == name)).first() is not None
 
 
 def get_job(connection: Connection, name: str) -> Job:

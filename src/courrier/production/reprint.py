@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 
 from courrier.campaigns.store import get_campaign
 from courrier.codes.keys import Keys
+from courrier.db import write_transaction
 from courrier.db.schema import job_pieces, pieces
 from courrier.errors import ConflictError
 from courrier.ledger.pieces import NOT_INSERTED
@@ -87,7 +88,7 @@ def reprint(
             code="reprint_threshold",
         )
     job_ids: list[int] = []
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         for source_name, piece_ids in plan.jobs.items():
             source = get_job(connection, source_name)
             placement = _placement_of(connection, source.id)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
+from courrier.db import write_transaction
 from courrier.db.bulk import bulk_insert, select_where_in
 from courrier.db.schema import inserter_results, pieces, print_jobs
 from courrier.errors import ConflictError, InputFileError
@@ -146,7 +147,7 @@ def apply_results(
     with engine.connect() as connection:
         job = _job_of(connection, job_name, current_job_ids(connection, piece_ids), path)
     lock = step_lock(engine, f"results:job:{job.id}", actor=actor, what=f"reading results of job {job.name}")
-    with lock, engine.begin() as connection:
+    with lock, write_transaction(engine) as connection:
         return _apply(connection, path, job.name, results, unreadable, actor=actor, at=at)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from courrier.db import write_transaction
 from courrier.db.bulk import select_where_in, update_where_in
 from courrier.db.schema import persons, pieces
 from courrier.errors import InputFileError
@@ -83,7 +84,7 @@ def scan_returns(engine: Engine, path: Path, *, actor: str, at: dt.datetime) -> 
             summary.refused.append((line, value, "scanned twice"))
         else:
             wanted[piece_id] = line
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         refused = move_pieces(
             connection, list(wanted), "returned", actor=actor, at=at, reason=f"returned mail {path.name}"
         )

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
+from courrier.db import write_transaction
 from courrier.db.bulk import bulk_execute, bulk_insert, select_where_in, update_where_in
 from courrier.db.schema import persons, register_imports, register_rejects
 from courrier.db.types import utcnow
@@ -94,12 +95,12 @@ def import_register(
     rows = extract.rows()
     for chunk_number, chunk in enumerate(_chunks(rows, chunk_rows)):
         if chunk_number >= chunks_done:
-            with engine.begin() as connection:
+            with write_transaction(engine) as connection:
                 _load_chunk(connection, import_id, source, chunk, now())
         if on_progress:
             on_progress(chunk_number * chunk_rows + len(chunk))
 
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         connection.execute(
             register_imports.update().where(register_imports.c.id == import_id).values(finished_at=now())
         )
@@ -131,7 +132,7 @@ def _sha256(path: Path) -> str:
 def _start_or_resume(
     engine: Engine, path: Path, sha256: str, source: str, chunk_rows: int, started_at: dt.datetime
 ) -> tuple[int, int]:
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         unfinished = connection.execute(
             select(register_imports.c.id, register_imports.c.chunks_done)
             .where(

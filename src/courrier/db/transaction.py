@@ -1,0 +1,32 @@
+"""The transaction rule, in one helper.
+
+A short use case (use a code, re-issue a letter, later: book a slot) takes a ``Connection`` inside the
+transaction its caller opens with :func:`write_transaction`; a long resumable job (an import, issuing a
+million codes, composing a wave) takes the engine and commits in chunks, each chunk in its own
+:func:`write_transaction`. Nothing else opens write transactions.
+
+Why a helper: SQLite starts a plain ``BEGIN`` as a reader and upgrades to a writer on the first write;
+two such transactions that both read and then write deadlock, and the loser fails at once with
+"database is locked" instead of waiting. ``BEGIN IMMEDIATE`` takes the write lock up front, so writers
+queue (up to the busy timeout) and each sees the others' committed work. PostgreSQL needs nothing
+special: the guarded ``UPDATE … WHERE`` and the UNIQUE constraints do the work at READ COMMITTED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+# The execution option that asks the SQLite connection to begin with BEGIN IMMEDIATE (engine.py).
+WRITE_OPTION = "courrier_write"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction: committed when the block ends, rolled back if it raises."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
