@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from courrier.db import write_transaction
 from courrier.db.schema import step_locks
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError
@@ -36,7 +37,7 @@ def step_lock(engine: Engine, name: str, *, actor: str, what: str) -> Iterator[N
     try:
         yield
     finally:
-        with engine.begin() as connection:
+        with write_transaction(engine) as connection:
             connection.execute(
                 delete(step_locks).where(
                     step_locks.c.name == name, step_locks.c.host == host, step_locks.c.pid == pid
@@ -47,7 +48,7 @@ def step_lock(engine: Engine, name: str, *, actor: str, what: str) -> Iterator[N
 def _acquire(engine: Engine, name: str, host: str, pid: int, actor: str, what: str) -> None:
     for _attempt in range(3):
         try:
-            with engine.begin() as connection:
+            with write_transaction(engine) as connection:
                 connection.execute(
                     step_locks.insert().values(
                         name=name, host=host, pid=pid, actor=actor, acquired_at=utcnow()
@@ -56,7 +57,7 @@ def _acquire(engine: Engine, name: str, host: str, pid: int, actor: str, what: s
             return
         except IntegrityError:
             pass
-        with engine.begin() as connection:
+        with write_transaction(engine) as connection:
             held = connection.execute(select(step_locks).where(step_locks.c.name == name)).one_or_none()
             if held is None:
                 continue  # released meanwhile
