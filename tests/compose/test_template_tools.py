@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from courrier.cli import courrier
-from courrier.compose import address_lines, load_template
+from courrier.compose import load_template
 from courrier.compose.check import check_template
-from courrier.compose.formats import format_date
+from courrier.compose.formats import format_date, format_number, format_phone
+from courrier.compose.salutation import salutation
 from courrier.compose.template import typographic_spaces
 from courrier.errors import CompositionError, TemplateError
 
@@ -100,30 +101,6 @@ def test_render_from_csv_with_dotted_columns_and_png(pdf_tools, tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    ("country", "expected"),
-    [
-        ("LU", ["Anna Muller", "12, rue de la Gare", "L-1616 Luxembourg"]),
-        ("FR", ["Anna Muller", "12 rue de la Gare", "57100 THIONVILLE", "FRANCE"]),
-        ("BE", ["Anna Muller", "rue de la Gare 12", "6700 Arlon", "BELGIQUE"]),
-        ("DE", ["Anna Muller", "rue de la Gare 12", "54290 Trier", "ALLEMAGNE"]),
-    ],
-)
-def test_address_follows_the_country(country, expected):
-    postcode, locality = {
-        "LU": ("L-1616", "Luxembourg"),
-        "FR": ("57100", "Thionville"),
-        "BE": ("6700", "Arlon"),
-        "DE": ("54290", "Trier"),
-    }[country]
-    lines = address_lines(person("Muller", postcode=postcode, locality=locality, country=country))
-    assert lines == expected
-
-
-def test_care_of_comes_first_and_six_lines_at_most():
-    assert address_lines(person("Muller", care_of="c/o Weber"))[0] == "c/o Weber"
-
-
-@pytest.mark.parametrize(
     ("language", "expected"),
     [("fr", "12 mars 2026"), ("de", "12. März 2026"), ("en", "12 March 2026"), ("pt", "12 de março de 2026")],
 )
@@ -143,15 +120,6 @@ def test_french_texts_never_start_a_line_with_a_colon():
     assert template.strings["fr"]["qr_label"].endswith("code\xa0:")
 
 
-@pytest.mark.parametrize(
-    "missing", [{"family_name": "", "given_names": ""}, {"postcode": "", "locality": ""}]
-)
-def test_an_address_without_name_or_town_is_refused(missing):
-    with pytest.raises(CompositionError) as caught:
-        address_lines(person("Muller") | missing)
-    assert (caught.value.code, caught.value.field) == ("address_incomplete", "address")
-
-
 def test_check_with_records_finds_the_letters_that_would_fail(tmp_path: Path):
     records = tmp_path / "records.jsonl"
     fits = record(1, "Schmit", "Marie", language="fr")
@@ -161,7 +129,7 @@ def test_check_with_records_finds_the_letters_that_would_fail(tmp_path: Path):
     assert code == 1
     (problem,) = json.loads(out)
     assert problem["where"] == "records.jsonl, piece 2"
-    assert problem["code"] == "text_overflow"
+    assert problem["code"] == "address_too_long"  # 40 initials do not fit either
 
 
 @pytest.mark.parametrize("name", ["vaccination", "mass-testing", "voucher"])
@@ -169,3 +137,39 @@ def test_each_example_renders_its_own_samples(name):
     folder = EXAMPLES / name
     code, out = run("template", "check", str(folder), "--records", str(folder / "sample.jsonl"))
     assert code == 0, out
+
+
+def test_french_writes_the_first_of_the_month_1er():
+    assert format_date("2026-02-01", "fr") == "1er février 2026"
+    assert format_date("2026-02-01", "fr", "full") == "dimanche 1er février 2026"
+    assert format_date("2026-02-11", "fr") == "11 février 2026"
+
+
+def test_phone_numbers_carry_the_country_code_abroad():
+    assert format_phone("+352 247 65533", "LU") == "24\xa076\xa055\xa033"
+    for country in ("FR", "BE", "DE"):
+        assert format_phone("+352 247 65533", country) == "+352\xa024\xa076\xa055\xa033"
+    with pytest.raises(CompositionError) as caught:
+        format_phone("+352 1", "LU")
+    assert caught.value.code == "bad_phone_number"
+
+
+def test_numbers_follow_the_language_and_the_destination():
+    assert format_number(1234.5, "de", "LU") == "1.234,5"
+    assert format_number(1234.5, "de", "CH") == "1'234.5"
+    assert format_number(1234.5, "pt", "FR") == format_number(1234.5, "pt", "PT")  # no pt_FR in CLDR
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "en", "pt", "lb"])
+def test_every_sex_is_greeted_in_every_language(language):
+    greetings = {
+        sex: salutation(person("Schmit", "Alex Marie", sex=sex), language) for sex in ("F", "M", "X", "")
+    }
+    assert greetings["F"] != greetings["M"]
+    # Neither sex nor an unknown one: no gendered form, and the full name.
+    assert greetings["X"] == greetings[""]
+    assert "Alex Marie Schmit" in greetings["X"]
+    for forms in (greetings["X"],):
+        assert not any(
+            word in forms for word in ("Madame", "Monsieur", "Frau", "Herr", "Sir", "Senhor", "Här")
+        )

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from courrier.compose.address import address_lines
+from courrier.compose.address import fit_address
 from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, qr_matrix, vector_operators
 from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.identification import Identification
@@ -450,26 +450,30 @@ class _Composer:
 
     def _address(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
         window = self.template.window
-        lines = address_lines(context.get("person") or {})
-        typesetter = self._typesetter(element, language)
         x = (element.x or window.x + 5) * MM
         top = (element.y or window.y + 17) * MM
         room = (window.width - 8) * MM
+
+        def measure(text: str, size: float) -> float:
+            return self._line(self._address_typesetter(element, language, size), escape_markup(text), "left")[
+                1
+            ]
+
+        lines = fit_address(context.get("person") or {}, measure, room, element.size)
         parts = []
         if element.text:  # the return address, small, at the top of the window
             line, _ = self._line(self._typesetter(element, language, size=6.5), element.text, "left")
             parts.append(self._positioned(line, x, self.height_pt - (window.y + 4) * MM - 6.5 * _ASCENT))
-        for number_in_block, text in enumerate(lines):
-            line, natural = self._line(typesetter, escape_markup(text), "left")
-            if natural > room:
-                raise CompositionError(
-                    f"address line {number_in_block + 1} is wider than the window",
-                    code="text_overflow",
-                    field="address",
-                )
+        for number_in_block, fitted in enumerate(lines):
+            typesetter = self._address_typesetter(element, language, fitted.size)
+            line, _ = self._line(typesetter, escape_markup(fitted.text), "left")
+            # The baselines keep the block's grid whatever a line's size: the block's height never grows.
             y = self.height_pt - top - element.size * _ASCENT - number_in_block * element.leading
             parts.append(self._positioned(line, x, y))
         return b"".join(parts)
+
+    def _address_typesetter(self, element: Element, language: str, size: float) -> Typesetter:
+        return self._typesetter(element, language, 0.0 if size == element.size else size)
 
     def _matrix_ops(self, matrix: Any, x_mm: float, y_mm: float, size_mm: float) -> bytes:
         size = size_mm * MM

@@ -20,7 +20,8 @@ import jinja2.meta
 
 from courrier.compose.assets import inside_template, open_background, open_image, read_text_asset
 from courrier.compose.barcodes import DEFAULT_QR_MASK, EC_LEVELS, QR_MASKS
-from courrier.compose.formats import format_date, format_money, format_number
+from courrier.compose.formats import format_date, format_money, format_number, format_phone
+from courrier.compose.salutation import salutation
 from courrier.compose.sandbox import TemplateText, letter_environment, unsafe_constructs
 from courrier.errors import CompositionError, TemplateError
 
@@ -152,17 +153,39 @@ def _environment() -> jinja2.Environment:
             # {% if valid_until %}...{% endif %}.
             raise CompositionError("a date the text needs is empty", code="missing_value")
         # No-break spaces: a date is never split across two lines.
-        return format_date(value, context.get("language", "fr"), style).replace(" ", "\xa0")
+        text = format_date(value, context.get("language", "fr"), style, _destination(context))
+        return text.replace(" ", "\xa0")
 
     @jinja2.pass_context
     def number_filter(context: Any, value: Any) -> str:
-        return format_number(value, context.get("language", "fr"))
+        return format_number(value, context.get("language", "fr"), _destination(context))
 
     @jinja2.pass_context
     def money(context: Any, value: Any, currency: str = "EUR") -> str:
-        return format_money(value, context.get("language", "fr"), currency)
+        return format_money(value, context.get("language", "fr"), currency, _destination(context))
 
-    return letter_environment({"date": date, "number": number_filter, "money": money})
+    @jinja2.pass_context
+    def phone(context: Any, value: Any) -> str:
+        return format_phone(str(value), _destination(context))
+
+    @jinja2.pass_context
+    def salutation_filter(context: Any, person: Any) -> str:
+        return salutation(person or {}, context.get("language", "fr"), context.get("t"))
+
+    return letter_environment(
+        {
+            "date": date,
+            "number": number_filter,
+            "money": money,
+            "phone": phone,
+            "salutation": salutation_filter,
+        }
+    )
+
+
+def _destination(context: Any) -> str:
+    person = context.get("person") or {}
+    return str(person.get("country") or "LU") if isinstance(person, Mapping) else "LU"
 
 
 def load_template(path: Path, *, verify: bool = True) -> Template:
@@ -321,17 +344,29 @@ def _per_language(folder: Path, source: str, languages: tuple[str, ...], extensi
 # French sets a (no-break) space before : ; ? ! and inside « »: a line must never begin with one of them.
 _FRENCH_SPACES = re.compile(r" ([:;?!»])|(«) ")
 _JINJA_TAG = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.DOTALL)
+_QUOTED = re.compile(r'"([^"\n]+)"')
+# Each language's quotation marks (outer level); French and Portuguese guillemets take no-break spaces
+# in French only.
+QUOTES = {"fr": ("«\xa0", "\xa0»"), "pt": ("«", "»"), "de": ("„", "“"), "lb": ("„", "“"), "en": ("“", "”")}
 
 
 def typographic_spaces(source: str, language: str) -> str:
-    """A template text with the spaces its language requires unbreakable made so (French ``code :``);
-    Jinja tags are left as they are. Done once per template, not per letter."""
-    if language != "fr" or not _FRENCH_SPACES.search(source):
+    """A template text set as its language is printed: typographic apostrophes (``l’heure``) and
+    quotation marks (« », „ “, “ ”), and in French the spaces before ``: ; ? !`` and inside « »
+    made unbreakable (``code :``). Jinja tags are left as they are. Done once per template, not per
+    letter."""
+    if "'" not in source and '"' not in source and (language != "fr" or not _FRENCH_SPACES.search(source)):
         return source
     return "".join(
-        part if index % 2 else _FRENCH_SPACES.sub(_no_break, part)
-        for index, part in enumerate(_JINJA_TAG.split(source))
+        part if index % 2 else _typeset(part, language) for index, part in enumerate(_JINJA_TAG.split(source))
     )
+
+
+def _typeset(text: str, language: str) -> str:
+    text = text.replace("'", "\u2019")
+    opening, closing = QUOTES.get(language, QUOTES["en"])
+    text = _QUOTED.sub(lambda match: f"{opening}{match.group(1)}{closing}", text)
+    return _FRENCH_SPACES.sub(_no_break, text) if language == "fr" else text
 
 
 def _no_break(match: re.Match[str]) -> str:

@@ -101,6 +101,19 @@ AGE_PYRAMID = (
 )
 WORKING_AGES = (20, 64)
 _POOL_SIZE = 300
+# How names are built beyond one given and one family name, per locale: (share with two family names,
+# the particles that may join them, share with a hyphenated family name, share with two given names).
+# Portuguese and Spanish names carry two or more surnames ("Maria da Conceição Ferreira dos Santos"),
+# German ones are sometimes double-barrelled ("Müller-Lüdenscheidt"), Vietnamese given names have a
+# middle name ("Thị Minh"): the long names a print shop must still fit in the window.
+_COMPOUND_NAMES = {
+    "pt_PT": (0.7, ("", "", "dos", "da", "de"), 0.0, 0.6),
+    "es_ES": (0.95, ("", "", "", "de"), 0.0, 0.4),
+    "de_DE": (0.0, (), 0.06, 0.3),
+    "de_LU": (0.0, (), 0.04, 0.3),
+    "vi_VN": (0.0, (), 0.0, 0.8),
+}
+_PLAIN_NAMES: tuple[float, tuple[str, ...], float, float] = (0.0, (), 0.0, 0.3)
 
 
 class _Names:
@@ -124,6 +137,8 @@ class _Names:
 class RegisterGenerator:
     def __init__(self, seed: int, as_of: dt.date = AS_OF) -> None:
         self.random = random.Random(seed)
+        # Its own stream, so that the shape of names does not move anything else the seed decides.
+        self.name_random = random.Random(f"{seed}:compound-names")
         self.as_of = as_of
         self.names = _Names(seed)
         self.sequences: Counter[dt.date] = Counter()
@@ -136,7 +151,8 @@ class RegisterGenerator:
 
     def person(self, group: Group, country: str, ages: tuple[int, int] | None) -> dict[str, str]:
         rnd = self.random
-        family, female, male = self.names.pools(rnd.choice(group.locales))
+        locale = rnd.choice(group.locales)
+        family, female, male = self.names.pools(locale)
         roll = rnd.random()
         sex = "F" if roll < 0.5 else "M" if roll < 0.995 else "X" if roll < 0.998 else ""
         firsts = female if sex == "F" else male if sex == "M" else rnd.choice((female, male))
@@ -152,7 +168,7 @@ class RegisterGenerator:
         sequence = self.sequences[birth_date]
         self.sequences[birth_date] += 1
         languages = list(group.languages)
-        return {
+        row = {
             "national_id": make_matricule(birth_date, sequence % 1000),
             "family_name": rnd.choice(family),
             "given_names": given,
@@ -163,6 +179,23 @@ class RegisterGenerator:
             "deceased": "1" if rnd.random() < 0.003 else "0",
             **self._address(country),
         }
+        self._compound_name(row, locale, firsts)
+        return row
+
+    def _compound_name(self, row: dict[str, str], locale: str, firsts: list[str]) -> None:
+        """Give the name the shape of the locale's names (see :data:`_COMPOUND_NAMES`)."""
+        names = self.name_random
+        two_family, particles, hyphenated, given_share = _COMPOUND_NAMES.get(locale, _PLAIN_NAMES)
+        if " " not in row["given_names"] and names.random() < (given_share - 0.3) / 0.7:
+            second = names.choice(firsts)
+            if second != row["given_names"]:
+                row["given_names"] = f"{row['given_names']} {second}"
+        family = self.names.pools(locale)[0]
+        if names.random() < two_family:
+            parts = (row["family_name"], names.choice(particles), names.choice(family))
+            row["family_name"] = " ".join(part for part in parts if part)
+        elif names.random() < hyphenated:
+            row["family_name"] = f"{row['family_name']}-{names.choice(family)}"
 
     def _birth_date(self, ages: tuple[int, int] | None) -> dt.date:
         rnd = self.random
