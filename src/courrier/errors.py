@@ -13,10 +13,14 @@ exit status 1 with a one-line message, the web layer to HTTP statuses. Anything 
     ├── CompositionError           one letter cannot be composed              (text_overflow, ...)
     └── CodeError                  personal code or signed token is wrong     (bad_signature, ...)
 
-Subclasses keep the class's default ``code`` or pass a more precise one.
+Subclasses keep the class's default ``code`` or pass a more precise one. Every code is listed once in
+``courrier.catalogue`` with its class, HTTP status and messages in our languages, filled from the
+error's ``facts`` (the keyword arguments it was raised with, e.g. ``piece_id``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class CourrierError(Exception):
@@ -24,10 +28,15 @@ class CourrierError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **facts: Any) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.facts: dict[str, Any] = facts
+
+    def to_json(self) -> dict[str, Any]:
+        """The error as an API answers it: its code, its English message and its facts."""
+        return {"code": self.code, "message": str(self), **{k: str(v) for k, v in self.facts.items()}}
 
 
 class ConfigError(CourrierError):

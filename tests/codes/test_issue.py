@@ -194,7 +194,7 @@ def test_reissue_with_a_new_code_revokes_the_old(engine, make_definition):
     # A revoked code is never sent again.
     with engine.begin() as connection:
         revoke_code(connection, done.code_id, actor="clerk", reason="test", now=NOW)
-    with pytest.raises(ConflictError) as again:
+    with pytest.raises(CodeError) as again:
         in_transaction(
             engine, reissue_piece, name, str(person_id), same_code=True, keys=KEYS, actor="clerk", now=NOW
         )

@@ -22,9 +22,9 @@ from courrier.codes.token import sign_token
 from courrier.db.schema import campaigns, codes, persons, pieces
 from courrier.db.types import utcnow
 from courrier.errors import CodeError, ConflictError, NotFoundError
-from courrier.ledger.codes import NEW_CODE, CodeUse, effective_status, revoke_code, use_code_id
+from courrier.ledger.codes import NEW_CODE, REFUSALS, CodeUse, effective_status, revoke_code, use_code_id
 from courrier.ledger.events import record_event
-from courrier.ledger.pieces import NEW_PIECE, REISSUABLE, move_piece
+from courrier.ledger.pieces import NEW_PIECE, REISSUABLE, REISSUE_REFUSALS, move_piece
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,11 @@ def use_code(
     now = now or utcnow()
     found = lookup_code(connection, keys, typed, now.date())
     if found.valid_from is not None and now.date() < found.valid_from:
-        raise CodeError(f"the code is valid from {found.valid_from}", code="code_not_yet_valid")
+        raise CodeError(
+            f"the code is valid from {found.valid_from}",
+            code="code_not_yet_valid",
+            valid_from=found.valid_from,
+        )
     return use_code_id(connection, found.code_id, actor=actor, now=now, nonce=nonce, piece_id=piece_id)
 
 
@@ -185,7 +189,9 @@ def reissue_piece(
         raise NotFoundError(f"person {person} has no piece in campaign {campaign.name}", code="no_piece")
     if old.state not in REISSUABLE:
         raise ConflictError(
-            f"piece {old.id} is {old.state}: it cannot be re-issued", code=f"piece_{old.state}"
+            f"piece {old.id} is {old.state}: it cannot be re-issued",
+            code=REISSUE_REFUSALS[old.state],
+            piece_id=old.id,
         )
     if old.code_id is None:
         raise ConflictError(
@@ -198,8 +204,9 @@ def reissue_piece(
             code_row.status, code_row.uses, code_row.max_uses, code_row.valid_until, now.date()
         )
         if status != "active":
-            raise ConflictError(
-                f"the code is {status}: it cannot be sent again, use --new-code", code=f"code_{status}"
+            raise CodeError(
+                f"the code is {status}: it cannot be sent again, use --new-code",
+                code=REFUSALS[status],
             )
     new_piece_id = _insert_reissue_piece(connection, campaign, old, now)
     if not move_piece(
@@ -273,7 +280,9 @@ def _insert_reissue_piece(
 
 
 def _reissued_meanwhile(piece_id: int) -> ConflictError:
-    return ConflictError(f"piece {piece_id} was re-issued meanwhile", code="piece_reissued")
+    return ConflictError(
+        f"piece {piece_id} was re-issued meanwhile", code="piece_reissued", piece_id=piece_id
+    )
 
 
 def _new_code(

@@ -17,6 +17,12 @@ from courrier.db.schema import code_uses, codes
 from courrier.errors import CodeError
 from courrier.ledger.events import record_event
 
+# The error code that refuses a use, by the code's status.
+REFUSALS: Mapping[str, str] = {
+    "used_up": "code_used_up",
+    "revoked": "code_revoked",
+    "expired": "code_expired",
+}
 # The columns of a code when it is issued.
 NEW_CODE: Mapping[str, object] = {"status": "active", "uses": 0}
 
@@ -87,7 +93,7 @@ def use_code_id(
         )
     ).one()
     status = effective_status(row.status, row.uses, row.max_uses, row.valid_until, now.date())
-    raise CodeError(f"the code is {status}", code=f"code_{status}")
+    raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
 
 
 def _take_use(connection: Connection, code_id: int, now: dt.datetime) -> int | None:

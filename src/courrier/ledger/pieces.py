@@ -54,6 +54,12 @@ NOT_INSERTED = ("printed", "diverted", "damaged", "missing")
 # The states a re-issue may end: not a letter sitting in an envelope that has not been posted yet, nor a
 # piece already ended.
 REISSUABLE = frozenset(state for state, targets in ALLOWED.items() if "reissued" in targets)
+# The error code that refuses a re-issue, by the piece's state.
+REISSUE_REFUSALS: Mapping[str, str] = {
+    "inserted": "piece_inserted",
+    "reissued": "piece_reissued",
+    "withdrawn": "piece_withdrawn",
+}
 
 
 def can_move(from_state: str, to_state: str) -> bool:

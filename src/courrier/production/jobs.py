@@ -107,7 +107,9 @@ def add_job(
     except IntegrityError as error:
         if _job_exists(connection, name):
             raise ConflictError(
-                f"job {name} was created by another run at the same time: run again", code="job_name_taken"
+                f"job {name} was created by another run at the same time: run again",
+                code="job_name_taken",
+                job=name,
             ) from error
         raise
     assert result.inserted_primary_key is not None
