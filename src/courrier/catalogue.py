@@ -359,6 +359,17 @@ _ENTRIES = (
         lb="Dat ass keng Schécknummer.",
     ),
     _entry(
+        "bad_phone_number",
+        CompositionError,
+        422,
+        (),
+        en="A phone number in the letter is not valid.",
+        fr="Un numéro de téléphone de la lettre n'est pas valide.",
+        de="Eine Telefonnummer im Brief ist ungültig.",
+        pt="Um número de telefone da carta não é válido.",
+        lb="Eng Telefonsnummer am Bréif ass net gëlteg.",
+    ),
+    _entry(
         "bad_record",
         InputFileError,
         400,
