@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,9 @@ content = "https://rdv.example.lu/c/{code}"
 
 @pytest.fixture
 def template_dir(tmp_path: Path) -> Path:
+    """A real template (campaign create refuses a folder `template check` rejects), ours to change."""
     folder = tmp_path / "template"
-    folder.mkdir()
-    (folder / "template.toml").write_text('page = "A4"\n')
-    (folder / "body.fr.txt").write_text("Bonjour {{ given_names }}\n")
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "templates" / "mass-testing", folder)
     return folder
 
 

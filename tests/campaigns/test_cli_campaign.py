@@ -16,13 +16,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "campaigns"
 
 
 def _examples_with_templates(tmp_path: Path) -> Path:
-    """The example campaign files beside tiny template folders of their own."""
+    """The example campaign files beside copies of the example templates."""
     campaigns = tmp_path / "examples" / "campaigns"
     shutil.copytree(EXAMPLES, campaigns)
     for name in ("vaccination", "mass-testing", "voucher"):
-        folder = tmp_path / "examples" / "templates" / name
-        folder.mkdir(parents=True)
-        (folder / "template.toml").write_text(f'name = "{name}"\n')
+        shutil.copytree(EXAMPLES.parent / "templates" / name, tmp_path / "examples" / "templates" / name)
     return campaigns
 
 

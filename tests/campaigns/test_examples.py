@@ -35,9 +35,7 @@ def _examples(tmp_path: Path) -> Path:
     campaigns = tmp_path / "examples" / "campaigns"
     shutil.copytree(EXAMPLES, campaigns)
     for name in ("vaccination", "mass-testing", "voucher"):
-        folder = tmp_path / "examples" / "templates" / name
-        folder.mkdir(parents=True)
-        (folder / "template.toml").write_text(f'stand_in = "{name}"\n')
+        shutil.copytree(EXAMPLES.parent / "templates" / name, tmp_path / "examples" / "templates" / name)
     return campaigns
 
 

@@ -109,10 +109,12 @@ def test_campaign_names_are_unique_and_templates_must_exist(engine, make_definit
 def test_a_changed_template_is_a_new_version(engine, make_definition, template_dir):
     first = create_campaign(engine, make_definition(), actor="t", now=NOW)
     assert first.template_sha256 == template_hash(template_dir)
-    (template_dir / "body.fr.txt").write_text("Bonjour {{ given_names }} !\n")
+    text = template_dir / "text.fr.md"
+    original = text.read_text("utf-8")
+    text.write_text(original + "\nUne phrase de plus.\n", "utf-8")
     second = create_campaign(engine, make_definition(name='name = "second"'), actor="t", now=NOW)
     assert second.template_version_id != first.template_version_id
-    (template_dir / "body.fr.txt").write_text("Bonjour {{ given_names }}\n")
+    text.write_text(original, "utf-8")
     third = create_campaign(engine, make_definition(name='name = "third"'), actor="t", now=NOW)
     assert third.template_version_id == first.template_version_id
 

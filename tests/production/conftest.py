@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
@@ -139,3 +140,16 @@ def add_job(engine: Engine, name: str, piece_ids: list[int], *, reprint_of: int 
         )
         move_pieces(connection, piece_ids, "composed", actor="test", at=AT)
     return job_id
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """One LocalCluster for the tests that compose many times (starting one costs seconds each time);
+    its address goes to `courrier compose --scheduler`."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
+    try:
+        yield str(cluster.scheduler_address)
+    finally:
+        cluster.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, replace
+import json
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from courrier.campaigns.definition import CampaignDefinition, parse_definition
 from courrier.db import write_transaction
-from courrier.db.schema import campaigns, codes, pieces, template_versions, waves
+from courrier.db.schema import campaigns, codes, pieces, print_jobs, template_versions, waves
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError, NotFoundError, TemplateError
 from courrier.ledger.events import record_event
@@ -33,27 +34,75 @@ class Campaign:
     qr_content: str
     qr_signed: bool
     created_at: dt.datetime
+    # Absolute folder of the print files, fixed at the first compose (None before).
+    output_folder: str | None = None
+    # {relative path: sha256} of the template version's files (empty for versions recorded before).
+    template_files: dict[str, str] = field(default_factory=dict)
 
 
 def template_hash(folder: Path) -> str:
     """sha256 over the folder's files: each file's relative path, a NUL, its size, a NUL, its bytes,
     in sorted path order. Any changed, added, removed or renamed file changes the hash."""
+    return _template_digest(folder)[0]
+
+
+def template_files(folder: Path) -> dict[str, str]:
+    """{relative path: sha256 of its bytes} for every file of the template folder."""
+    return _template_digest(folder)[1]
+
+
+def _template_digest(folder: Path) -> tuple[str, dict[str, str]]:
     if not folder.is_dir():
         raise TemplateError(f"template folder {folder} does not exist", code="template_not_found")
     digest = hashlib.sha256()
     files = sorted(path for path in folder.rglob("*") if path.is_file())
     if not files:
         raise TemplateError(f"template folder {folder} is empty", code="template_not_found")
+    each: dict[str, str] = {}
     for path in files:
-        content = path.read_bytes()
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise TemplateError(
+                f"template file {path} cannot be read: {error.strerror}", code="template_not_found"
+            ) from error
+        name = path.relative_to(folder).as_posix()
+        each[name] = hashlib.sha256(content).hexdigest()
+        digest.update(name.encode() + b"\0")
         digest.update(str(len(content)).encode() + b"\0" + content)
-    return digest.hexdigest()
+    return digest.hexdigest(), each
+
+
+def changed_template_files(campaign: Campaign) -> list[str]:
+    """The files of the campaign's template folder that differ from its recorded version (added,
+    removed or changed), sorted; empty when the folder is still the version the campaign recorded."""
+    folder = Path(campaign.template_path)
+    sha256, now = _template_digest(folder)
+    if sha256 == campaign.template_sha256:
+        return []
+    before = campaign.template_files
+    if not before:  # a version recorded before files were listed: the folder as a whole changed
+        return ["(the folder)"]
+    return sorted(name for name in set(before) | set(now) if before.get(name) != now.get(name))
+
+
+def require_frozen_template(campaign: Campaign) -> None:
+    """Refuse (``template_changed``) when the template folder is no longer the version the campaign
+    recorded at its creation: every letter must be traceable to the exact template that made it."""
+    changed = changed_template_files(campaign)
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        raise ConflictError(
+            f"campaign {campaign.name}: the template {campaign.template_path} changed since the campaign"
+            f" recorded it ({shown}): restore it, or before the first compose record the new version with"
+            f" `courrier campaign create FILE --update-template`",
+            code="template_changed",
+        )
 
 
 def record_template_version(connection: Connection, folder: Path, now: dt.datetime) -> int:
     """The id of the version of this template folder with its current content, recorded if new."""
-    sha256 = template_hash(folder)
+    sha256, files = _template_digest(folder)
     found = connection.execute(
         select(template_versions.c.id).where(
             template_versions.c.path == str(folder), template_versions.c.sha256 == sha256
@@ -62,7 +111,9 @@ def record_template_version(connection: Connection, folder: Path, now: dt.dateti
     if found is not None:
         return int(found)
     result = connection.execute(
-        template_versions.insert().values(path=str(folder), sha256=sha256, created_at=now)
+        template_versions.insert().values(
+            path=str(folder), sha256=sha256, files=json.dumps(files, sort_keys=True), created_at=now
+        )
     )
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
@@ -73,6 +124,7 @@ def create_campaign(
 ) -> Campaign:
     """Record a new campaign and its template version; a campaign name is used once."""
     now = now or utcnow()
+    require_valid_template(definition.template)
     try:
         with write_transaction(engine) as connection:
             if _campaign_id(connection, definition.name) is not None:
@@ -108,9 +160,80 @@ def create_campaign(
         raise _exists(definition.name) from error
 
 
+def require_valid_template(folder: Path) -> None:
+    """Refuse a folder that is not a template, or one ``courrier template check`` rejects, before any
+    code is issued for it (``template_invalid`` and the check's own codes)."""
+    template_hash(folder)  # a missing or empty folder says so first
+    from courrier.compose import load_template
+    from courrier.compose.check import check_template
+
+    problems = check_template(load_template(folder))
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more: `courrier template check {folder}`)" if problems[1:] else ""
+        raise TemplateError(f"template {folder}: {first.where}: {first.message}{more}", code=first.code)
+
+
+def update_template(
+    engine: Engine, definition: CampaignDefinition, *, actor: str, now: dt.datetime | None = None
+) -> tuple[Campaign, bool]:
+    """Record the current content of an existing campaign's template folder as its template version
+    (``campaign create FILE --update-template``); returns the campaign and whether the version changed.
+
+    Allowed until the campaign's first job is printed (``template_in_use`` after): a template typo
+    found at compose can then be fixed and its failed letters composed again. Jobs already composed
+    keep the version that made them (their ticket names it) and are never re-made from another one.
+    """
+    now = now or utcnow()
+    require_valid_template(definition.template)
+    with write_transaction(engine) as connection:
+        campaign = get_campaign(connection, definition.name)
+        printed = connection.execute(
+            select(print_jobs.c.name).where(
+                print_jobs.c.campaign_id == campaign.id,
+                print_jobs.c.state.in_(("printed", "inserted", "posted")),
+            )
+        ).first()
+        if printed is not None:
+            raise ConflictError(
+                f"campaign {campaign.name}: job {printed[0]} is printed; its template can no longer change",
+                code="template_in_use",
+            )
+        if Path(campaign.template_path) != definition.template:
+            raise ConflictError(
+                f"campaign {campaign.name} uses the template {campaign.template_path}, not"
+                f" {definition.template}",
+                code="template_moved",
+            )
+        version_id = record_template_version(connection, definition.template, now)
+        if version_id == campaign.template_version_id:
+            return campaign, False
+        connection.execute(
+            campaigns.update().where(campaigns.c.id == campaign.id).values(template_version_id=version_id)
+        )
+        connection.execute(
+            print_jobs.update()
+            .where(print_jobs.c.campaign_id == campaign.id, print_jobs.c.state == "planned")
+            .values(template_version_id=version_id)
+        )
+        record_event(
+            connection,
+            "campaign.template_updated",
+            actor,
+            campaign_id=campaign.id,
+            details={
+                "from_version_id": campaign.template_version_id,
+                "to_version_id": version_id,
+                "changed": changed_template_files(campaign),
+            },
+            at=now,
+        )
+        return get_campaign(connection, campaign.name), True
+
+
 def get_campaign(connection: Connection, name: str) -> Campaign:
     row = connection.execute(
-        select(campaigns, template_versions.c.path, template_versions.c.sha256)
+        select(campaigns, template_versions.c.path, template_versions.c.sha256, template_versions.c.files)
         .join(template_versions, template_versions.c.id == campaigns.c.template_version_id)
         .where(campaigns.c.name == name)
     ).one_or_none()
@@ -134,6 +257,8 @@ def get_campaign(connection: Connection, name: str) -> Campaign:
         qr_content=row.qr_content,
         qr_signed=row.qr_signed,
         created_at=row.created_at,
+        output_folder=row.output_folder,
+        template_files=json.loads(row.files) if row.files else {},
     )
 
 

@@ -10,7 +10,13 @@ import click
 
 from courrier.campaigns.definition import read_definition
 from courrier.campaigns.plan import PlanReport, WaveSummary, plan_campaign, wave_summaries
-from courrier.campaigns.store import create_campaign, extend_campaign, get_campaign, list_campaigns
+from courrier.campaigns.store import (
+    create_campaign,
+    extend_campaign,
+    get_campaign,
+    list_campaigns,
+)
+from courrier.campaigns.store import update_template as update_campaign_template
 from courrier.cli.common import echo_json, json_option, open_database
 from courrier.config import load_settings
 
@@ -24,13 +30,28 @@ def campaign() -> None:
 
 @campaign.command("create")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def create_command(file: Path) -> None:
+@click.option(
+    "--update-template",
+    is_flag=True,
+    help="For an existing campaign: record its template folder's current content as its version"
+    " (recorded as an event; refused once a job is printed).",
+)
+def create_command(file: Path, update_template: bool) -> None:
     """Define a campaign from a campaign FILE (TOML; format in docs/campaigns.md).
 
     Records the template folder's content hash as a template version, so every letter can be traced
-    to the exact template that made it. Fails when the name is taken or the template folder is missing.
+    to the exact template that made it; compose refuses a folder that changed since. Fails when the
+    name is taken, or the template folder is missing or fails `courrier template check`.
     """
     definition = read_definition(file)
+    if update_template:
+        updated, changed = update_campaign_template(open_database(), definition, actor=load_settings().actor)
+        state = "updated to" if changed else "unchanged:"
+        click.echo(
+            f"campaign {updated.name}: template {state} version {updated.template_version_id}"
+            f" (sha256 {updated.template_sha256[:12]})"
+        )
+        return
     created = create_campaign(open_database(), definition, actor=load_settings().actor)
     click.echo(
         f"campaign {created.name} ({created.kind}) created; template {created.template_path} "

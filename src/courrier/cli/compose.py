@@ -12,6 +12,7 @@ from courrier.campaigns.store import campaign_id
 from courrier.cli.common import configured_keys, echo_json, json_option, open_database
 from courrier.config import load_settings
 from courrier.db.types import utcnow
+from courrier.errors import ConflictError
 from courrier.production.compose_wave import ComposeSummary, compose_wave
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
 from courrier.production.reprint import DEFAULT_THRESHOLD
@@ -20,9 +21,8 @@ from courrier.production.reprint import reprint as reprint_jobs
 _OUT = click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("print-jobs"),
-    show_default=True,
-    help="Folder for the print files; each campaign gets a subfolder.",
+    help="Folder for the print files of the jobs made now (OUT/CAMPAIGN). Default: the campaign's"
+    " folder, fixed at its first compose (./print-jobs/CAMPAIGN, made absolute).",
 )
 _SCHEDULER = click.option(
     "--scheduler",
@@ -70,24 +70,57 @@ def _duration(seconds: float) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def _echo_summary(summary: ComposeSummary, as_json: bool) -> None:
+def _echo_summary(summary: ComposeSummary, as_json: bool, what: str) -> None:
     if as_json:
         echo_json(summary.as_dict())
-        return
-    jobs = f"{len(summary.jobs)} jobs composed, {len(summary.kept)} kept"
-    letters = f"{summary.letters:,} letters, {summary.sheets:,} sheets"
-    click.echo(f"{summary.campaign} wave {summary.wave}: {jobs}, {letters}, in {summary.folder}")
-    if summary.failures:
-        click.echo(f"{len(summary.failures)} letters failed and were left out:")
-        for failure in summary.failures[:20]:
-            click.echo(
-                f"  piece {failure['piece_id']} ({failure['job']}): {failure['message']} [{failure['error']}]"
-            )
+    else:
+        counts = [
+            f"{len(summary.jobs)} {_plural(len(summary.jobs), 'job')} composed",
+            f"{len(summary.kept)} kept",
+        ]
+        counts += [f"{len(summary.done)} already printed"] if summary.done else []
+        counts += [f"{len(summary.empty)} empty"] if summary.empty else []
+        letters = f"{summary.letters:,} {_plural(summary.letters, 'letter')}, {summary.sheets:,} sheets"
+        click.echo(f"{summary.campaign} {what}: {', '.join(counts)}, {letters}, in {summary.folder}")
+        if summary.failures:
+            click.echo(f"{len(summary.failures)} letters failed and were left out:")
+            for failure in summary.failures[:20]:
+                click.echo(
+                    f"  piece {failure['piece_id']} ({failure['job']}): {failure['message']}"
+                    f" [{failure['error']}]"
+                )
+            if len(summary.failures) > 20:
+                click.echo(f"  ... and {len(summary.failures) - 20} more (see `courrier status`)")
+            click.echo("fix the cause, then compose them with --retry-failed")
+    if summary.damaged:
+        names = ", ".join(summary.damaged)
+        raise ConflictError(
+            f"composed jobs whose files are missing or changed in {summary.folder}: {names}; restore"
+            " them, or re-make them with --remake (refused once printed)",
+            code="job_files_changed",
+        )
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else f"{word}s"
 
 
 @click.command("compose")
 @click.argument("campaign")
-@click.option("--wave", type=int, required=True, help="The wave to compose.")
+@click.option("--wave", type=int, help="The wave to compose.")
+@click.option(
+    "--reissues", is_flag=True, help="Compose the campaign's re-issued pieces (they belong to no wave)."
+)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Also compose again the wave's letters that failed, once their cause is fixed.",
+)
+@click.option(
+    "--remake",
+    is_flag=True,
+    help="Re-make composed jobs whose files are missing or changed (recorded; refused once printed).",
+)
 @click.option(
     "--job-size",
     type=click.IntRange(min=1),
@@ -101,9 +134,12 @@ def _echo_summary(summary: ComposeSummary, as_json: bool) -> None:
 @json_option
 def compose(
     campaign: str,
-    wave: int,
+    wave: int | None,
+    reissues: bool,
+    retry_failed: bool,
+    remake: bool,
     job_size: int,
-    out: Path,
+    out: Path | None,
     scheduler: str | None,
     workers: int | None,
     as_json: bool,
@@ -111,10 +147,15 @@ def compose(
     """Compose CAMPAIGN's wave into presorted print jobs: JOB.pdf, JOB.manifest.csv, JOB.ticket.json and
     JOB.inserter.csv per job. Domestic and foreign mail go in separate jobs.
 
-    A letter that cannot be composed is recorded with its reason and left out. Run again after an
-    interruption: finished jobs are kept (checked by their sha256) and only the rest is made, with the
-    same pieces in the same jobs.
+    Only pieces whose state allows it are composed: a printed, inserted or posted letter never again,
+    whatever --out says. A letter that cannot be composed is recorded with its reason and left out
+    (--retry-failed composes it again). Run again after an interruption: finished jobs are kept (checked
+    by their sha256) and only the rest is made, with the same pieces in the same jobs.
     """
+    if (wave is None) == (not reissues):
+        raise click.UsageError("give either --wave K or --reissues")
+    if reissues and retry_failed:
+        raise click.UsageError("--retry-failed goes with --wave")
     settings = load_settings()
     engine = open_database()
     with engine.connect() as connection:
@@ -129,6 +170,8 @@ def compose(
         actor=settings.actor,
         now=utcnow(),
         job_size_sheets=job_size,
+        retry_failed=retry_failed,
+        remake=remake,
         scheduler=scheduler,
         workers=workers,
         on_start=progress.start,
@@ -136,7 +179,7 @@ def compose(
     )
     if sys.stderr.isatty():
         click.echo(err=True)
-    _echo_summary(summary, as_json)
+    _echo_summary(summary, as_json, "re-issues" if wave is None else f"wave {wave}")
 
 
 @click.command("reprint")
@@ -157,13 +200,14 @@ def reprint_command(
     campaign: str,
     threshold: float,
     yes: bool,
-    out: Path,
+    out: Path | None,
     scheduler: str | None,
     workers: int | None,
     as_json: bool,
 ) -> None:
     """Make one reprint job per job (J000123.R1) with exactly the pieces that were not inserted:
-    diverted, damaged, missing or never reported. Same codes; an inserted piece is never reprinted."""
+    diverted, damaged, missing or never reported. Same codes; an inserted piece is never reprinted.
+    The files go next to the campaign's composed jobs unless --out says otherwise."""
     settings = load_settings()
     plan, summary = reprint_jobs(
         open_database(),
@@ -183,4 +227,4 @@ def reprint_command(
         return
     if not as_json:
         click.echo(f"{plan.to_reprint} of {plan.expected} pieces to reprint ({plan.share:.1%})")
-    _echo_summary(summary, as_json)
+    _echo_summary(summary, as_json, "reprint")

@@ -36,6 +36,9 @@ from courrier.ledger.events import record_event
 DEFAULT_CHUNK = 10_000
 # Draws again before giving up on a chunk: only a broken random source collides this often.
 _MAX_ATTEMPTS = 10
+# Pieces still to be sent: planned, or failed to compose (a failed letter is composed again once its
+# cause is fixed, and a missing code must not keep it failed for good).
+_WANTS_CODE = ("planned", "failed")
 
 
 @dataclass
@@ -146,7 +149,7 @@ def _pieces_without_code(
             pieces.c.wave_id == wave_id,
             pieces.c.id > after_id,
             pieces.c.code_id.is_(None),
-            pieces.c.state == "planned",
+            pieces.c.state.in_(_WANTS_CODE),
         )
         .order_by(pieces.c.id)
         .limit(limit)
@@ -270,7 +273,7 @@ def _point_pieces_at_codes(
             pieces.c.wave_id == wave_id,
             pieces.c.id.between(first_id, last_id),
             pieces.c.code_id.is_(None),
-            pieces.c.state == "planned",
+            pieces.c.state.in_(_WANTS_CODE),
         )
         .values(code_id=code_of_piece, updated_at=now)
     )

@@ -103,6 +103,8 @@ template_versions = Table(
     Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # JSON {relative path: sha256} of the folder's files, so a changed folder can name what changed.
+    Column("files", Text),
     UniqueConstraint("path", "sha256"),
 )
 
@@ -124,6 +126,8 @@ campaigns = Table(
     Column("qr_content", Text, nullable=False),
     Column("qr_signed", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Absolute folder of the campaign's print files, fixed when it is first composed.
+    Column("output_folder", Text),
 )
 
 waves = Table(

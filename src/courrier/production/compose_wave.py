@@ -1,14 +1,20 @@
 """``courrier compose``: a wave's pieces into presorted print jobs, composed on Dask.
 
-1. **Plan** (one transaction, once per wave): the wave's planned pieces are presorted and cut into jobs
-   (:mod:`courrier.production.presort`); the jobs and their piece order are stored before anything is
-   composed, so a re-run finds the same assignment.
-2. **Compose**: each job not yet composed (or whose PDF is missing or differs from its recorded sha256)
-   is one Dask task: records in, PDF bytes and per-letter facts out (the composer is pure and knows no
-   database). The client writes the job's files atomically, then in one transaction records pages,
-   sheets and failures and moves the pieces to ``composed`` (or ``failed``).
+1. **Plan** (one transaction; see :mod:`courrier.production.compose_plan`): the pieces that may be
+   composed, chosen by their state, are presorted and cut into jobs; the jobs and their piece order are
+   stored before anything is composed, so a re-run finds the same assignment.
+2. **Compose**: each ``planned`` job is one Dask task: records in, PDF bytes and per-letter facts out
+   (the composer is pure and knows no database). The client writes the job's files atomically, then in
+   one transaction records pages, sheets and failures and moves the pieces to ``composed`` (or
+   ``failed``). Only pieces whose state allows ``composed`` are put in the PDF.
 
-Files of a job, in ``OUT/<campaign>/``: ``JOB.pdf``, ``JOB.manifest.csv``, ``JOB.ticket.json``,
+A job is never composed twice because of its files: a composed job whose files are intact is *kept*, a
+printed, inserted or posted one is *done* whatever folder is named, and a composed job whose PDF is
+missing or changed is *reported*; re-making it is explicit (``remake``), audited (``job.remade``) and
+refused once any of its pieces was printed. A job none of whose letters could be composed has no files
+and ends ``empty``: a print file never has 0 pages.
+
+Files of a job, in the campaign's folder: ``JOB.pdf``, ``JOB.manifest.csv``, ``JOB.ticket.json``,
 ``JOB.inserter.csv`` (see :mod:`courrier.production.job_files`).
 """
 
@@ -19,6 +25,7 @@ import hashlib
 import io
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,29 +33,37 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, func, select
 
-from courrier.campaigns.store import Campaign, get_campaign
+from courrier.campaigns.store import Campaign, get_campaign, require_frozen_template
 from courrier.codes.keys import Keys
 from courrier.db import write_transaction
 from courrier.db.bulk import bulk_execute
-from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
-from courrier.errors import ConflictError, NotFoundError
-from courrier.ledger.pieces import move_pieces
+from courrier.db.schema import job_pieces, pieces, print_jobs, waves
+from courrier.errors import ConflictError
+from courrier.ledger.events import record_event
+from courrier.ledger.pieces import can_move, move_pieces
+from courrier.production import compose_plan
 from courrier.production.inserter import sheet_mark
 from courrier.production.job_files import PieceFacts, write_job_files
-from courrier.production.jobs import add_job, job_name, next_job_number
-from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS, SortablePiece, plan_jobs
+from courrier.production.jobs import current_pieces
+from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
 from courrier.production.records import job_records
+
+# Job states past composing: the job's paper exists, its pieces are never composed into it again.
+_DONE = ("printed", "inserted", "posted")
 
 
 @dataclass
 class ComposeSummary:
     campaign: str
-    wave: int
+    wave: int | None  # None for re-issues
     folder: Path
     jobs: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)  # printed or later: never composed again
+    damaged: list[str] = field(default_factory=list)  # composed, files missing or changed: not re-made
+    empty: list[str] = field(default_factory=list)  # no letter could be composed: no files
     letters: int = 0
     sheets: int = 0
     composer_cpu_s: float = 0.0
@@ -61,6 +76,9 @@ class ComposeSummary:
             "folder": str(self.folder),
             "jobs_composed": self.jobs,
             "jobs_kept": self.kept,
+            "jobs_done": self.done,
+            "jobs_damaged": self.damaged,
+            "jobs_empty": self.empty,
             "letters": self.letters,
             "sheets": self.sheets,
             "failures": self.failures,
@@ -77,37 +95,68 @@ class JobOutput:
     cpu_s: float = 0.0  # the worker's CPU time for this job
 
 
+@dataclass(frozen=True)
+class _Todo:
+    job_id: int
+    name: str
+    folder: Path
+    wave: int | None
+    remake: bool
+
+
 def compose_wave(
     engine: Engine,
     campaign_name: str,
-    wave_number: int,
+    wave_number: int | None,
     *,
-    out: Path,
+    out: Path | None,
     keys: Keys,
     actor: str,
     now: dt.datetime,
     job_size_sheets: int = DEFAULT_JOB_SIZE_SHEETS,
+    retry_failed: bool = False,
+    remake: bool = False,
     scheduler: str | None = None,
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
 ) -> ComposeSummary:
-    """``on_start(jobs, letters)`` is told what is to be made, once; ``on_job_done(job, letters)`` after
+    """Compose wave ``wave_number`` (``None``: the campaign's re-issues).
+
+    ``on_start(jobs, letters)`` is told what is to be made, once; ``on_job_done(job, letters)`` after
     each job, for a progress bar."""
     with write_transaction(engine) as connection:
         campaign = get_campaign(connection, campaign_name)
-        wave_id = _wave_id(connection, campaign.id, wave_number)
-        _plan_wave(connection, campaign, wave_id, job_size_sheets, now)
-    jobs = _jobs_of_wave(engine, wave_id)
+        require_frozen_template(campaign)
+        folder = compose_plan.campaign_folder(connection, campaign, out)
+        if wave_number is None:
+            compose_plan.require_codes(connection, campaign, None)
+            compose_plan.plan_reissues(connection, campaign, folder, job_size_sheets, now)
+            job_query: ColumnElement[bool] = print_jobs.c.wave_id.is_(None)
+        else:
+            wave = compose_plan.wave_id(connection, campaign, wave_number)
+            compose_plan.require_codes(connection, campaign, (wave, wave_number))
+            compose_plan.plan_wave(connection, campaign, wave, folder, job_size_sheets, now)
+            if retry_failed:
+                compose_plan.plan_retry(connection, campaign, wave, folder, job_size_sheets, now)
+            job_query = print_jobs.c.wave_id == wave
+        job_ids = list(
+            connection.execute(
+                select(print_jobs.c.id)
+                .where(print_jobs.c.campaign_id == campaign.id, print_jobs.c.reprint_of.is_(None), job_query)
+                .order_by(print_jobs.c.name)
+            ).scalars()
+        )
+    summary = ComposeSummary(campaign.name, wave_number, folder)
     return compose_jobs(
         engine,
         campaign,
-        jobs,
-        wave_number,
-        out=out,
+        job_ids,
+        summary,
         keys=keys,
         actor=actor,
         now=now,
+        remake=remake,
         scheduler=scheduler,
         workers=workers,
         on_start=on_start,
@@ -119,35 +168,25 @@ def compose_jobs(
     engine: Engine,
     campaign: Campaign,
     job_ids: list[int],
-    wave_number: int,
+    summary: ComposeSummary,
     *,
-    out: Path,
     keys: Keys,
     actor: str,
     now: dt.datetime,
+    remake: bool = False,
     scheduler: str | None = None,
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
 ) -> ComposeSummary:
-    """Compose the given jobs that are not composed yet; keep those whose files are intact."""
-    folder = out / campaign.name
-    folder.mkdir(parents=True, exist_ok=True)
-    summary = ComposeSummary(campaign.name, wave_number, folder)
-    todo: list[tuple[int, str]] = []
-    with engine.connect() as connection:
-        query = select(print_jobs.c.id, print_jobs.c.name, print_jobs.c.state, print_jobs.c.pdf_sha256)
-        found = {row.id: row for row in connection.execute(query.where(print_jobs.c.id.in_(job_ids)))}
-    for job_id in job_ids:
-        _, name, state, sha256 = found[job_id]
-        if state != "planned" and _intact(folder / f"{name}.pdf", sha256):
-            summary.kept.append(name)
-        else:
-            todo.append((job_id, name))
+    """Compose the given jobs that are planned (and, with ``remake``, the composed ones whose files are
+    missing or changed); keep, or report, the others."""
+    todo = _select_jobs(engine, campaign, job_ids, summary, remake, actor, now)
     if not todo:
         return summary
+    records_of: dict[str, tuple[_Todo, list[dict[str, Any]]]] = {}
     if on_start:
-        on_start(len(todo), _piece_count(engine, [job_id for job_id, _ in todo]))
+        on_start(len(todo), _piece_count(engine, [job.job_id for job in todo]))
     with _dask_client(scheduler, workers) as client:
         from distributed import as_completed
 
@@ -155,32 +194,125 @@ def compose_jobs(
         # large the wave (a million records at once would not fit).
         in_flight = max(2, 2 * len(client.scheduler_info()["workers"]))
         pending = iter(todo)
-        records_of: dict[str, tuple[int, list[dict[str, Any]]]] = {}
 
         def submit_next() -> Any:
-            job = next(pending, None)
-            if job is None:
-                return None
-            job_id, name = job
-            with engine.connect() as connection:
-                records = job_records(connection, campaign, job_id, keys, now.date())
-            records_of[name] = (job_id, records)
-            return client.submit(
-                compose_task, campaign.template_path, name, records, key=f"compose-{name}-{campaign.id}"
-            )
+            for job in pending:
+                with engine.connect() as connection:
+                    batch = _composable_records(connection, campaign, job, keys, now)
+                if not batch:  # every piece withdrawn or re-issued since planning: nothing to print
+                    _finish_job(engine, campaign, job, JobOutput(job.name, b"", []), [], actor, now, summary)
+                    continue
+                records_of[job.name] = (job, batch)
+                return client.submit(
+                    compose_task,
+                    campaign.template_path,
+                    campaign.template_sha256,
+                    job.name,
+                    batch,
+                    # Unique: a shared scheduler may hold an older task of the same job name (another
+                    # database, or a re-made job) and would hand back its result.
+                    key=f"compose-{job.name}-{uuid.uuid4().hex}",
+                )
+            return None
 
         queue = as_completed([future for future in (submit_next() for _ in range(in_flight)) if future])  # type: ignore[no-untyped-call]
         for future in queue:
             output: JobOutput = future.result()
-            job_id, records = records_of.pop(output.job)
+            job, batch = records_of.pop(output.job)
             following = submit_next()
             if following is not None:
                 queue.add(following)  # type: ignore[no-untyped-call]
-            _finish_job(engine, campaign, job_id, output, records, folder, wave_number, actor, now, summary)
+            _finish_job(engine, campaign, job, output, batch, actor, now, summary)
             if on_job_done:
-                on_job_done(output.job, len(records))
+                on_job_done(output.job, len(batch))
     summary.jobs.sort()
     return summary
+
+
+def _select_jobs(
+    engine: Engine,
+    campaign: Campaign,
+    job_ids: list[int],
+    summary: ComposeSummary,
+    remake: bool,
+    actor: str,
+    now: dt.datetime,
+) -> list[_Todo]:
+    """Which jobs to compose, by their state (and, for a composed job, whether its files are intact)."""
+    todo: list[_Todo] = []
+    with write_transaction(engine) as connection:
+        query = (
+            select(print_jobs, waves.c.number.label("wave_number"))
+            .outerjoin(waves, waves.c.id == print_jobs.c.wave_id)
+            .where(print_jobs.c.id.in_(job_ids))
+            .order_by(print_jobs.c.name)
+        )
+        for row in connection.execute(query).all():
+            folder = Path(row.folder) if Path(row.folder).is_absolute() else summary.folder
+            if row.state in _DONE:
+                summary.done.append(row.name)
+            elif row.state == "empty":
+                summary.empty.append(row.name)
+            elif row.state == "planned":
+                compose_plan.make_folder(folder)
+                todo.append(_Todo(row.id, row.name, folder, row.wave_number, remake=False))
+            elif _intact(folder / f"{row.name}.pdf", row.pdf_sha256):
+                summary.kept.append(row.name)
+            elif not remake:
+                summary.damaged.append(row.name)
+            else:
+                _require_unprinted(connection, row.id, row.name)
+                if row.template_version_id != campaign.template_version_id:
+                    raise ConflictError(
+                        f"job {row.name} was composed with another template version than the"
+                        " campaign's current one: it cannot be re-made from it",
+                        code="template_changed",
+                    )
+                record_event(
+                    connection,
+                    "job.remade",
+                    actor,
+                    campaign_id=campaign.id,
+                    reason=f"job {row.name}: files missing or changed in {folder}",
+                    details={"job": row.name, "pdf_sha256": row.pdf_sha256},
+                    at=now,
+                )
+                compose_plan.make_folder(folder)
+                todo.append(_Todo(row.id, row.name, folder, row.wave_number, remake=True))
+    return todo
+
+
+def _require_unprinted(connection: Connection, job_id: int, name: str) -> None:
+    ids = current_pieces(connection, job_id, composed_only=False)
+    states = connection.execute(select(pieces.c.state).where(pieces.c.id.in_(ids))).scalars()
+    if any(state not in ("composed", "failed", "withdrawn", "reissued") for state in states):
+        raise ConflictError(
+            f"job {name} has printed pieces: it cannot be re-made (use `courrier reprint`)",
+            code="job_printed",
+        )
+
+
+def _composable_records(
+    connection: Connection, campaign: Campaign, job: _Todo, keys: Keys, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The records of the job's pieces that may go into its PDF now: those whose current job it is and
+    whose state allows ``composed`` (for a re-made job: those it composed)."""
+    ids = current_pieces(connection, job.job_id, composed_only=job.remake)
+    states = dict(connection.execute(select(pieces.c.id, pieces.c.state).where(pieces.c.id.in_(ids))).all())
+    wanted = {
+        piece_id
+        for piece_id in ids
+        if (
+            states.get(piece_id) == "composed"
+            if job.remake
+            else can_move(states.get(piece_id, ""), "composed")
+        )
+    }
+    return [
+        record
+        for record in job_records(connection, campaign, job.job_id, keys, now.date())
+        if int(record["piece_id"]) in wanted
+    ]
 
 
 @contextmanager
@@ -207,7 +339,9 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
 
 
 @lru_cache(maxsize=4)
-def _template(path: str) -> Any:
+def _template(path: str, sha256: str) -> Any:
+    """The loaded template, cached per version: a long-lived worker must not keep a folder's old
+    content once the campaign recorded a new version of it (``sha256`` is part of the key)."""
     from courrier.compose import load_template
 
     return load_template(Path(path))
@@ -228,7 +362,9 @@ class RecordBatch:
         self.records = records
 
 
-def compose_task(template_path: str, job: str, batch: RecordBatch | list[dict[str, Any]]) -> JobOutput:
+def compose_task(
+    template_path: str, template_sha256: str, job: str, batch: RecordBatch | list[dict[str, Any]]
+) -> JobOutput:
     """Runs on a Dask worker: pure, records in, PDF bytes out."""
     # Dask's transport may hand the worker the batch's state (the plain list) rather than the object.
     records = batch.records if isinstance(batch, RecordBatch) else batch
@@ -237,7 +373,11 @@ def compose_task(template_path: str, job: str, batch: RecordBatch | list[dict[st
 
     buffer = io.BytesIO()
     result = compose_job(
-        _template(template_path), records, buffer, job_id=job, sheet_marks=partial(_mark, job)
+        _template(template_path, template_sha256),
+        records,
+        buffer,
+        job_id=job,
+        sheet_marks=partial(_mark, job),
     )
     facts = [
         PieceFacts(
@@ -267,71 +407,6 @@ def _intact(path: Path, sha256: str | None) -> bool:
     return digest.hexdigest() == sha256
 
 
-def _wave_id(connection: Any, campaign_id: int, number: int) -> int:
-    found = connection.execute(
-        select(waves.c.id).where(waves.c.campaign_id == campaign_id, waves.c.number == number)
-    ).scalar()
-    if found is None:
-        raise NotFoundError(f"the campaign has no wave {number}: plan it first", code="unknown_wave")
-    return int(found)
-
-
-def _plan_wave(
-    connection: Any, campaign: Campaign, wave_id: int, job_size_sheets: int, now: dt.datetime
-) -> None:
-    if connection.execute(
-        select(print_jobs.c.id).where(print_jobs.c.wave_id == wave_id, print_jobs.c.reprint_of.is_(None))
-    ).first():
-        return  # planned by an earlier run: keep its assignment
-    query = (
-        select(
-            pieces.c.id,
-            persons.c.country,
-            persons.c.postcode,
-            persons.c.locality,
-            persons.c.street,
-            persons.c.house_number,
-            persons.c.family_name,
-            persons.c.given_names,
-        )
-        .join(persons, persons.c.id == pieces.c.person_id)
-        .where(pieces.c.wave_id == wave_id, pieces.c.state == "planned")
-    )
-    # A wave may hold a million pieces: rows are streamed, and the strings that repeat (countries,
-    # postcodes, localities, streets, house numbers) are kept once each (planning a million: 895 -> 536 MB).
-    shared: dict[str, str] = {}
-    one = shared.setdefault
-    sortable = [
-        SortablePiece(
-            row.id,
-            1,
-            one(row.country, row.country),
-            one(row.postcode, row.postcode),
-            one(row.locality, row.locality),
-            one(row.street, row.street),
-            one(row.house_number, row.house_number),
-            row.family_name,
-            row.given_names,
-        )
-        for row in connection.execute(query.execution_options(yield_per=10_000))
-    ]
-    if not sortable:
-        raise ConflictError("the wave has no planned pieces to compose", code="nothing_to_compose")
-    number = next_job_number(connection)
-    for plan in plan_jobs(sortable, job_size_sheets, first_number=number):
-        add_job(
-            connection,
-            name=job_name(plan.number),
-            campaign_id=campaign.id,
-            template_version_id=campaign.template_version_id,
-            wave_id=wave_id,
-            domestic=plan.domestic,
-            folder=campaign.name,
-            placements=[(piece.piece_id, piece.bundle) for piece in plan.pieces],
-            now=now,
-        )
-
-
 _RECORD_FACTS = (
     job_pieces.update()
     .where(job_pieces.c.job_id == bindparam("b_job_id"), job_pieces.c.piece_id == bindparam("b_piece_id"))
@@ -350,29 +425,24 @@ def _piece_count(engine: Engine, job_ids: list[int]) -> int:
         return int(connection.execute(query).scalar_one())
 
 
-def _jobs_of_wave(engine: Engine, wave_id: int) -> list[int]:
-    with engine.connect() as connection:
-        query = select(print_jobs.c.id).where(
-            print_jobs.c.wave_id == wave_id, print_jobs.c.reprint_of.is_(None)
-        )
-        return [int(job_id) for job_id in connection.execute(query.order_by(print_jobs.c.name)).scalars()]
-
-
 def _finish_job(
     engine: Engine,
     campaign: Campaign,
-    job_id: int,
+    job: _Todo,
     output: JobOutput,
     records: list[dict[str, Any]],
-    folder: Path,
-    wave_number: int,
     actor: str,
     now: dt.datetime,
     summary: ComposeSummary,
 ) -> None:
-    sha256 = write_job_files(folder, output.job, output.pdf, output.pieces, records, campaign, wave_number)
     composed = [facts for facts in output.pieces if facts.ok]
     failed = [facts for facts in output.pieces if not facts.ok]
+    # A print file with no letter is no print file: the job ends empty, with its failures on record.
+    sha256 = (
+        write_job_files(job.folder, output.job, output.pdf, output.pieces, records, campaign, job.wave)
+        if composed
+        else None
+    )
     with write_transaction(engine) as connection:
         bulk_execute(
             connection,
@@ -380,7 +450,7 @@ def _finish_job(
             job_pieces,
             [
                 {
-                    "b_job_id": job_id,
+                    "b_job_id": job.job_id,
                     "b_piece_id": facts.piece_id,
                     "b_pages": facts.pages,
                     "b_sheets": facts.sheets,
@@ -397,11 +467,11 @@ def _finish_job(
         move_pieces(connection, [f.piece_id for f in failed], "failed", actor=actor, at=now, reason=reason)
         connection.execute(
             print_jobs.update()
-            .where(print_jobs.c.id == job_id)
+            .where(print_jobs.c.id == job.job_id)
             .values(
-                state="composed",
+                state="composed" if composed else "empty",
                 pdf_sha256=sha256,
-                folder=str(folder.resolve()),
+                folder=str(job.folder),
                 pieces=len(composed),
                 failed=len(failed),
                 sheets=sum(f.sheets for f in composed),
@@ -409,7 +479,7 @@ def _finish_job(
                 updated_at=now,
             )
         )
-    summary.jobs.append(output.job)
+    (summary.jobs if composed else summary.empty).append(output.job)
     summary.composer_cpu_s += output.cpu_s
     summary.letters += len(composed)
     summary.sheets += sum(f.sheets for f in composed)

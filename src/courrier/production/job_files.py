@@ -43,7 +43,7 @@ def write_job_files(
     facts: Sequence[PieceFacts],
     records: Sequence[dict[str, Any]],
     campaign: Campaign,
-    wave_number: int,
+    wave_number: int | None,
     *,
     duplex: bool = False,
     envelope: str = "C5 window (DIN 5008 B)",

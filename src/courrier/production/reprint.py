@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from courrier.campaigns.store import get_campaign
+from courrier.campaigns.store import get_campaign, require_frozen_template
 from courrier.codes.keys import Keys
 from courrier.db import write_transaction
 from courrier.db.schema import job_pieces, pieces
 from courrier.errors import ConflictError
 from courrier.ledger.pieces import NOT_INSERTED
+from courrier.production.compose_plan import campaign_folder
 from courrier.production.compose_wave import ComposeSummary, compose_jobs
 from courrier.production.jobs import add_job, current_pieces, get_job, list_jobs, reprint_name
 
@@ -66,7 +67,7 @@ def reprint(
     engine: Engine,
     campaign_name: str,
     *,
-    out: Path,
+    out: Path | None,
     keys: Keys,
     actor: str,
     now: dt.datetime,
@@ -77,6 +78,7 @@ def reprint(
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
     with engine.connect() as connection:
         campaign = get_campaign(connection, campaign_name)
+    require_frozen_template(campaign)
     plan = plan_reprint(engine, campaign.id)
     if not plan.jobs:
         return plan, None
@@ -89,6 +91,8 @@ def reprint(
         )
     job_ids: list[int] = []
     with write_transaction(engine) as connection:
+        # Next to the campaign's composed jobs (each source job's own folder) unless told otherwise.
+        chosen = campaign_folder(connection, campaign, out) if out is not None else None
         for source_name, piece_ids in plan.jobs.items():
             source = get_job(connection, source_name)
             placement = _placement_of(connection, source.id)
@@ -100,7 +104,7 @@ def reprint(
                     template_version_id=campaign.template_version_id,
                     wave_id=source.wave_id,
                     domestic=source.domestic,
-                    folder=source.folder,
+                    folder=str(chosen) if chosen else source.folder,
                     # The source job's order, so the reprint is presorted too.
                     placements=[
                         (p, placement[p][1]) for p in sorted(piece_ids, key=lambda p: placement[p][0])
@@ -109,13 +113,12 @@ def reprint(
                     reprint_of=source.id,
                 )
             )
-            wave = source.wave_number or 0
+    folder = chosen or Path(campaign.output_folder or source.folder)
     summary = compose_jobs(
         engine,
         campaign,
         job_ids,
-        wave,
-        out=out,
+        ComposeSummary(campaign.name, None, folder),
         keys=keys,
         actor=actor,
         now=now,

@@ -1,0 +1,297 @@
+"""The print chain keeps its promises (issue 11), driven through the CLI as an operator would, on SQLite
+and PostgreSQL: the pieces' states decide what is composed, the template is frozen, and no step leaves
+a person stuck."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from courrier.cli import courrier
+from courrier.db import make_engine
+from courrier.db.schema import events, pieces, print_jobs
+
+from ..compose.conftest import EXAMPLES
+
+CAMPAIGN = """
+name = "promises"
+kind = "invitation"
+template = "{template}"
+languages = ["fr", "de", "en", "pt", "lb"]
+[cohort]
+sources = ["rnpp", "ccss"]
+order = "postcode"
+[waves]
+size = 30
+[codes]
+valid_until = 2099-12-31
+max_uses = 1
+[qr]
+content = "https://test.example.lu/c/{{code}}"
+"""
+
+
+# The shared LocalCluster of the running test (see the `chain` fixture).
+_scheduler = ""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(courrier, list(args))
+    assert result.exit_code in (0, 1, 2), result.output + repr(result.exception)
+    return result.exit_code, result.output
+
+
+def ok(*args: str) -> str:
+    code, out = run(*args)
+    assert code == 0, out
+    return out
+
+
+def refused(code: str, *args: str) -> str:
+    exit_code, out = run(*args)
+    assert exit_code == 1, out
+    assert f"[{code}]" in out, out
+    assert "Traceback" not in out
+    return out
+
+
+@pytest.fixture
+def chain(cli_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dask_scheduler: str) -> Path:
+    """A register of about 35 people, keys, and a campaign on a copy of the mass-testing template,
+    planned: wave 1 of 30 pieces and wave 2 of the rest. Returns the campaign file."""
+    monkeypatch.setenv("COURRIER_KEY_FILE", str(tmp_path / "courrier.keys"))
+    global _scheduler
+    _scheduler = dask_scheduler
+    template = tmp_path / "template"
+    shutil.copytree(EXAMPLES / "mass-testing", template)
+    campaign = tmp_path / "promises.toml"
+    campaign.write_text(CAMPAIGN.format(template=template), encoding="utf-8")
+    ok("register", "generate", "--people", "30", "--cross-border", "5", "--seed", "3", "-o", "register.csv")
+    ok("register", "import", "register.csv")
+    ok("keys", "create")
+    ok("campaign", "create", str(campaign))
+    ok("campaign", "plan", "promises")
+    return campaign
+
+
+def compose(*args: str) -> tuple[int, str]:
+    return run("compose", "promises", "--scheduler", _scheduler, "--job-size", "12", *args)
+
+
+def states(db_url: str, **where: object) -> dict[str, int]:
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        query = select(pieces.c.state, func.count()).group_by(pieces.c.state)
+        for column, value in where.items():
+            query = query.where(pieces.c[column] == value)
+        found = {state: int(count) for state, count in connection.execute(query)}
+    engine.dispose()
+    return found
+
+
+def jobs(*, json_list: bool = True) -> list[dict[str, object]]:
+    return list(json.loads(ok("jobs", "list", "promises", "--json")))
+
+
+def post_every_job() -> None:
+    for job in jobs():
+        name = str(job["name"])
+        ok("jobs", "mark", name, "printed")
+        ok("inserter", "simulate", name, "-o", f"{name}.results.csv")
+        ok("inserter", "results", f"{name}.results.csv")
+        ok("jobs", "mark", name, "posted")
+
+
+def test_posted_piece_is_never_composed_again(chain, cli_env, tmp_path: Path, monkeypatch):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    post_every_job()
+    posted = states(cli_env)
+    assert posted["posted"] == 30
+    other = tmp_path / "other"
+    code, out = compose("--wave", "1", "--out", str(other))
+    assert code == 0, out
+    assert "0 jobs composed" in out
+    assert "already printed" in out
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the default folder is the campaign's, not one relative to here
+    code, out = compose("--wave", "1")
+    assert code == 0, out
+    assert "0 jobs composed" in out
+    assert states(cli_env) == posted
+    assert {job["state"] for job in jobs()} == {"posted"}
+    assert not list(other.rglob("*.pdf"))
+    assert not list(elsewhere.rglob("*.pdf"))
+
+
+def test_print_files_go_to_the_campaigns_folder_fixed_at_first_compose(chain, cli_env, tmp_path, monkeypatch):
+    ok("codes", "issue", "promises")
+    assert compose("--wave", "1")[0] == 0
+    folder = (tmp_path / "print-jobs" / "promises").resolve()
+    assert sorted(Path(str(job["folder"])) for job in jobs()) == [folder] * len(jobs())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out = compose("--wave", "2")
+    assert code == 0, out
+    assert str(folder) in out
+    assert all(Path(str(job["folder"])) == folder for job in jobs())
+    assert not (elsewhere / "print-jobs").exists()
+
+
+def test_composed_job_with_missing_files_is_reported_not_remade(chain, cli_env, tmp_path: Path):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    first = jobs()[0]
+    pdf = Path(str(first["folder"])) / f"{first['name']}.pdf"
+    manifest = pdf.with_name(f"{first['name']}.manifest.csv")
+    original = manifest.read_bytes()
+    pdf.unlink()
+    out = refused("job_files_changed", *["compose", "promises", "--wave", "1", "--workers", "1"])
+    assert str(first["name"]) in out
+    assert not pdf.exists()
+    code, out = compose("--wave", "1", "--remake")
+    assert code == 0, out
+    assert pdf.exists()
+    assert manifest.read_bytes() == original  # the same pieces in the same order
+    engine = make_engine(cli_env)
+    with engine.connect() as connection:
+        remade = connection.execute(select(func.count()).where(events.c.type == "job.remade")).scalar_one()
+    engine.dispose()
+    assert remade == 1
+    ok("jobs", "mark", str(first["name"]), "printed")
+    pdf.unlink()
+    code, out = compose("--wave", "1", "--remake")  # printed: done, never re-made
+    assert code == 0, out
+    assert not pdf.exists()
+
+
+def test_compose_before_codes_are_issued_is_refused_naming_the_command(chain, cli_env):
+    out = refused("codes_missing", "compose", "promises", "--wave", "1", "--workers", "1")
+    assert "courrier codes issue promises --wave 1" in out
+    assert states(cli_env) == {"planned": 35}
+    assert jobs() == []
+
+
+def test_a_job_never_has_zero_pages_and_failed_letters_are_composed_again(chain, cli_env):
+    template = chain.parent / "template"
+    text = template / "text.fr.md"
+    good = text.read_text("utf-8")
+    # A typo that `template check` cannot see: every French letter fails (its care-of line is empty).
+    text.write_text(good.replace("{{ valid_from | date }}", "{{ person.care_of | date }}"), "utf-8")
+    ok("codes", "issue", "promises", "--wave", "1")
+    refused("template_changed", "compose", "promises", "--wave", "1", "--workers", "1")
+    ok("campaign", "create", str(chain), "--update-template")
+    code, out = compose("--wave", "1")
+    assert code == 0, out
+    failed = states(cli_env).get("failed", 0)
+    assert failed > 0
+    assert "--retry-failed" in out
+    for job in jobs():
+        assert job["state"] in ("composed", "empty")
+        if job["state"] == "composed":
+            assert int(str(job["sheets"])) > 0
+    text.write_text(good, "utf-8")
+    ok("campaign", "create", str(chain), "--update-template")
+    code, out = compose("--wave", "1")  # a plain re-run makes nothing new
+    assert code == 0, out
+    assert "0 jobs composed" in out
+    code, out = compose("--wave", "1", "--retry-failed")
+    assert code == 0, out
+    assert f"{failed:,} letter" in out
+    assert states(cli_env, wave_id=1) == {"composed": 30}
+
+
+def test_edited_template_is_refused_naming_the_changed_file(chain, cli_env):
+    ok("codes", "issue", "promises", "--wave", "1")
+    text = chain.parent / "template" / "text.de.md"
+    text.write_text(text.read_text("utf-8") + "\nEin neuer Satz.\n", "utf-8")
+    out = refused("template_changed", "compose", "promises", "--wave", "1", "--workers", "1")
+    assert "text.de.md" in out
+    assert jobs() == []
+
+
+def test_template_cannot_change_once_a_job_is_printed(chain, cli_env):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    ok("jobs", "mark", str(jobs()[0]["name"]), "printed")
+    text = chain.parent / "template" / "text.de.md"
+    text.write_text(text.read_text("utf-8") + "\nEin neuer Satz.\n", "utf-8")
+    refused("template_in_use", "campaign", "create", str(chain), "--update-template")
+
+
+def test_reissued_piece_is_composed_with_reissues_and_shown_until_printed(chain, cli_env):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    post_every_job()
+    engine = make_engine(cli_env)
+    with engine.connect() as connection:
+        person = connection.execute(select(pieces.c.person_id).where(pieces.c.state == "posted")).scalar()
+    engine.dispose()
+    ok("codes", "reissue", "promises", "--person", str(person), "--same-code", "--reason", "lost")
+    status = json.loads(ok("status", "promises", "--json"))
+    assert status["pieces"]["re-issues"] == {"planned": 1}
+    code, out = compose("--reissues")
+    assert code == 0, out
+    assert "1 job composed" in out
+    reprinted = [job for job in jobs() if job["wave_number"] is None]
+    assert len(reprinted) == 1
+    assert reprinted[0]["pieces"] == 1
+    ticket = Path(str(reprinted[0]["folder"])) / f"{reprinted[0]['name']}.ticket.json"
+    assert json.loads(ticket.read_text("utf-8"))["wave"] is None
+    code, out = compose("--reissues")
+    assert "0 jobs composed" in out
+
+
+def test_reprint_writes_next_to_the_composed_jobs_with_each_jobs_own_wave(chain, cli_env, tmp_path: Path):
+    ok("codes", "issue", "promises")
+    assert compose("--wave", "1", "--out", str(tmp_path / "press"))[0] == 0
+    assert compose("--wave", "2")[0] == 0
+    folder = (tmp_path / "press" / "promises").resolve()
+    for job in jobs():
+        name = str(job["name"])
+        ok("jobs", "mark", name, "printed")
+        ok("inserter", "simulate", name, "--miss", "0.3", "--seed", "2", "-o", f"{name}.results.csv")
+        ok("inserter", "results", f"{name}.results.csv")
+    code, out = run("reprint", "promises", "--yes", "--scheduler", _scheduler)
+    assert code == 0, out
+    reprints = [job for job in jobs() if job["reprint_of"]]
+    assert {job["wave_number"] for job in reprints} == {1, 2}
+    wave_of = {str(job["name"]): job["wave_number"] for job in jobs()}
+    for job in reprints:
+        assert Path(str(job["folder"])) == folder
+        ticket = json.loads((folder / f"{job['name']}.ticket.json").read_text("utf-8"))
+        assert ticket["wave"] == wave_of[str(job["reprint_of"])]
+    assert not (tmp_path / "print-jobs").exists()
+
+
+def test_campaign_create_refuses_a_folder_that_is_not_a_template(cli_env, tmp_path: Path):
+    for folder, code in (("nothing-here", "template_not_found"), ("not-a-template", "template_not_found")):
+        (tmp_path / "not-a-template").mkdir(exist_ok=True)
+        (tmp_path / "not-a-template" / "notes.txt").write_text("hello", "utf-8")
+        campaign = tmp_path / f"{folder}.toml"
+        campaign.write_text(CAMPAIGN.format(template=tmp_path / folder), encoding="utf-8")
+        refused(code, "campaign", "create", str(campaign))
+    broken = tmp_path / "broken"
+    shutil.copytree(EXAMPLES / "mass-testing", broken)
+    text = broken / "text.fr.md"
+    text.write_text(text.read_text("utf-8").replace("{{ valid_from", "{{ valid_frm"), "utf-8")
+    campaign = tmp_path / "broken.toml"
+    campaign.write_text(CAMPAIGN.format(template=broken), encoding="utf-8")
+    refused("unknown_placeholder", "campaign", "create", str(campaign))
+    assert "no campaigns yet" in ok("campaign", "list")
+
+
+def test_job_states_are_listed(chain, cli_env):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    engine = make_engine(cli_env)
+    with engine.connect() as connection:
+        assert set(connection.execute(select(print_jobs.c.state)).scalars()) == {"composed"}
+    engine.dispose()
