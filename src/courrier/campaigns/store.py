@@ -122,9 +122,10 @@ def record_template_version(connection: Connection, folder: Path, now: dt.dateti
 def create_campaign(
     engine: Engine, definition: CampaignDefinition, *, actor: str, now: dt.datetime | None = None
 ) -> Campaign:
-    """Record a new campaign and its template version; a campaign name is used once."""
+    """Record a new campaign and its template version; a campaign name is used once. The caller checks
+    the template first (:func:`courrier.compose.check.require_valid_template`: campaigns sit below
+    the composer)."""
     now = now or utcnow()
-    require_valid_template(definition.template)
     try:
         with write_transaction(engine) as connection:
             if _campaign_id(connection, definition.name) is not None:
@@ -160,20 +161,6 @@ def create_campaign(
         raise _exists(definition.name) from error
 
 
-def require_valid_template(folder: Path) -> None:
-    """Refuse a folder that is not a template, or one ``courrier template check`` rejects, before any
-    code is issued for it (``template_invalid`` and the check's own codes)."""
-    template_hash(folder)  # a missing or empty folder says so first
-    from courrier.compose import load_template
-    from courrier.compose.check import check_template
-
-    problems = check_template(load_template(folder))
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more: `courrier template check {folder}`)" if problems[1:] else ""
-        raise TemplateError(f"template {folder}: {first.where}: {first.message}{more}", code=first.code)
-
-
 def update_template(
     engine: Engine, definition: CampaignDefinition, *, actor: str, now: dt.datetime | None = None
 ) -> tuple[Campaign, bool]:
@@ -185,7 +172,6 @@ def update_template(
     keep the version that made them (their ticket names it) and are never re-made from another one.
     """
     now = now or utcnow()
-    require_valid_template(definition.template)
     with write_transaction(engine) as connection:
         campaign = get_campaign(connection, definition.name)
         printed = connection.execute(

@@ -44,6 +44,9 @@ def create_command(file: Path, update_template: bool) -> None:
     name is taken, or the template folder is missing or fails `courrier template check`.
     """
     definition = read_definition(file)
+    from courrier.compose.check import require_valid_template
+
+    require_valid_template(definition.template)
     if update_template:
         updated, changed = update_campaign_template(open_database(), definition, actor=load_settings().actor)
         state = "updated to" if changed else "unchanged:"

@@ -8,6 +8,7 @@ fonts lack. Recipients' names are checked letter by letter at composition (``mis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from jinja2 import nodes
 
@@ -18,6 +19,7 @@ from courrier.compose.template import (
     Element,
     Template,
     asset_errors,
+    load_template,
     template_sources,
     unsafe_errors,
 )
@@ -32,6 +34,22 @@ class Problem:
     code: str
     where: str
     message: str
+
+
+def _require_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise TemplateError(f"template folder {folder} does not exist", code="template_not_found")
+
+
+def require_valid_template(folder: Path) -> None:
+    """Refuse a folder that is not a template, or one ``courrier template check`` rejects, with the
+    first problem's code: ``campaign create`` calls it before any code is issued for the template."""
+    _require_folder(folder)  # a missing or empty folder says so first
+    problems = check_template(load_template(folder))
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more: `courrier template check {folder}`)" if problems[1:] else ""
+        raise TemplateError(f"template {folder}: {first.where}: {first.message}{more}", code=first.code)
 
 
 def check_template(template: Template) -> list[Problem]:
