@@ -1,14 +1,14 @@
 """campaigns keep their output folder; template versions list their files
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006_promises
+Revises: 0005_ledger
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006_promises"
+down_revision = "0005_ledger"
 branch_labels = None
 depends_on = None
 
