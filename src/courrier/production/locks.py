@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from courrier.db import write_transaction
 from courrier.db.schema import step_locks
@@ -46,6 +46,19 @@ def step_lock(engine: Engine, name: str, *, actor: str, what: str) -> Iterator[N
 
 
 def _acquire(engine: Engine, name: str, host: str, pid: int, actor: str, what: str) -> None:
+    try:
+        _try_acquire(engine, name, host, pid, actor, what)
+    except OperationalError as error:
+        # SQLite: another write held the database longer than the busy timeout (30 s).
+        if "locked" not in str(error.orig):
+            raise
+        raise ConflictError(
+            f"{what} could not start: the database is busy with another write; try again",
+            code="database_busy",
+        ) from None
+
+
+def _try_acquire(engine: Engine, name: str, host: str, pid: int, actor: str, what: str) -> None:
     for _attempt in range(3):
         try:
             with write_transaction(engine) as connection:
