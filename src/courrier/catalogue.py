@@ -887,6 +887,17 @@ _ENTRIES = (
         lb="Méi Bréiwer wéi erwaart géifen nei gedréckt: confirméiert w.e.g. fir d'éischt.",
     ),
     _entry(
+        "database_busy",
+        ConflictError,
+        503,
+        (),
+        en="The database is busy with another change: try again.",
+        fr="La base de données est occupée par une autre modification : réessayez.",
+        de="Die Datenbank ist mit einer anderen Änderung beschäftigt: bitte erneut versuchen.",
+        pt="A base de dados está ocupada com outra alteração: tente de novo.",
+        lb="D'Datebank ass mat enger anerer Ännerung beschäftegt: probéiert nach eng Kéier.",
+    ),
+    _entry(
         "step_running",
         ConflictError,
         409,
