@@ -71,6 +71,9 @@ def _add_optional_commands() -> None:
         ("courrier.cli.production", "returns"),
         ("courrier.cli.production", "posting_command"),
         ("courrier.cli.production", "status_command"),
+        ("courrier.cli.users", "users"),
+        ("courrier.cli.users", "audit_command"),
+        ("courrier.cli.serve", "serve_command"),
     ):
         try:
             module = import_module(module_name)

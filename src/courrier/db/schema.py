@@ -293,3 +293,152 @@ step_locks = Table(
     Column("actor", Text, nullable=False),
     Column("acquired_at", UTCDateTime, nullable=False),
 )
+
+# --- web services: staff accounts, centres and slots, bookings, requests ----------------------------
+
+# Staff who sign in to the web pages or the API. ``centre_id`` scopes reception and physician accounts,
+# ``establishment_id`` scopes establishment accounts; the others see everything their role allows.
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    # argon2id (pwdlib); never the password itself.
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("centre_id", String(32)),
+    Column("establishment_id", String(32)),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Server-side staff sessions: the browser's cookie (or the API's Bearer token) holds a random token; the
+# database holds only its sha256, so a copy of the database signs nobody in.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", LargeBinary(32), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("staff_users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+)
+
+# Every view or change of personal data by staff: who, when, what, about whom.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    # Dotted: code.viewed, booking.created, booking.moved, booking.cancelled, request.approved...
+    Column("action", String(40), nullable=False),
+    Column("subject", Text, nullable=False),
+    # JSON object.
+    Column("details", Text),
+)
+
+# Failures of anything that can be guessed (a staff password, a personal code), counted per client and per
+# target in the database so that a limit holds across server workers and restarts.
+throttle_counters = Table(
+    "throttle_counters",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime),
+)
+
+centres = Table(
+    "centres",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("commune", Text, nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("people_per_slot", Integer, nullable=False),
+    # JSON: {"mon": [["08:00", "12:00"], ["13:00", "18:00"]], ...}
+    Column("opening_hours", Text, nullable=False),
+    # JSON: ["2021-02-15", ...]
+    Column("closed_days", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# A campaign's booking rules: the dose-2 window after dose 1, whether dose 2 may still be booked once the
+# code's validity is over, and the health questions asked before a slot.
+booking_policies = Table(
+    "booking_policies",
+    metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), primary_key=True),
+    Column("doses", Integer, nullable=False),
+    Column("dose2_min_days", Integer, nullable=False),
+    Column("dose2_max_days", Integer, nullable=False),
+    Column("dose2_after_expiry", Boolean, nullable=False),
+    # JSON list of questions (see booking/policy.py).
+    Column("questions", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# ``taken`` only ever moves through the guarded UPDATE in booking/bookings.py (never above ``capacity``).
+slots = Table(
+    "slots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("centre_id", String(32), ForeignKey("centres.id"), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("taken", Integer, nullable=False),
+    UniqueConstraint("campaign_id", "centre_id", "starts_at", name="uq_slots_campaign_centre_start"),
+)
+
+# ``active_dose`` is the dose while the booking is active and NULL once cancelled: the UNIQUE constraint
+# on (code_id, active_dose) is "one active booking per code and dose" on both databases (NULLs differ).
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("code_id", Integer, ForeignKey("codes.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False),
+    Column("dose", Integer, nullable=False),
+    Column("slot_id", Integer, ForeignKey("slots.id"), nullable=False, index=True),
+    Column("state", String(12), nullable=False),
+    Column("active_dose", Integer),
+    Column("idempotency_key", String(64)),
+    # JSON: the health answers given.
+    Column("answers", Text, nullable=False),
+    Column("booked_by", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("code_id", "active_dose", name="uq_bookings_code_id_active_dose"),
+    UniqueConstraint("code_id", "idempotency_key", name="uq_bookings_code_id_idempotency_key"),
+)
+
+# "I did not get my letter" (kind ``resend``) and "I missed my phase" (kind ``waiting_list``): what the
+# person typed, the person it matched (if any, never shown to them), and the print shop's decision.
+letter_requests = Table(
+    "letter_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("national_id", String(13), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("postcode", String(16), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id")),
+    # pending → approved | rejected (resend); waiting → planned (waiting list)
+    Column("state", String(12), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+    Column("decided_by", Text),
+    Column("outcome", Text),
+)

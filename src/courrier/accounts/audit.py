@@ -1,0 +1,74 @@
+"""The audit log: every view or change of personal data by staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from courrier.accounts.users import StaffUser
+from courrier.db.schema import audit_log
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: dt.datetime
+    username: str
+    role: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "at": self.at.isoformat(),
+            "username": self.username,
+            "role": self.role,
+            "action": self.action,
+            "subject": self.subject,
+            "details": self.details,
+        }
+
+
+def audit(
+    connection: Connection,
+    user: StaffUser,
+    action: str,
+    subject: str,
+    *,
+    now: dt.datetime,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Record that ``user`` did ``action`` (dotted, e.g. ``code.viewed``) on ``subject`` (e.g.
+    ``person:123``), in the caller's transaction so that nothing is seen without being logged."""
+    connection.execute(
+        audit_log.insert().values(
+            at=now,
+            username=user.username,
+            role=user.role,
+            action=action,
+            subject=subject,
+            details=json.dumps(dict(details), sort_keys=True) if details else None,
+        )
+    )
+
+
+def list_audit(connection: Connection, *, username: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if username is not None:
+        query = query.where(audit_log.c.username == username)
+    return [
+        AuditEntry(
+            at=row.at,
+            username=row.username,
+            role=row.role,
+            action=row.action,
+            subject=row.subject,
+            details=json.loads(row.details) if row.details else {},
+        )
+        for row in connection.execute(query)
+    ]

@@ -1,0 +1,71 @@
+"""Server-side staff sessions and their CSRF tokens.
+
+The client holds a random token (a cookie for pages, a Bearer token for the API); the table holds its
+sha256. Every session has its own CSRF token, which every form posts back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from courrier.accounts.users import StaffUser, user_by_id
+from courrier.db.schema import staff_sessions
+
+SESSION_HOURS = 10
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    token: str
+    csrf_token: str
+    user: StaffUser
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def open_session(connection: Connection, user: StaffUser, *, now: dt.datetime) -> StaffSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    connection.execute(
+        staff_sessions.insert().values(
+            token_sha256=_digest(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=SESSION_HOURS),
+        )
+    )
+    return StaffSession(token, csrf, user)
+
+
+def find_session(connection: Connection, token: str, *, now: dt.datetime) -> StaffSession | None:
+    """The live session of ``token``: not ended, not expired, its user not disabled."""
+    row = connection.execute(
+        select(staff_sessions).where(staff_sessions.c.token_sha256 == _digest(token))
+    ).one_or_none()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    user = user_by_id(connection, row.user_id)
+    if user.disabled:
+        return None
+    return StaffSession(token, row.csrf_token, user)
+
+
+def end_session(connection: Connection, token: str, *, now: dt.datetime) -> None:
+    connection.execute(
+        staff_sessions.update()
+        .where(staff_sessions.c.token_sha256 == _digest(token), staff_sessions.c.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def csrf_matches(session: StaffSession, submitted: str | None) -> bool:
+    return submitted is not None and hmac.compare_digest(session.csrf_token, submitted)

@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from courrier import __version__
+from courrier.web.auth import context
+from courrier.web.context import WebContext
+from courrier.web.errors import install_error_handlers
+from courrier.web.security import SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(ctx: WebContext) -> FastAPI:
+    """The whole web app on ``ctx``'s database and keys; nothing happens at import time."""
+    from courrier.web.api import staff
+
+    app = FastAPI(
+        title="courrier",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.context = ctx
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    app.include_router(staff.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/health", tags=["health"])
+    def health(request: Request) -> dict[str, Any]:
+        with context(request).engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,26 @@
+"""What every request handler needs, built once per server process."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from courrier.codes.keys import Keys
+from courrier.db.types import utcnow
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class WebContext:
+    engine: Engine
+    keys: Keys
+    clock: Clock = utcnow
+    # Cookies get the Secure flag unless the app is served over plain HTTP on purpose (tests, the demo).
+    secure_cookies: bool = True
+    # Switch for the control test only: with False, bookings check capacity by reading first and write
+    # unguarded, which is how a booking site sells one slot twice.
+    booking_guard: bool = True
