@@ -124,10 +124,10 @@ def test_only_fixed_end_campaigns_extend_and_only_later(engine, make_definition)
     with pytest.raises(ConflictError) as fixed_days:
         extend_campaign(engine, "vaccination-75plus", dt.date(2022, 1, 1), actor="t")
     assert fixed_days.value.code == "not_extendable"
-    voucher = make_definition(name='name = "voucher"', validity_days="valid_until = 2020-12-31")
+    voucher = make_definition(name='name = "voucher"', validity_days="valid_until = 2021-01-31")
     create_campaign(engine, voucher, actor="t", now=NOW)
     previous, _ = extend_campaign(engine, "voucher", dt.date(2021, 3, 31), actor="t", reason="decision 1")
-    assert previous == dt.date(2020, 12, 31)
+    assert previous == dt.date(2021, 1, 31)
     with pytest.raises(ConflictError) as earlier:
         extend_campaign(engine, "voucher", dt.date(2021, 3, 1), actor="t")
     assert earlier.value.code == "not_later"

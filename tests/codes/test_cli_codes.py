@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from courrier.cli import courrier
 from courrier.db import make_engine
 
-from ..campaigns.conftest import CAMPAIGN, add_persons
+from ..campaigns.conftest import CAMPAIGN, add_persons, undated
 
 
 def test_issue_lookup_reissue_commands(cli_env, tmp_path, template_dir):
@@ -16,7 +16,7 @@ def test_issue_lookup_reissue_commands(cli_env, tmp_path, template_dir):
     add_persons(engine, *[{"birth_date": dt.date(1925 + n, 3, 1)} for n in range(3)])
     engine.dispose()
     campaign_file = tmp_path / "vaccination-75plus.toml"
-    campaign_file.write_text(CAMPAIGN)
+    campaign_file.write_text(undated(CAMPAIGN))
     runner = CliRunner()
 
     missing_keys = runner.invoke(courrier, ["codes", "issue", "vaccination-75plus"])

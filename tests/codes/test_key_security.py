@@ -20,7 +20,7 @@ from courrier.codes.token import sign_token, verify_token
 from courrier.db import make_engine
 from courrier.errors import CodeError, ConfigError
 
-from ..campaigns.conftest import CAMPAIGN, add_persons
+from ..campaigns.conftest import CAMPAIGN, add_persons, undated
 
 TODAY = dt.date(2021, 7, 1)
 
@@ -132,7 +132,7 @@ def test_a_revoked_codes_token_fails_with_the_revocation_list(
     engine = make_engine(cli_env)
     add_persons(engine, *[{"birth_date": dt.date(1925 + n, 3, 1)} for n in range(3)])
     engine.dispose()
-    (tmp_path / "campaign.toml").write_text(CAMPAIGN)
+    (tmp_path / "campaign.toml").write_text(undated(CAMPAIGN))
     runner = CliRunner()
     for command in (
         ["keys", "create"],

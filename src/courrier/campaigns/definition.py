@@ -90,6 +90,11 @@ def parse_definition(
     cohort = _cohort(reader, reader.table(document, "cohort"))
     waves = _waves(reader, reader.table(document, "waves"))
     codes = _codes(reader, reader.table(document, "codes"))
+    if codes.valid_until is not None and waves.start is not None and codes.valid_until < waves.start:
+        raise _bad(
+            where,
+            f"[codes] valid_until {codes.valid_until} is before the first wave is sent ({waves.start})",
+        )
     qr = reader.table(document, "qr")
     reader.keys(qr, "qr", {"content", "signed"})
     signed = reader.optional(qr, "qr", "signed", bool, False)
@@ -152,8 +157,6 @@ def _waves(reader: _Reader, table: dict[str, Any]) -> WavePlan:
     if days < 1:
         raise _bad(reader.where, f"[waves] days_per_wave: at least 1, got {days}")
     start = reader.optional(table, "waves", "start", dt.date, None)
-    if capacity is not None and start is None:
-        raise _bad(reader.where, "[waves] start: needed with daily_capacity (the first wave's send date)")
     wave_size = size if size is not None else (capacity or 0) * days
     if wave_size < 1:
         raise _bad(reader.where, f"[waves]: a wave needs at least one piece, got {wave_size}")

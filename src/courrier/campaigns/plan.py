@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, exists, false, func, select, tr
 
 from courrier.campaigns import cohort as cohorts
 from courrier.campaigns.store import Campaign, get_campaign
+from courrier.campaigns.validity import require_valid_period
 from courrier.db import write_transaction
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import persons, pieces, waves
@@ -149,6 +150,16 @@ def _plan_newcomers(connection: Connection, campaign: Campaign, now: dt.datetime
         number += 1
         if send_date is not None:
             send_date += dt.timedelta(days=plan.days_per_wave)
+            # A wave whose codes would be expired, or not valid on its send date, is refused here,
+            # before any code is issued or letter printed for it.
+            require_valid_period(
+                campaign.name,
+                campaign.validity_days,
+                campaign.valid_until,
+                send_date,
+                now.date(),
+                f"campaign {campaign.name} wave {number} (sent {send_date})",
+            )
         result = connection.execute(
             waves.insert().values(
                 campaign_id=campaign.id,

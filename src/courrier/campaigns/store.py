@@ -126,6 +126,13 @@ def create_campaign(
     the template first (:func:`courrier.compose.check.require_valid_template`: campaigns sit below
     the composer)."""
     now = now or utcnow()
+    until = definition.codes.valid_until
+    if until is not None and until < now.date():
+        raise ConflictError(
+            f"campaign {definition.name}: its codes would be valid until {until}, which is past:"
+            " give [codes] valid_until a later date",
+            code="code_expired",
+        )
     try:
         with write_transaction(engine) as connection:
             if _campaign_id(connection, definition.name) is not None:

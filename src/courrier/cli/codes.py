@@ -174,10 +174,8 @@ def lookup_command(code: str, as_json: bool) -> None:
 @codes.command("reissue")
 @click.argument("name")
 @click.option("--person", required=True, help="The person: register id, or national id (13 digits).")
-@click.option(
-    "--same-code", "mode", flag_value="same", help="Send the same code again (e.g. a lost voucher)."
-)
-@click.option("--new-code", "mode", flag_value="new", help="Send a new code; the old one is revoked.")
+@click.option("--same-code", "same", is_flag=True, help="Send the same code again (e.g. a lost voucher).")
+@click.option("--new-code", "new", is_flag=True, help="Send a new code; the old one is revoked.")
 @click.option("--reason", help="Why, recorded on the events (e.g. 'reported lost by phone').")
 @click.option(
     "--show-code",
@@ -187,7 +185,7 @@ def lookup_command(code: str, as_json: bool) -> None:
 )
 @json_option
 def reissue_command(
-    name: str, person: str, mode: str | None, reason: str | None, show_code: bool, as_json: bool
+    name: str, person: str, same: bool, new: bool, reason: str | None, show_code: bool, as_json: bool
 ) -> None:
     """Send a person's letter of campaign NAME again, as a new piece outside the waves.
 
@@ -195,8 +193,8 @@ def reissue_command(
     code and the old one is revoked. The replaced piece ends as `reissued`; each step is an event.
     The code is printed only with --show-code.
     """
-    if mode is None:
-        raise click.UsageError("choose --same-code or --new-code")
+    if same == new:  # neither, or both (the last flag used to win silently)
+        raise click.UsageError("choose one of --same-code or --new-code")
     settings = load_settings()
     keys = configured_keys()
     with write_transaction(open_database()) as connection:
@@ -204,7 +202,7 @@ def reissue_command(
             connection,
             name,
             person,
-            same_code=mode == "same",
+            same_code=same,
             keys=keys,
             actor=settings.actor,
             reason=reason,

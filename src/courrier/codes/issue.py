@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.campaigns.store import Campaign, get_campaign
+from courrier.campaigns.validity import require_valid_period
 from courrier.codes.format import RandomBytes, random_codes
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import seal_codes
@@ -50,17 +51,14 @@ class IssueReport:
     waves: list[int] = field(default_factory=list)
 
 
-def code_validity(campaign: Campaign, send_date: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
-    """``(valid_from, valid_until)`` of a code for a letter sent on ``send_date`` (today if unknown).
-
-    ``validity_days`` counts from the send date: sent on the 18th with 14 days, valid through the 1st
-    of the next month (18 + 14). A fixed end is the campaign's current ``valid_until``.
-    """
-    valid_from = send_date or today
-    if campaign.validity_days is not None:
-        return valid_from, valid_from + dt.timedelta(days=campaign.validity_days)
-    assert campaign.valid_until is not None
-    return valid_from, campaign.valid_until
+def code_validity(
+    campaign: Campaign, send_date: dt.date | None, today: dt.date, what: str = "the code"
+) -> tuple[dt.date, dt.date]:
+    """``(valid_from, valid_until)`` of a code for a letter sent on ``send_date`` (today if unknown);
+    refused when the code would be expired or not valid on the day its letter is sent."""
+    return require_valid_period(
+        campaign.name, campaign.validity_days, campaign.valid_until, send_date, today, what
+    )
 
 
 def issue_codes(
@@ -85,7 +83,6 @@ def issue_codes(
         targets = _waves(connection, campaign, wave)
     report = IssueReport(campaign=campaign.name)
     for wave_id, number, send_date in targets:
-        valid_from, valid_until = code_validity(campaign, send_date, now.date())
         with engine.connect() as connection:
             report.skipped += connection.execute(
                 select(func.count())
@@ -99,6 +96,10 @@ def issue_codes(
                 chunk = _pieces_without_code(connection, wave_id, after_id, chunk_size)
             if not chunk:
                 break
+            if after_id == 0:  # checked only for a wave with codes to issue: done waves stay done
+                valid_from, valid_until = code_validity(
+                    campaign, send_date, now.date(), f"campaign {campaign.name} wave {number}"
+                )
             after_id = chunk[-1][0]
             issued, redrawn = _issue_chunk(
                 engine,

@@ -294,7 +294,9 @@ def _new_code(
     now: dt.datetime,
     randbytes: RandomBytes,
 ) -> tuple[int, str]:
-    valid_from, valid_until = code_validity(campaign, None, now.date())
+    valid_from, valid_until = code_validity(
+        campaign, None, now.date(), f"campaign {campaign.name}: a new code"
+    )
     for _attempt in range(10):
         (code,) = random_codes(1, randbytes)
         (digest,), (sealed,) = seal_codes(keys, [code])
