@@ -44,6 +44,18 @@ SETTINGS: tuple[Setting, ...] = (
         "such a private key).",
     ),
     Setting(
+        "COURRIER_PRINTER_PROFILE",
+        "",
+        "Path of the printer profile (TOML: media, plex, colour, paper weight) compose uses; "
+        "default: the built-in colour press.",
+    ),
+    Setting(
+        "COURRIER_INSERTER_PROFILE",
+        "",
+        "Path of the inserter profile (TOML: envelope, fold, postage class, sheet mark layout and "
+        "position, control file header/trailer) compose uses; default: the built-in C5 inserter.",
+    ),
+    Setting(
         "COURRIER_ACTOR",
         "",
         "Who is acting, recorded on every event; defaults to the login name of the user.",
@@ -58,6 +70,8 @@ class Settings:
     actor: str
     keys_json: str = ""
     allow_shared_key_file: bool = False
+    printer_profile: str = ""
+    inserter_profile: str = ""
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,4 +84,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         actor=actor,
         keys_json=values["COURRIER_KEYS"],
         allow_shared_key_file=values["COURRIER_ALLOW_SHARED_KEY_FILE"] == "1",
+        printer_profile=values["COURRIER_PRINTER_PROFILE"],
+        inserter_profile=values["COURRIER_INSERTER_PROFILE"],
     )

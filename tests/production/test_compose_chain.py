@@ -17,7 +17,7 @@ from courrier.campaigns.plan import plan_campaign
 from courrier.campaigns.store import create_campaign
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import new_keys
-from courrier.db.schema import job_pieces, pieces, print_jobs
+from courrier.db.schema import job_pieces, pieces, print_jobs, waves
 from courrier.errors import ConflictError
 from courrier.ledger.pieces import piece_states
 from courrier.production.compose_wave import compose_wave
@@ -28,6 +28,7 @@ from courrier.production.inserter import (
     write_results_file,
 )
 from courrier.production.jobs import mark_job
+from courrier.production.profiles import load_inserter, load_printer
 from courrier.production.reconcile import reconcile
 from courrier.production.reprint import reprint
 from courrier.production.results import apply_results
@@ -36,6 +37,8 @@ from courrier.register.load import import_register
 
 from ..compose.conftest import EXAMPLES, PdfTools
 from .conftest import AT
+
+PROFILES = EXAMPLES.parent / "profiles"
 
 CAMPAIGN = """
 name = "testing"
@@ -117,6 +120,53 @@ def test_every_piece_lands_in_one_job_and_the_files_agree(engine, wave, tmp_path
         for page, row in enumerate(manifest[:3], start=1):  # the sheet marks read back from the paper
             mark = tools.barcodes(pdf, page)["DataMatrix"]
             assert parse_sheet_mark(mark) == (job, int(row["sequence"]), 1, 1, True)
+
+
+def test_the_ticket_and_inserter_file_follow_the_template_and_the_profiles(engine, wave, tmp_path: Path):
+    """A duplex template on a mono printer and an inserter with an 18-character mark and DL folds."""
+    tools = PdfTools()
+    printer = load_printer(PROFILES / "mono-printer.toml")
+    inserter = load_inserter(PROFILES / "dl-inserter-18.toml")
+    summary = compose(engine, wave, tmp_path / "out", printer=printer, inserter=inserter)
+    assert summary.failures == []
+    with engine.connect() as connection:
+        found = connection.execute(select(waves.c.send_date).where(waves.c.number == 1)).scalar()
+    send_date = found.isoformat() if found else None
+    folder = summary.folder
+    for job in summary.jobs:
+        ticket = json.loads((folder / f"{job}.ticket.json").read_text("utf-8"))
+        control_path = folder / f"{job}.inserter.csv"
+        assert ticket["sides"] == "duplex"
+        assert (ticket["colour"], ticket["output_intent"]) == ("gray", "Custom")
+        assert ticket["media"] == "A4 90 g/m² white"
+        assert ticket["envelope"] == {
+            "stock": "DL window envelope (DIN 5008 B)",
+            "window": "C5 window envelope (DIN 5008 B)",
+        }
+        assert (ticket["fold"], ticket["postage_class"]) == ("letter", "B non prioritaire")
+        assert ticket["send_date"] == send_date
+        assert ticket["destination"] in ("domestic", "international")
+        # One A4 sheet of 90 g/m2 (5.6 g) in a 5 g envelope.
+        assert ticket["weight_g_per_piece"]["min"] == pytest.approx(10.6, abs=0.1)
+        assert ticket["manifest_sha256"] == _sha256(folder / f"{job}.manifest.csv")
+        assert ticket["inserter_file_sha256"] == _sha256(control_path)
+        lines = control_path.read_text("utf-8").splitlines()
+        control = read_control_file(control_path)
+        assert lines[0] == f"H,{job},{len(control)},{sum(e.sheets for e in control)}"
+        assert lines[-1].split(",")[:4] == ["T", job, str(ticket["pieces"]), str(ticket["sheets"])]
+        assert control[0].bundle_break
+        assert control[0].tray_break
+        with pikepdf.open(folder / f"{job}.pdf") as document:
+            intent = document.Root.OutputIntents[0]
+            assert int(intent.DestOutputProfile.N) == 1
+            sequence = read_control_file(control_path)[0].sequence
+        mark = tools.barcodes(folder / f"{job}.pdf", 1)["DataMatrix"]
+        assert mark == f"{job}{sequence:06d}0101E"
+        assert len(mark) == 18
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_an_interrupted_compose_keeps_finished_jobs_and_makes_the_rest(engine, wave, tmp_path: Path):

@@ -15,6 +15,7 @@ from courrier.db.types import utcnow
 from courrier.errors import ConflictError
 from courrier.production.compose_wave import ComposeSummary, compose_wave
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
+from courrier.production.profiles import load_inserter, load_printer
 from courrier.production.reprint import DEFAULT_THRESHOLD
 from courrier.production.reprint import reprint as reprint_jobs
 
@@ -176,6 +177,8 @@ def compose(
         workers=workers,
         on_start=progress.start,
         on_job_done=progress.job_done,
+        printer=load_printer(Path(settings.printer_profile) if settings.printer_profile else None),
+        inserter=load_inserter(Path(settings.inserter_profile) if settings.inserter_profile else None),
     )
     if sys.stderr.isatty():
         click.echo(err=True)

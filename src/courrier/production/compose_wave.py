@@ -44,10 +44,17 @@ from courrier.errors import ConflictError
 from courrier.ledger.events import record_event
 from courrier.ledger.pieces import can_move, move_pieces
 from courrier.production import compose_plan
-from courrier.production.inserter import sheet_mark
-from courrier.production.job_files import PieceFacts, write_job_files
+from courrier.production.job_files import JobSetting, PieceFacts, write_job_files
 from courrier.production.jobs import current_pieces
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
+from courrier.production.profiles import (
+    InserterProfile,
+    MarkLayout,
+    PrinterProfile,
+    check_mark_placement,
+    load_inserter,
+    load_printer,
+)
 from courrier.production.records import job_records
 
 # Job states past composing: the job's paper exists, its pieces are never composed into it again.
@@ -102,6 +109,9 @@ class _Todo:
     folder: Path
     wave: int | None
     remake: bool
+    created_at: dt.datetime | None = None  # the job's time: the print file's only date
+    send_date: dt.date | None = None
+    domestic: bool = True
 
 
 def compose_wave(
@@ -120,6 +130,8 @@ def compose_wave(
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
+    printer: PrinterProfile | None = None,
+    inserter: InserterProfile | None = None,
 ) -> ComposeSummary:
     """Compose wave ``wave_number`` (``None``: the campaign's re-issues).
 
@@ -161,6 +173,8 @@ def compose_wave(
         workers=workers,
         on_start=on_start,
         on_job_done=on_job_done,
+        printer=printer,
+        inserter=inserter,
     )
 
 
@@ -178,13 +192,32 @@ def compose_jobs(
     workers: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
+    printer: PrinterProfile | None = None,
+    inserter: InserterProfile | None = None,
 ) -> ComposeSummary:
     """Compose the given jobs that are planned (and, with ``remake``, the composed ones whose files are
-    missing or changed); keep, or report, the others."""
+    missing or changed); keep, or report, the others. ``printer`` and ``inserter`` are the machines'
+    profiles (default: the built-in ones): the print condition, plex, sheet mark and ticket follow them."""
+    printer = printer or load_printer()
+    inserter = inserter or load_inserter()
+    template = _template(campaign.template_path, campaign.template_sha256)
+    _check_mark(inserter, template)
+    duplex = printer.duplex(template.duplex)
     todo = _select_jobs(engine, campaign, job_ids, summary, remake, actor, now)
     if not todo:
         return summary
     records_of: dict[str, tuple[_Todo, list[dict[str, Any]]]] = {}
+
+    def setting(job: _Todo) -> JobSetting:
+        return JobSetting(
+            printer,
+            inserter,
+            template_duplex=template.duplex,
+            window=template.window.name,
+            send_date=job.send_date,
+            domestic=job.domestic,
+        )
+
     if on_start:
         on_start(len(todo), _piece_count(engine, [job.job_id for job in todo]))
     with _dask_client(scheduler, workers) as client:
@@ -200,7 +233,17 @@ def compose_jobs(
                 with engine.connect() as connection:
                     batch = _composable_records(connection, campaign, job, keys, now)
                 if not batch:  # every piece withdrawn or re-issued since planning: nothing to print
-                    _finish_job(engine, campaign, job, JobOutput(job.name, b"", []), [], actor, now, summary)
+                    _finish_job(
+                        engine,
+                        campaign,
+                        job,
+                        JobOutput(job.name, b"", []),
+                        [],
+                        actor,
+                        now,
+                        summary,
+                        setting(job),
+                    )
                     continue
                 records_of[job.name] = (job, batch)
                 return client.submit(
@@ -209,6 +252,10 @@ def compose_jobs(
                     campaign.template_sha256,
                     job.name,
                     batch,
+                    job.created_at,
+                    printer.colour,
+                    inserter.mark,
+                    duplex,
                     # Unique: a shared scheduler may hold an older task of the same job name (another
                     # database, or a re-made job) and would hand back its result.
                     key=f"compose-{job.name}-{uuid.uuid4().hex}",
@@ -222,7 +269,7 @@ def compose_jobs(
             following = submit_next()
             if following is not None:
                 queue.add(following)  # type: ignore[no-untyped-call]
-            _finish_job(engine, campaign, job, output, batch, actor, now, summary)
+            _finish_job(engine, campaign, job, output, batch, actor, now, summary, setting(job))
             if on_job_done:
                 on_job_done(output.job, len(batch))
     summary.jobs.sort()
@@ -242,7 +289,7 @@ def _select_jobs(
     todo: list[_Todo] = []
     with write_transaction(engine) as connection:
         query = (
-            select(print_jobs, waves.c.number.label("wave_number"))
+            select(print_jobs, waves.c.number.label("wave_number"), waves.c.send_date)
             .outerjoin(waves, waves.c.id == print_jobs.c.wave_id)
             .where(print_jobs.c.id.in_(job_ids))
             .order_by(print_jobs.c.name)
@@ -255,7 +302,7 @@ def _select_jobs(
                 summary.empty.append(row.name)
             elif row.state == "planned":
                 compose_plan.make_folder(folder)
-                todo.append(_Todo(row.id, row.name, folder, row.wave_number, remake=False))
+                todo.append(_Todo(row.id, row.name, folder, row.wave_number, False, *_job_facts(row)))
             elif _intact(folder / f"{row.name}.pdf", row.pdf_sha256):
                 summary.kept.append(row.name)
             elif not remake:
@@ -278,8 +325,12 @@ def _select_jobs(
                     at=now,
                 )
                 compose_plan.make_folder(folder)
-                todo.append(_Todo(row.id, row.name, folder, row.wave_number, remake=True))
+                todo.append(_Todo(row.id, row.name, folder, row.wave_number, True, *_job_facts(row)))
     return todo
+
+
+def _job_facts(row: Any) -> tuple[dt.datetime, dt.date | None, bool]:
+    return row.created_at, row.send_date, bool(row.domestic)
 
 
 def _require_unprinted(connection: Connection, job_id: int, name: str) -> None:
@@ -363,21 +414,36 @@ class RecordBatch:
 
 
 def compose_task(
-    template_path: str, template_sha256: str, job: str, batch: RecordBatch | list[dict[str, Any]]
+    template_path: str,
+    template_sha256: str,
+    job: str,
+    batch: RecordBatch | list[dict[str, Any]],
+    created_at: dt.datetime | None = None,
+    colour: str = "cmyk",
+    mark: MarkLayout | None = None,
+    duplex: bool | None = None,
 ) -> JobOutput:
-    """Runs on a Dask worker: pure, records in, PDF bytes out."""
+    """Runs on a Dask worker: pure, records in, PDF bytes out. ``created_at`` is the job's time (the
+    file's only date), ``colour`` the printer's print condition, ``mark`` the inserter's sheet mark."""
     # Dask's transport may hand the worker the batch's state (the plain list) rather than the object.
     records = batch.records if isinstance(batch, RecordBatch) else batch
     started = time.process_time()
     from courrier.compose import compose_job
+    from courrier.compose.job import MarkPlacement
+    from courrier.compose.print_condition import CONDITIONS
 
+    layout = mark or load_inserter().mark
     buffer = io.BytesIO()
     result = compose_job(
         _template(template_path, template_sha256),
         records,
         buffer,
         job_id=job,
-        sheet_marks=partial(_mark, job),
+        sheet_marks=partial(_mark, job, layout),
+        created_at=created_at,
+        duplex=duplex,
+        condition=CONDITIONS[colour],
+        mark=MarkPlacement(layout.x_mm, layout.y_mm, layout.module_mm),
     )
     facts = [
         PieceFacts(
@@ -393,8 +459,26 @@ def compose_task(
     return JobOutput(job, buffer.getvalue(), facts, time.process_time() - started)
 
 
-def _mark(job: str, _index: int, record: Any, sheet: int, sheets: int) -> str:
-    return sheet_mark(job, int(record["sequence"]), sheet, sheets)
+def _mark(job: str, layout: MarkLayout, _index: int, record: Any, sheet: int, sheets: int) -> str:
+    return layout.text(job, int(record["sequence"]), sheet, sheets)
+
+
+# The longest mark a job may carry: a reprint job's name (J000123.R2), a six-digit sequence, 99 sheets.
+_LONGEST_JOB = "J000000.R99"
+
+
+def _check_mark(inserter: InserterProfile, template: Any) -> None:
+    """Refuse, before composing anything, a mark that would land on an edge, the window or a fold."""
+    from courrier.compose.barcodes import datamatrix_matrix
+
+    modules = datamatrix_matrix(inserter.mark.text(_LONGEST_JOB, 999_999, 99, 99)).shape[0]
+    window = template.window
+    check_mark_placement(
+        inserter,
+        modules * inserter.mark.module_mm,
+        (template.width_mm, template.height_mm),
+        (window.x, window.y, window.width, window.height),
+    )
 
 
 def _intact(path: Path, sha256: str | None) -> bool:
@@ -434,12 +518,15 @@ def _finish_job(
     actor: str,
     now: dt.datetime,
     summary: ComposeSummary,
+    setting: JobSetting,
 ) -> None:
     composed = [facts for facts in output.pieces if facts.ok]
     failed = [facts for facts in output.pieces if not facts.ok]
     # A print file with no letter is no print file: the job ends empty, with its failures on record.
     sha256 = (
-        write_job_files(job.folder, output.job, output.pdf, output.pieces, records, campaign, job.wave)
+        write_job_files(
+            job.folder, output.job, output.pdf, output.pieces, records, campaign, job.wave, setting=setting
+        )
         if composed
         else None
     )

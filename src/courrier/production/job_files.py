@@ -3,14 +3,27 @@
 - ``JOB.pdf``: the print file, one DPart record per letter, in presort order.
 - ``JOB.manifest.csv``: ``piece_id, sequence, person_id, language, pages, sheets, postcode, bundle`` — the
   internal person id, never the national id; letters that failed to compose are not in it.
-- ``JOB.ticket.json``: job, campaign, wave, template version, counts, media, simplex/duplex, envelope and
-  the PDF's sha256, for the print operator and for checking the files belong together.
+- ``JOB.ticket.json``: what the print room plans with, for the operator and for checking the files belong
+  together. Every fact comes from the template, the printer and inserter profiles
+  (:mod:`courrier.production.profiles`) and the wave, never from a constant::
+
+    job, campaign, wave, send_date, template_version, printer, inserter,
+    pieces, failed, pages, sheets,
+    media, sides (simplex | duplex), colour (cmyk | gray), output_intent,
+    envelope (the inserter's stock and the template's window), fold, postage_class,
+    destination (domestic | international), weight_g_per_piece {min, max, mean},
+    pdf, pdf_sha256, manifest_sha256, inserter_file_sha256
+
+  A JDF job ticket is not written: the print rooms this serves take the PDF/VT file (its DPart records and
+  DPM metadata carry the job and pieces) and this JSON; JDF would restate the same facts in a format no
+  machine here reads, and a profile can add it when one does.
 - ``JOB.inserter.csv``: the inserter control file (:mod:`courrier.production.inserter`).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import os
@@ -20,10 +33,31 @@ from pathlib import Path
 from typing import Any
 
 from courrier.campaigns.store import Campaign
-from courrier.production.inserter import Envelope, write_control_file
+from courrier.compose.print_condition import CONDITIONS
+from courrier.production.inserter import Envelope, break_flags, write_control_file
+from courrier.production.profiles import InserterProfile, PrinterProfile, load_inserter, load_printer
 
 MANIFEST_COLUMNS = ("piece_id", "sequence", "person_id", "language", "pages", "sheets", "postcode", "bundle")
-MEDIA = "A4 80 g/m² white"
+
+
+@dataclass(frozen=True)
+class JobSetting:
+    """What a job's ticket and inserter file take from outside the composer."""
+
+    printer: PrinterProfile
+    inserter: InserterProfile
+    template_duplex: bool = False
+    window: str = "C5 window envelope (DIN 5008 B)"
+    send_date: dt.date | None = None
+    domestic: bool = True
+
+    @property
+    def duplex(self) -> bool:
+        return self.printer.duplex(self.template_duplex)
+
+
+def default_setting(**overrides: Any) -> JobSetting:
+    return JobSetting(load_printer(), load_inserter(), **overrides)
 
 
 @dataclass(frozen=True)
@@ -45,10 +79,10 @@ def write_job_files(
     campaign: Campaign,
     wave_number: int | None,
     *,
-    duplex: bool = False,
-    envelope: str = "C5 window (DIN 5008 B)",
+    setting: JobSetting | None = None,
 ) -> str:
     """Write the job's four files; returns the PDF's sha256."""
+    setting = setting or default_setting()
     sha256 = hashlib.sha256(pdf).hexdigest()
     by_piece = {int(record["piece_id"]): record for record in records}
     composed = [piece for piece in facts if piece.ok]
@@ -56,6 +90,7 @@ def write_job_files(
 
     manifest = folder / f"{job}.manifest.csv"
     partial = manifest.with_name(f".{manifest.name}.partial")
+    bundles = []
     with partial.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(MANIFEST_COLUMNS)
@@ -63,36 +98,69 @@ def write_job_files(
             record = by_piece[piece.piece_id]
             person = record["person"]
             bundle = person["postcode"] if person["country"] == "LU" else person["country"]
+            bundles.append(bundle)
             writer.writerow([piece.piece_id, record["sequence"], person["id"], person["language"],
                              piece.pages, piece.sheets, person["postcode"], bundle])  # fmt: skip
+    manifest_sha256 = _file_sha256(partial)
     os.replace(partial, manifest)
 
+    inserter = setting.inserter
     control = folder / f"{job}.inserter.csv"
     partial = control.with_name(f".{control.name}.partial")
-    write_control_file(
-        partial, [Envelope(p.piece_id, by_piece[p.piece_id]["sequence"], p.sheets) for p in composed]
+    flags = break_flags(bundles, inserter.tray_pieces)
+    envelopes = [
+        Envelope(p.piece_id, by_piece[p.piece_id]["sequence"], p.sheets, bundle_break=b, tray_break=t)
+        for p, (b, t) in zip(composed, flags, strict=True)
+    ]
+    control_sha256 = write_control_file(
+        partial, envelopes, job=job, header=inserter.header, trailer=inserter.trailer
     )
     os.replace(partial, control)
+    weights = [inserter.weight_g(p.sheets, setting.printer.paper_g_m2) for p in composed]
+    condition = CONDITIONS[setting.printer.colour]
 
     ticket = {
         "job": job,
         "campaign": campaign.name,
         "wave": wave_number,
+        "send_date": setting.send_date.isoformat() if setting.send_date else None,
         "template_version": campaign.template_sha256,
+        "printer": setting.printer.name,
+        "inserter": inserter.name,
         "pieces": len(composed),
         "failed": len(facts) - len(composed),
         "pages": sum(p.pages for p in composed),
         "sheets": sum(p.sheets for p in composed),
-        "media": MEDIA,
-        "sides": "duplex" if duplex else "simplex",
-        "envelope": envelope,
+        "media": setting.printer.media,
+        "sides": "duplex" if setting.duplex else "simplex",
+        "colour": condition.name,
+        "output_intent": condition.identifier,
+        "envelope": {"stock": inserter.envelope, "window": setting.window},
+        "fold": inserter.fold,
+        "postage_class": inserter.postage_class,
+        "destination": "domestic" if setting.domestic else "international",
+        "weight_g_per_piece": {
+            "min": min(weights, default=0.0),
+            "max": max(weights, default=0.0),
+            "mean": round(sum(weights) / len(weights), 1) if weights else 0.0,
+        },
         "pdf": f"{job}.pdf",
         "pdf_sha256": sha256,
+        "manifest_sha256": manifest_sha256,
+        "inserter_file_sha256": control_sha256,
     }
     _atomic_write(
         folder / f"{job}.ticket.json", (json.dumps(ticket, indent=2, ensure_ascii=False) + "\n").encode()
     )
     return sha256
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
