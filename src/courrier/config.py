@@ -77,7 +77,7 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values = {s.name: env.get(s.name) or s.default for s in SETTINGS}
-    actor = values["COURRIER_ACTOR"] or env.get("USER") or env.get("LOGNAME") or "unknown"
+    actor = values["COURRIER_ACTOR"] or env.get("USER") or env.get("LOGNAME") or _login_name()
     return Settings(
         database_url=values["COURRIER_DATABASE_URL"],
         key_file=values["COURRIER_KEY_FILE"],
@@ -87,3 +87,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         printer_profile=values["COURRIER_PRINTER_PROFILE"],
         inserter_profile=values["COURRIER_INSERTER_PROFILE"],
     )
+
+
+def _login_name() -> str:
+    """The account running the command, when the environment does not say (cron, containers)."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"

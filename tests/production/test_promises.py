@@ -236,7 +236,7 @@ def test_reissued_piece_is_composed_with_reissues_and_shown_until_printed(chain,
     engine.dispose()
     ok("codes", "reissue", "promises", "--person", str(person), "--same-code", "--reason", "lost")
     status = json.loads(ok("status", "promises", "--json"))
-    assert status["pieces"]["re-issues"] == {"planned": 1}
+    assert status["pieces"]["reissues"] == {"planned": 1}
     code, out = compose("--reissues")
     assert code == 0, out
     assert "1 job composed" in out

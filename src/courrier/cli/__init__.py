@@ -7,32 +7,113 @@ Results go to stdout (``--json`` for machines), progress and logs to stderr. Exi
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from courrier import __version__
-from courrier.cli.db import db
 from courrier.errors import CourrierError
+
+# name -> (module, attribute, the short help `courrier --help` shows). Commands are imported only when
+# run: `courrier --help` must not pay for the composer, Dask, Faker, pyarrow or alembic (a test keeps
+# each short help equal to its command's own).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "audit": ("courrier.cli.users", "audit_command", "Every view or change of personal data by staff."),
+    "campaign": (
+        "courrier.cli.campaign",
+        "campaign",
+        "Campaigns: who gets which letter, when, with what code.",
+    ),
+    "codes": ("courrier.cli.codes", "codes", "Personal codes: issue, check, look up, re-issue, revoke."),
+    "compose": ("courrier.cli.compose", "compose", "Compose a campaign's wave into presorted print jobs."),
+    "db": ("courrier.cli.db", "db", "Create and migrate the database (COURRIER_DATABASE_URL)."),
+    "inserter": (
+        "courrier.cli.production",
+        "inserter",
+        "The envelope inserter: read or simulate its results.",
+    ),
+    "jobs": ("courrier.cli.production", "jobs", "Print jobs: list them, mark them printed or posted."),
+    "keys": ("courrier.cli.keys", "keys", "The secret keys of personal codes and signed tokens."),
+    "posting": ("courrier.cli.production", "posting_command", "The posting statement for the post office."),
+    "reconcile": ("courrier.cli.production", "reconcile_command", "Per job: expected against reported."),
+    "register": ("courrier.cli.register", "register", "The population register: import, generate, stats."),
+    "reprint": ("courrier.cli.compose", "reprint_command", "Reprint exactly the pieces not inserted."),
+    "returns": ("courrier.cli.production", "returns", "Returned mail."),
+    "serve": ("courrier.cli.serve", "serve_command", "Run the web app (booking pages, JSON API)."),
+    "status": ("courrier.cli.production", "status_command", "The operator's morning view of a campaign."),
+    "template": ("courrier.cli.template", "template", "Letter templates: check one, render letters."),
+    "users": ("courrier.cli.users", "users", "Staff accounts: add, list, disable, change a password."),
+}
 
 
 class CourrierFailure(click.ClickException):
-    """A library error shown as one line and exit status 1."""
+    """A library error shown as one line and exit status 1 (with ``--json``: ``{"error": {"code",
+    "message"}}`` on stdout, so a script reading stdout learns why)."""
 
     exit_code = 1
 
-    def __init__(self, error: CourrierError) -> None:
+    def __init__(self, error: CourrierError, *, as_json: bool = False) -> None:
         super().__init__(f"{error} [{error.code}]")
         self.error = error
+        self.as_json = as_json
+
+    def show(self, file: Any = None) -> None:
+        if self.as_json:
+            payload = {"error": {"code": self.error.code, "message": str(self.error)}}
+            click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        super().show(file)
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        from importlib import import_module
+
+        module, attribute, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, short) for name, (_, _, short) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["courrier.json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CourrierError as error:
-            raise CourrierFailure(error) from error
+            raise CourrierFailure(error, as_json=ctx.meta.get("courrier.json", False)) from error
+        except Exception as error:
+            known = _database_error(error)
+            if known is None:
+                raise
+            raise CourrierFailure(known, as_json=ctx.meta.get("courrier.json", False)) from error
+
+
+def _database_error(error: Exception) -> CourrierError | None:
+    """A database that cannot be reached or opened, as one line (not SQLAlchemy's 40-line trace)."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(error, OperationalError | DBAPIError) and error.connection_invalidated is False:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+        if isinstance(error, OperationalError):
+            from courrier.errors import ConfigError
+
+            return ConfigError(f"cannot use the database: {reason}", code="database_unreachable")
+    return None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,44 +128,6 @@ def courrier() -> None:
     Settings come from the environment (COURRIER_DATABASE_URL, default a SQLite file courrier.db in
     the working directory). Start with `courrier db upgrade`, then `courrier register import FILE`.
     """
-
-
-courrier.add_command(db)
-
-
-def _add_optional_commands() -> None:
-    # Each area registers its group here once it exists; keeps this module free of their imports
-    # until they are written.
-    from importlib import import_module
-
-    for module_name, attribute in (
-        ("courrier.cli.register", "register"),
-        ("courrier.cli.template", "template"),
-        ("courrier.cli.campaign", "campaign"),
-        ("courrier.cli.codes", "codes"),
-        ("courrier.cli.keys", "keys"),
-        ("courrier.cli.compose", "compose"),
-        ("courrier.cli.compose", "reprint_command"),
-        ("courrier.cli.production", "jobs"),
-        ("courrier.cli.production", "inserter"),
-        ("courrier.cli.production", "reconcile_command"),
-        ("courrier.cli.production", "returns"),
-        ("courrier.cli.production", "posting_command"),
-        ("courrier.cli.production", "status_command"),
-        ("courrier.cli.users", "users"),
-        ("courrier.cli.users", "audit_command"),
-        ("courrier.cli.serve", "serve_command"),
-    ):
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name != module_name:
-                raise
-            continue
-        courrier.add_command(getattr(module, attribute))
-
-
-_add_optional_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -73,10 +73,12 @@ def list_command(as_json: bool) -> None:
         return
     if not rows:
         click.echo("no campaigns yet: `courrier campaign create FILE.toml`")
+    width = max([len("campaign"), *(len(str(row["name"])) for row in rows)])
+    click.echo(f"{'campaign':<{width}}  {'kind':<11} {'waves':>6} {'pieces':>10} {'codes':>10}")
     for row in rows:
         click.echo(
-            f"{row['name']}  {row['kind']}  "
-            f"waves {row['waves']}  pieces {row['pieces']}  codes {row['codes']}"
+            f"{row['name']!s:<{width}}  {row['kind']!s:<11} {row['waves']:>6} {row['pieces']:>10,}"
+            f" {row['codes']:>10,}"
         )
 
 
@@ -176,7 +178,8 @@ def _echo_plan(report: PlanReport) -> None:
     if report.new_pieces:
         waves = report.new_waves
         span = f"wave {waves[0]}" if len(waves) == 1 else f"waves {waves[0]}-{waves[-1]}"
-        click.echo(f"{report.campaign}: {report.new_pieces} new pieces planned in {span}")
+        noun = "piece" if report.new_pieces == 1 else "pieces"
+        click.echo(f"{report.campaign}: {report.new_pieces} new {noun} planned in {span}")
     else:
         click.echo(f"{report.campaign}: nobody new to plan")
     for reason, count in sorted(report.withdrawn.items()):

@@ -13,9 +13,19 @@ from courrier.config import load_settings
 from courrier.db import make_engine, require_current
 
 
-def database_engine() -> Engine:
-    """The configured database, closed when the command ends."""
+def database_engine(*, create: bool = False) -> Engine:
+    """The configured database, closed when the command ends. Only ``create`` (``db upgrade``) may
+    bring a new SQLite file into being: looking at a database never creates an empty one."""
+    from courrier.db.engine import missing_sqlite_file
+    from courrier.errors import DatabaseNotMigratedError
+
     engine = make_engine(load_settings().database_url)
+    missing = None if create else missing_sqlite_file(engine)
+    if missing is not None:
+        engine.dispose()
+        raise DatabaseNotMigratedError(
+            f"database file {missing} does not exist: run `courrier db upgrade` first"
+        )
     context = click.get_current_context(silent=True)
     if context is not None:
         # Close the pool's connections when the command ends, not whenever the garbage collector runs.

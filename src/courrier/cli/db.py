@@ -6,6 +6,7 @@ import click
 
 from courrier.cli.common import database_engine, echo_json, json_option
 from courrier.db import current_revision, head_revision, upgrade
+from courrier.errors import DatabaseNotMigratedError
 
 
 @click.group()
@@ -16,7 +17,7 @@ def db() -> None:
 @db.command("upgrade")
 def upgrade_command() -> None:
     """Apply all pending migrations; safe to run again."""
-    engine = database_engine()
+    engine = database_engine(create=True)
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)
@@ -30,15 +31,18 @@ def upgrade_command() -> None:
 @db.command("status")
 @json_option
 def status_command(as_json: bool) -> None:
-    """Show the database's schema revision and the code's."""
+    """Show the database's schema revision and the code's; exit 1 when it needs `courrier db upgrade`."""
     engine = database_engine()
     state = {
         "database": engine.url.render_as_string(hide_password=True),
         "current": current_revision(engine),
         "head": head_revision(),
     }
+    current = state["current"] == state["head"]
     if as_json:
-        echo_json(state)
-        return
-    up_to_date = "up to date" if state["current"] == state["head"] else "needs `courrier db upgrade`"
-    click.echo(f"{state['database']}: revision {state['current']} (code: {state['head']}), {up_to_date}")
+        echo_json(state | {"up_to_date": current})
+    else:
+        up_to_date = "up to date" if current else "needs `courrier db upgrade`"
+        click.echo(f"{state['database']}: revision {state['current']} (code: {state['head']}), {up_to_date}")
+    if not current:
+        raise DatabaseNotMigratedError(f"database {state['database']} needs `courrier db upgrade`")

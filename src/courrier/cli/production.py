@@ -54,7 +54,8 @@ def jobs_mark(job: str, state: str) -> None:
     """Mark JOB printed (after the print run) or posted (handed to the post); its pieces follow."""
     with write_transaction(open_database()) as connection:
         result = mark_job(connection, job, state, actor=load_settings().actor, at=utcnow())
-    click.echo(f"{result['job']} marked {state}: {result['pieces']} pieces")
+    noun = "piece" if result["pieces"] == 1 else "pieces"
+    click.echo(f"{result['job']} marked {state}: {result['pieces']} {noun}")
 
 
 @click.group()
@@ -170,7 +171,8 @@ def status_command(campaign: str, as_json: bool) -> None:
         echo_json(status)
         return
     for wave, states in status["pieces"].items():
-        click.echo(f"{wave}: " + ", ".join(f"{state} {count}" for state, count in sorted(states.items())))
+        label = "re-issues" if wave == "reissues" else f"wave {wave}"
+        click.echo(f"{label}: " + ", ".join(f"{state} {count}" for state, count in sorted(states.items())))
     for step, names in status["jobs_awaiting"].items():
         click.echo(f"awaiting {step}: {', '.join(names) if names else '-'}")
     click.echo(f"failed letters: {len(status['failures'])}")

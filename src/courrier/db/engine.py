@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from courrier.db.transaction import WRITE_OPTION
+from courrier.errors import ConfigError
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout.
+
+    A malformed URL, a plain path or a dialect this installation cannot drive is ``bad_database_url``
+    (one line naming the setting), not SQLAlchemy's traceback."""
+    try:
+        return _make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as error:
+        shown = url.rsplit("@", 1)[-1]  # never echo a password
+        raise ConfigError(
+            f"COURRIER_DATABASE_URL {shown!r} is not a database URL this installation can use ({error});"
+            " expected sqlite:///PATH or postgresql+psycopg://user@host/dbname",
+            code="bad_database_url",
+        ) from error
+
+
+def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ArgumentError(f"unsupported database {parsed.get_backend_name()!r}")
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def missing_sqlite_file(engine: Engine) -> str | None:
+    """The path of the engine's SQLite file when it does not exist yet (``None`` otherwise): reading
+    commands must not create an empty database by looking at it."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return None if Path(database).exists() else database
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -66,7 +66,8 @@ def campaign_status(connection: Connection, campaign_id: int) -> dict[str, Any]:
         .group_by(waves.c.number, pieces.c.state)
     )
     for wave, state, count in connection.execute(query):
-        by_wave["re-issues" if wave is None else f"wave {wave}"][state] = int(count)
+        # Keys a program can use: the wave's number, or "reissues" for the pieces outside the waves.
+        by_wave["reissues" if wave is None else str(wave)][state] = int(count)
     awaiting: dict[str, list[str]] = {"printing": [], "insertion": [], "reconciliation": [], "posting": []}
     jobs = list_jobs(connection, campaign_id=campaign_id)
     reprinted = {job.reprint_of for job in jobs if job.reprint_of}
