@@ -20,7 +20,7 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(ctx: WebContext) -> FastAPI:
     """The whole web app on ``ctx``'s database and keys; nothing happens at import time."""
-    from courrier.web.api import staff
+    from courrier.web.api import citizen, staff
 
     app = FastAPI(
         title="courrier",
@@ -32,6 +32,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.state.context = ctx
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
+    app.include_router(citizen.router)
     app.include_router(staff.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

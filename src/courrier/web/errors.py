@@ -13,8 +13,9 @@ from courrier.errors import CourrierError
 from courrier.web.i18n import request_language
 
 
-def error_body(code: str, text: str) -> dict[str, dict[str, str]]:
-    return {"error": {"code": code, "message": text}}
+def error_body(code: str, text: str, facts: dict[str, object] | None = None) -> dict[str, dict[str, str]]:
+    """The error's code and message, and its facts (e.g. the ``group`` a mistyped code is wrong in)."""
+    return {"error": {**{k: str(v) for k, v in (facts or {}).items()}, "code": code, "message": text}}
 
 
 def error_response(request: Request, error: CourrierError) -> JSONResponse:
@@ -23,7 +24,9 @@ def error_response(request: Request, error: CourrierError) -> JSONResponse:
     if retry_after_s is not None:
         headers["Retry-After"] = str(retry_after_s)
     text = message(error, request_language(request))
-    return JSONResponse(error_body(error.code, text), status_code=http_status(error), headers=headers)
+    return JSONResponse(
+        error_body(error.code, text, error.facts), status_code=http_status(error), headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

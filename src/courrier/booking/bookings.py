@@ -1,0 +1,291 @@
+"""Bookings: take a place in a slot, cancel (the place goes back), list a code's bookings.
+
+The guard: a place is taken by one ``UPDATE slots SET taken = taken + 1 WHERE id = :slot AND taken <
+capacity`` whose rowcount is checked, so no slot ever holds more bookings than places, whatever the number
+of workers; the UNIQUE constraint on (code_id, active_dose) keeps one active booking per code and dose even
+when one code books twice at once (the loser's transaction is rolled back, place included, and told
+``already_booked``). An ``Idempotency-Key`` makes a retried request return the first booking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy.exc import IntegrityError
+
+from courrier.booking.policy import booking_policy
+from courrier.codes.format import ALPHABET
+from courrier.db.schema import bookings, centres, codes, slots
+from courrier.db.transaction import write_transaction
+from courrier.errors import CodeError, ConflictError, NotFoundError
+from courrier.ledger.codes import REFUSALS, effective_status
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: int
+    reference: str
+    campaign_id: int
+    code_id: int
+    person_id: int
+    dose: int
+    state: str
+    slot_id: int
+    centre_id: str
+    centre_name: str
+    centre_address: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "dose": self.dose,
+            "state": self.state,
+            "slot": self.slot_id,
+            "centre": {"id": self.centre_id, "name": self.centre_name, "address": self.centre_address},
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+        }
+
+
+def _booking_query() -> Any:
+    return (
+        select(
+            bookings,
+            slots.c.starts_at,
+            slots.c.ends_at,
+            slots.c.centre_id,
+            centres.c.name.label("centre_name"),
+            centres.c.address.label("centre_address"),
+        )
+        .join(slots, slots.c.id == bookings.c.slot_id)
+        .join(centres, centres.c.id == slots.c.centre_id)
+    )
+
+
+def _booking(row: Row[Any]) -> Booking:
+    return Booking(
+        id=row.id,
+        reference=row.reference,
+        campaign_id=row.campaign_id,
+        code_id=row.code_id,
+        person_id=row.person_id,
+        dose=row.dose,
+        state=row.state,
+        slot_id=row.slot_id,
+        centre_id=row.centre_id,
+        centre_name=row.centre_name,
+        centre_address=row.centre_address,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+    )
+
+
+def list_bookings(connection: Connection, code_id: int) -> list[Booking]:
+    query = _booking_query().where(bookings.c.code_id == code_id).order_by(bookings.c.dose, bookings.c.id)
+    return [_booking(row) for row in connection.execute(query)]
+
+
+def get_booking(connection: Connection, code_id: int, booking_id: int) -> Booking:
+    row = connection.execute(
+        _booking_query().where(bookings.c.id == booking_id, bookings.c.code_id == code_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no booking {booking_id} for this code", code="unknown_booking")
+    return _booking(row)
+
+
+def _by_key(connection: Connection, code_id: int, key: str) -> Booking | None:
+    row = connection.execute(
+        _booking_query().where(bookings.c.code_id == code_id, bookings.c.idempotency_key == key)
+    ).one_or_none()
+    return None if row is None else _booking(row)
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+def _check_request(
+    connection: Connection, code_id: int, slot_id: int, dose: int, now: dt.datetime
+) -> Row[Any]:
+    """The code may book this dose in this slot now (everything but the place itself); the code's row."""
+    code = connection.execute(select(codes).where(codes.c.id == code_id)).one()
+    policy = booking_policy(connection, code.campaign_id)
+    if not 1 <= dose <= policy.doses:
+        raise ConflictError(f"dose {dose}: this campaign has doses 1 to {policy.doses}", code="bad_dose")
+    status = effective_status(code.status, code.uses, code.max_uses, code.valid_until, now.date())
+    if status == "revoked" or (status != "active" and not (dose == 2 and policy.dose2_after_expiry)):
+        raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
+    slot = connection.execute(select(slots).where(slots.c.id == slot_id)).one_or_none()
+    if slot is None or slot.campaign_id != code.campaign_id:
+        raise NotFoundError(f"no slot {slot_id} in this campaign", code="unknown_slot")
+    if slot.starts_at <= now:
+        raise ConflictError("this slot has begun or is over", code="slot_past")
+    if dose == 2:
+        first = connection.execute(
+            select(slots.c.starts_at)
+            .join(bookings, bookings.c.slot_id == slots.c.id)
+            .where(bookings.c.code_id == code_id, bookings.c.active_dose == 1)
+        ).scalar()
+        if first is None:
+            raise ConflictError("book dose 1 first", code="dose1_first")
+        earliest = first + dt.timedelta(days=policy.dose2_min_days)
+        latest = first + dt.timedelta(days=policy.dose2_max_days)
+        if not earliest.date() <= slot.starts_at.date() <= latest.date():
+            raise ConflictError(
+                f"dose 2 is from {earliest.date()} to {latest.date()}",
+                code="outside_dose_window",
+                earliest=earliest.date(),
+                latest=latest.date(),
+            )
+    taken = connection.execute(
+        select(bookings.c.id).where(bookings.c.code_id == code_id, bookings.c.active_dose == dose)
+    ).scalar()
+    if taken is not None:
+        raise ConflictError(f"this code already has a booking for dose {dose}", code="already_booked")
+    return code
+
+
+def _take_place(connection: Connection, slot_id: int) -> None:
+    taken = connection.execute(
+        slots.update()
+        .where(slots.c.id == slot_id, slots.c.taken < slots.c.capacity)
+        .values(taken=slots.c.taken + 1)
+    ).rowcount
+    if taken != 1:
+        raise ConflictError("this slot is full", code="slot_full")
+
+
+def _take_place_unguarded(engine: Engine, slot_id: int, pause: Callable[[], None]) -> None:
+    """The control for the race tests only: check capacity in one read, then write without a guard."""
+    with engine.connect() as connection:
+        slot = connection.execute(select(slots.c.taken, slots.c.capacity).where(slots.c.id == slot_id)).one()
+    if slot.taken >= slot.capacity:
+        raise ConflictError("this slot is full", code="slot_full")
+    pause()
+
+
+def book_dose(
+    engine: Engine,
+    code_id: int,
+    slot_id: int,
+    dose: int,
+    *,
+    booked_by: str,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+    answers: Mapping[str, object] | None = None,
+    guarded: bool = True,
+    pause: Callable[[], None] = lambda: None,
+) -> tuple[Booking, bool]:
+    """Book ``dose`` for the code in the slot; ``(booking, created)``, ``created`` False when the
+    idempotency key was seen before (the first answer again). Refusals: ``slot_full``,
+    ``already_booked``, ``outside_dose_window``, ``dose1_first``, ``unknown_slot``, ``slot_past``,
+    ``bad_dose``, the code's refusals."""
+    key = idempotency_key[:64] if idempotency_key else None
+    if key is not None:
+        with engine.connect() as connection:
+            first = _by_key(connection, code_id, key)
+        if first is not None:
+            return first, False
+    if not guarded:
+        _take_place_unguarded(engine, slot_id, pause)
+    try:
+        with write_transaction(engine) as connection:
+            code = _check_request(connection, code_id, slot_id, dose, now)
+            if guarded:
+                _take_place(connection, slot_id)
+            else:
+                connection.execute(
+                    slots.update().where(slots.c.id == slot_id).values(taken=slots.c.taken + 1)
+                )
+            inserted = connection.execute(
+                bookings.insert().values(
+                    reference=new_reference(),
+                    campaign_id=code.campaign_id,
+                    code_id=code_id,
+                    person_id=code.person_id,
+                    dose=dose,
+                    slot_id=slot_id,
+                    state="active",
+                    active_dose=dose,
+                    idempotency_key=key,
+                    answers=json.dumps(dict(answers or {}), sort_keys=True),
+                    booked_by=booked_by,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            assert inserted.inserted_primary_key is not None
+            return get_booking(connection, code_id, int(inserted.inserted_primary_key[0])), True
+    except (IntegrityError, ConflictError) as error:
+        if isinstance(error, ConflictError) and error.code != "already_booked":
+            raise
+        # A simultaneous request won: the same idempotency key (answer as it was answered) or another
+        # booking of this dose. Our transaction, place included, is rolled back.
+        if key is not None:
+            with engine.connect() as connection:
+                first = _by_key(connection, code_id, key)
+            if first is not None:
+                return first, False
+        raise ConflictError(
+            f"this code already has a booking for dose {dose}", code="already_booked"
+        ) from None
+
+
+def cancel_booking(engine: Engine, code_id: int, booking_id: int, *, now: dt.datetime) -> Booking:
+    """Cancel an active booking and give its place back; a dose-2 booking goes with a cancelled dose 1."""
+    with write_transaction(engine) as connection:
+        booking = get_booking(connection, code_id, booking_id)
+        _cancel(connection, booking, now)
+        if booking.dose == 1:
+            for other in list_bookings(connection, code_id):
+                if other.dose == 2 and other.state == "active":
+                    _cancel(connection, other, now)
+        return get_booking(connection, code_id, booking_id)
+
+
+def _cancel(connection: Connection, booking: Booking, now: dt.datetime) -> None:
+    ended = connection.execute(
+        bookings.update()
+        .where(bookings.c.id == booking.id, bookings.c.state == "active")
+        .values(state="cancelled", active_dose=None, updated_at=now)
+    ).rowcount
+    if ended != 1:
+        raise ConflictError("this booking is already cancelled", code="booking_cancelled")
+    connection.execute(
+        slots.update().where(slots.c.id == booking.slot_id, slots.c.taken > 0).values(taken=slots.c.taken - 1)
+    )
+
+
+def move_booking(engine: Engine, code_id: int, booking_id: int, slot_id: int, *, now: dt.datetime) -> Booking:
+    """Move an active booking to another slot: the new place is taken under the same guard, the old one
+    given back, in one transaction."""
+    with write_transaction(engine) as connection:
+        booking = get_booking(connection, code_id, booking_id)
+        if booking.state != "active":
+            raise ConflictError("this booking is cancelled", code="booking_cancelled")
+        # Check the new slot as a new booking of the same dose would be, without this booking.
+        connection.execute(bookings.update().where(bookings.c.id == booking.id).values(active_dose=None))
+        _check_request(connection, code_id, slot_id, booking.dose, now)
+        _take_place(connection, slot_id)
+        connection.execute(
+            slots.update()
+            .where(slots.c.id == booking.slot_id, slots.c.taken > 0)
+            .values(taken=slots.c.taken - 1)
+        )
+        connection.execute(
+            bookings.update()
+            .where(bookings.c.id == booking.id)
+            .values(slot_id=slot_id, active_dose=booking.dose, updated_at=now)
+        )
+        return get_booking(connection, code_id, booking_id)

@@ -1,0 +1,169 @@
+"""A typed code into a code holder, or a refusal saying why, in a few database reads.
+
+Forgiveness: case, spaces and dashes do not matter, and characters the alphabet leaves out because they
+look like ones it has (``0``/``O`` for ``D``/``Q``, ``1``/``I``/``L`` for ``J``/``T``/``7``...) are tried
+as each look-alike; a candidate is taken only if its check character holds and exactly one exists.
+
+Throttling: each failure counts against the client (``code-client``) and the typed code
+(``code-typed``, keyed by its HMAC, so no code is stored); a blocked client or code gets ``throttled``
+with the seconds to wait. Successes only read the counters. The real holder of a code is never locked
+out by others: another client's guesses count against that client, and a block ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from courrier.accounts.throttle import Limit, count_failure, retry_after
+from courrier.accounts.users import ThrottledError
+from courrier.codes.format import ALPHABET, CODE_LENGTH, GROUP, normalise, parse_code
+from courrier.codes.keys import Keys
+from courrier.codes.sealing import code_hmac
+from courrier.db.schema import campaigns, codes, persons
+from courrier.db.transaction import write_transaction
+from courrier.errors import CodeError, CourrierError, NotFoundError
+from courrier.ledger.codes import REFUSALS, effective_status
+
+CLIENT_LIMIT = Limit(failures=20, window_s=10 * 60, block_s=10 * 60)
+TYPED_LIMIT = Limit(failures=5, window_s=10 * 60, block_s=10 * 60)
+LOOK_ALIKES = {"0": "DQ", "O": "DQ", "1": "JT7", "I": "JT7", "L": "4"}
+_MAX_LOOK_ALIKES = 3
+
+
+@dataclass(frozen=True)
+class CodeHolder:
+    code_id: int
+    campaign_id: int
+    campaign: str
+    person_id: int
+    language: str
+    commune: str
+    max_uses: int
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+def candidates(typed: str) -> list[str]:
+    """Compact codes the person may have meant; raises the format error when none is well-formed."""
+    compact = normalise(typed)
+    slots = [i for i, character in enumerate(compact) if character in LOOK_ALIKES]
+    if not slots or len(compact) != CODE_LENGTH or len(slots) > _MAX_LOOK_ALIKES:
+        return [parse_code(compact)]
+    found = []
+    for choice in itertools.product(*(LOOK_ALIKES[compact[i]] for i in slots)):
+        attempt = list(compact)
+        for i, character in zip(slots, choice, strict=True):
+            attempt[i] = character
+        try:
+            found.append(parse_code("".join(attempt)))
+        except CodeError:
+            continue
+    if not found:
+        return [parse_code(compact)]
+    return found
+
+
+def _wrong_group(connection: Connection, keys: Keys, compact: str) -> int | None:
+    """The group (1-based) whose one-character fix gives an issued code, when exactly one does: the check
+    character then says where the mistake is without saying what the code is."""
+    groups: set[int] = set()
+    for position in range(CODE_LENGTH):
+        for character in ALPHABET:
+            if character == compact[position]:
+                continue
+            attempt = compact[:position] + character + compact[position + 1 :]
+            try:
+                parse_code(attempt)
+            except CodeError:
+                continue
+            if _row(connection, code_hmac(keys, attempt)) is not None:
+                groups.add(position // GROUP + 1)
+            break  # one fix per position passes the check; no need to try the others
+    return groups.pop() if len(groups) == 1 else None
+
+
+def _row(connection: Connection, digest: bytes) -> Any:
+    return connection.execute(
+        select(
+            codes.c.id,
+            codes.c.campaign_id,
+            codes.c.person_id,
+            codes.c.status,
+            codes.c.uses,
+            codes.c.max_uses,
+            codes.c.valid_from,
+            codes.c.valid_until,
+            campaigns.c.name,
+            persons.c.language,
+            persons.c.commune,
+        )
+        .join(campaigns, campaigns.c.id == codes.c.campaign_id)
+        .join(persons, persons.c.id == codes.c.person_id)
+        .where(codes.c.hmac == digest)
+    ).one_or_none()
+
+
+def _check_throttle(connection: Connection, client: str, typed_key: str, now: dt.datetime) -> None:
+    for scope, key in (("code-client", client), ("code-typed", typed_key)):
+        wait = retry_after(connection, scope, key, now)
+        if wait is not None:
+            raise ThrottledError("too many wrong codes: try again later", retry_after_s=wait)
+
+
+def enter_code(engine: Engine, keys: Keys, typed: str, *, client: str, now: dt.datetime) -> CodeHolder:
+    """The holder of a typed code, if it may book now. Refusals: the format errors of a mistyped code
+    (``bad_check_character`` with ``group`` when the check character says which), ``unknown_code``,
+    ``code_revoked``, ``code_expired``, ``code_used_up``, ``code_not_yet_valid``; ``throttled``.
+
+    A success only reads; a failure is counted in its own write transaction before it is raised."""
+    client = client[:64]
+    typed_key = code_hmac(keys, normalise(typed)[:64] or "-").hex()[:32]
+    with engine.connect() as connection:
+        _check_throttle(connection, client, typed_key, now)
+        try:
+            return _holder(connection, keys, typed, now)
+        except CourrierError as error:
+            refusal = error
+    with write_transaction(engine) as writing:
+        count_failure(writing, "code-client", client, CLIENT_LIMIT, now)
+        count_failure(writing, "code-typed", typed_key, TYPED_LIMIT, now)
+    raise refusal
+
+
+def _holder(connection: Connection, keys: Keys, typed: str, now: dt.datetime) -> CodeHolder:
+    try:
+        options = candidates(typed)
+    except CodeError as error:
+        if error.code == "bad_check_character":
+            group = _wrong_group(connection, keys, normalise(typed))
+            if group is not None:
+                raise CodeError(
+                    f"a character of group {group} is mistyped", code="bad_check_character", group=group
+                ) from None
+        raise
+    rows = [row for row in (_row(connection, code_hmac(keys, code)) for code in options) if row is not None]
+    if len(rows) != 1:
+        raise NotFoundError("no such code: it was never issued (or typed wrongly)", code="unknown_code")
+    row = rows[0]
+    today = now.date()
+    status = effective_status(row.status, row.uses, row.max_uses, row.valid_until, today)
+    if status != "active":
+        raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
+    if row.valid_from is not None and today < row.valid_from:
+        raise CodeError(f"the code is valid from {row.valid_from}", code="code_not_yet_valid")
+    return CodeHolder(
+        code_id=row.id,
+        campaign_id=row.campaign_id,
+        campaign=row.name,
+        person_id=row.person_id,
+        language=row.language,
+        commune=row.commune,
+        max_uses=row.max_uses,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+    )

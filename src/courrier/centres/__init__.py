@@ -1,0 +1,1 @@
+"""Vaccination centres (imported from a documented file) and the time slots a campaign opens there."""

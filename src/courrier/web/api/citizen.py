@@ -1,0 +1,168 @@
+"""The citizen's API: a session from the personal code, centres, free slots, bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from courrier.booking.bookings import book_dose, cancel_booking, get_booking, list_bookings, move_booking
+from courrier.booking.code_entry import enter_code
+from courrier.booking.tokens import SESSION_MINUTES, make_token, read_token
+from courrier.centres.store import LOCAL, list_centres
+from courrier.db.schema import campaigns, codes, slots
+from courrier.errors import CodeError, NotFoundError
+from courrier.web.auth import bearer_token, client_address, context
+
+router = APIRouter(prefix="/api/v1", tags=["citizen"])
+
+
+class CodeEntry(BaseModel):
+    code: str = Field(max_length=64)
+
+
+class BookingRequest(BaseModel):
+    slot: int
+    dose: int = 1
+    answers: dict[str, str] = Field(default_factory=dict)
+
+
+class MoveRequest(BaseModel):
+    slot: int
+
+
+def citizen_code(request: Request) -> int:
+    """The code id of the caller's citizen session (``Authorization: Bearer TOKEN``)."""
+    token = bearer_token(request)
+    if token is None:
+        raise CodeError("type your code first", code="bad_session")
+    ctx = context(request)
+    return read_token(ctx.keys, token, ctx.clock())
+
+
+Citizen = Annotated[int, Depends(citizen_code)]
+
+
+@router.post("/sessions", status_code=201)
+def open_citizen_session(entry: CodeEntry, request: Request) -> dict[str, Any]:
+    ctx = context(request)
+    now = ctx.clock()
+    holder = enter_code(ctx.engine, ctx.keys, entry.code, client=client_address(request), now=now)
+    return {
+        "token": make_token(ctx.keys, holder.code_id, now),
+        "expires_in_s": SESSION_MINUTES * 60,
+        "campaign": holder.campaign,
+        "language": holder.language,
+        "commune": holder.commune,
+        "valid_until": holder.valid_until.isoformat() if holder.valid_until else None,
+    }
+
+
+@router.get("/centres")
+def centres(request: Request) -> dict[str, Any]:
+    with context(request).engine.connect() as connection:
+        found = list_centres(connection)
+    return {"centres": [centre.to_json() for centre in found]}
+
+
+@router.get("/slots")
+def free_slots(
+    request: Request,
+    centre: str,
+    date: dt.date,
+    dose: int = 1,
+    campaign: str | None = None,
+) -> dict[str, Any]:
+    """Free slots of a centre on a (local) day, for the caller's campaign (or ``campaign=NAME``)."""
+    ctx = context(request)
+    token = bearer_token(request)
+    with ctx.engine.connect() as connection:
+        if token is not None:
+            code_id = read_token(ctx.keys, token, ctx.clock())
+            campaign_id = connection.execute(
+                select(codes.c.campaign_id).where(codes.c.id == code_id)
+            ).scalar_one()
+        else:
+            if campaign is None:
+                raise NotFoundError("give campaign=NAME or a session token", code="unknown_campaign")
+            campaign_id = connection.execute(
+                select(campaigns.c.id).where(campaigns.c.name == campaign)
+            ).scalar()
+            if campaign_id is None:
+                raise NotFoundError(f"no campaign {campaign!r}", code="unknown_campaign")
+        start = dt.datetime.combine(date, dt.time(), LOCAL)
+        rows = connection.execute(
+            select(slots.c.id, slots.c.starts_at, slots.c.ends_at, slots.c.capacity, slots.c.taken)
+            .where(
+                slots.c.campaign_id == campaign_id,
+                slots.c.centre_id == centre,
+                slots.c.starts_at >= start,
+                slots.c.starts_at < start + dt.timedelta(days=1),
+                slots.c.starts_at > ctx.clock(),
+                slots.c.taken < slots.c.capacity,
+            )
+            .order_by(slots.c.starts_at)
+        )
+        found = [
+            {
+                "id": row.id,
+                "starts_at": row.starts_at.isoformat(),
+                "ends_at": row.ends_at.isoformat(),
+                "remaining": row.capacity - row.taken,
+            }
+            for row in rows
+        ]
+    return {"slots": found, "dose": dose}
+
+
+@router.post("/bookings", status_code=201)
+def book(
+    body: BookingRequest,
+    request: Request,
+    response: Response,
+    code_id: Citizen,
+    idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
+) -> dict[str, Any]:
+    ctx = context(request)
+    booking, created = book_dose(
+        ctx.engine,
+        code_id,
+        body.slot,
+        body.dose,
+        booked_by="citizen",
+        now=ctx.clock(),
+        idempotency_key=idempotency_key,
+        answers=body.answers,
+        guarded=ctx.booking_guard,
+    )
+    if not created:
+        response.status_code = 200
+    return booking.to_json()
+
+
+@router.get("/bookings")
+def bookings(request: Request, code_id: Citizen) -> dict[str, Any]:
+    with context(request).engine.connect() as connection:
+        found = list_bookings(connection, code_id)
+    return {"bookings": [booking.to_json() for booking in found]}
+
+
+@router.get("/bookings/{booking_id}")
+def booking(booking_id: int, request: Request, code_id: Citizen) -> dict[str, Any]:
+    with context(request).engine.connect() as connection:
+        return get_booking(connection, code_id, booking_id).to_json()
+
+
+@router.delete("/bookings/{booking_id}")
+def cancel(booking_id: int, request: Request, code_id: Citizen) -> dict[str, Any]:
+    ctx = context(request)
+    return cancel_booking(ctx.engine, code_id, booking_id, now=ctx.clock()).to_json()
+
+
+@router.post("/bookings/{booking_id}/move")
+def move(booking_id: int, body: MoveRequest, request: Request, code_id: Citizen) -> dict[str, Any]:
+    ctx = context(request)
+    return move_booking(ctx.engine, code_id, booking_id, body.slot, now=ctx.clock()).to_json()
