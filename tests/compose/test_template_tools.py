@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -173,3 +174,34 @@ def test_every_sex_is_greeted_in_every_language(language):
         assert not any(
             word in forms for word in ("Madame", "Monsieur", "Frau", "Herr", "Sir", "Senhor", "Här")
         )
+
+
+def test_every_code_in_the_samples_and_the_docs_passes_codes_check():
+    root = EXAMPLES.parents[1]
+    printed = re.compile(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{2}\b")
+    files = [*EXAMPLES.glob("*/sample.jsonl"), *(root / "docs").glob("*.md"), root / "README.md"]
+    found = [code for file in files for code in printed.findall(file.read_text("utf-8"))]
+    assert len(found) >= 15
+    for code in found:
+        code_result, out = run("codes", "check", code)
+        assert code_result == 0, (code, out)
+
+
+def test_a_luxembourgish_reader_gets_german_only_when_the_template_says_so(tmp_path: Path):
+    folder = tmp_path / "vaccination"
+    shutil.copytree(EXAMPLES / "vaccination", folder)
+    for file in folder.glob("*.lb.*"):
+        file.unlink()
+    manifest = folder / "template.toml"
+    source = manifest.read_text("utf-8").replace('"pt", "lb"]', '"pt"]')
+    manifest.write_text(source, "utf-8")
+    found = {(p.code, p.severity) for p in check_template(load_template(folder))}
+    assert ("no_text_for_language", "error") in found  # lb readers would silently get French
+    manifest.write_text(
+        source.replace('fallback = { default = "fr" }', 'fallback = { lb = "de", default = "fr" }')
+    )
+    problems = check_template(load_template(folder))
+    assert [(p.code, p.severity) for p in problems] == [("language_fallback", "note")]
+    code, out = run("template", "check", str(folder))
+    assert code == 0
+    assert "lb readers get the de letter" in out

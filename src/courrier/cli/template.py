@@ -58,10 +58,11 @@ def check_command(folder: Path, records_file: Path | None, as_json: bool) -> Non
         echo_json([problem.__dict__ for problem in problems])
     else:
         for problem in problems:
-            click.echo(f"{problem.where}: {problem.message} [{problem.code}]")
-        if not problems:
+            note = "note: " if problem.severity == "note" else ""
+            click.echo(f"{problem.where}: {problem.message} [{note}{problem.code}]")
+        if not any(problem.severity == "error" for problem in problems):
             click.echo(f"{folder}: no problems found")
-    if problems:
+    if any(problem.severity == "error" for problem in problems):
         raise SystemExit(1)
 
 

@@ -24,6 +24,7 @@ from courrier.compose.template import (
     unsafe_errors,
 )
 from courrier.errors import TemplateError
+from courrier.register.fields import LANGUAGES as REGISTER_LANGUAGES
 
 # The quiet zone of a QR code must stay white too: elements are checked with it included.
 _BARCODES = ("qr", "datamatrix")
@@ -34,6 +35,37 @@ class Problem:
     code: str
     where: str
     message: str
+    severity: str = "error"  # "note": reported, and the template still passes
+
+
+def language_fallbacks(template: Template) -> list[Problem]:
+    """The register languages the template has no text for. A reader of one gets another language's
+    letter: a note when the template declares that fallback (``fallback = { lb = "de" }``), an error
+    when it would only be the catch-all ``default`` (a Luxembourgish reader silently sent German)."""
+    problems = []
+    for language in REGISTER_LANGUAGES:
+        if language in template.languages:
+            continue
+        given = template.language_for(language)
+        if language in template.fallback:
+            problems.append(
+                Problem(
+                    "language_fallback",
+                    "template.toml: fallback",
+                    f"{language} readers get the {given} letter, as the template declares",
+                    "note",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    "no_text_for_language",
+                    "template.toml: languages",
+                    f"{language} readers would get the {given} letter: write text.{language}.md and"
+                    f" strings.{language}.toml, or declare fallback.{language}",
+                )
+            )
+    return problems
 
 
 def _require_folder(folder: Path) -> None:
@@ -60,6 +92,7 @@ def check_template(template: Template) -> list[Problem]:
         for error in (*unsafe_errors(template), *asset_errors(template))
     ]
     problems += _placeholders(template)
+    problems += language_fallbacks(template)
     for number, elements in enumerate(template.pages, start=1):
         for element in elements:
             problems += _geometry(template, number, element)

@@ -2,9 +2,9 @@
 
 Markup: paragraphs are separated by blank lines; ``**bold**`` and ``*italic*`` inside a paragraph; a
 paragraph starting with ``- `` is a bullet item, one starting with ``## `` a heading (bold). Lines are
-filled greedily; when the next word does not fit and the line would be left loose (more than
-``LOOSE_SHARE`` of its width empty), the word is hyphenated (pyphen) at the last point that fits. Lines
-are justified by widening the spaces, except a paragraph's last line.
+filled greedily (spaces may shrink a little to take one more word); when the next word does not fit and
+the line would be left loose, the word is hyphenated (pyphen) at the last point that fits. Lines are
+justified by widening the spaces up to a limit, except a paragraph's last line.
 """
 
 from __future__ import annotations
@@ -21,11 +21,21 @@ from courrier.compose.pdf import number
 from courrier.compose.sandbox import UNESCAPE
 from courrier.errors import CompositionError
 
-LOOSE_SHARE = 0.15
+# Word spacing, as a ratio to the font's space: spaces shrink to MIN_SPACE_RATIO to take one more word,
+# a line looser than HYPHENATE_ABOVE hyphenates its next word, and justification never stretches a space
+# beyond MAX_SPACE_RATIO (such a line ends short of the margin rather than with holes in it). Measured
+# with bench/typesetting.py: see docs/templates.md.
+MIN_SPACE_RATIO = 0.85
+HYPHENATE_ABOVE = 1.2
+MAX_SPACE_RATIO = 1.6
+MAX_HYPHENS_IN_A_ROW = 2
+LETTER_SPACING_EM = 0.025
 BULLET_INDENT_EM = 1.2
 _MARKUP = re.compile(r"(\*\*[^*]+\*\*|\*[^*]+\*)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
 _HYPHENATABLE = re.compile(r"[^\W\d_]{6,}")
+# rdv.example.lu, 12\xa0mars, COVID-19, e-mail@addresses: printed whole.
+_UNBREAKABLE = re.compile(r"[\d\xa0/@]|\w\.\w")
 
 Style = str  # "regular", "bold", "italic"
 Segment = tuple[str, Style]
@@ -136,7 +146,8 @@ def _style_runs(text: str) -> list[tuple[str, Style]]:
 @cache
 def hyphenator(language: str) -> pyphen.Pyphen | None:
     code = {"en": "en_GB", "pt": "pt_PT", "lb": "de_DE", "de": "de_DE", "fr": "fr"}.get(language, language)
-    return pyphen.Pyphen(lang=code) if code in pyphen.LANGUAGES else None
+    # Two letters before a break, three after: no line starts with a two-letter scrap ("-ne").
+    return pyphen.Pyphen(lang=code, left=2, right=3) if code in pyphen.LANGUAGES else None
 
 
 class Typesetter:
@@ -160,6 +171,7 @@ class Typesetter:
         self.scale = size / 1000
         self._widths: dict[Word, float] = {}
         self._spaces = {style: font.space_width * self.scale for style, font in fonts.items()}
+        self._stretch_limit = (MAX_SPACE_RATIO - 1) * self._spaces["regular"]
         self._font_operator = {
             style: b"/%s %s Tf" % (font.resource.encode(), number(size)) for style, font in fonts.items()
         }
@@ -176,11 +188,16 @@ class Typesetter:
         return self._spaces[word[-1][1]]
 
     def lines(self, paragraph: Paragraph, width: float) -> list[list[Word]]:
+        """Fill lines greedily, spaces allowed to shrink to ``MIN_SPACE_RATIO``; a line that would be
+        left looser than ``HYPHENATE_ABOVE`` takes the first part of the next word, hyphenated, when
+        it fits (never more than ``MAX_HYPHENS_IN_A_ROW`` lines in a row)."""
         words = list(paragraph.words)
         word_width, spaces = self.word_width, self._spaces
         lines: list[list[Word]] = []
         current: list[Word] = []
-        used = 0.0
+        used = 0.0  # the words' widths
+        gaps = 0.0  # the natural widths of the spaces between them
+        hyphens_in_row = 0
         index = 0
         while index < len(words):
             word = words[index]
@@ -199,36 +216,49 @@ class Typesetter:
                     words[index] = split[1]
                     continue
                 current.append(word)
-                used = width_of_word
+                used, gaps = width_of_word, 0.0
                 index += 1
                 continue
             gap = spaces[current[-1][-1][1]]
-            if used + gap + width_of_word <= width:
+            if used + width_of_word + (gaps + gap) * MIN_SPACE_RATIO <= width:
                 current.append(word)
-                used += gap + width_of_word
+                used += width_of_word
+                gaps += gap
                 index += 1
                 continue
-            split = self._hyphenate(word, width - used - gap) if width - used > LOOSE_SHARE * width else None
-            if split is not None:
-                current.append(split[0])
-                words[index] = split[1]
+            loose = gaps == 0.0 or (width - used) / gaps > HYPHENATE_ABOVE
+            if loose and hyphens_in_row < MAX_HYPHENS_IN_A_ROW:
+                split = self._hyphenate(word, width - used - (gaps + gap) * MIN_SPACE_RATIO)
+                if split is not None:
+                    current.append(split[0])
+                    words[index] = split[1]
+                    hyphens_in_row += 1
+                    lines.append(current)
+                    current = []
+                    continue
+            hyphens_in_row = 0
             lines.append(current)
-            current, used = [], 0.0
+            current = []
         if current:
             lines.append(current)
         return lines
 
     def _hyphenate(self, word: Word, room: float) -> tuple[Word, Word] | None:
-        if self.hyphenator is None or len(word) != 1:
+        """The word's longest first part (a syllable break, hyphen added, or after a hyphen it has)
+        that fits ``room``, and the rest. Never names of sites, codes, numbers, dates or acronyms."""
+        if self.hyphenator is None or len(word) != 1 or room <= 0:
             return None
         text, style = word[0]
-        match = _HYPHENATABLE.search(text)
-        if match is None or "\xa0" in text:  # never break "12 September 2026"
+        if _UNBREAKABLE.search(text) or not _HYPHENATABLE.search(text) or text.isupper():
             return None
-        for start, end in self.hyphenator.iterate(text):  # longest first part first
-            head: Word = ((start + "-", style),)
+        candidates = [(text[: at + 1], text[at + 1 :]) for at in range(2, len(text) - 3) if text[at] == "-"]
+        candidates += [
+            (start + "-", end) for start, end in self.hyphenator.iterate(text) if not start.endswith("-")
+        ]
+        for head_text, tail in sorted(candidates, key=lambda pair: -len(pair[0])):
+            head: Word = ((head_text, style),)
             if self.word_width(head) <= room:
-                return head, ((end, style),)
+                return head, ((tail, style),)
         return None
 
     def block(
@@ -271,13 +301,27 @@ class Typesetter:
         natural = sum(self.word_width(word) for word in words)
         natural += sum(self.space_width(word) for word in words[:-1])
         extra = 0.0
-        if align == "justify" and len(words) > 1:
-            extra = (self.width - x - natural) / (len(words) - 1)
+        room = self.width - x
+        if len(words) > 1 and (align == "justify" or natural > room + 0.01):
+            # Stretch to the margin, up to the limit; or shrink a line filled with narrower spaces.
+            extra = (room - natural) / (len(words) - 1)
+            if extra > self._stretch_limit:
+                # Past the limit, the rest goes between the letters (a little: LETTER_SPACING_EM),
+                # then the line ends short of the margin.
+                glyphs = sum(len(text) for word in words for text, _ in word) + len(words) - 2
+                rest = (extra - self._stretch_limit) * (len(words) - 1)
+                tracking = min(rest / max(glyphs, 1), LETTER_SPACING_EM * self.size)
+                extra = self._stretch_limit
+                if tracking > 0.001:
+                    return b"%.3f Tc %s 0 Tc\n" % (tracking, self._line_operators(words, x, y, extra)[:-1])
         elif align == "right":
             x += self.width - natural
         elif align == "center":
             x += (self.width - x - natural) / 2
-        adjust = b" %s " % number(round(-extra * 1000 / self.size, 1)) if extra > 0.001 else b""
+        return self._line_operators(words, x, y, extra)
+
+    def _line_operators(self, words: list[Word], x: float, y: float, extra: float) -> bytes:
+        adjust = b" %s " % number(round(-extra * 1000 / self.size, 1)) if abs(extra) > 0.001 else b""
         position = b"1 0 0 1 %.2f %.2f Tm" % (x, y)
         style = words[0][0][1]
         if all(len(word) == 1 and word[0][1] == style for word in words):  # one font: most lines
