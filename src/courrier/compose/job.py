@@ -318,6 +318,8 @@ class _Composer:
     def _render_all(self, language: str, context: Mapping[str, Any]) -> dict[str, str]:
         """All of a letter's texts in one Jinja render (one per element costs several times more)."""
         sources = self._sources(language)
+        if not sources:  # every text is static or depends on the language only
+            return {}
         combined = _SEPARATOR.join(source for _, source in sources)
         try:
             rendered = self.template.compiled(combined).render(context).split(_SEPARATOR)

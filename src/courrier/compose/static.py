@@ -199,7 +199,9 @@ def _copy(writer: PdfWriter, obj: Any, memo: dict[tuple[int, int], Ref]) -> Any:
             }
             writer.add_stream(obj.read_raw_bytes(), entries, compress=False, ref=ref)
         else:
-            writer.add(_copy_direct(writer, obj, memo), ref=ref)
+            # The object's value, not a reference to it: asking _copy_direct would find the object
+            # indirect, look it up in memo and write "n 0 obj n 0 R endobj", an object that is itself.
+            writer.add(_value(writer, obj, memo), ref=ref)
         return ref
     return _copy_direct(writer, obj, memo)
 
@@ -208,6 +210,11 @@ def _copy_direct(writer: PdfWriter, obj: Any, memo: dict[tuple[int, int], Ref]) 
     if isinstance(obj, pikepdf.Stream) or (isinstance(obj, pikepdf.Object) and obj.is_indirect):
         copied: Value = _copy(writer, obj, memo)
         return copied
+    return _value(writer, obj, memo)
+
+
+def _value(writer: PdfWriter, obj: Any, memo: dict[tuple[int, int], Ref]) -> Value:
+    """An object's own value, its indirect members as references to their copies."""
     if isinstance(obj, pikepdf.Dictionary):
         return {str(k)[1:]: _copy(writer, v, memo) for k, v in obj.items()}
     if isinstance(obj, pikepdf.Array):
