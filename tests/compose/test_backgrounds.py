@@ -134,7 +134,8 @@ def render(renderer: str, pdf: Path, page: int) -> np.ndarray:
     target = pdf.with_name(f"{pdf.stem}-{renderer}-{page}.png")
     if renderer == "gs":
         argv = [require_binary("gs"), "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pnggray",
-                f"-r{RESOLUTION}", f"-dFirstPage={page}", f"-dLastPage={page}", f"-sOutputFile={target}", str(pdf)]  # fmt: skip
+                f"-r{RESOLUTION}", f"-dFirstPage={page}", f"-dLastPage={page}",
+                f"-sOutputFile={target}", str(pdf)]  # fmt: skip
     elif renderer == "poppler":
         argv = [require_binary("pdftoppm"), "-gray", "-png", "-singlefile", "-r", str(RESOLUTION),
                 "-f", str(page), "-l", str(page), str(pdf), str(target.with_suffix(""))]  # fmt: skip
