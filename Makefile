@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format bench install dev clean
+.PHONY: demo serve test lint format bench install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ dev: $(VENV)/.dev
 ## demo: the main job end to end on the embedded defaults (SQLite in ./demo/)
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+## serve: the web app on the demo's database and keys (run `make demo` first), on http://127.0.0.1:8000
+serve: install
+	COURRIER_DATABASE_URL="sqlite:///$(CURDIR)/demo/courrier.db" COURRIER_KEY_FILE="$(CURDIR)/demo/courrier.keys" \
+		$(BIN)/courrier serve --port 8000 --insecure-cookies
 
 ## test: the whole suite (SQLite, and PostgreSQL when available)
 test: dev

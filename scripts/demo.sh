@@ -59,6 +59,19 @@ step "Posting statement for the post office, and the operator's morning view"
 courrier posting vaccination-75plus --wave 1
 courrier status vaccination-75plus
 
+step "Booking: the example centres, a month of slots, and one appointment booked through the HTTP API"
+courrier centres import examples/centres/centres.toml
+courrier slots open vaccination-75plus --from "$(date -d tomorrow +%F)" --to "$(date -d '+45 days' +%F)"
+courrier slots list vaccination-75plus > demo/slots.txt && head -n 5 demo/slots.txt
+courrier serve --port 8765 --workers 1 --insecure-cookies 2>demo/serve.log &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+python scripts/demo_booking.py http://127.0.0.1:8765 | tee demo/booking.txt
+kill $server 2>/dev/null || true
+wait $server 2>/dev/null || true
+trap - EXIT
+demo_code=$(sed -n 's/^DEMO_CODE=//p' demo/booking.txt)
+
 step "Done"
 echo "Print files: demo/print-jobs/vaccination-75plus/ (JOB.pdf, JOB.manifest.csv, JOB.ticket.json, JOB.inserter.csv)"
 if command -v gs >/dev/null; then
@@ -69,4 +82,5 @@ if command -v gs >/dev/null; then
 else
     echo "(install ghostscript for a PNG preview of the first letter)"
 fi
-
+echo "Web: run \`make serve\` and open http://127.0.0.1:8000/api/openapi.json (the API; the booking pages are not"
+echo "written yet); a printed code to type: $demo_code (the first letter of the first print job)"
