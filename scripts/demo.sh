@@ -59,6 +59,9 @@ step "Posting statement for the post office, and the operator's morning view"
 courrier posting vaccination-75plus --wave 1
 courrier status vaccination-75plus
 
+step "Preflight of the print files, as the print room's intake runs it (PDF/X-4, PDF/VT-1)"
+python bench/preflight.py demo/print-jobs
+
 step "Booking: the example centres, a month of slots, and one appointment booked through the HTTP API"
 courrier centres import examples/centres/centres.toml
 courrier slots open vaccination-75plus --from "$(date -d tomorrow +%F)" --to "$(date -d '+45 days' +%F)"

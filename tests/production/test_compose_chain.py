@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -39,6 +41,7 @@ from ..compose.conftest import EXAMPLES, PdfTools
 from .conftest import AT
 
 PROFILES = EXAMPLES.parent / "profiles"
+PREFLIGHT = EXAMPLES.parents[1] / "bench" / "preflight.py"
 
 CAMPAIGN = """
 name = "testing"
@@ -120,6 +123,11 @@ def test_every_piece_lands_in_one_job_and_the_files_agree(engine, wave, tmp_path
         for page, row in enumerate(manifest[:3], start=1):  # the sheet marks read back from the paper
             mark = tools.barcodes(pdf, page)["DataMatrix"]
             assert parse_sheet_mark(mark) == (job, int(row["sequence"]), 1, 1, True)
+    # Every print file of the wave passes the print room's preflight.
+    done = subprocess.run(
+        [sys.executable, str(PREFLIGHT), str(folder)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_ticket_and_inserter_file_follow_the_template_and_the_profiles(engine, wave, tmp_path: Path):
