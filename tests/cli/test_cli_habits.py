@@ -86,3 +86,77 @@ def test_db_status_and_campaign_list_create_no_database(tmp_path: Path):
         assert done.returncode == 1, done.stdout + done.stderr
         assert "[database_not_migrated]" in done.stderr
     assert not (tmp_path / "courrier.db").exists()
+
+
+def _register(tmp_path: Path) -> list[str]:
+    from courrier.register.generate import generate_register
+
+    generate_register(tmp_path / "r.csv", people=12, cross_border=0, seed=4)
+    return (tmp_path / "r.csv").read_text("utf-8").split("\n")
+
+
+def _import(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(courrier, ["register", "import", str(path)])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_a_register_header_with_a_column_twice_is_refused(cli_env, tmp_path: Path):
+    lines = _register(tmp_path)
+    header = lines[0].split(",")
+    header[2] = header[1]
+    (tmp_path / "dup.csv").write_text("\n".join([",".join(header), *lines[1:]]), "utf-8")
+    code, out = _import(tmp_path / "dup.csv")
+    assert code == 1
+    assert "[duplicate_column]" in out
+
+
+def test_a_register_with_bare_carriage_returns_is_one_line(cli_env, tmp_path: Path):
+    (tmp_path / "cr.csv").write_text("\r".join(_register(tmp_path)), "utf-8")
+    code, out = _import(tmp_path / "cr.csv")
+    assert code == 1
+    assert "[bad_line_endings]" in out
+
+
+def test_a_stray_quote_rejects_every_person_it_swallows_with_a_line(cli_env, tmp_path: Path):
+    lines = _register(tmp_path)
+    fields = lines[5].split(",")
+    fields[3] = '"' + fields[3]
+    lines[5] = ",".join(fields)
+    (tmp_path / "stray.csv").write_text("\n".join(lines), "utf-8")
+    code, out = _import(tmp_path / "stray.csv")
+    assert code == 0, out
+    rejected = (tmp_path / "stray.rejects.csv").read_text("utf-8-sig").splitlines()[1:]
+    people = [line for line in lines[1:] if line.strip()]
+    assert len(rejected) == len(people) - 4  # lines 6 to the end of the file, each one reported
+    assert {int(line.split(",")[0]) for line in rejected} == set(range(6, len(people) + 2))
+
+
+def test_a_field_beyond_the_csv_limit_is_a_reject_not_a_traceback(cli_env, tmp_path: Path):
+    lines = _register(tmp_path)
+    fields = lines[3].split(",")
+    fields[3] = '"' + "x" * 200_000
+    lines[3] = ",".join(fields)
+    (tmp_path / "big.csv").write_text("\n".join(lines), "utf-8")
+    code, out = _import(tmp_path / "big.csv")
+    assert code == 0, out
+    assert "rejected" in out
+
+
+@pytest.mark.parametrize("command", ["render", "check"])
+def test_a_latin1_or_empty_records_file_is_one_line(command: str, tmp_path: Path):
+    template = Path(__file__).resolve().parents[2] / "examples" / "templates" / "mass-testing"
+    latin = tmp_path / "records.jsonl"
+    latin.write_bytes('{"person": {"family_name": "Müller"}}\n'.encode("latin-1"))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", "utf-8")
+    extra = ["-o", str(tmp_path / "out.pdf")] if command == "render" else []
+    for records, code in ((latin, "bad_record"), (empty, "no_records")):
+        if command == "check" and code == "no_records":
+            continue
+        result = CliRunner().invoke(
+            courrier, ["template", command, str(template), "--records", str(records), *extra]
+        )
+        assert result.exit_code == 1, result.output
+        assert f"[{code}]" in result.output
+    assert not (tmp_path / "out.pdf").exists()

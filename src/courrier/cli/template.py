@@ -14,7 +14,7 @@ from courrier.compose import compose_job, load_template
 from courrier.compose.check import Problem, check_template
 from courrier.compose.preview import render_pngs
 from courrier.compose.records_file import read_records
-from courrier.errors import TemplateError
+from courrier.errors import InputFileError, TemplateError
 
 _FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -99,8 +99,16 @@ def render_command(
     except ValueError as error:
         raise click.BadParameter(f"{pages!r}: give page numbers like 1,2", param_hint="--pages") from error
     loaded = load_template(folder)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    result = compose_job(loaded, read_records(records_file), output, job_id=output.stem)
+    records = list(read_records(records_file))
+    if not records:  # a PDF with no page is no print file
+        raise InputFileError(f"{records_file} holds no record: nothing to render", code="no_records")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputFileError(
+            f"cannot create the folder {output.parent}: {error.strerror}", code="unwritable_folder"
+        ) from error
+    result = compose_job(loaded, records, output, job_id=output.stem)
     summary: dict[str, Any] = {
         "output": str(output),
         "letters": result.letters,

@@ -16,6 +16,19 @@ from courrier.errors import InputFileError
 
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The file's records; a file that is not UTF-8 (Latin-1, binary) or a CSV the csv module cannot
+    parse fails in one line naming the file (``bad_record``), never a traceback."""
+    try:
+        yield from _records(path)
+    except UnicodeDecodeError as error:
+        raise InputFileError(
+            f"{path}: not UTF-8 text (byte {error.start}): save the records as UTF-8", code="bad_record"
+        ) from error
+    except csv.Error as error:
+        raise InputFileError(f"{path}: not a readable CSV: {error}", code="bad_record") from error
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
     if not path.is_file():
         raise InputFileError(f"{path} is not a file", code="unreadable_file")
     if path.suffix.lower() == ".csv":

@@ -94,8 +94,23 @@ def _csv_columns(path: Path, head: bytes) -> tuple[str, ...]:
             f"{path} is not UTF-8: its header has byte {header_bytes[error.start]:#04x}", code="not_utf8"
         ) from error
     _check_encoding(path, head)
+    if "\r" in header.rstrip("\r"):
+        raise InputFileError(
+            f"{path}: its lines end with a bare carriage return (old Mac line endings): export it with"
+            " LF or CRLF line endings",
+            code="bad_line_endings",
+        )
     delimiter = ";" if header.count(";") > header.count(",") else ","
-    names = next(csv.reader([header.rstrip("\r")], delimiter=delimiter))
+    try:
+        names = next(csv.reader([header.rstrip("\r")], delimiter=delimiter))
+    except csv.Error as error:
+        raise InputFileError(f"{path}: its header is not CSV: {error}", code="not_csv_or_parquet") from error
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InputFileError(
+            f"{path}: the header names {repeated[0]!r} twice: which one to read is not for us to guess",
+            code="duplicate_column",
+        )
     if len(names) < 2:
         raise InputFileError(
             f"{path} is not a CSV or Parquet file (no `,` or `;` separated header)", code="not_csv_or_parquet"
@@ -134,7 +149,23 @@ def _csv_rows(path: Path) -> Iterator[Row]:
         # Missing columns point one past the row's end, where an empty string is appended.
         pick = itemgetter(*[names.index(name) if name in names else width for name in COLUMNS])
         reader = csv.reader(text, delimiter=delimiter)
-        for fields in reader:
+        last_line = 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # e.g. a stray quote making a field larger than the limit
+                yield reader.line_num + 1, f"unreadable CSV: {error} (a stray quote?)"
+                last_line = reader.line_num
+                continue
+            start, last_line = last_line + 1, reader.line_num
+            if last_line > start:
+                # A stray quote opened a field that swallowed the next lines: every person on them is
+                # rejected with their own line, not lost inside one long field.
+                for line in range(start, last_line + 1):
+                    yield line + 1, f"inside a quoted field opened by a stray quote on line {start + 1}"
+                continue
             if len(fields) != width:
                 if not any(fields):
                     continue  # a blank line, as spreadsheets leave at the end
