@@ -4,6 +4,7 @@ runs from start to end."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -64,3 +65,45 @@ def race(
     (folder / "go").touch()
     output, _ = first.communicate(timeout=_WAIT_S)
     return Run(first.returncode, output), Run(second.returncode, second.stdout + second.stderr)
+
+
+def start_paused(
+    db_url: str, folder: Path, args: list[str], *, pause_at: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """A command started in a session of its own (its Dask workers too) and held at ``pause_at``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "paused").unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, str(RUNNER), pause_at, "on", "--", *args],
+        env=_environment(db_url, folder, env or {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=folder,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + _WAIT_S
+    while not (folder / "paused").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"the run never reached {pause_at}: {process.communicate()[0]}")
+        time.sleep(0.05)
+    return process
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    """SIGKILL the command and every process of its session (the Dask scheduler's workers)."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def run(db_url: str, folder: Path, args: list[str], *, env: dict[str, str] | None = None) -> Run:
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, str(RUNNER), "-", "on", "--", *args],
+        env=_environment(db_url, folder, env or {}),
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout + done.stderr)

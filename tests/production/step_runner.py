@@ -2,7 +2,8 @@
 
     python step_runner.py PAUSE GUARD -- ARGS...
 
-``PAUSE`` is ``module:function`` (or ``-``): the first call of that function in that module waits,
+``PAUSE`` is ``module:function`` or ``module:function@N`` (or ``-``): the first (N-th) call of that
+function in that module waits,
 after writing ``$STEP_RUNNER_DIR/paused``, until ``$STEP_RUNNER_DIR/go`` exists, so a test can start a
 second command exactly while the first is inside its step. ``GUARD`` ``off`` replaces the production
 steps' lock by nothing: the control that shows what the lock prevents.
@@ -23,14 +24,15 @@ _WAIT_S = 600.0
 
 def _pause_at(target: str, folder: Path) -> None:
     module_name, function_name = target.split(":")
+    function_name, _, nth = function_name.partition("@")
     module = importlib.import_module(module_name)
     original = getattr(module, function_name)
-    paused = False
+    calls = 0
 
     def waiting(*args: Any, **kwargs: Any) -> Any:
-        nonlocal paused
-        if not paused:
-            paused = True
+        nonlocal calls
+        calls += 1
+        if calls == int(nth or 1):
             (folder / "paused").touch()
             deadline = time.monotonic() + _WAIT_S
             while not (folder / "go").exists() and time.monotonic() < deadline:

@@ -93,6 +93,10 @@ def _echo_summary(summary: ComposeSummary, as_json: bool, what: str) -> None:
             if len(summary.failures) > 20:
                 click.echo(f"  ... and {len(summary.failures) - 20} more (see `courrier status`)")
             click.echo("fix the cause, then compose them with --retry-failed")
+        if summary.left_out:
+            click.echo(f"{len(summary.left_out)} letters left out: no longer to be sent since planning")
+            for left in summary.left_out[:20]:
+                click.echo(f"  piece {left['piece_id']} ({left['job']}): {left['state']}")
     if summary.damaged:
         names = ", ".join(summary.damaged)
         raise ConflictError(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import itertools
 import os
 import time
 import uuid
@@ -46,6 +47,7 @@ from courrier.ledger.pieces import can_move, move_pieces
 from courrier.production import compose_plan
 from courrier.production.job_files import JobSetting, PieceFacts, write_job_files
 from courrier.production.jobs import current_pieces
+from courrier.production.locks import step_lock
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
 from courrier.production.profiles import (
     InserterProfile,
@@ -75,6 +77,8 @@ class ComposeSummary:
     sheets: int = 0
     composer_cpu_s: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # Pieces of a job left out of its PDF because their state no longer allows it (withdrawn...).
+    left_out: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +93,7 @@ class ComposeSummary:
             "letters": self.letters,
             "sheets": self.sheets,
             "failures": self.failures,
+            "left_out": self.left_out,
         }
 
 
@@ -136,7 +141,49 @@ def compose_wave(
     """Compose wave ``wave_number`` (``None``: the campaign's re-issues).
 
     ``on_start(jobs, letters)`` is told what is to be made, once; ``on_job_done(job, letters)`` after
-    each job, for a progress bar."""
+    each job, for a progress bar. One compose of a wave at a time (``step_running`` for the second)."""
+    what = f"compose of {campaign_name} " + ("re-issues" if wave_number is None else f"wave {wave_number}")
+    target = "reissues" if wave_number is None else f"wave:{wave_number}"
+    with step_lock(engine, f"compose:{campaign_name}:{target}"[:120], actor=actor, what=what):
+        return _compose_wave(
+            engine,
+            campaign_name,
+            wave_number,
+            out=out,
+            keys=keys,
+            actor=actor,
+            now=now,
+            job_size_sheets=job_size_sheets,
+            retry_failed=retry_failed,
+            remake=remake,
+            scheduler=scheduler,
+            workers=workers,
+            on_start=on_start,
+            on_job_done=on_job_done,
+            printer=printer,
+            inserter=inserter,
+        )
+
+
+def _compose_wave(
+    engine: Engine,
+    campaign_name: str,
+    wave_number: int | None,
+    *,
+    out: Path | None,
+    keys: Keys,
+    actor: str,
+    now: dt.datetime,
+    job_size_sheets: int,
+    retry_failed: bool,
+    remake: bool,
+    scheduler: str | None,
+    workers: int | None,
+    on_start: Callable[[int, int], None] | None,
+    on_job_done: Callable[[str, int], None] | None,
+    printer: PrinterProfile | None,
+    inserter: InserterProfile | None,
+) -> ComposeSummary:
     with write_transaction(engine) as connection:
         campaign = get_campaign(connection, campaign_name)
         require_frozen_template(campaign)
@@ -206,7 +253,7 @@ def compose_jobs(
     todo = _select_jobs(engine, campaign, job_ids, summary, remake, actor, now)
     if not todo:
         return summary
-    records_of: dict[str, tuple[_Todo, list[dict[str, Any]]]] = {}
+    records_of: dict[str, tuple[_Todo, list[dict[str, Any]], list[tuple[int, str]]]] = {}
 
     def setting(job: _Todo) -> JobSetting:
         return JobSetting(
@@ -226,12 +273,12 @@ def compose_jobs(
         # Records are built job by job and only a few jobs are in flight: memory stays flat however
         # large the wave (a million records at once would not fit).
         in_flight = max(2, 2 * len(client.scheduler_info()["workers"]))
-        pending = iter(todo)
+        pending: Iterator[_Todo] = iter(todo)
 
         def submit_next() -> Any:
             for job in pending:
                 with engine.connect() as connection:
-                    batch = _composable_records(connection, campaign, job, keys, now)
+                    batch, left_out = _composable_records(connection, campaign, job, keys, now)
                 if not batch:  # every piece withdrawn or re-issued since planning: nothing to print
                     _finish_job(
                         engine,
@@ -239,13 +286,14 @@ def compose_jobs(
                         job,
                         JobOutput(job.name, b"", []),
                         [],
+                        left_out,
                         actor,
                         now,
                         summary,
                         setting(job),
                     )
                     continue
-                records_of[job.name] = (job, batch)
+                records_of[job.name] = (job, batch, left_out)
                 return client.submit(
                     compose_task,
                     campaign.template_path,
@@ -265,11 +313,19 @@ def compose_jobs(
         queue = as_completed([future for future in (submit_next() for _ in range(in_flight)) if future])  # type: ignore[no-untyped-call]
         for future in queue:
             output: JobOutput = future.result()
-            job, batch = records_of.pop(output.job)
+            job, batch, left_out = records_of.pop(output.job)
             following = submit_next()
             if following is not None:
                 queue.add(following)  # type: ignore[no-untyped-call]
-            _finish_job(engine, campaign, job, output, batch, actor, now, summary, setting(job))
+            if not _finish_job(
+                engine, campaign, job, output, batch, left_out, actor, now, summary, setting(job)
+            ):
+                pending = itertools.chain([job], pending)  # its records are read again, without them
+                if not records_of:
+                    following = submit_next()
+                    if following is not None:
+                        queue.add(following)  # type: ignore[no-untyped-call]
+                continue
             if on_job_done:
                 on_job_done(output.job, len(batch))
     summary.jobs.sort()
@@ -345,9 +401,10 @@ def _require_unprinted(connection: Connection, job_id: int, name: str) -> None:
 
 def _composable_records(
     connection: Connection, campaign: Campaign, job: _Todo, keys: Keys, now: dt.datetime
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
     """The records of the job's pieces that may go into its PDF now: those whose current job it is and
-    whose state allows ``composed`` (for a re-made job: those it composed)."""
+    whose state allows ``composed`` (for a re-made job: those it composed); and (piece id, state) of the
+    job's pieces left out because their state changed since planning (withdrawn, re-issued)."""
     ids = current_pieces(connection, job.job_id, composed_only=job.remake)
     states = dict(connection.execute(select(pieces.c.id, pieces.c.state).where(pieces.c.id.in_(ids))).all())
     wanted = {
@@ -359,11 +416,14 @@ def _composable_records(
             else can_move(states.get(piece_id, ""), "composed")
         )
     }
-    return [
+    records = [
         record
         for record in job_records(connection, campaign, job.job_id, keys, now.date())
         if int(record["piece_id"]) in wanted
     ]
+    ended = ("withdrawn", "reissued")
+    left_out = [(piece_id, states[piece_id]) for piece_id in ids if states.get(piece_id) in ended]
+    return records, left_out
 
 
 @contextmanager
@@ -515,22 +575,35 @@ def _finish_job(
     job: _Todo,
     output: JobOutput,
     records: list[dict[str, Any]],
+    left_out: list[tuple[int, str]],
     actor: str,
     now: dt.datetime,
     summary: ComposeSummary,
     setting: JobSetting,
-) -> None:
+) -> bool:
+    """Write the job's files and record it; False, writing nothing, when one of its letters may no longer
+    be sent (withdrawn or re-issued while it was composed): the caller composes the job again."""
     composed = [facts for facts in output.pieces if facts.ok]
     failed = [facts for facts in output.pieces if not facts.ok]
-    # A print file with no letter is no print file: the job ends empty, with its failures on record.
-    sha256 = (
-        write_job_files(
-            job.folder, output.job, output.pdf, output.pieces, records, campaign, job.wave, setting=setting
-        )
-        if composed
-        else None
-    )
     with write_transaction(engine) as connection:
+        # The pieces' states at the moment the files are written, locked until they are recorded.
+        if _changed_since_read(connection, [f.piece_id for f in composed], job.remake):
+            return False
+        # A print file with no letter is no print file: the job ends empty, with its failures on record.
+        sha256 = (
+            write_job_files(
+                job.folder,
+                output.job,
+                output.pdf,
+                output.pieces,
+                records,
+                campaign,
+                job.wave,
+                setting=setting,
+            )
+            if composed
+            else None
+        )
         bulk_execute(
             connection,
             _RECORD_FACTS,
@@ -545,6 +618,17 @@ def _finish_job(
                     "b_error_message": facts.error_message,
                 }
                 for facts in output.pieces
+            ]
+            + [
+                {
+                    "b_job_id": job.job_id,
+                    "b_piece_id": piece_id,
+                    "b_pages": 0,
+                    "b_sheets": 0,
+                    "b_error_code": state,
+                    "b_error_message": f"left out: the piece is {state}",
+                }
+                for piece_id, state in left_out
             ],
         )
         reason = f"job {output.job}"
@@ -574,3 +658,17 @@ def _finish_job(
         {"job": output.job, "piece_id": f.piece_id, "error": f.error_code, "message": f.error_message}
         for f in failed
     ]
+    summary.left_out += [{"job": output.job, "piece_id": p, "state": state} for p, state in left_out]
+    return True
+
+
+def _changed_since_read(connection: Connection, piece_ids: list[int], remake: bool) -> bool:
+    """Whether any of the pieces may no longer be composed, their rows locked (FOR UPDATE on PostgreSQL;
+    SQLite's write transaction already excludes every other writer)."""
+    for start in range(0, len(piece_ids), 1000):
+        rows = connection.execute(
+            select(pieces.c.state).where(pieces.c.id.in_(piece_ids[start : start + 1000])).with_for_update()
+        ).scalars()
+        if any(not (can_move(state, "composed") or (remake and state == "composed")) for state in rows):
+            return True
+    return False

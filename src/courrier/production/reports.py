@@ -68,11 +68,19 @@ def campaign_status(connection: Connection, campaign_id: int) -> dict[str, Any]:
     for wave, state, count in connection.execute(query):
         # Keys a program can use: the wave's number, or "reissues" for the pieces outside the waves.
         by_wave["reissues" if wave is None else str(wave)][state] = int(count)
-    awaiting: dict[str, list[str]] = {"printing": [], "insertion": [], "reconciliation": [], "posting": []}
+    awaiting: dict[str, list[str]] = {
+        "composing": [],  # planned, e.g. a compose or a reprint interrupted: run it again
+        "printing": [],
+        "insertion": [],
+        "reconciliation": [],
+        "posting": [],
+    }
     jobs = list_jobs(connection, campaign_id=campaign_id)
     reprinted = {job.reprint_of for job in jobs if job.reprint_of}
     for job in jobs:
-        if job.state == "composed":
+        if job.state == "planned":
+            awaiting["composing"].append(job.name)
+        elif job.state == "composed":
             awaiting["printing"].append(job.name)
         elif job.state == "printed":
             awaiting["insertion"].append(job.name)
@@ -88,7 +96,12 @@ def campaign_status(connection: Connection, campaign_id: int) -> dict[str, Any]:
                 job_pieces.c.piece_id, print_jobs.c.name, job_pieces.c.error_code, job_pieces.c.error_message
             )
             .join(print_jobs, print_jobs.c.id == job_pieces.c.job_id)
-            .where(print_jobs.c.campaign_id == campaign_id, job_pieces.c.error_code.is_not(None))
+            .where(
+                print_jobs.c.campaign_id == campaign_id,
+                job_pieces.c.error_code.is_not(None),
+                # Left out because it is no longer to be sent: not a failure.
+                job_pieces.c.error_code.not_in(("withdrawn", "reissued")),
+            )
             .order_by(job_pieces.c.piece_id)
         )
     ]

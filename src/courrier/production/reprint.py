@@ -20,12 +20,13 @@ from sqlalchemy import Engine, select
 from courrier.campaigns.store import get_campaign, require_frozen_template
 from courrier.codes.keys import Keys
 from courrier.db import write_transaction
-from courrier.db.schema import job_pieces, pieces
+from courrier.db.schema import job_pieces, pieces, print_jobs
 from courrier.errors import ConflictError
 from courrier.ledger.pieces import NOT_INSERTED
 from courrier.production.compose_plan import campaign_folder
 from courrier.production.compose_wave import ComposeSummary, compose_jobs
 from courrier.production.jobs import add_job, current_pieces, get_job, list_jobs, reprint_name
+from courrier.production.locks import step_lock
 
 DEFAULT_THRESHOLD = 0.02
 
@@ -76,20 +77,63 @@ def reprint(
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
+    with step_lock(engine, f"reprint:{campaign_name}"[:120], actor=actor, what=f"reprint of {campaign_name}"):
+        return _reprint(
+            engine,
+            campaign_name,
+            out=out,
+            keys=keys,
+            actor=actor,
+            now=now,
+            threshold=threshold,
+            confirmed=confirmed,
+            scheduler=scheduler,
+            workers=workers,
+        )
+
+
+def _reprint(
+    engine: Engine,
+    campaign_name: str,
+    *,
+    out: Path | None,
+    keys: Keys,
+    actor: str,
+    now: dt.datetime,
+    threshold: float,
+    confirmed: bool,
+    scheduler: str | None,
+    workers: int | None,
+) -> tuple[ReprintPlan, ComposeSummary | None]:
     with engine.connect() as connection:
         campaign = get_campaign(connection, campaign_name)
+        # Reprint jobs made by an earlier run that was interrupted before composing them: their pieces
+        # are theirs now (no source job offers them again), so they are composed first, like compose
+        # resumes a wave's planned jobs.
+        resumed = list(
+            connection.execute(
+                select(print_jobs.c.id)
+                .where(
+                    print_jobs.c.campaign_id == campaign.id,
+                    print_jobs.c.reprint_of.is_not(None),
+                    print_jobs.c.state == "planned",
+                )
+                .order_by(print_jobs.c.name)
+            ).scalars()
+        )
     require_frozen_template(campaign)
     plan = plan_reprint(engine, campaign.id)
-    if not plan.jobs:
+    if not plan.jobs and not resumed:
         return plan, None
-    if plan.share > threshold and not confirmed:
+    if plan.jobs and plan.share > threshold and not confirmed:
         raise ConflictError(
             f"{plan.to_reprint} of {plan.expected} pieces ({plan.share:.1%}) would be reprinted, above the"
             f" {threshold:.0%} threshold: check that every inserter results file was read,"
             " then confirm with --yes",
             code="reprint_threshold",
         )
-    job_ids: list[int] = []
+    job_ids: list[int] = list(resumed)
+    source = None
     with write_transaction(engine) as connection:
         # Next to the campaign's composed jobs (each source job's own folder) unless told otherwise.
         chosen = campaign_folder(connection, campaign, out) if out is not None else None
@@ -113,7 +157,7 @@ def reprint(
                     reprint_of=source.id,
                 )
             )
-    folder = chosen or Path(campaign.output_folder or source.folder)
+    folder = chosen or Path(campaign.output_folder or (source.folder if source else "."))
     summary = compose_jobs(
         engine,
         campaign,
