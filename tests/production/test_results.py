@@ -174,5 +174,5 @@ def test_posting_statement_and_status(engine, tmp_path):
         statement = posting_statement(connection, campaign_id, 1)
         status = campaign_status(connection, campaign_id)
     assert statement["total"] == {"pieces": 5, "destination": {"domestic": 4, "FR": 1}, "sheets": {"1": 5}}
-    assert status["pieces"] == {"wave 1": {"inserted": 5, "printed": 1}}
+    assert status["pieces"] == {"1": {"inserted": 5, "printed": 1}}
     assert status["jobs_awaiting"]["reconciliation"] == ["J000001"]
