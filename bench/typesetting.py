@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from courrier.compose import compose_job, load_template
-from courrier.compose.specimens import record_for, register_people
+from courrier.specimens import record_for, register_people
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "templates"

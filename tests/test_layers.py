@@ -15,15 +15,28 @@ SOURCE = Path(courrier.__file__).parent
 
 # Each package with the packages (and top-level modules) it may import, besides itself.
 MAY_IMPORT: dict[str, set[str]] = {
+    "languages": set(),
     "errors": set(),
-    "config": {"errors"},
-    "db": {"errors", "config"},
-    "ledger": {"errors", "db"},
-    "compose": {"errors"},
-    "register": {"errors", "config", "db", "ledger"},
-    "campaigns": {"errors", "config", "db", "ledger"},
-    "codes": {"errors", "config", "db", "ledger", "campaigns"},
-    "production": {"errors", "config", "db", "ledger", "campaigns", "codes", "compose", "register"},
+    "config": {"languages", "errors"},
+    "db": {"languages", "errors", "config"},
+    "ledger": {"languages", "errors", "db"},
+    "compose": {"languages", "errors"},
+    "register": {"languages", "errors", "config", "db", "ledger"},
+    "campaigns": {"languages", "errors", "config", "db", "ledger"},
+    "codes": {"languages", "errors", "config", "db", "ledger", "campaigns"},
+    # Specimen records for tests, benchmarks and docs, drawn from the synthetic register.
+    "specimens": {"languages", "errors", "codes", "register"},
+    "production": {
+        "languages",
+        "errors",
+        "config",
+        "db",
+        "ledger",
+        "campaigns",
+        "codes",
+        "compose",
+        "register",
+    },
 }
 
 

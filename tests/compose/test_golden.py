@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from courrier.compose import compose_job, load_template
-from courrier.compose.specimens import LANGUAGES, SEXES, record_for
+from courrier.specimens import LANGUAGES, SEXES, record_for
 
 from .conftest import EXAMPLES
 

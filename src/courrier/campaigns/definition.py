@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from courrier.errors import InputFileError
+from courrier.languages import LANGUAGES
 
 KINDS = ("invitation", "voucher", "certificate", "notice")
 ORDERS = ("oldest_first", "youngest_first", "postcode", "register")
 SOURCES = ("rnpp", "ccss")
-LANGUAGES = ("lb", "fr", "de", "en", "pt")
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 

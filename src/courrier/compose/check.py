@@ -24,7 +24,7 @@ from courrier.compose.template import (
     unsafe_errors,
 )
 from courrier.errors import TemplateError
-from courrier.register.fields import LANGUAGES as REGISTER_LANGUAGES
+from courrier.languages import LANGUAGES as REGISTER_LANGUAGES
 
 # The quiet zone of a QR code must stay white too: elements are checked with it included.
 _BARCODES = ("qr", "datamatrix")

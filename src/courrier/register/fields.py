@@ -11,7 +11,6 @@ from functools import cache
 
 from babel import Locale
 
-LANGUAGES = ("lb", "fr", "de", "en", "pt")
 DEFAULT_LANGUAGE = "fr"
 SEXES = ("F", "M", "X", "")
 HOME_COUNTRY = "LU"

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from courrier.languages import LANGUAGES
 from courrier.register.communes import commune_for_postcode
 from courrier.register.fields import (
     DEFAULT_LANGUAGE,
     HOME_COUNTRY,
-    LANGUAGES,
     SEXES,
     clean_text,
     country_codes,

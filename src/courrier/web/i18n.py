@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from courrier.catalogue import LANGUAGES
+from courrier.languages import LANGUAGES
 
 DEFAULT_LANGUAGE = "fr"
 

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from courrier.codes.format import format_code, random_codes
+from courrier.languages import LANGUAGES
 from courrier.register.fields import normalise_postcode
 from courrier.register.generate import RegisterGenerator
 
-LANGUAGES = ("fr", "de", "en", "pt", "lb")
 SEXES = ("F", "M", "X", "")
 _PERSON_KEYS = ("family_name", "given_names", "sex", "language", "care_of", "house_number", "street")
 
