@@ -64,6 +64,10 @@ content = "https://test.example.lu/c/{{code}}"
 @pytest.fixture
 def wave(engine, tmp_path: Path):
     """A campaign of about 120 people with codes issued for wave 1."""
+    return issued_wave(engine, tmp_path)
+
+
+def issued_wave(engine, tmp_path: Path):
     register = tmp_path / "register.csv"
     generate_register(register, people=110, cross_border=25, seed=5)
     import_register(engine, register)
