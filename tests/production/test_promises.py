@@ -269,6 +269,8 @@ def test_reprint_writes_next_to_the_composed_jobs_with_each_jobs_own_wave(chain,
         ticket = json.loads((folder / f"{job['name']}.ticket.json").read_text("utf-8"))
         assert ticket["wave"] == wave_of[str(job["reprint_of"])]
     assert not (tmp_path / "print-jobs").exists()
+    total = json.loads(ok("reconcile", "promises", "--json"))["total"]
+    assert total["expected"] == 35  # each piece once, not once more per reprint
 
 
 def test_campaign_create_refuses_a_folder_that_is_not_a_template(cli_env, tmp_path: Path):

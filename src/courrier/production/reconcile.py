@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from courrier.db.schema import inserter_results, job_pieces
+from courrier.db.schema import inserter_results, job_pieces, pieces, print_jobs
 from courrier.production.jobs import list_jobs
 
 REPORTED = ("inserted", "diverted", "damaged", "missing")
@@ -30,7 +30,34 @@ def reconcile(connection: Connection, campaign_id: int) -> dict[str, Any]:
         )
         counts = {"expected": int(expected), **{status: statuses[status] for status in REPORTED}}
         counts["unreported"] = counts["expected"] - sum(statuses[status] for status in REPORTED)
-        total.update(counts)
         jobs.append({"job": job.name, "state": job.state, "reprint_of": job.reprint_of, **counts})
+    # The total counts each piece once, by where it stands now: a lost piece that a reprint job got into
+    # its envelope is inserted, not lost and expected twice (a 144-piece wave is 144, not 156).
+    composed = (
+        select(job_pieces.c.piece_id)
+        .join(print_jobs, print_jobs.c.id == job_pieces.c.job_id)
+        .where(print_jobs.c.campaign_id == campaign_id, job_pieces.c.error_code.is_(None))
+        .distinct()
+    )
+    for state, count in connection.execute(
+        select(pieces.c.state, func.count()).where(pieces.c.id.in_(composed)).group_by(pieces.c.state)
+    ):
+        outcome = _OUTCOME.get(str(state), "")
+        if outcome:
+            total["expected"] += int(count)
+            total[outcome] += int(count)
     keys = ("expected", *REPORTED, "unreported")
     return {"jobs": jobs, "total": {key: total[key] for key in keys}}
+
+
+# Where a piece's state puts it in the total; "" for a piece no longer expected (re-issued, withdrawn).
+_OUTCOME = {
+    "inserted": "inserted",
+    "posted": "inserted",
+    "returned": "inserted",
+    "diverted": "diverted",
+    "damaged": "damaged",
+    "missing": "missing",
+    "composed": "unreported",
+    "printed": "unreported",
+}
