@@ -47,7 +47,11 @@ ABROAD = {
     "lb": {"country": "BE", "postcode": "6700", "locality": "Arlon", "street": "Grand-Rue"},
 }
 HOME = {"country": "LU", "postcode": "L-4221", "locality": "Esch-sur-Alzette", "street": "rue de Luxembourg"}
-CASES = [(language, sex, place) for language in LANGUAGES for sex in SEXES for place in ("home", "abroad")]
+# The order the golden pages were drawn in (each record's code comes from one seeded sequence).
+GOLDEN_LANGUAGES = ("fr", "de", "en", "pt", "lb")
+assert set(GOLDEN_LANGUAGES) == set(LANGUAGES)
+PLACES = ("home", "abroad")
+CASES = [(language, sex, place) for language in GOLDEN_LANGUAGES for sex in SEXES for place in PLACES]
 
 
 def golden_records() -> list[dict[str, Any]]:
