@@ -116,3 +116,12 @@ def test_example_campaigns_issue_codes_valid_from_today(cli_env, tmp_path: Path,
     engine.dispose()
     assert periods
     assert all(valid_from == today and valid_until > today for valid_from, valid_until in periods)
+
+
+def test_an_unknown_commune_in_a_cohort_is_refused_not_an_empty_cohort(engine, make_definition):
+    add_persons(engine, {"birth_date": dt.date(1930, 1, 1)})
+    text = CAMPAIGN.replace("[waves]", 'communes = ["Atlantis"]\n[waves]')
+    create_campaign(engine, make_definition(text), actor="t", now=NOW)
+    with pytest.raises(ConflictError) as caught:
+        plan_campaign(engine, "vaccination-75plus", actor="t", now=NOW)
+    assert caught.value.code == "unknown_commune"

@@ -25,6 +25,7 @@ from courrier.db import write_transaction
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import persons, pieces, waves
 from courrier.db.types import utcnow
+from courrier.errors import ConflictError
 from courrier.ledger.codes import revoke_code
 from courrier.ledger.events import record_event
 from courrier.ledger.pieces import NEW_PIECE, move_piece
@@ -56,6 +57,7 @@ def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | N
     now = now or utcnow()
     with write_transaction(engine) as connection:
         campaign = get_campaign(connection, name)
+        _require_known_communes(connection, campaign)
         withdrawn = _withdraw_ineligible(connection, campaign, actor, now)
         new_waves, new_pieces = _plan_newcomers(connection, campaign, now)
         if new_pieces or any(withdrawn.values()):
@@ -74,6 +76,25 @@ def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | N
             withdrawn=withdrawn,
             excluded=_exclusions(connection, campaign),
             waves=wave_summaries(connection, campaign.id),
+        )
+
+
+def _require_known_communes(connection: Connection, campaign: Campaign) -> None:
+    """A commune no one in the register lives in is a typo, not an empty cohort (``unknown_commune``)."""
+    wanted = campaign.definition.cohort.communes
+    if not wanted:
+        return
+    known = set(
+        connection.execute(
+            select(persons.c.commune).where(persons.c.commune.in_(wanted)).distinct()
+        ).scalars()
+    )
+    unknown = [commune for commune in wanted if commune not in known]
+    if unknown:
+        raise ConflictError(
+            f"campaign {campaign.name}: [cohort] communes: no one in the register lives in {unknown[0]!r}"
+            " (communes are spelled as in the register, e.g. 'Esch-sur-Alzette')",
+            code="unknown_commune",
         )
 
 
