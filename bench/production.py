@@ -111,7 +111,7 @@ def compose(folder: Path) -> dict[str, float]:
             actor="bench",
             now=NOW,
             job_size_sheets=5_000,
-            scheduler=cluster.scheduler_address,
+            client=client,
         )
         compose_s = time.perf_counter() - started
         workers_mb = client.run(peak_mb)

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -160,6 +161,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return path
+
+
+# --- Dask ---
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """One embedded cluster of two workers for the whole session, as a server process would hold it."""
+    from distributed import Client
+
+    from courrier.app import local_cluster
+
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        yield client
 
 
 # --- the database a test uses ---

@@ -37,6 +37,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "compose",
         "register",
     },
+    "catalogue": {"languages", "errors"},
+    "app": {"languages", "errors", "config", "db", "codes"},
 }
 
 

@@ -79,7 +79,7 @@ def issued_wave(engine, tmp_path: Path):
     return keys
 
 
-def compose(engine, keys, out: Path, **options):
+def compose(engine, keys, out: Path, client, **options):
     return compose_wave(
         engine,
         "testing",
@@ -89,14 +89,14 @@ def compose(engine, keys, out: Path, **options):
         actor="test",
         now=AT,
         job_size_sheets=40,
-        workers=2,
+        client=client,
         **options,
     )
 
 
-def test_every_piece_lands_in_one_job_and_the_files_agree(engine, wave, tmp_path: Path):
+def test_every_piece_lands_in_one_job_and_the_files_agree(engine, wave, tmp_path: Path, dask_client):
     tools = PdfTools()
-    summary = compose(engine, wave, tmp_path / "out")
+    summary = compose(engine, wave, tmp_path / "out", dask_client)
     assert summary.failures == []
     with engine.connect() as connection:
         planned = connection.execute(
@@ -134,12 +134,14 @@ def test_every_piece_lands_in_one_job_and_the_files_agree(engine, wave, tmp_path
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_ticket_and_inserter_file_follow_the_template_and_the_profiles(engine, wave, tmp_path: Path):
+def test_the_ticket_and_inserter_file_follow_the_template_and_the_profiles(
+    engine, wave, tmp_path: Path, dask_client
+):
     """A duplex template on a mono printer and an inserter with an 18-character mark and DL folds."""
     tools = PdfTools()
     printer = load_printer(PROFILES / "mono-printer.toml")
     inserter = load_inserter(PROFILES / "dl-inserter-18.toml")
-    summary = compose(engine, wave, tmp_path / "out", printer=printer, inserter=inserter)
+    summary = compose(engine, wave, tmp_path / "out", dask_client, printer=printer, inserter=inserter)
     assert summary.failures == []
     with engine.connect() as connection:
         found = connection.execute(select(waves.c.send_date).where(waves.c.number == 1)).scalar()
@@ -181,7 +183,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_an_interrupted_compose_keeps_finished_jobs_and_makes_the_rest(engine, wave, tmp_path: Path):
+def test_an_interrupted_compose_keeps_finished_jobs_and_makes_the_rest(
+    engine, wave, tmp_path: Path, dask_client
+):
     class StopError(Exception):
         pass
 
@@ -189,12 +193,12 @@ def test_an_interrupted_compose_keeps_finished_jobs_and_makes_the_rest(engine, w
         raise StopError
 
     with pytest.raises(StopError):
-        compose(engine, wave, tmp_path / "out", on_job_done=stop_after_first_job)
+        compose(engine, wave, tmp_path / "out", dask_client, on_job_done=stop_after_first_job)
     with engine.connect() as connection:
         assignment = sorted(connection.execute(select(job_pieces.c.job_id, job_pieces.c.piece_id)).all())
-    resumed = compose(engine, wave, tmp_path / "out")
+    resumed = compose(engine, wave, tmp_path / "out", dask_client)
     assert len(resumed.kept) == 1
-    again = compose(engine, wave, tmp_path / "out")
+    again = compose(engine, wave, tmp_path / "out", dask_client)
     assert again.jobs == []
     assert sorted(again.kept) == sorted(resumed.jobs + resumed.kept)
     with engine.connect() as connection:
@@ -203,9 +207,9 @@ def test_an_interrupted_compose_keeps_finished_jobs_and_makes_the_rest(engine, w
         )
 
 
-def test_inserter_losses_are_reconciled_and_reprinted_once(engine, wave, tmp_path: Path):
+def test_inserter_losses_are_reconciled_and_reprinted_once(engine, wave, tmp_path: Path, dask_client):
     out = tmp_path / "out"
-    summary = compose(engine, wave, out)
+    summary = compose(engine, wave, out, dask_client)
     for job in summary.jobs:
         control = read_control_file(summary.folder / f"{job}.inserter.csv")
         results = list(simulate_results(control, damage=0.05, miss=0.05, seed=3))
@@ -223,10 +227,10 @@ def test_inserter_losses_are_reconciled_and_reprinted_once(engine, wave, tmp_pat
     assert totals["inserted"] + lost == totals["expected"] == summary.letters
     if lost / totals["expected"] > 0.02:
         with pytest.raises(ConflictError) as caught:
-            reprint(engine, "testing", out=out, keys=wave, actor="test", now=AT, workers=2)
+            reprint(engine, "testing", out=out, keys=wave, actor="test", now=AT, client=dask_client)
         assert caught.value.code == "reprint_threshold"
     plan, reprinted = reprint(
-        engine, "testing", out=out, keys=wave, actor="test", now=AT, confirmed=True, workers=2
+        engine, "testing", out=out, keys=wave, actor="test", now=AT, confirmed=True, client=dask_client
     )
     assert reprinted is not None
     assert reprinted.letters == lost == plan.to_reprint
@@ -243,7 +247,7 @@ def test_inserter_losses_are_reconciled_and_reprinted_once(engine, wave, tmp_pat
     assert len(reprinted_pieces) == lost
     assert set(states.values()) == {"composed"}  # never a piece that was inserted
     again_plan, again = reprint(
-        engine, "testing", out=out, keys=wave, actor="test", now=AT, confirmed=True, workers=2
+        engine, "testing", out=out, keys=wave, actor="test", now=AT, confirmed=True, client=dask_client
     )
     assert again is None
     assert again_plan.to_reprint == 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import psutil
 
-from courrier.production.compose_wave import _dask_client
+from courrier.app import local_cluster
 
 
 def test_the_embedded_cluster_listens_on_localhost_only():
-    with _dask_client(None, 1):
+    with local_cluster(1):
         me = psutil.Process()
         listening = [
             connection.laddr

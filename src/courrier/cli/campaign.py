@@ -17,8 +17,7 @@ from courrier.campaigns.store import (
     list_campaigns,
 )
 from courrier.campaigns.store import update_template as update_campaign_template
-from courrier.cli.common import echo_json, json_option, open_database
-from courrier.config import load_settings
+from courrier.cli.common import current_app, echo_json, json_option, open_database
 
 _TOP = 3
 
@@ -48,14 +47,16 @@ def create_command(file: Path, update_template: bool) -> None:
 
     require_valid_template(definition.template)
     if update_template:
-        updated, changed = update_campaign_template(open_database(), definition, actor=load_settings().actor)
+        updated, changed = update_campaign_template(
+            open_database(), definition, actor=current_app().settings.actor
+        )
         state = "updated to" if changed else "unchanged:"
         click.echo(
             f"campaign {updated.name}: template {state} version {updated.template_version_id}"
             f" (sha256 {updated.template_sha256[:12]})"
         )
         return
-    created = create_campaign(open_database(), definition, actor=load_settings().actor)
+    created = create_campaign(open_database(), definition, actor=current_app().settings.actor)
     click.echo(
         f"campaign {created.name} ({created.kind}) created; template {created.template_path} "
         f"version {created.template_version_id} (sha256 {created.template_sha256[:12]})"
@@ -147,7 +148,7 @@ def plan_command(name: str, as_json: bool) -> None:
     the cohort are withdrawn from waves not yet composed (their codes revoked). Shows counts per wave,
     language and country, and how many were excluded (deceased, unknown address).
     """
-    report = plan_campaign(open_database(), name, actor=load_settings().actor)
+    report = plan_campaign(open_database(), name, actor=current_app().settings.actor)
     if as_json:
         echo_json(asdict(report))
         return
@@ -169,7 +170,7 @@ def extend_command(name: str, until: dt.datetime, reason: str | None) -> None:
     Campaigns whose codes are valid a number of days from the letter cannot be extended.
     """
     previous, count = extend_campaign(
-        open_database(), name, until.date(), actor=load_settings().actor, reason=reason
+        open_database(), name, until.date(), actor=current_app().settings.actor, reason=reason
     )
     click.echo(f"campaign {name}: valid until {until.date()} (was {previous}); {count} codes extended")
 

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import click
 
-from courrier.cli.common import configured_keys, echo_json, json_option, open_database
+from courrier.cli.common import configured_keys, current_app, echo_json, json_option, open_database
 from courrier.codes.format import format_code, parse_code
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import read_public_key
 from courrier.codes.revocations import read_revocation_list, revocation_document
 from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
 from courrier.codes.token import verify_token
-from courrier.config import load_settings
 from courrier.db import write_transaction
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError
@@ -123,7 +122,7 @@ def issue_command(name: str, wave: int | None, as_json: bool) -> None:
     COURRIER_KEYS). Safe to run again, also after a crash: pieces that already have a code are skipped
     and counted.
     """
-    settings = load_settings()
+    settings = current_app().settings
     interactive = sys.stderr.isatty()
 
     def progress(issued: int) -> None:
@@ -195,7 +194,7 @@ def reissue_command(
     """
     if same == new:  # neither, or both (the last flag used to win silently)
         raise click.UsageError("choose one of --same-code or --new-code")
-    settings = load_settings()
+    settings = current_app().settings
     keys = configured_keys()
     with write_transaction(open_database()) as connection:
         done = reissue_piece(
@@ -228,7 +227,7 @@ def revoke_command(code: str, reason: str) -> None:
     To send the person a replacement, use `courrier codes reissue NAME --person ID --new-code`, which
     revokes the old code itself.
     """
-    settings = load_settings()
+    settings = current_app().settings
     keys = configured_keys()
     with write_transaction(open_database()) as connection:
         found = revoke_typed_code(connection, keys, code, actor=settings.actor, reason=reason)

@@ -8,9 +8,23 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from courrier.codes.keys import Keys, load_keys
-from courrier.config import load_settings
-from courrier.db import make_engine, require_current
+from courrier.app import App
+from courrier.codes.keys import Keys
+
+_APP = "courrier.app"
+
+
+def current_app(*, scheduler: str | None = None, workers: int | None = None) -> App:
+    """The command's application object, built once (settings read once, one engine, one cluster)
+    and closed when the command ends."""
+    context = click.get_current_context()
+    root = context.find_root()
+    app = root.meta.get(_APP)
+    if app is None:
+        app = root.meta[_APP] = App(scheduler=scheduler, workers=workers)
+        # Close the pool and the cluster when the command ends, not whenever the garbage collector runs.
+        root.call_on_close(app.close)
+    return app
 
 
 def database_engine(*, create: bool = False) -> Engine:
@@ -19,7 +33,7 @@ def database_engine(*, create: bool = False) -> Engine:
     from courrier.db.engine import missing_sqlite_file
     from courrier.errors import DatabaseNotMigratedError
 
-    engine = make_engine(load_settings().database_url)
+    engine = make_engine(current_app().settings.database_url)
     missing = None if create else missing_sqlite_file(engine)
     if missing is not None:
         engine.dispose()
@@ -35,15 +49,12 @@ def database_engine(*, create: bool = False) -> Engine:
 
 def open_database() -> Engine:
     """The configured database, checked to be migrated (one-line error otherwise)."""
-    engine = database_engine()
-    require_current(engine)
-    return engine
+    return current_app().engine
 
 
 def configured_keys() -> Keys:
     """The code keys from COURRIER_KEYS or the key file (one-line error when there are none)."""
-    settings = load_settings()
-    return load_keys(settings.key_file, settings.keys_json, allow_shared=settings.allow_shared_key_file)
+    return current_app().keys
 
 
 def echo_json(value: Any) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from courrier.campaigns.store import campaign_id
-from courrier.cli.common import configured_keys, echo_json, json_option, open_database
-from courrier.config import load_settings
+from courrier.cli.common import current_app, echo_json, json_option
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError
 from courrier.production.compose_wave import ComposeSummary, compose_wave
@@ -161,24 +160,22 @@ def compose(
         raise click.UsageError("give either --wave K or --reissues")
     if reissues and retry_failed:
         raise click.UsageError("--retry-failed goes with --wave")
-    settings = load_settings()
-    engine = open_database()
-    with engine.connect() as connection:
+    app = current_app(scheduler=scheduler, workers=workers)
+    with app.engine.connect() as connection:
         campaign_id(connection, campaign)  # an unknown campaign is reported before missing keys
     progress = _Progress()
     summary = compose_wave(
-        engine,
+        app.engine,
         campaign,
         wave,
         out=out,
-        keys=configured_keys(),
-        actor=settings.actor,
+        keys=app.keys,
+        actor=app.settings.actor,
         now=utcnow(),
+        client=app.dask_client,
         job_size_sheets=job_size,
         retry_failed=retry_failed,
         remake=remake,
-        scheduler=scheduler,
-        workers=workers,
         on_start=progress.start,
         on_job_done=progress.job_done,
         printer=load_printer(Path(settings.printer_profile) if settings.printer_profile else None),
@@ -215,18 +212,17 @@ def reprint_command(
     """Make one reprint job per job (J000123.R1) with exactly the pieces that were not inserted:
     diverted, damaged, missing or never reported. Same codes; an inserted piece is never reprinted.
     The files go next to the campaign's composed jobs unless --out says otherwise."""
-    settings = load_settings()
+    app = current_app(scheduler=scheduler, workers=workers)
     plan, summary = reprint_jobs(
-        open_database(),
+        app.engine,
         campaign,
         out=out,
-        keys=configured_keys(),
-        actor=settings.actor,
+        keys=app.keys,
+        actor=app.settings.actor,
         now=utcnow(),
         threshold=threshold,
         confirmed=yes,
-        scheduler=scheduler,
-        workers=workers,
+        client=app.dask_client,
     )
     if summary is None:
         message = "nothing to reprint: every piece of every printed job was inserted"

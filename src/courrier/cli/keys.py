@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from courrier.cli.common import configured_keys
+from courrier.cli.common import configured_keys, current_app
 from courrier.codes.keys import add_signing_key, create_key_file, export_public_key
-from courrier.config import load_settings
 
 _KEY_FILE_HELP = "Key file to use. Default: COURRIER_KEY_FILE (courrier.keys)."
 
 
 def _key_file(path: Path | None) -> Path:
-    return path if path is not None else Path(load_settings().key_file)
+    return path if path is not None else Path(current_app().settings.key_file)
 
 
 @click.group()
@@ -40,7 +39,7 @@ def create_command(path: Path | None) -> None:
 def rotate_command(path: Path | None) -> None:
     """Add a new signing key; new tokens use it, tokens signed with older key ids still verify."""
     target = _key_file(path)
-    key_id = add_signing_key(target, allow_shared=load_settings().allow_shared_key_file)
+    key_id = add_signing_key(target, allow_shared=current_app().settings.allow_shared_key_file)
     click.echo(f"{target}: new signing key id {key_id}; export it with `courrier keys export-public`")
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from courrier.campaigns.store import campaign_id
-from courrier.cli.common import echo_json, json_option, open_database
-from courrier.config import load_settings
+from courrier.cli.common import current_app, echo_json, json_option, open_database
 from courrier.db import write_transaction
 from courrier.db.types import utcnow
 from courrier.production.inserter import read_control_file, simulate_results, write_results_file
@@ -53,7 +52,7 @@ def jobs_list(campaign: str, as_json: bool) -> None:
 def jobs_mark(job: str, state: str) -> None:
     """Mark JOB printed (after the print run) or posted (handed to the post); its pieces follow."""
     with write_transaction(open_database()) as connection:
-        result = mark_job(connection, job, state, actor=load_settings().actor, at=utcnow())
+        result = mark_job(connection, job, state, actor=current_app().settings.actor, at=utcnow())
     noun = "piece" if result["pieces"] == 1 else "pieces"
     click.echo(f"{result['job']} marked {state}: {result['pieces']} {noun}")
 
@@ -74,7 +73,9 @@ def inserter_results(file: Path, job: str | None, as_json: bool) -> None:
     allow is reported with its line and left alone. Reading the same file again changes nothing and
     says "already read". The job must have been marked printed; with --job, the file must report on it.
     """
-    summary = apply_results(open_database(), file, actor=load_settings().actor, at=utcnow(), job_name=job)
+    summary = apply_results(
+        open_database(), file, actor=current_app().settings.actor, at=utcnow(), job_name=job
+    )
     if as_json:
         echo_json(summary.as_dict())
         return
@@ -134,7 +135,7 @@ def returns() -> None:
 @json_option
 def returns_scan(file: Path, as_json: bool) -> None:
     """Mark the pieces whose ids FILE lists (one per line) returned, and their addresses unknown."""
-    summary = scan_returns(open_database(), file, actor=load_settings().actor, at=utcnow())
+    summary = scan_returns(open_database(), file, actor=current_app().settings.actor, at=utcnow())
     if as_json:
         echo_json(summary.as_dict())
         return

@@ -24,11 +24,9 @@ import datetime as dt
 import hashlib
 import io
 import itertools
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -131,14 +129,14 @@ def compose_wave(
     job_size_sheets: int = DEFAULT_JOB_SIZE_SHEETS,
     retry_failed: bool = False,
     remake: bool = False,
-    scheduler: str | None = None,
-    workers: int | None = None,
+    client: Any,
     on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
     printer: PrinterProfile | None = None,
     inserter: InserterProfile | None = None,
 ) -> ComposeSummary:
-    """Compose wave ``wave_number`` (``None``: the campaign's re-issues).
+    """Compose wave ``wave_number`` (``None``: the campaign's re-issues) on ``client`` (a
+    ``distributed.Client``, see :class:`courrier.app.App`).
 
     ``on_start(jobs, letters)`` is told what is to be made, once; ``on_job_done(job, letters)`` after
     each job, for a progress bar. One compose of a wave at a time (``step_running`` for the second)."""
@@ -156,8 +154,7 @@ def compose_wave(
             job_size_sheets=job_size_sheets,
             retry_failed=retry_failed,
             remake=remake,
-            scheduler=scheduler,
-            workers=workers,
+            client=client,
             on_start=on_start,
             on_job_done=on_job_done,
             printer=printer,
@@ -177,8 +174,7 @@ def _compose_wave(
     job_size_sheets: int,
     retry_failed: bool,
     remake: bool,
-    scheduler: str | None,
-    workers: int | None,
+    client: Any,
     on_start: Callable[[int, int], None] | None,
     on_job_done: Callable[[str, int], None] | None,
     printer: PrinterProfile | None,
@@ -216,8 +212,7 @@ def _compose_wave(
         actor=actor,
         now=now,
         remake=remake,
-        scheduler=scheduler,
-        workers=workers,
+        client=client,
         on_start=on_start,
         on_job_done=on_job_done,
         printer=printer,
@@ -235,8 +230,7 @@ def compose_jobs(
     actor: str,
     now: dt.datetime,
     remake: bool = False,
-    scheduler: str | None = None,
-    workers: int | None = None,
+    client: Any,
     on_start: Callable[[int, int], None] | None = None,
     on_job_done: Callable[[str, int], None] | None = None,
     printer: PrinterProfile | None = None,
@@ -267,67 +261,64 @@ def compose_jobs(
 
     if on_start:
         on_start(len(todo), _piece_count(engine, [job.job_id for job in todo]))
-    with _dask_client(scheduler, workers) as client:
-        from distributed import as_completed
+    from distributed import as_completed
 
-        # Records are built job by job and only a few jobs are in flight: memory stays flat however
-        # large the wave (a million records at once would not fit).
-        in_flight = max(2, 2 * len(client.scheduler_info()["workers"]))
-        pending: Iterator[_Todo] = iter(todo)
+    # Records are built job by job and only a few jobs are in flight: memory stays flat however
+    # large the wave (a million records at once would not fit).
+    in_flight = max(2, 2 * len(client.scheduler_info()["workers"]))
+    pending: Iterator[_Todo] = iter(todo)
 
-        def submit_next() -> Any:
-            for job in pending:
-                with engine.connect() as connection:
-                    batch, left_out = _composable_records(connection, campaign, job, keys, now)
-                if not batch:  # every piece withdrawn or re-issued since planning: nothing to print
-                    _finish_job(
-                        engine,
-                        campaign,
-                        job,
-                        JobOutput(job.name, b"", []),
-                        [],
-                        left_out,
-                        actor,
-                        now,
-                        summary,
-                        setting(job),
-                    )
-                    continue
-                records_of[job.name] = (job, batch, left_out)
-                return client.submit(
-                    compose_task,
-                    campaign.template_path,
-                    campaign.template_sha256,
-                    job.name,
-                    batch,
-                    job.created_at,
-                    printer.colour,
-                    inserter.mark,
-                    duplex,
-                    # Unique: a shared scheduler may hold an older task of the same job name (another
-                    # database, or a re-made job) and would hand back its result.
-                    key=f"compose-{job.name}-{uuid.uuid4().hex}",
+    def submit_next() -> Any:
+        for job in pending:
+            with engine.connect() as connection:
+                batch, left_out = _composable_records(connection, campaign, job, keys, now)
+            if not batch:  # every piece withdrawn or re-issued since planning: nothing to print
+                _finish_job(
+                    engine,
+                    campaign,
+                    job,
+                    JobOutput(job.name, b"", []),
+                    [],
+                    left_out,
+                    actor,
+                    now,
+                    summary,
+                    setting(job),
                 )
-            return None
-
-        queue = as_completed([future for future in (submit_next() for _ in range(in_flight)) if future])  # type: ignore[no-untyped-call]
-        for future in queue:
-            output: JobOutput = future.result()
-            job, batch, left_out = records_of.pop(output.job)
-            following = submit_next()
-            if following is not None:
-                queue.add(following)  # type: ignore[no-untyped-call]
-            if not _finish_job(
-                engine, campaign, job, output, batch, left_out, actor, now, summary, setting(job)
-            ):
-                pending = itertools.chain([job], pending)  # its records are read again, without them
-                if not records_of:
-                    following = submit_next()
-                    if following is not None:
-                        queue.add(following)  # type: ignore[no-untyped-call]
                 continue
-            if on_job_done:
-                on_job_done(output.job, len(batch))
+            records_of[job.name] = (job, batch, left_out)
+            return client.submit(
+                compose_task,
+                campaign.template_path,
+                campaign.template_sha256,
+                job.name,
+                batch,
+                job.created_at,
+                printer.colour,
+                inserter.mark,
+                duplex,
+                # Unique: a shared scheduler may hold an older task of the same job name (another
+                # database, or a re-made job) and would hand back its result.
+                key=f"compose-{job.name}-{uuid.uuid4().hex}",
+            )
+        return None
+
+    queue = as_completed([future for future in (submit_next() for _ in range(in_flight)) if future])  # type: ignore[no-untyped-call]
+    for future in queue:
+        output: JobOutput = future.result()
+        job, batch, left_out = records_of.pop(output.job)
+        following = submit_next()
+        if following is not None:
+            queue.add(following)  # type: ignore[no-untyped-call]
+        if not _finish_job(engine, campaign, job, output, batch, left_out, actor, now, summary, setting(job)):
+            pending = itertools.chain([job], pending)  # its records are read again, without them
+            if not records_of:
+                following = submit_next()
+                if following is not None:
+                    queue.add(following)  # type: ignore[no-untyped-call]
+            continue
+        if on_job_done:
+            on_job_done(output.job, len(batch))
     summary.jobs.sort()
     return summary
 
@@ -424,29 +415,6 @@ def _composable_records(
     ended = ("withdrawn", "reissued")
     left_out = [(piece_id, states[piece_id]) for piece_id in ids if states.get(piece_id) in ended]
     return records, left_out
-
-
-@contextmanager
-def _dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-            yield client
-        return
-    count = workers or os.cpu_count() or 1
-    # One single-threaded worker process per core: composing is CPU-bound Python. The scheduler, the
-    # workers, their nannies and the dashboard listen on 127.0.0.1 only, on free ports: Dask's HTTP
-    # server has no authentication, and the workers hold records with names and addresses.
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=count,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-    )
-    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
-        yield client
 
 
 @lru_cache(maxsize=4)

@@ -73,9 +73,8 @@ def reprint(
     actor: str,
     now: dt.datetime,
     threshold: float = DEFAULT_THRESHOLD,
+    client: Any,
     confirmed: bool = False,
-    scheduler: str | None = None,
-    workers: int | None = None,
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
     with step_lock(engine, f"reprint:{campaign_name}"[:120], actor=actor, what=f"reprint of {campaign_name}"):
         return _reprint(
@@ -87,8 +86,7 @@ def reprint(
             now=now,
             threshold=threshold,
             confirmed=confirmed,
-            scheduler=scheduler,
-            workers=workers,
+            client=client,
         )
 
 
@@ -102,8 +100,7 @@ def _reprint(
     now: dt.datetime,
     threshold: float,
     confirmed: bool,
-    scheduler: str | None,
-    workers: int | None,
+    client: Any,
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
     with engine.connect() as connection:
         campaign = get_campaign(connection, campaign_name)
@@ -166,8 +163,7 @@ def _reprint(
         keys=keys,
         actor=actor,
         now=now,
-        scheduler=scheduler,
-        workers=workers,
+        client=client,
     )
     return plan, summary
 
