@@ -37,7 +37,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "compose",
         "register",
     },
-    "catalogue": {"languages", "errors"},
+    # The catalogue names each code's class, so it imports the services' own error classes too.
+    "catalogue": {"languages", "errors", "accounts"},
     "app": {"languages", "errors", "config", "db", "codes"},
 }
 
