@@ -18,6 +18,8 @@ from sqlalchemy import Engine
 from courrier.codes.keys import Keys, load_keys
 from courrier.config import Settings, load_settings
 from courrier.db import make_engine, require_current
+from courrier.db.engine import missing_sqlite_file
+from courrier.errors import DatabaseNotMigratedError
 
 
 class App:
@@ -38,7 +40,13 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        """The database, checked to be migrated (one-line error otherwise)."""
+        """The database, checked to exist and be migrated (one-line error otherwise): looking at a
+        database never creates an empty SQLite file."""
+        missing = missing_sqlite_file(self.database)
+        if missing is not None:
+            raise DatabaseNotMigratedError(
+                f"database file {missing} does not exist: run `courrier db upgrade` first"
+            )
         require_current(self.database)
         return self.database
 

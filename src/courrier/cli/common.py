@@ -30,6 +30,7 @@ def current_app(*, scheduler: str | None = None, workers: int | None = None) -> 
 def database_engine(*, create: bool = False) -> Engine:
     """The configured database, closed when the command ends. Only ``create`` (``db upgrade``) may
     bring a new SQLite file into being: looking at a database never creates an empty one."""
+    from courrier.db import make_engine
     from courrier.db.engine import missing_sqlite_file
     from courrier.errors import DatabaseNotMigratedError
 

@@ -178,8 +178,10 @@ def compose(
         remake=remake,
         on_start=progress.start,
         on_job_done=progress.job_done,
-        printer=load_printer(Path(settings.printer_profile) if settings.printer_profile else None),
-        inserter=load_inserter(Path(settings.inserter_profile) if settings.inserter_profile else None),
+        printer=load_printer(Path(app.settings.printer_profile) if app.settings.printer_profile else None),
+        inserter=load_inserter(
+            Path(app.settings.inserter_profile) if app.settings.inserter_profile else None
+        ),
     )
     if sys.stderr.isatty():
         click.echo(err=True)
