@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import courrier
+import courrier.production.profiles
 from courrier import catalogue, errors
 from courrier.catalogue import CATALOGUE, http_status, message
 from courrier.errors import ConflictError, CourrierError
