@@ -79,6 +79,10 @@ def test_every_raised_code_is_in_the_catalogue_with_its_class():
     assert {code: names for code, names in wrong.items() if names} == {}
 
 
+def test_each_code_is_listed_once():
+    assert len(catalogue._ENTRIES) == len(CATALOGUE)
+
+
 def test_the_catalogue_lists_no_code_that_is_never_raised():
     assert sorted(set(CATALOGUE) - set(_raised())) == []
 
