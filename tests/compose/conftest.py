@@ -27,6 +27,12 @@ class Word:
     y_mm: float  # from the top of the page
     page: int
     right_mm: float = 0.0
+    bottom_mm: float = 0.0
+
+    @property
+    def height_mm(self) -> float:
+        """The line box poppler gives the word: the font's ascent to descent, proportional to its size."""
+        return self.bottom_mm - self.y_mm
 
 
 class PdfTools:
@@ -81,11 +87,11 @@ class PdfTools:
             if "<page " in line:
                 page += 1
             match = re.search(
-                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">(.*)</word>', line
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line
             )
             if match:
-                x, y, right = (float(match.group(n)) * 25.4 / 72 for n in (1, 2, 3))
-                words.append(Word(unescape(match.group(4)), x, y, page, right))
+                x, y, right, bottom = (float(match.group(n)) * 25.4 / 72 for n in (1, 2, 3, 4))
+                words.append(Word(unescape(match.group(5)), x, y, page, right, bottom))
         return words
 
 

@@ -186,13 +186,16 @@ class RegisterGenerator:
         """Give the name the shape of the locale's names (see :data:`_COMPOUND_NAMES`)."""
         names = self.name_random
         two_family, particles, hyphenated, given_share = _COMPOUND_NAMES.get(locale, _PLAIN_NAMES)
+        three_family = 0.25 if locale == "pt_PT" else 0.0
         if " " not in row["given_names"] and names.random() < (given_share - 0.3) / 0.7:
             second = names.choice(firsts)
             if second != row["given_names"]:
                 row["given_names"] = f"{row['given_names']} {second}"
         family = self.names.pools(locale)[0]
         if names.random() < two_family:
-            parts = (row["family_name"], names.choice(particles), names.choice(family))
+            parts = [row["family_name"], names.choice(particles), names.choice(family)]
+            if names.random() < three_family:  # "Ferreira dos Santos Gonçalves"
+                parts += [names.choice(particles), names.choice(family)]
             row["family_name"] = " ".join(part for part in parts if part)
         elif names.random() < hyphenated:
             row["family_name"] = f"{row['family_name']}-{names.choice(family)}"
