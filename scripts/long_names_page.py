@@ -11,13 +11,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from courrier.specimens import LANGUAGES, longest_names
 from PIL import Image
 
 from courrier.compose import compose_job, load_template
 from courrier.compose.address import fit_address
 from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.layout import Typesetter
-from courrier.compose.specimens import LANGUAGES, longest_names
 from courrier.compose.template import MM
 
 ROOT = Path(__file__).resolve().parents[1]

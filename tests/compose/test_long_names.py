@@ -12,8 +12,8 @@ import pytest
 
 from courrier.compose import compose_job, load_template
 from courrier.compose.address import MIN_SIZE_PT
-from courrier.compose.specimens import LANGUAGES, longest_names
 from courrier.compose.template import ENVELOPES
+from courrier.specimens import LANGUAGES, longest_names
 
 from .conftest import EXAMPLES, record
 
@@ -50,7 +50,8 @@ def test_the_longest_names_are_all_printed_inside_the_window(
     for page, item in enumerate(long_names, start=1):
         words = by_page[page]
         for word in words:
-            assert window.x <= word.x_mm and word.right_mm <= window.x + window.width, (page, word)
+            assert window.x <= word.x_mm, (page, word)
+            assert word.right_mm <= window.x + window.width, (page, word)
             assert window.y + RETURN_ADDRESS_MM <= word.y_mm, (page, word)
             assert word.bottom_mm <= window.y + window.height, (page, word)
             assert word.height_mm / full_height * size >= MIN_SIZE_PT - 0.05, (page, word)
