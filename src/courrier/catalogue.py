@@ -1621,6 +1621,17 @@ _ENTRIES = (
         pt="O ficheiro não contém nenhum registo.",
         lb="De Fichier enthält keen Datesaz.",
     ),
+    _entry(
+        "unknown_commune",
+        ConflictError,
+        409,
+        (),
+        en="No one in the register lives in a commune the cohort names.",
+        fr="Personne dans le registre n'habite une commune que la cohorte nomme.",
+        de="Niemand im Register wohnt in einer Gemeinde, die die Kohorte nennt.",
+        pt="Ninguém no registo vive num concelho que a coorte indica.",
+        lb="Keen am Register wunnt an enger Gemeng, déi d'Kohort nennt.",
+    ),
 )
 CATALOGUE: Mapping[str, Entry] = {entry.code: entry for entry in _ENTRIES}
 
