@@ -86,8 +86,8 @@ def test_two_composes_of_one_wave_give_one_set_of_jobs(engine, db_url, issued, t
         assert empty > 0
 
 
-def _printed_and_reported(engine, wave_keys, tmp_path: Path) -> None:
-    summary = compose(engine, wave_keys, tmp_path / "out")
+def _printed_and_reported(engine, wave_keys, tmp_path: Path, client) -> None:
+    summary = compose(engine, wave_keys, tmp_path / "out", client)
     for job in summary.jobs:
         control = read_control_file(summary.folder / f"{job}.inserter.csv")
         results = summary.folder / f"{job}.results.csv"
@@ -118,8 +118,10 @@ def _pieces_in_reprints(engine) -> list[int]:
 
 
 @pytest.mark.parametrize("guard", [True, False], ids=["guarded", "control"])
-def test_two_reprints_at_once_reprint_each_piece_once(engine, db_url, issued, tmp_path: Path, guard: bool):
-    _printed_and_reported(engine, issued, tmp_path)
+def test_two_reprints_at_once_reprint_each_piece_once(
+    engine, db_url, issued, tmp_path: Path, guard: bool, dask_client
+):
+    _printed_and_reported(engine, issued, tmp_path, dask_client)
     first, second = race(
         db_url,
         tmp_path / "race",
@@ -142,8 +144,8 @@ def test_two_reprints_at_once_reprint_each_piece_once(engine, db_url, issued, tm
         assert len(reprinted) > len(set(reprinted)) or first.code != 0 or second.code != 0
 
 
-def test_a_reprint_killed_before_composing_is_resumed(engine, db_url, issued, tmp_path: Path):
-    _printed_and_reported(engine, issued, tmp_path)
+def test_a_reprint_killed_before_composing_is_resumed(engine, db_url, issued, tmp_path: Path, dask_client):
+    _printed_and_reported(engine, issued, tmp_path, dask_client)
     args = ["reprint", "testing", "--yes", "--workers", "1"]
     killed = start_paused(
         db_url, tmp_path / "kill", args, pause_at="courrier.production.reprint:compose_jobs", env=_env(issued)
