@@ -38,6 +38,7 @@ from courrier.ledger.pieces import can_move, move_pieces
 from courrier.production.inserter import RESULT_COLUMNS, RESULT_STATUSES, InserterResult
 from courrier.production.jobs import Job, current_job_ids, get_job
 from courrier.production.locks import step_lock
+from courrier.production.text_files import read_text_file
 
 # A job has a few thousand envelopes, a line ~45 bytes: 16 MB is 350,000 records, far beyond any job.
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -68,7 +69,7 @@ class ResultsSummary:
 
 def read_results_file(path: Path) -> tuple[list[InserterResult], list[tuple[int, str]]]:
     """The results a file reports, and (line, problem) for the records that cannot be read."""
-    text = _text(path)
+    text = read_text_file(path, max_bytes=MAX_FILE_BYTES, kind="an inserter results file")
     lines = text.splitlines()
     if not lines:
         return [], []
@@ -96,27 +97,6 @@ def read_results_file(path: Path) -> tuple[list[InserterResult], list[tuple[int,
                 continue
         problems.append((number, problem or "unreadable"))
     return results, problems
-
-
-def _text(path: Path) -> str:
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise InputFileError(f"cannot read {path}: {error.strerror}", code="unreadable_file") from error
-    if len(data) > MAX_FILE_BYTES:
-        raise InputFileError(
-            f"{path} is larger than {MAX_FILE_BYTES // 1024 // 1024} MB: not an inserter results file",
-            code="file_too_large",
-        )
-    if b"\0" in data:
-        line = data[: data.index(b"\0")].count(b"\n") + 1
-        raise InputFileError(f"{path}: a NUL byte on line {line}: a binary file", code="binary_file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise InputFileError(f"{path}: not UTF-8 (line {line})", code="not_utf8") from error
 
 
 def _fields(line: str) -> list[str] | None:

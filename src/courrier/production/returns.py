@@ -21,6 +21,7 @@ from courrier.db.schema import persons, pieces
 from courrier.errors import InputFileError
 from courrier.ledger.pieces import move_pieces
 from courrier.production.piece_ids import parse_piece_id
+from courrier.production.text_files import read_text_file
 
 
 @dataclass
@@ -43,23 +44,7 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 
 def read_scans(path: Path) -> list[tuple[int, str]]:
     """(line, value) of each scanned id: a CSV's first column, blank lines and a header skipped."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise InputFileError(f"cannot read {path}: {error.strerror}", code="unreadable_file") from error
-    if len(data) > MAX_FILE_BYTES:
-        raise InputFileError(
-            f"{path} is larger than {MAX_FILE_BYTES // 1024 // 1024} MB: not a scan file",
-            code="file_too_large",
-        )
-    if b"\0" in data:
-        raise InputFileError(f"{path}: a NUL byte: a binary file, not a scan file", code="binary_file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise InputFileError(f"{path}: not UTF-8 (line {line})", code="not_utf8") from error
+    text = read_text_file(path, max_bytes=MAX_FILE_BYTES, kind="a scan file")
     scans = []
     for line, raw in enumerate(text.splitlines(), start=1):
         value = raw.split(",")[0].split(";")[0].strip()
