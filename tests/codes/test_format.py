@@ -102,3 +102,12 @@ def test_codes_check_command():
     bad = runner.invoke(courrier, ["codes", "check", "ABCD-EFGH-JKMN-P"])
     assert bad.exit_code == 1
     assert "wrong_length" in bad.output
+
+
+def test_the_module_docstring_example_is_a_valid_code():
+    # The example a reader copies from the docs must be a code the parser accepts.
+    import courrier.codes.format as module
+
+    example = "ABCD-EFGH-JKMN-PP"
+    assert example in (module.__doc__ or "")
+    assert parse_code(example) == "ABCDEFGHJKMNPP"

@@ -2,7 +2,7 @@
 
 A code is 13 random characters and one check character, printed in groups of four::
 
-    ABCD-EFGH-JKMN-P7
+    ABCD-EFGH-JKMN-PP
 
 The alphabet has 31 characters, ``23456789ABCDEFGHJKMNPQRSTUVWXYZ``: no 0/O, no 1/I/L, which look alike
 on bad printers and in bad handwriting. 13 characters of 31 give 31**13 ≈ 2**64.4 codes.
@@ -84,7 +84,7 @@ def parse_code(text: str) -> str:
 
 
 def format_code(code: str) -> str:
-    """``ABCDEFGHJKMNP7`` → ``ABCD-EFGH-JKMN-P7`` (as printed on the letter)."""
+    """``ABCDEFGHJKMNPP`` → ``ABCD-EFGH-JKMN-PP`` (as printed on the letter)."""
     compact = normalise(code)
     return "-".join(compact[start : start + GROUP] for start in range(0, len(compact), GROUP))
 
