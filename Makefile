@@ -19,7 +19,12 @@ $(VENV)/.dev: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-dev: $(VENV)/.dev
+# axe-core for the browser tests (tests/web/browser/), pinned by package-lock.json; the tests skip without it.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: axe-core not installed, the browser tests will skip"; fi
+
+dev: $(VENV)/.dev node_modules/.package-lock.json
 
 ## demo: the main job end to end on the embedded defaults (SQLite in ./demo/)
 demo: install
@@ -48,4 +53,4 @@ bench: dev
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo build
+	rm -rf $(VENV) demo build node_modules
