@@ -16,18 +16,20 @@ SOURCE = Path(courrier.__file__).parent
 # Each package with the packages (and top-level modules) it may import, besides itself.
 MAY_IMPORT: dict[str, set[str]] = {
     "languages": set(),
+    "country": set(),
     "errors": set(),
-    "config": {"languages", "errors"},
-    "db": {"languages", "errors", "config"},
-    "ledger": {"languages", "errors", "db"},
-    "compose": {"languages", "errors"},
-    "register": {"languages", "errors", "config", "db", "ledger"},
-    "campaigns": {"languages", "errors", "config", "db", "ledger"},
-    "codes": {"languages", "errors", "config", "db", "ledger", "campaigns"},
+    "config": {"languages", "country", "errors"},
+    "db": {"languages", "country", "errors", "config"},
+    "ledger": {"languages", "country", "errors", "db"},
+    "compose": {"languages", "country", "errors"},
+    "register": {"languages", "country", "errors", "config", "db", "ledger"},
+    "campaigns": {"languages", "country", "errors", "config", "db", "ledger"},
+    "codes": {"languages", "country", "errors", "config", "db", "ledger", "campaigns"},
     # Specimen records for tests, benchmarks and docs, drawn from the synthetic register.
-    "specimens": {"languages", "errors", "codes", "register"},
+    "specimens": {"languages", "country", "errors", "codes", "register"},
     "production": {
         "languages",
+        "country",
         "errors",
         "config",
         "db",
@@ -37,9 +39,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "compose",
         "register",
     },
-    # The catalogue names each code's class, so it imports the services' own error classes too.
-    "catalogue": {"languages", "errors", "accounts"},
-    "app": {"languages", "errors", "config", "db", "codes"},
+    "catalogue": {"languages", "country", "errors"},
+    "app": {"languages", "country", "errors", "config", "db", "codes"},
 }
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from courrier.accounts.roles import AccountError
 from courrier.errors import (
+    AccountError,
     CodeError,
     CompositionError,
     ConfigError,
@@ -1112,6 +1112,17 @@ _ENTRIES = (
         lb="De Code huet déi falsch Längt.",
     ),
     # --- web services: staff accounts (courrier.accounts) ---
+    _entry(
+        "account_error",
+        AccountError,
+        403,
+        (),
+        en="The staff account cannot do this.",
+        fr="Le compte du personnel ne peut pas faire cela.",
+        de="Das Personalkonto kann das nicht tun.",
+        pt="A conta do pessoal não pode fazer isto.",
+        lb="De Personalkont kann dat net maachen.",
+    ),
     _entry(
         "unknown_role",
         AccountError,

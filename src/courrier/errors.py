@@ -11,7 +11,8 @@ exit status 1 with a one-line message, the web layer to HTTP statuses. Anything 
     ├── ConflictError              request clashes with the current state     (conflict, ...)
     ├── TemplateError              template folder is invalid                 (template_invalid, ...)
     ├── CompositionError           one letter cannot be composed              (text_overflow, ...)
-    └── CodeError                  personal code or signed token is wrong     (bad_signature, ...)
+    ├── CodeError                  personal code or signed token is wrong     (bad_signature, ...)
+    └── AccountError               staff account or sign-in refused           (bad_credentials, ...)
 
 Subclasses keep the class's default ``code`` or pass a more precise one. Every code is listed once in
 ``courrier.catalogue`` with its class, HTTP status and messages in our languages, filled from the
@@ -75,3 +76,9 @@ class CompositionError(CourrierError):
 
 class CodeError(CourrierError):
     code = "bad_code"
+
+
+class AccountError(CourrierError):
+    """A staff account cannot be made, or a sign-in or action is refused (the web services)."""
+
+    code = "account_error"

@@ -11,15 +11,11 @@ establishment  a hotel or shop redeeming vouchers (scoped to one establishment)
 
 from __future__ import annotations
 
-from courrier.errors import CourrierError
+from courrier.errors import AccountError
 
 ROLES = ("admin", "operator", "ministry", "helpline", "reception", "physician", "establishment")
 CENTRE_ROLES = frozenset({"reception", "physician"})
 ESTABLISHMENT_ROLES = frozenset({"establishment"})
-
-
-class AccountError(CourrierError):
-    code = "account_error"
 
 
 def check_scope(role: str, centre_id: str | None, establishment_id: str | None) -> None:

@@ -9,10 +9,10 @@ from sqlalchemy import Connection, Row, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from courrier.accounts.roles import AccountError, check_scope
+from courrier.accounts.roles import check_scope
 from courrier.accounts.throttle import Limit, clear_failures, count_failure, retry_after
 from courrier.db.schema import staff_users
-from courrier.errors import ConflictError, NotFoundError
+from courrier.errors import AccountError, ConflictError, NotFoundError
 
 # Ten wrong passwords in 15 minutes block the user name (from anywhere) and, separately, the client.
 LOGIN_LIMIT = Limit(failures=10, window_s=15 * 60, block_s=15 * 60)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, literal, not_, or_, true
 
 from courrier.campaigns.definition import Cohort
+from courrier.country import HOME_COUNTRY
 from courrier.db.schema import persons
 
 
@@ -66,7 +67,7 @@ def eligible(cohort: Cohort) -> ColumnElement[bool]:
 def exclusion_reason(cohort: Cohort) -> ColumnElement[Any]:
     """Why a person is not (or no longer) eligible; for withdrawal events."""
     moved_abroad = (
-        and_(persons.c.country != "LU", not_(persons.c.country.in_(cohort.countries)))
+        and_(persons.c.country != HOME_COUNTRY, not_(persons.c.country.in_(cohort.countries)))
         if cohort.countries
         else false()
     )

@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from courrier.country import REGISTER_SOURCES
 from courrier.errors import InputFileError
 from courrier.languages import LANGUAGES
 
 KINDS = ("invitation", "voucher", "certificate", "notice")
 ORDERS = ("oldest_first", "youngest_first", "postcode", "register")
-SOURCES = ("rnpp", "ccss")
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 @dataclass(frozen=True)
 class Cohort:
-    sources: tuple[str, ...] = SOURCES
+    sources: tuple[str, ...] = REGISTER_SOURCES
     reference_date: dt.date | None = None
     min_age: int | None = None
     max_age: int | None = None
@@ -136,7 +136,7 @@ def _cohort(reader: _Reader, table: dict[str, Any]) -> Cohort:
     if any(len(country) != 2 or not country.isupper() for country in countries):
         raise _bad(reader.where, f'[cohort] countries: ISO alpha-2 codes like "LU", got {list(countries)}')
     return Cohort(
-        sources=reader.choices(table, "sources", SOURCES, SOURCES, section="cohort"),
+        sources=reader.choices(table, "sources", REGISTER_SOURCES, REGISTER_SOURCES, section="cohort"),
         reference_date=reference,
         min_age=min_age,
         max_age=max_age,

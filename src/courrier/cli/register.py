@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from courrier.cli.common import echo_json, json_option, open_database
+from courrier.country import REGISTER_SOURCES
 from courrier.register.generate import AS_OF, generate_register
 from courrier.register.load import DEFAULT_CHUNK_ROWS, import_register
-from courrier.register.rows import COLUMNS, SOURCES
+from courrier.register.rows import COLUMNS
 from courrier.register.stats import register_stats
 
 _TOP_COMMUNES = 10
@@ -27,7 +28,7 @@ def register() -> None:
 @click.argument("file", type=_EXISTING_FILE)
 @click.option(
     "--source",
-    type=click.Choice(SOURCES),
+    type=click.Choice(REGISTER_SOURCES),
     default="rnpp",
     show_default=True,
     help="Where the extract comes from: rnpp (residents) or ccss (cross-border workers). A `source` "

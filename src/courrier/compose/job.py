@@ -165,7 +165,7 @@ class _Composer:
         # Object numbers of every page and DPart, for the page tree and DPart root written at the end.
         self.page_refs = array("L")
         self.dparts = array("L")
-        self.paragraphs: OrderedDict[tuple[str, str, str], tuple[Block, str | None, int]] = OrderedDict()
+        self.paragraphs: OrderedDict[tuple[str, str, str], tuple[Block, str | None]] = OrderedDict()
         self.typesetters: dict[tuple[str, str, float], Typesetter] = {}
         self.lines: dict[tuple[int, str, str], tuple[bytes, float]] = {}
         self._language_sources: dict[str, list[tuple[str, str]]] = {}
@@ -390,11 +390,11 @@ class _Composer:
         cached = self.paragraphs.get(key)
         if cached is None:
             block = typesetter.block([parse_paragraph(source)], element.align)
-            self.paragraphs[key] = (block, None, 1)
+            self.paragraphs[key] = (block, None)
             if len(self.paragraphs) > _PARAGRAPH_CACHE:
                 self.paragraphs.popitem(last=False)
             return block.operators, block.height
-        block, name, uses = cached
+        block, name = cached
         self.paragraphs.move_to_end(key)
         if name is None:
             name = f"P{len(self.xobjects)}"
@@ -403,7 +403,7 @@ class _Composer:
                 block.operators,
                 {"Type": Name("XObject"), "Subtype": Name("Form"), "BBox": bbox, "Resources": self.resources},
             )
-            self.paragraphs[key] = (block, name, uses + 1)
+            self.paragraphs[key] = (block, name)
         return b"/%s Do" % name.encode(), block.height
 
     def _single_line(self, element: Element, text: str, language: str) -> bytes:

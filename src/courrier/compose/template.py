@@ -23,6 +23,7 @@ from courrier.compose.barcodes import DEFAULT_QR_MASK, EC_LEVELS, QR_MASKS
 from courrier.compose.formats import format_date, format_money, format_number, format_phone
 from courrier.compose.salutation import salutation
 from courrier.compose.sandbox import TemplateText, letter_environment, unsafe_constructs
+from courrier.country import HOME_COUNTRY
 from courrier.errors import CompositionError, TemplateError
 
 MM = 72 / 25.4
@@ -185,7 +186,7 @@ def _environment() -> jinja2.Environment:
 
 def _destination(context: Any) -> str:
     person = context.get("person") or {}
-    return str(person.get("country") or "LU") if isinstance(person, Mapping) else "LU"
+    return str(person.get("country") or HOME_COUNTRY) if isinstance(person, Mapping) else HOME_COUNTRY
 
 
 def load_template(path: Path, *, verify: bool = True) -> Template:

@@ -426,26 +426,11 @@ def _template(path: str, sha256: str) -> Any:
     return load_template(Path(path))
 
 
-class RecordBatch:
-    """A job's records, opaque to Dask: it would otherwise walk every nested dict looking for tasks."""
-
-    __slots__ = ("records",)
-
-    def __init__(self, records: list[dict[str, Any]]) -> None:
-        self.records = records
-
-    def __getstate__(self) -> list[dict[str, Any]]:
-        return self.records
-
-    def __setstate__(self, records: list[dict[str, Any]]) -> None:
-        self.records = records
-
-
 def compose_task(
     template_path: str,
     template_sha256: str,
     job: str,
-    batch: RecordBatch | list[dict[str, Any]],
+    records: list[dict[str, Any]],
     created_at: dt.datetime | None = None,
     colour: str = "cmyk",
     mark: MarkLayout | None = None,
@@ -453,8 +438,6 @@ def compose_task(
 ) -> JobOutput:
     """Runs on a Dask worker: pure, records in, PDF bytes out. ``created_at`` is the job's time (the
     file's only date), ``colour`` the printer's print condition, ``mark`` the inserter's sheet mark."""
-    # Dask's transport may hand the worker the batch's state (the plain list) rather than the object.
-    records = batch.records if isinstance(batch, RecordBatch) else batch
     started = time.process_time()
     from courrier.compose import compose_job
     from courrier.compose.job import MarkPlacement

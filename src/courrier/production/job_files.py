@@ -34,6 +34,7 @@ from typing import Any
 
 from courrier.campaigns.store import Campaign
 from courrier.compose.print_condition import CONDITIONS
+from courrier.country import HOME_COUNTRY
 from courrier.production.inserter import Envelope, break_flags, write_control_file
 from courrier.production.profiles import InserterProfile, PrinterProfile, load_inserter, load_printer
 
@@ -97,7 +98,7 @@ def write_job_files(
         for piece in composed:
             record = by_piece[piece.piece_id]
             person = record["person"]
-            bundle = person["postcode"] if person["country"] == "LU" else person["country"]
+            bundle = person["postcode"] if person["country"] == HOME_COUNTRY else person["country"]
             bundles.append(bundle)
             writer.writerow([piece.piece_id, record["sequence"], person["id"], person["language"],
                              piece.pages, piece.sheets, person["postcode"], bundle])  # fmt: skip

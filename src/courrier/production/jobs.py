@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.db.bulk import bulk_insert
@@ -171,27 +171,30 @@ def list_jobs(
     ]
 
 
+def is_current_job(placement: Any) -> ColumnElement[bool]:
+    """The rule, written once: a row of ``job_pieces`` (or an alias of it) is its piece's current
+    placement when no later job holds the piece (a reprint job comes after the job it reprints)."""
+    later = job_pieces.alias("later")
+    return ~(
+        select(later.c.id)
+        .where(and_(later.c.piece_id == placement.c.piece_id, later.c.job_id > placement.c.job_id))
+        .exists()
+    )
+
+
 def current_job_ids(connection: Connection, piece_ids: list[int]) -> dict[int, int]:
     """The current (latest) job of each piece that is in one."""
-    query = (
-        select(job_pieces.c.piece_id, func.max(job_pieces.c.job_id))
-        .where(job_pieces.c.piece_id.in_(piece_ids))
-        .group_by(job_pieces.c.piece_id)
+    query = select(job_pieces.c.piece_id, job_pieces.c.job_id).where(
+        job_pieces.c.piece_id.in_(piece_ids), is_current_job(job_pieces)
     )
     return {int(piece_id): int(job_id) for piece_id, job_id in connection.execute(query)}
 
 
 def current_pieces(connection: Connection, job_id: int, *, composed_only: bool = True) -> list[int]:
     """Pieces whose current job is ``job_id`` (by default only those the PDF holds)."""
-    later = job_pieces.alias("later")
     query = (
         select(job_pieces.c.piece_id)
-        .where(job_pieces.c.job_id == job_id)
-        .where(
-            ~select(later.c.id)
-            .where(and_(later.c.piece_id == job_pieces.c.piece_id, later.c.job_id > job_id))
-            .exists()
-        )
+        .where(job_pieces.c.job_id == job_id, is_current_job(job_pieces))
         .order_by(job_pieces.c.sequence)
     )
     if composed_only:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-HOME_COUNTRY = "LU"
+from courrier.country import HOME_COUNTRY
+
 DEFAULT_JOB_SIZE_SHEETS = 5_000
 DEFAULT_BOUNDARY_WINDOW = 0.1
 _HOUSE_NUMBER = re.compile(r"\s*(\d*)\s*(.*)")

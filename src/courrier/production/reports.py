@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, func, select
 
+from courrier.country import HOME_COUNTRY
 from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
-from courrier.production.jobs import list_jobs
+from courrier.production.jobs import is_current_job, list_jobs
 
 # Pieces handed to the post: inserted (ready to post) or posted.
 POSTABLE = ("inserted", "posted")
@@ -16,7 +17,6 @@ POSTABLE = ("inserted", "posted")
 
 def posting_statement(connection: Connection, campaign_id: int, wave_number: int) -> dict[str, Any]:
     """Per job and in total: pieces by destination (domestic / each country) and by sheets per envelope."""
-    later = job_pieces.alias("later")
     query = (
         select(print_jobs.c.name, persons.c.country, job_pieces.c.sheets, func.count())
         .select_from(job_pieces)
@@ -26,11 +26,7 @@ def posting_statement(connection: Connection, campaign_id: int, wave_number: int
         .join(persons, persons.c.id == pieces.c.person_id)
         .where(print_jobs.c.campaign_id == campaign_id, waves.c.number == wave_number)
         .where(pieces.c.state.in_(POSTABLE), job_pieces.c.error_code.is_(None))
-        .where(
-            ~select(later.c.id)
-            .where(and_(later.c.piece_id == job_pieces.c.piece_id, later.c.job_id > job_pieces.c.job_id))
-            .exists()
-        )
+        .where(is_current_job(job_pieces))
         .group_by(print_jobs.c.name, persons.c.country, job_pieces.c.sheets)
         .order_by(print_jobs.c.name)
     )
@@ -38,7 +34,7 @@ def posting_statement(connection: Connection, campaign_id: int, wave_number: int
         lambda: {"destination": Counter(), "sheets": Counter()}
     )
     for job, country, sheets, count in connection.execute(query):
-        destination = "domestic" if country == "LU" else country
+        destination = "domestic" if country == HOME_COUNTRY else country
         per_job[job]["destination"][destination] += count
         per_job[job]["sheets"][str(sheets)] += count
     total = {"destination": Counter[str](), "sheets": Counter[str]()}

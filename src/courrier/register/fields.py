@@ -13,7 +13,6 @@ from babel import Locale
 
 DEFAULT_LANGUAGE = "fr"
 SEXES = ("F", "M", "X", "")
-HOME_COUNTRY = "LU"
 
 # Postcode spelling per country: what we accept (an optional country letter and dash) and how we write it.
 _POSTCODE_RULES: dict[str, tuple[re.Pattern[str], str, str]] = {

@@ -22,13 +22,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
+from courrier.country import REGISTER_SOURCES
 from courrier.db import write_transaction
 from courrier.db.bulk import bulk_execute, bulk_insert, select_where_in, update_where_in
 from courrier.db.schema import persons, register_imports, register_rejects
 from courrier.db.types import utcnow
 from courrier.errors import InputFileError
 from courrier.register.extract import Row, open_extract
-from courrier.register.rows import SOURCES, Reject, validate_row
+from courrier.register.rows import Reject, validate_row
 
 DEFAULT_CHUNK_ROWS = 25_000
 
@@ -84,9 +85,9 @@ def import_register(
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import ``path`` into the register; see the module docstring for the guarantees."""
-    if source not in SOURCES:
+    if source not in REGISTER_SOURCES:
         raise InputFileError(
-            f"unknown source {source!r}: expected one of {', '.join(SOURCES)}", code="bad_source"
+            f"unknown source {source!r}: expected one of {', '.join(REGISTER_SOURCES)}", code="bad_source"
         )
     extract = open_extract(path)
     rejects_path = rejects_path or default_rejects_path(path)

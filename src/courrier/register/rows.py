@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from courrier.country import HOME_COUNTRY, REGISTER_SOURCES
 from courrier.languages import LANGUAGES
 from courrier.register.communes import commune_for_postcode
 from courrier.register.fields import (
     DEFAULT_LANGUAGE,
-    HOME_COUNTRY,
     SEXES,
     clean_text,
     country_codes,
@@ -56,7 +56,6 @@ REQUIRED_COLUMNS = (
     "locality",
 )
 
-SOURCES = ("rnpp", "ccss")
 OLDEST_BIRTH_DATE = dt.date(1890, 1, 1)
 MAX_TEXT_LENGTH = 200
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -115,8 +114,8 @@ def validate_row(fields: Sequence[str], line: int, today: dt.date) -> dict[str, 
     if deceased is None:
         problems.append(("deceased", f"{deceased_text!r} is not 0 or 1"))
     source = source_text.lower()
-    if source and source not in SOURCES:
-        problems.append(("source", f"{source_text!r} is not one of {', '.join(SOURCES)} or empty"))
+    if source and source not in REGISTER_SOURCES:
+        problems.append(("source", f"{source_text!r} is not one of {', '.join(REGISTER_SOURCES)} or empty"))
 
     country = country_text.upper() or HOME_COUNTRY
     postcode: str | None = None

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, case, func, literal, select
 
+from courrier.country import HOME_COUNTRY
 from courrier.db.schema import persons, register_imports
 
 # The bands the reference campaigns invite by (vouchers from 16, vaccination phases from 18).
@@ -35,7 +36,7 @@ def register_stats(engine: Engine, on: dt.date) -> dict[str, Any]:
         ],
         else_=literal(age_band_label(*AGE_BANDS[-1])),
     )
-    commune = case((persons.c.country == "LU", persons.c.commune), else_=literal("(abroad)"))
+    commune = case((persons.c.country == HOME_COUNTRY, persons.c.commune), else_=literal("(abroad)"))
     with engine.connect() as connection:
 
         def counts(column: Any) -> dict[str, int]:

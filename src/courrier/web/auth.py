@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from courrier.accounts.roles import ROLES, AccountError
+from courrier.accounts.roles import ROLES
 from courrier.accounts.sessions import StaffSession, find_session
+from courrier.errors import AccountError
 from courrier.web.context import WebContext
 
 STAFF_COOKIE = "courrier_staff"
