@@ -3,7 +3,6 @@ read and the bad ones reported; never a traceback, never a wrong piece, never a 
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from courrier.ledger.pieces import piece_states
 from courrier.production.results import MAX_FILE_BYTES, read_results_file
 
 from .conftest import add_campaign_with_pieces, add_job
+from .mutants import mutations
 from .test_results import printed_job
 
 HEADER = "piece_id,status,time,machine\n"
@@ -149,32 +149,6 @@ def test_reading_a_file_again_says_already_read_once(engine, printed, tmp_path: 
     assert _snapshot(engine) == before
 
 
-def _mutations(valid: bytes, seed: int, count: int) -> list[bytes]:
-    """Seeded mutants of a valid file: truncations, byte flips, insertions, deletions, lines doubled."""
-    rnd = random.Random(seed)
-    alphabet = b',\n\r"\0 9\xff\xc3\xa9-' + bytes(range(48, 58))
-    found = []
-    for _ in range(count):
-        data = bytearray(valid)
-        for _ in range(rnd.randint(1, 4)):
-            kind = rnd.randrange(5)
-            at = rnd.randrange(len(data) + 1)
-            if kind == 0:
-                data = data[: rnd.randrange(len(data) + 1)]
-            elif kind == 1 and data:
-                data[min(at, len(data) - 1)] = rnd.randrange(256)
-            elif kind == 2:
-                data[at:at] = bytes(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8)))
-            elif kind == 3:
-                del data[at : at + rnd.randint(1, 10)]
-            else:
-                lines = bytes(data).split(b"\n")
-                line = rnd.choice(lines)
-                data = bytearray(b"\n".join([*lines, line]))
-        found.append(bytes(data))
-    return found
-
-
 def test_mutated_results_files_never_traceback_and_refusals_change_nothing(engine, printed, tmp_path: Path):
     valid = (
         HEADER
@@ -183,7 +157,7 @@ def test_mutated_results_files_never_traceback_and_refusals_change_nothing(engin
         )
     ).encode()
     path = tmp_path / "r.csv"
-    for number, mutant in enumerate(_mutations(valid, seed=18, count=200)):
+    for number, mutant in enumerate(mutations(valid, seed=18, count=200)):
         path.write_bytes(mutant)
         before = _snapshot(engine)
         code, output, exception = run("inserter", "results", str(path))

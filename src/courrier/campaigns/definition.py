@@ -69,6 +69,10 @@ def read_definition(path: Path) -> CampaignDefinition:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputFileError(f"{path}: cannot read the campaign file: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise InputFileError(
+            f"{path} is not UTF-8 (byte {error.start}): save the campaign file as UTF-8", code="not_utf8"
+        ) from error
     return parse_definition(text, base=path.parent, where=str(path))
 
 

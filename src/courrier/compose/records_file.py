@@ -48,7 +48,7 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
                 raise InputFileError(
                     f"{path}, line {line_number}: a record must be an object", code="bad_record"
                 )
-            yield record
+            yield _checked(record, f"{path}, line {line_number}")
 
 
 def _csv_records(path: Path) -> Iterator[dict[str, Any]]:
@@ -65,5 +65,31 @@ def _csv_records(path: Path) -> Iterator[dict[str, Any]]:
                 *parents, leaf = key.strip().split(".")
                 for parent in parents:
                     target = target.setdefault(parent, {})
+                    if not isinstance(target, dict):
+                        raise InputFileError(
+                            f"{path}: the column {key!r} is inside {parent!r}, which is a column of its own",
+                            code="bad_record",
+                        )
+                if isinstance(target.get(leaf), dict):
+                    raise InputFileError(
+                        f"{path}: the column {key!r} is also a group of dotted columns", code="bad_record"
+                    )
                 target[leaf] = value
-            yield record
+            yield _checked(record, f"{path}, line {reader.line_num}")
+
+
+def _checked(record: dict[str, Any], where: str) -> dict[str, Any]:
+    """A record as the composer reads one: ``person`` an object of plain values, each written as text
+    (a number in a JSON file is the digits it shows; null is empty)."""
+    person = record.get("person")
+    if person is None:
+        return record
+    if not isinstance(person, dict):
+        raise InputFileError(f"{where}: person must be an object of fields", code="bad_record")
+    fields: dict[str, str] = {}
+    for name, value in person.items():
+        if isinstance(value, dict | list):
+            raise InputFileError(f"{where}: person.{name} must be a plain value, not a list or object",
+                                 code="bad_record")  # fmt: skip
+        fields[name] = "" if value is None else str(value)
+    return {**record, "person": fields}

@@ -254,8 +254,10 @@ def unsafe_errors(template: Template) -> Iterator[TemplateError]:
     for where, source in template_sources(template):
         try:
             found = list(unsafe_constructs(template.environment, source))
-        except jinja2.TemplateSyntaxError:
-            continue  # reported by template check; a letter using it fails with template_error
+        except jinja2.TemplateSyntaxError as error:
+            # Every letter using the text would fail: refused whole, before any letter is composed.
+            yield TemplateError(f"{where}, line {error.lineno}: {error.message}", code="template_syntax")
+            continue
         for construct in found:
             yield TemplateError(
                 f"{where}: {construct} is not allowed in a letter template", code="template_unsafe"

@@ -181,11 +181,24 @@ def _csv_rows(path: Path) -> Iterator[Row]:
 def _parquet_columns(path: Path) -> tuple[str, ...]:
     try:
         schema = pq.read_schema(path)
-    except (pa.ArrowException, OSError) as error:
+        names = tuple(_header_name(name) for name in schema.names)
+        # A damaged page (a cut or corrupted file) is found before the first row is imported, so the
+        # import refuses the whole file and changes nothing. Decoding every page costs one extra pass,
+        # about a second for a whole country's extract, and holds one batch in memory at a time.
+        parquet = pq.ParquetFile(path)
+        wanted = [name for name in parquet.schema_arrow.names if _header_name(name) in COLUMNS]
+        for _batch in parquet.iter_batches(batch_size=10_000, columns=wanted):
+            pass
+    except (pa.ArrowException, OSError, ValueError) as error:
         raise InputFileError(
-            f"{path} is not a readable Parquet file: {error}", code="not_csv_or_parquet"
+            f"{path} is not a readable Parquet file: {_first_line(error)}", code="not_csv_or_parquet"
         ) from error
-    return tuple(_header_name(name) for name in schema.names)
+    return names
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _parquet_rows(path: Path) -> Iterator[Row]:
@@ -206,4 +219,10 @@ def _column_as_text(column: pa.Array) -> list[str]:
         column = pc.if_else(column, "1", "0")
     elif not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
         column = pc.cast(column, pa.string())
-    return [value if value is not None else "" for value in column.to_pylist()]
+    try:
+        return [value if value is not None else "" for value in column.to_pylist()]
+    except UnicodeDecodeError:
+        # A value that is not UTF-8 is that row's problem (rejected by its validation, as in a CSV),
+        # not the whole file's.
+        raw = column.cast(pa.binary()).to_pylist()
+        return [value.decode("utf-8", "surrogateescape") if value is not None else "" for value in raw]
