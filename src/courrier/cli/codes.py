@@ -16,7 +16,7 @@ from courrier.codes.issue import issue_codes
 from courrier.codes.keys import read_public_key
 from courrier.codes.revocations import read_revocation_list, revocation_document
 from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
-from courrier.codes.token import verify_token
+from courrier.codes.token import token_in_qr, verify_token
 from courrier.db import write_transaction
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError
@@ -82,8 +82,8 @@ def verify_command(
     today: dt.datetime | None,
     as_json: bool,
 ) -> None:
-    """Check a signed TOKEN (from a QR code) offline: genuine, unaltered, of campaign --campaign, not
-    revoked (with --revocations) and valid today.
+    """Check a signed TOKEN (from a QR code, or the URL the QR code holds) offline: genuine, unaltered,
+    of campaign --campaign, not revoked (with --revocations) and valid today.
 
     Needs no database and no secret key, only the public key file(s). Exit 0 and the token's ids and
     validity when it checks; exit 1 and the reason (bad_signature, wrong_campaign, code_revoked,
@@ -101,7 +101,7 @@ def verify_command(
             )
         revoked = listed.code_ids
     day = today.date() if today is not None else utcnow().date()
-    claims = verify_token(token, public_keys, day, campaign_id=campaign_id, revoked=revoked)
+    claims = verify_token(token_in_qr(token), public_keys, day, campaign_id=campaign_id, revoked=revoked)
     if as_json:
         echo_json(asdict(claims) | {"valid": True})
     else:

@@ -18,7 +18,7 @@ from courrier.codes.format import RandomBytes, format_code, parse_code, random_c
 from courrier.codes.issue import code_validity
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import code_hmac, reveal_code, seal_codes
-from courrier.codes.token import sign_token
+from courrier.codes.token import quote_token, sign_token
 from courrier.db.schema import campaigns, codes, persons, pieces
 from courrier.db.types import utcnow
 from courrier.errors import CodeError, ConflictError, NotFoundError
@@ -130,16 +130,26 @@ def qr_content(
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
 ) -> str:
-    """What a letter's QR code holds: the campaign's template with ``{code}`` (the compact code) or,
-    for signed campaigns, ``{token}`` (a signed token: needs ``keys``, ``code_id`` and the validity)."""
+    """What a letter's QR code holds, the one definition: the composer's records print it and the
+    services check what was printed against it.
+
+    The campaign's ``[qr] content`` with ``{code}`` filled with the compact code or, for a signed
+    campaign, ``{token}`` with a signed token (needs ``keys``, ``code_id`` and the validity; a code
+    without an end, which no campaign issues today, is signed valid for ``valid_from`` only). In a URL
+    the token is percent-encoded: base45 holds ``/``, ``%``, ``+`` and space
+    (:func:`courrier.codes.token.token_in_qr` reads it back)."""
     if not campaign.qr_signed:
         return campaign.qr_content.replace("{code}", parse_code(code))
-    if keys is None or code_id is None or valid_from is None or valid_until is None:
+    if keys is None or code_id is None or valid_from is None:
         raise ValueError("a signed QR content needs the keys, the code id and its validity")
     token = sign_token(
-        keys, campaign_id=campaign.id, code_id=code_id, valid_from=valid_from, valid_until=valid_until
+        keys,
+        campaign_id=campaign.id,
+        code_id=code_id,
+        valid_from=valid_from,
+        valid_until=valid_until or valid_from,
     )
-    return campaign.qr_content.replace("{token}", token)
+    return campaign.qr_content.replace("{token}", quote_token(campaign.qr_content, token))
 
 
 def find_person(connection: Connection, reference: str) -> int:

@@ -11,6 +11,10 @@ A token is 79 bytes, base45-encoded (RFC 9285) into 119 characters of the QR alp
     13      2     valid until (last valid day): days since 1970-01-01, big-endian
     15      64    Ed25519 signature of bytes 0..14
 
+A campaign's QR content may put the token in a URL (``https://verify.example.lu/v/{token}``); there it is
+percent-encoded (:func:`quote_token`), since base45 holds ``/``, ``%``, ``+`` and space, and
+:func:`token_in_qr` takes it back out of what a scanner read.
+
 It carries ids and dates only, never personal data. The dates are those at signing: after a campaign's
 validity is extended, tokens must be signed (and printed) again for offline verifiers to accept the new
 date.
@@ -20,9 +24,11 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import re
 import struct
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
 
 import base45
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +42,8 @@ _EPOCH = dt.date(1970, 1, 1)
 _CLAIMS = struct.Struct(">BHIIHH")
 _SIGNATURE_BYTES = 64
 TOKEN_BYTES = _CLAIMS.size + _SIGNATURE_BYTES
+# A version 1 token's second character is one of 5-9, A, B: it is never taken for a URL.
+_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,23 @@ def sign_token(
     claims = _CLAIMS.pack(VERSION, key_id, campaign_id, code_id, _days(valid_from), _days(valid_until))
     signature = keys.signing_keys[key_id].sign(claims)
     return str(base45.b45encode(claims + signature).decode("ascii"))
+
+
+def quote_token(content: str, token: str) -> str:
+    """The token as it goes into the campaign's QR ``content``: percent-encoded when that is a URL."""
+    return quote(token, safe="") if _URL.match(content) else token
+
+
+def token_in_qr(scanned: str) -> str:
+    """The token in what a scanner read from a letter: the whole text, or in a URL its last query value
+    or else its last path segment, percent-decoded."""
+    text = scanned.strip("\r\n")
+    if not _URL.match(text):
+        return text
+    parts = urlsplit(text)
+    if parts.query:
+        return unquote(parts.query.rsplit("&", 1)[-1].rsplit("=", 1)[-1])
+    return unquote(parts.path.rsplit("/", 1)[-1])
 
 
 def verify_token(

@@ -1,9 +1,9 @@
 """The composer's input for a print job: one record per piece, built from the database.
 
 A record carries the person under ``person`` with the register's field names (never the national id),
-and the campaign's fields beside it: the personal code printed in groups, the QR content (the campaign's
-URL template around the bare code, or a signed token), the letter date and the validity. The code is the
-one stored for the piece, decrypted with the key file: a reprint carries the same code.
+and the campaign's fields beside it: the personal code printed in groups, the QR content (from
+:func:`courrier.codes.store.qr_content`, the one definition), the letter date and the validity. The code
+is the one stored for the piece, decrypted with the key file: a reprint carries the same code.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from courrier.campaigns.store import Campaign
 from courrier.codes.format import format_code
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import reveal_code
-from courrier.codes.token import sign_token
+from courrier.codes.store import qr_content
 from courrier.compose import PERSON_FIELDS as COMPOSER_PERSON_FIELDS
 from courrier.db.schema import codes, job_pieces, persons, pieces, waves
 from courrier.production.piece_ids import format_piece_id
@@ -76,20 +76,13 @@ def _record(row: Any, campaign: Campaign, keys: Keys, today: dt.date) -> dict[st
             "code": format_code(code),
             "valid_from": valid_from.isoformat(),
             "valid_until": valid_until.isoformat() if valid_until else "",
-            "qr": qr_content(campaign, code, keys, row["code_id"], valid_from, valid_until),
+            "qr": qr_content(
+                campaign,
+                code,
+                keys=keys,
+                code_id=row["code_id"],
+                valid_from=valid_from,
+                valid_until=valid_until,
+            ),
         }
     return record
-
-
-def qr_content(
-    campaign: Campaign, code: str, keys: Keys, code_id: int, valid_from: dt.date, valid_until: dt.date | None
-) -> str:
-    if campaign.qr_signed:
-        return sign_token(
-            keys,
-            campaign_id=campaign.id,
-            code_id=code_id,
-            valid_from=valid_from,
-            valid_until=valid_until or valid_from,
-        )
-    return campaign.qr_content.replace("{code}", code)
