@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from courrier.db.schema import campaigns, persons, pieces, register_imports, template_versions, waves
 
@@ -131,8 +131,18 @@ def add_job(engine: Engine, name: str, piece_ids: list[int], *, reprint_of: int 
             now=AT,
             reprint_of=reprint_of,
         )
-        # What composing records: one page, one sheet a letter.
-        connection.execute(job_pieces.update().where(job_pieces.c.job_id == job_id).values(pages=1, sheets=1))
+        # What composing records: one page, one sheet a letter, the country it is addressed to.
+        addressed_to = (
+            select(persons.c.country)
+            .join(pieces, pieces.c.person_id == persons.c.id)
+            .where(pieces.c.id == job_pieces.c.piece_id)
+            .scalar_subquery()
+        )
+        connection.execute(
+            job_pieces.update()
+            .where(job_pieces.c.job_id == job_id)
+            .values(pages=1, sheets=1, country=addressed_to)
+        )
         connection.execute(
             print_jobs.update()
             .where(print_jobs.c.id == job_id)

@@ -297,3 +297,111 @@ def test_job_states_are_listed(chain, cli_env):
     with engine.connect() as connection:
         assert set(connection.execute(select(print_jobs.c.state)).scalars()) == {"composed"}
     engine.dispose()
+
+
+def _register_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))
+    return rows[0], rows[1:]
+
+
+def _national_ids(db_url: str, wave: int) -> list[str]:
+    from courrier.db.schema import persons, waves
+
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        found = list(
+            connection.execute(
+                select(persons.c.national_id)
+                .join(pieces, pieces.c.person_id == persons.c.id)
+                .join(waves, waves.c.id == pieces.c.wave_id)
+                .where(waves.c.number == wave, persons.c.country == "LU")
+                .order_by(pieces.c.id)
+            ).scalars()
+        )
+    engine.dispose()
+    return found
+
+
+def _reimport(changes: dict[str, dict[str, str]]) -> None:
+    """The register again, some people changed (moved, died), as a later extract."""
+    import csv
+
+    header, rows = _register_rows(Path("register.csv"))
+    for row in rows:
+        for column, value in changes.get(row[header.index("national_id")], {}).items():
+            row[header.index(column)] = value
+    with Path("register-later.csv").open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([header, *rows])
+    ok("register", "import", "register-later.csv")
+
+
+def test_posting_statement_counts_what_was_printed_and_posted(chain, cli_env):
+    """Reprints in place of the letters they replace (never twice), the country a letter was printed
+    with (a person who moved abroad after compose is still domestic mail), withdrawn letters left out."""
+    ok("codes", "issue", "promises")
+    assert compose("--wave", "1")[0] == 0
+    for job in jobs():
+        name = str(job["name"])
+        ok("jobs", "mark", name, "printed")
+        ok("inserter", "simulate", name, "--damage", "0.25", "--seed", "4", "-o", f"{name}.results.csv")
+        ok("inserter", "results", f"{name}.results.csv")
+    assert states(cli_env, wave_id=1).get("damaged", 0) > 0
+    code, out = run("reprint", "promises", "--yes", "--scheduler", _scheduler)
+    assert code == 0, out
+    for job in jobs():
+        name = str(job["name"])
+        if job["state"] == "composed":  # the reprints
+            ok("jobs", "mark", name, "printed")
+            ok("inserter", "simulate", name, "-o", f"{name}.results.csv")
+            ok("inserter", "results", f"{name}.results.csv")
+    mover = _national_ids(cli_env, 1)[0]
+    died = _national_ids(cli_env, 2)[0]
+    _reimport(
+        {
+            mover: {"country": "FR", "postcode": "57100", "locality": "Thionville", "street": "rue Neuve"},
+            died: {"deceased": "1"},
+        }
+    )
+    ok("campaign", "plan", "promises")  # withdraws the person who died from wave 2, not yet composed
+    assert states(cli_env, wave_id=2).get("withdrawn") == 1
+    for job in jobs():
+        if job["state"] == "inserted":
+            ok("jobs", "mark", str(job["name"]), "posted")
+    statement = json.loads(ok("posting", "promises", "--wave", "1", "--json"))
+    assert states(cli_env, wave_id=1) == {"posted": 30}
+    assert statement["total"]["pieces"] == 30  # each letter once, the reprinted ones in their reprint
+    reprints = {str(job["name"]) for job in jobs() if job["reprint_of"]}
+    assert reprints & {row["job"] for row in statement["jobs"]}
+    # What the print files hold: each piece in its latest job, by that job's presort bundle (the
+    # country abroad); the mover's letter was printed for Luxembourg and is domestic mail.
+    expected: dict[str, int] = {}
+    latest: dict[str, str] = {}
+    for job in sorted(jobs(), key=lambda job: str(job["name"])):  # J000001 < J000001.R1 < J000002
+        if job["wave_number"] != 1:
+            continue
+        manifest = Path(str(job["folder"])) / f"{job['name']}.manifest.csv"
+        for line in manifest.read_text("utf-8").splitlines()[1:]:
+            piece, *_, bundle = line.split(",")
+            latest[piece] = "domestic" if job["domestic"] else bundle
+    for destination in latest.values():
+        expected[destination] = expected.get(destination, 0) + 1
+    assert statement["total"]["destination"] == expected
+    assert sum(expected.values()) == 30
+    # Wave 2: one person died before it was composed; their letter is in no statement.
+    assert compose("--wave", "2")[0] == 0
+    for job in jobs():
+        name = str(job["name"])
+        if job["state"] == "composed":
+            ok("jobs", "mark", name, "printed")
+            ok("inserter", "simulate", name, "-o", f"{name}.results.csv")
+            ok("inserter", "results", f"{name}.results.csv")
+            ok("jobs", "mark", name, "posted")
+    second = json.loads(ok("posting", "promises", "--wave", "2", "--json"))
+    assert second["total"]["pieces"] == states(cli_env, wave_id=2)["posted"] == 4
+    everything = json.loads(ok("posting", "promises", "--json"))
+    assert everything["total"]["pieces"] == 34
+    text = ok("posting", "promises", "--wave", "1")
+    assert text.splitlines()[-1].startswith("total")

@@ -146,12 +146,19 @@ def returns_scan(file: Path, as_json: bool) -> None:
 
 @click.command("posting")
 @click.argument("campaign")
-@click.option("--wave", type=int, required=True, help="The wave whose mail is handed to the post.")
+@click.option("--wave", type=int, help="The wave whose mail is handed to the post (default: every job).")
+@click.option("--reissues", is_flag=True, help="The re-issued letters' jobs (outside the waves).")
 @json_option
-def posting_command(campaign: str, wave: int, as_json: bool) -> None:
-    """The posting statement for the post office: pieces by destination and by sheets per envelope."""
+def posting_command(campaign: str, wave: int | None, reissues: bool, as_json: bool) -> None:
+    """The posting statement for the post office: pieces by destination and by sheets per envelope.
+
+    It counts the letters printed and handed to the post (inserted or posted), each once, reprints in
+    place of what they reprint, by the address they were printed with, not where people live today.
+    """
+    if reissues and wave is not None:
+        raise click.UsageError("give --wave or --reissues, not both")
     with open_database().connect() as connection:
-        statement = posting_statement(connection, campaign_id(connection, campaign), wave)
+        statement = posting_statement(connection, campaign_id(connection, campaign), wave, reissues=reissues)
     if as_json:
         echo_json(statement)
         return

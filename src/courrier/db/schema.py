@@ -257,6 +257,9 @@ job_pieces = Table(
     Column("bundle", String(16), nullable=False),
     Column("pages", Integer),
     Column("sheets", Integer),
+    # The country the letter was addressed to when it was composed (the posting statement counts what
+    # was printed, not where the person lives now); empty for a letter not in the print file.
+    Column("country", String(2)),
     # Set when composing the letter failed (text_overflow, missing_glyph...): it is not in the PDF.
     Column("error_code", String(40)),
     Column("error_message", Text),

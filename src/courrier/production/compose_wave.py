@@ -508,6 +508,7 @@ _RECORD_FACTS = (
     .values(
         pages=bindparam("b_pages"),
         sheets=bindparam("b_sheets"),
+        country=bindparam("b_country"),
         error_code=bindparam("b_error_code"),
         error_message=bindparam("b_error_message"),
     )
@@ -536,6 +537,8 @@ def _finish_job(
     be sent (withdrawn or re-issued while it was composed): the caller composes the job again."""
     composed = [facts for facts in output.pieces if facts.ok]
     failed = [facts for facts in output.pieces if not facts.ok]
+    # Where each letter is addressed, as printed: the posting statement counts these.
+    country = {int(record["piece_id"]): str(record["person"]["country"]) for record in records}
     with write_transaction(engine) as connection:
         # The pieces' states at the moment the files are written, locked until they are recorded.
         if _changed_since_read(connection, [f.piece_id for f in composed], job.remake):
@@ -565,6 +568,7 @@ def _finish_job(
                     "b_piece_id": facts.piece_id,
                     "b_pages": facts.pages,
                     "b_sheets": facts.sheets,
+                    "b_country": country.get(facts.piece_id) if facts.ok else None,
                     "b_error_code": facts.error_code,
                     "b_error_message": facts.error_message,
                 }
@@ -576,6 +580,7 @@ def _finish_job(
                     "b_piece_id": piece_id,
                     "b_pages": 0,
                     "b_sheets": 0,
+                    "b_country": None,
                     "b_error_code": state,
                     "b_error_message": f"left out: the piece is {state}",
                 }

@@ -5,31 +5,46 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from courrier.country import HOME_COUNTRY
-from courrier.db.schema import job_pieces, persons, pieces, print_jobs, waves
+from courrier.db.schema import events, job_pieces, pieces, print_jobs, waves
 from courrier.production.jobs import is_current_job, list_jobs
 
-# Pieces handed to the post: inserted (ready to post) or posted.
-POSTABLE = ("inserted", "posted")
 
+def posting_statement(
+    connection: Connection, campaign_id: int, wave_number: int | None, *, reissues: bool = False
+) -> dict[str, Any]:
+    """Per job and in total: pieces by destination (domestic / each country) and by sheets per envelope,
+    for one wave, the re-issues (``reissues``: the jobs outside the waves), or the whole campaign.
 
-def posting_statement(connection: Connection, campaign_id: int, wave_number: int) -> dict[str, Any]:
-    """Per job and in total: pieces by destination (domestic / each country) and by sheets per envelope."""
+    It counts what was printed and handed to the post, never today's register: each letter of a print
+    file once, in its current job (a reprint replaces the letter it reprints), by the country it was
+    addressed to when it was composed (``job_pieces.country``), if it is inserted or was posted (a
+    posted letter returned or re-issued later was still posted). Withdrawn, failed and lost letters are
+    not in it.
+    """
+    posted = (
+        select(events.c.id)
+        .where(events.c.piece_id == job_pieces.c.piece_id, events.c.type == "piece.posted")
+        .exists()
+    )
     query = (
-        select(print_jobs.c.name, persons.c.country, job_pieces.c.sheets, func.count())
+        select(print_jobs.c.name, job_pieces.c.country, job_pieces.c.sheets, func.count())
         .select_from(job_pieces)
         .join(print_jobs, print_jobs.c.id == job_pieces.c.job_id)
-        .join(waves, waves.c.id == print_jobs.c.wave_id)
+        .outerjoin(waves, waves.c.id == print_jobs.c.wave_id)
         .join(pieces, pieces.c.id == job_pieces.c.piece_id)
-        .join(persons, persons.c.id == pieces.c.person_id)
-        .where(print_jobs.c.campaign_id == campaign_id, waves.c.number == wave_number)
-        .where(pieces.c.state.in_(POSTABLE), job_pieces.c.error_code.is_(None))
+        .where(print_jobs.c.campaign_id == campaign_id)
+        .where(or_(pieces.c.state == "inserted", posted), job_pieces.c.error_code.is_(None))
         .where(is_current_job(job_pieces))
-        .group_by(print_jobs.c.name, persons.c.country, job_pieces.c.sheets)
+        .group_by(print_jobs.c.name, job_pieces.c.country, job_pieces.c.sheets)
         .order_by(print_jobs.c.name)
     )
+    if reissues:
+        query = query.where(print_jobs.c.wave_id.is_(None))
+    elif wave_number is not None:
+        query = query.where(waves.c.number == wave_number)
     per_job: dict[str, dict[str, Counter[str]]] = defaultdict(
         lambda: {"destination": Counter(), "sheets": Counter()}
     )
@@ -42,7 +57,7 @@ def posting_statement(connection: Connection, campaign_id: int, wave_number: int
         for key in total:
             total[key].update(counts[key])
     return {
-        "wave": wave_number,
+        "wave": "reissues" if reissues else wave_number,
         "jobs": [
             {"job": job, "pieces": sum(c["destination"].values()), **{k: dict(v) for k, v in c.items()}}
             for job, c in per_job.items()
