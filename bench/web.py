@@ -30,6 +30,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
+# The example campaign's health questions, answered as someone who may book.
+ANSWERS = '{"allergy": "no", "unwell": "no", "anticoagulant": "no"}'
 BARE_APP = """
 from fastapi import FastAPI
 app = FastAPI()
@@ -172,7 +174,7 @@ def request_files(folder: Path, env: dict[str, str]) -> tuple[Path, Path, int]:
     bookings = folder / "bookings.tsv"
     bookings.write_text(
         "".join(
-            f'{make_token(keys, r.id, now)}\t{{"slot": {slot}, "dose": 1}}\n'
+            f'{make_token(keys, r.id, now)}\t{{"slot": {slot}, "dose": 1, "answers": {ANSWERS}}}\n'
             for r, slot in zip(rows, slot_ids, strict=False)
         )
     )

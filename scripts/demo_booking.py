@@ -68,7 +68,16 @@ def main(base: str) -> None:
         if free:
             break
         day += dt.timedelta(days=1)
-    booking = call(base, "POST", "/api/v1/bookings", {"slot": free[0]["id"], "dose": 1}, session["token"])
+    # The demo person is in good health: the campaign's last answer to each question (no).
+    questions = call(base, "GET", "/api/v1/questions", token=session["token"])["questions"]
+    answers = {question["id"]: question["answers"][-1]["id"] for question in questions}
+    booking = call(
+        base,
+        "POST",
+        "/api/v1/bookings",
+        {"slot": free[0]["id"], "dose": 1, "answers": answers},
+        session["token"],
+    )
     where = f"{booking['centre']['name']}, {booking['starts_at']}"
     print(f"booked dose 1 at {where}: reference {booking['reference']}")
     print(f"DEMO_CODE={code}")

@@ -1378,6 +1378,43 @@ _ENTRIES = (
         lb="Déi zweet Dosis gëtt tëscht dem {earliest} an dem {latest} reservéiert.",
     ),
     _entry(
+        "see_your_doctor",
+        ConflictError,
+        409,
+        (),
+        en="From your answers, please see your doctor before being vaccinated: no appointment was booked.",
+        fr="D'après vos réponses, consultez votre médecin avant d'être vacciné : aucun rendez-vous n'a été"
+        " réservé.",
+        de="Nach Ihren Antworten sprechen Sie bitte vor der Impfung mit Ihrem Arzt: es wurde kein Termin"
+        " gebucht.",
+        pt="Pelas suas respostas, consulte o seu médico antes de ser vacinado: não foi feita nenhuma"
+        " marcação.",
+        lb="No Ären Äntwerte schwätzt w.e.g. virun der Impfung mat Ärem Dokter: et gouf keen Termin"
+        " reservéiert.",
+    ),
+    _entry(
+        "answer_missing",
+        ConflictError,
+        422,
+        (),
+        en="Please answer every health question.",
+        fr="Veuillez répondre à toutes les questions de santé.",
+        de="Bitte beantworten Sie alle Gesundheitsfragen.",
+        pt="Responda a todas as perguntas de saúde.",
+        lb="Beäntwert w.e.g. all d'Gesondheetsfroen.",
+    ),
+    _entry(
+        "unknown_answer",
+        ConflictError,
+        422,
+        (),
+        en="One of the answers is not one of the choices offered.",
+        fr="Une des réponses ne fait pas partie des choix proposés.",
+        de="Eine der Antworten gehört nicht zu den angebotenen Möglichkeiten.",
+        pt="Uma das respostas não é uma das opções propostas.",
+        lb="Eng vun den Äntwerten ass keng vun de proposéierte Méiglechkeeten.",
+    ),
+    _entry(
         "booking_cancelled",
         ConflictError,
         409,

@@ -27,8 +27,8 @@ from courrier.db.transaction import write_transaction
 from courrier.web.app import create_app
 from courrier.web.context import WebContext
 
+from ..campaigns.conftest import CAMPAIGN, MakeDefinition, add_persons, make_definition, template_dir
 from ..campaigns.conftest import NOW as CAMPAIGN_NOW
-from ..campaigns.conftest import MakeDefinition, add_persons, make_definition, template_dir
 
 __all__ = ["make_definition", "template_dir"]
 
@@ -131,13 +131,13 @@ class World:
 @pytest.fixture
 def make_world(engine: Engine, keys: Keys, make_definition: MakeDefinition) -> Callable[..., World]:
     """A vaccination campaign with ``people`` issued codes (all in wave 1), the example centres and
-    their slots open from 2021-01-25 to 2021-03-15."""
+    their slots open from 2021-01-25 to 2021-03-15; ``campaign_extra`` is appended to its file."""
 
-    def make(people: int = 3) -> World:
+    def make(people: int = 3, campaign_extra: str = "") -> World:
         add_persons(
             engine, *[{"birth_date": dt.date(1930, 1, 1) + dt.timedelta(days=n)} for n in range(people)]
         )
-        definition = make_definition(size=f"size = {people}")
+        definition = make_definition(CAMPAIGN + campaign_extra, size=f"size = {people}")
         create_campaign(engine, definition, actor="t", now=CAMPAIGN_NOW)
         plan_campaign(engine, definition.name, actor="t", now=CAMPAIGN_NOW)
         issue_codes(engine, definition.name, keys=keys, actor="t", now=CAMPAIGN_NOW)

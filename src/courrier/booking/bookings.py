@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.booking.policy import booking_policy
+from courrier.booking.questions import checked_answers
 from courrier.codes.format import ALPHABET
 from courrier.db.schema import bookings, centres, codes, slots
 from courrier.db.transaction import write_transaction
@@ -190,7 +191,8 @@ def book_dose(
     """Book ``dose`` for the code in the slot; ``(booking, created)``, ``created`` False when the
     idempotency key was seen before (the first answer again). Refusals: ``slot_full``,
     ``already_booked``, ``outside_dose_window``, ``dose1_first``, ``unknown_slot``, ``slot_past``,
-    ``bad_dose``, the code's refusals."""
+    ``bad_dose``, the code's refusals, the health questions' (``see_your_doctor``, ``answer_missing``,
+    ``unknown_answer``: ``booking.questions``)."""
     key = idempotency_key[:64] if idempotency_key else None
     if key is not None:
         with engine.connect() as connection:
@@ -202,6 +204,7 @@ def book_dose(
     try:
         with write_transaction(engine) as connection:
             code = _check_request(connection, code_id, slot_id, dose, now)
+            answers = checked_answers(connection, code.campaign_id, answers)
             if guarded:
                 _take_place(connection, slot_id)
             else:

@@ -19,6 +19,12 @@ from courrier.languages import LANGUAGES
 KINDS = ("invitation", "voucher", "certificate", "notice")
 ORDERS = ("oldest_first", "youngest_first", "postcode", "register")
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+_MAX_QUESTIONS = 12
+# The answers of a question that gives none of its own.
+YES_NO = (
+    ("yes", {"fr": "Oui", "de": "Ja", "en": "Yes", "pt": "Sim", "lb": "Jo"}),
+    ("no", {"fr": "Non", "de": "Nein", "en": "No", "pt": "Não", "lb": "Neen"}),
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,23 @@ class CodePolicy:
 
 
 @dataclass(frozen=True)
+class Answer:
+    id: str
+    text: dict[str, str]
+    # This answer sends the person to their doctor instead of a slot.
+    doctor: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """A health question asked before a slot is booked (``[[questions]]``), in every campaign language."""
+
+    id: str
+    text: dict[str, str]
+    answers: tuple[Answer, ...]
+
+
+@dataclass(frozen=True)
 class CampaignDefinition:
     name: str
     kind: str
@@ -61,6 +84,7 @@ class CampaignDefinition:
     qr_content: str
     qr_signed: bool
     text: str = field(repr=False, default="")
+    questions: tuple[Question, ...] = ()
 
 
 def read_definition(path: Path) -> CampaignDefinition:
@@ -84,7 +108,9 @@ def parse_definition(
     except tomllib.TOMLDecodeError as error:
         raise _bad(where, f"not valid TOML: {error}") from error
     reader = _Reader(where)
-    reader.keys(document, "", {"name", "kind", "template", "languages", "cohort", "waves", "codes", "qr"})
+    reader.keys(
+        document, "", {"name", "kind", "template", "languages", "cohort", "waves", "codes", "qr", "questions"}
+    )
     name = reader.required(document, "name", str)
     if not name or set(name) - _NAME_CHARACTERS or len(name) > 100:
         raise _bad(where, f"name: use lower-case letters, digits, '-' and '_' (at most 100), got {name!r}")
@@ -117,7 +143,67 @@ def parse_definition(
         qr_content=content,
         qr_signed=signed,
         text=text,
+        questions=_questions(reader, document.get("questions", []), languages),
     )
+
+
+def _questions(reader: _Reader, value: Any, languages: tuple[str, ...]) -> tuple[Question, ...]:
+    """``[[questions]]``: ``id``, ``text`` in every campaign language, ``doctor`` (the answer ids that send
+    the person to their doctor) and optional ``answers`` (``{id, text}``; yes / no by default)."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _bad(reader.where, "[[questions]]: expected an array of tables")
+    if len(value) > _MAX_QUESTIONS:
+        raise _bad(reader.where, f"[[questions]]: at most {_MAX_QUESTIONS}, got {len(value)}")
+    found: list[Question] = []
+    for number, table in enumerate(value, start=1):
+        place = f"questions {number}"
+        reader.keys(table, place, {"id", "text", "answers", "doctor"})
+        question_id = _identifier(reader, table, place)
+        if any(question.id == question_id for question in found):
+            raise _bad(reader.where, f"[{place}] id: {question_id!r} is used twice")
+        text = _texts(reader, table.get("text"), f"{place}] [text", languages)
+        given = table.get("answers")
+        if given is None:
+            pairs = [(answer_id, dict(labels)) for answer_id, labels in YES_NO]
+        else:
+            if not isinstance(given, list) or len(given) < 2 or not all(isinstance(a, dict) for a in given):
+                raise _bad(reader.where, f"[{place}] answers: expected at least two {{id, text}} tables")
+            pairs = []
+            for answer in given:
+                reader.keys(answer, f"{place}] [answers", {"id", "text"})
+                answer_id = _identifier(reader, answer, f"{place}] [answers")
+                labels = _texts(reader, answer.get("text"), f"{place}] [answers {answer_id}", languages)
+                pairs.append((answer_id, labels))
+        ids = [answer_id for answer_id, _ in pairs]
+        if len(set(ids)) != len(ids):
+            raise _bad(reader.where, f"[{place}] answers: an answer id is used twice in {ids}")
+        doctor = reader.strings(table, place, "doctor")
+        wrong = [answer_id for answer_id in doctor if answer_id not in ids]
+        if wrong:
+            raise _bad(reader.where, f"[{place}] doctor: {wrong[0]!r} is not one of its answers {ids}")
+        answers = tuple(Answer(a, labels, a in doctor) for a, labels in pairs)
+        found.append(Question(question_id, text, answers))
+    return tuple(found)
+
+
+def _identifier(reader: _Reader, table: dict[str, Any], place: str) -> str:
+    value = table.get("id")
+    if not isinstance(value, str) or not value or set(value) - _NAME_CHARACTERS or len(value) > 40:
+        raise _bad(
+            reader.where, f"[{place}] id: lower-case letters, digits, '-' and '_' (1-40), got {value!r}"
+        )
+    return value
+
+
+def _texts(reader: _Reader, value: Any, place: str, languages: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise _bad(reader.where, f"[{place}]: expected a table of non-empty texts by language, got {value!r}")
+    missing = [language for language in languages if language not in value]
+    unknown = [language for language in value if language not in LANGUAGES]
+    if missing or unknown:
+        what = f"missing {missing[0]!r}" if missing else f"unknown language {unknown[0]!r}"
+        raise _bad(reader.where, f"[{place}]: {what} (the campaign's languages are {list(languages)})")
+    return dict(value)
 
 
 def _cohort(reader: _Reader, table: dict[str, Any]) -> Cohort:

@@ -7,15 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from courrier.booking.bookings import book_dose, cancel_booking, get_booking, list_bookings, move_booking
 from courrier.booking.code_entry import enter_code
+from courrier.booking.nearest import nearest_centres_for_code
+from courrier.booking.questions import campaign_questions, questions_in
 from courrier.booking.tokens import SESSION_MINUTES, make_token, read_token
 from courrier.centres.store import LOCAL, list_centres
 from courrier.db.schema import campaigns, codes, slots
 from courrier.errors import CodeError, NotFoundError
 from courrier.web.auth import bearer_token, client_address, context
+from courrier.web.i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["citizen"])
 
@@ -63,9 +66,40 @@ def open_citizen_session(entry: CodeEntry, request: Request) -> dict[str, Any]:
 
 @router.get("/centres")
 def centres(request: Request) -> dict[str, Any]:
+    """Every centre; with a citizen session, nearest to the person's commune first, with
+    ``distance_km`` (``booking/nearest.py``)."""
+    ctx = context(request)
+    token = bearer_token(request)
+    with ctx.engine.connect() as connection:
+        if token is None:
+            return {"centres": [centre.to_json() for centre in list_centres(connection)]}
+        code_id = read_token(ctx.keys, token, ctx.clock())
+        near = nearest_centres_for_code(connection, code_id)
+    return {"centres": [item.to_json() for item in near]}
+
+
+def _campaign_id(connection: Connection, request: Request, campaign: str | None) -> int:
+    """The campaign of the caller's citizen session, or the one named by ``campaign=NAME``."""
+    ctx = context(request)
+    token = bearer_token(request)
+    if token is not None:
+        code_id = read_token(ctx.keys, token, ctx.clock())
+        return int(connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one())
+    if campaign is None:
+        raise NotFoundError("give campaign=NAME or a session token", code="unknown_campaign")
+    campaign_id = connection.execute(select(campaigns.c.id).where(campaigns.c.name == campaign)).scalar()
+    if campaign_id is None:
+        raise NotFoundError(f"no campaign {campaign!r}", code="unknown_campaign")
+    return int(campaign_id)
+
+
+@router.get("/questions")
+def questions(request: Request, campaign: str | None = None) -> dict[str, Any]:
+    """The campaign's health questions in the request's language, to answer in ``POST /bookings``."""
+    language = request_language(request)
     with context(request).engine.connect() as connection:
-        found = list_centres(connection)
-    return {"centres": [centre.to_json() for centre in found]}
+        found = campaign_questions(connection, _campaign_id(connection, request, campaign))
+    return {"language": language, "questions": questions_in(found, language)}
 
 
 @router.get("/slots")
@@ -78,21 +112,8 @@ def free_slots(
 ) -> dict[str, Any]:
     """Free slots of a centre on a (local) day, for the caller's campaign (or ``campaign=NAME``)."""
     ctx = context(request)
-    token = bearer_token(request)
     with ctx.engine.connect() as connection:
-        if token is not None:
-            code_id = read_token(ctx.keys, token, ctx.clock())
-            campaign_id = connection.execute(
-                select(codes.c.campaign_id).where(codes.c.id == code_id)
-            ).scalar_one()
-        else:
-            if campaign is None:
-                raise NotFoundError("give campaign=NAME or a session token", code="unknown_campaign")
-            campaign_id = connection.execute(
-                select(campaigns.c.id).where(campaigns.c.name == campaign)
-            ).scalar()
-            if campaign_id is None:
-                raise NotFoundError(f"no campaign {campaign!r}", code="unknown_campaign")
+        campaign_id = _campaign_id(connection, request, campaign)
         start = dt.datetime.combine(date, dt.time(), LOCAL)
         rows = connection.execute(
             select(slots.c.id, slots.c.starts_at, slots.c.ends_at, slots.c.capacity, slots.c.taken)
