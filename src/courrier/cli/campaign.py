@@ -17,6 +17,7 @@ from courrier.campaigns.store import (
     list_campaigns,
 )
 from courrier.campaigns.store import update_template as update_campaign_template
+from courrier.cli.booking_policy import booking_policy_command
 from courrier.cli.common import current_app, echo_json, json_option, open_database
 
 _TOP = 3
@@ -25,6 +26,9 @@ _TOP = 3
 @click.group()
 def campaign() -> None:
     """Campaigns: who gets which letter, when, and with what code."""
+
+
+campaign.add_command(booking_policy_command)
 
 
 @campaign.command("create")

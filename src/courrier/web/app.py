@@ -20,7 +20,7 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(ctx: WebContext) -> FastAPI:
     """The whole web app on ``ctx``'s database and keys; nothing happens at import time."""
-    from courrier.web.api import citizen, helpline, staff
+    from courrier.web.api import citizen, confirmation, helpline, staff
 
     app = FastAPI(
         title="courrier",
@@ -33,6 +33,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(citizen.router)
+    app.include_router(confirmation.router)
     app.include_router(helpline.router)
     app.include_router(staff.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
