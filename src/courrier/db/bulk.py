@@ -6,6 +6,12 @@ million rows. Here each statement is compiled once for the connection's dialect,
 result processor (dates as text on SQLite, our UTC timestamps, flags) is looked up once and applied to the
 distinct values of a column, and the rows go to the driver's ``executemany`` as plain tuples. Values stay
 exactly what SQLAlchemy itself would have sent and returned.
+
+It relies on private SQLAlchemy API: ``TypeEngine._cached_bind_processor`` and
+``_cached_result_processor``, ``Compiled.positiontup``, the dialect's ``paramstyle`` and
+``identifier_preparer``. ``pyproject.toml`` pins SQLAlchemy to the versions the suite passed on, and
+``tests/test_db.py`` checks those names and that the driver receives what SQLAlchemy would send, on
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
