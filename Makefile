@@ -17,14 +17,20 @@ $(VENV)/.dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The pages' message catalogs (web/locale/<lang>/LC_MESSAGES/messages.po), compiled to .mo by the install.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard src/courrier/web/locale/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+
+install: $(VENV)/.installed $(CATALOGS)
 
 # axe-core for the browser tests (tests/web/browser/), pinned by package-lock.json; the tests skip without it.
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: axe-core not installed, the browser tests will skip"; fi
 
-dev: $(VENV)/.dev node_modules/.package-lock.json
+dev: $(VENV)/.dev $(CATALOGS) node_modules/.package-lock.json
 
 ## demo: the main job end to end on the embedded defaults (SQLite in ./demo/)
 demo: install

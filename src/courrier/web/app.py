@@ -21,6 +21,7 @@ STATIC = Path(__file__).parent / "static"
 def create_app(ctx: WebContext) -> FastAPI:
     """The whole web app on ``ctx``'s database and keys; nothing happens at import time."""
     from courrier.web.api import citizen, confirmation, helpline, staff
+    from courrier.web.pages import pages_router
 
     app = FastAPI(
         title="courrier",
@@ -36,6 +37,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.include_router(confirmation.router)
     app.include_router(helpline.router)
     app.include_router(staff.router)
+    app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/health", tags=["health"])

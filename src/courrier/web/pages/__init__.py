@@ -1,0 +1,19 @@
+"""Server-rendered pages (Jinja2 + Babel catalogs) that work without JavaScript for the whole booking:
+the citizen's code form and booking steps, staff sign-in, and the helpline's pages.
+
+Every page is in the visitor's language (``?lang=``, kept in the ``lang`` cookie, beats the register
+language), every POST form carries a form token (:mod:`.csrf`), and a library error becomes a page in
+that language (:class:`.render.PageRoute`), never the API's JSON.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def pages_router() -> APIRouter:
+    from courrier.web.pages import citizen
+
+    router = APIRouter(include_in_schema=False)
+    router.include_router(citizen.router)
+    return router

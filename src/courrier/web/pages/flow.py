@@ -1,0 +1,416 @@
+"""The booking steps, the same for a citizen and for the helpline booking for a caller: health questions,
+centre, day, time, then the booking; a booking's page; move (centre, day, time again) and cancel.
+
+Each step is a plain GET form whose answer is the next step's query string (``?centre=ID&day=DATE``), so
+the back button and a reload do what people expect and no JavaScript is needed; only taking, moving and
+cancelling a place are POSTs, each with its form token. The health answers are health data: they travel
+in an HttpOnly cookie bound to the session, never in an address.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
+
+from courrier.booking.bookings import Booking, book_dose, cancel_booking, get_booking, move_booking
+from courrier.booking.policy import BookingPolicy
+from courrier.catalogue import http_status
+from courrier.centres.store import get_centre
+from courrier.errors import ConflictError, CourrierError
+from courrier.web.auth import context
+from courrier.web.pages import csrf
+from courrier.web.pages.queries import (
+    Holder,
+    booking_state,
+    centres_for,
+    dose_window,
+    free_days,
+    free_slots,
+)
+from courrier.web.pages.render import FormTokenError, Redirect, Visitor, error_text, gettext_for, render
+
+ANSWERS_COOKIE = "courrier_answers"
+ANSWERS_S = 30 * 60
+
+
+@dataclass
+class Flow:
+    """Whose bookings these pages handle, and where their pages live."""
+
+    visitor: Visitor
+    holder: Holder
+    # "" for the citizen's own pages, "/helpline/callers/REF" for the helpline's pages about a caller.
+    base: str
+    booked_by: str
+    # What the health answers' cookie is bound to (the session).
+    answers_key: str
+    # Called after a booking is taken, moved or cancelled, or a caller's booking is viewed (the audit).
+    on_action: Callable[[str, Booking], None] = lambda action, booking: None
+
+    @property
+    def staff(self) -> bool:
+        return bool(self.base)
+
+
+FlowOf = Callable[[Request], Flow]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Booking a dose, or moving a booking: where its step pages live and which dose's rules apply."""
+
+    path: str
+    dose: int
+    booking: Booking | None = None
+
+
+def _book_step(flow: Flow, dose: int) -> Step:
+    return Step(f"{flow.base}/book/{dose}", dose)
+
+
+def _move_step(flow: Flow, connection: Connection, booking_id: int) -> Step:
+    booking = get_booking(connection, flow.holder.code_id, booking_id)
+    if booking.state != "active":
+        raise Redirect(f"{flow.base}/bookings/{booking.id}")
+    return Step(f"{flow.base}/bookings/{booking.id}/move", booking.dose, booking)
+
+
+def _check_dose(policy: BookingPolicy, dose: int) -> None:
+    if not 1 <= dose <= policy.doses:
+        raise ConflictError(f"dose {dose}: this campaign has doses 1 to {policy.doses}", code="bad_dose")
+
+
+def _form_ok(flow: Flow, submitted: str | None) -> None:
+    if not csrf.matches(flow.visitor.form_token, submitted):
+        raise FormTokenError()
+
+
+# --- health questions (placeholder until the campaign's configured questions land in booking/) ---
+
+
+def _question_text(question: dict[str, Any], language: str) -> str:
+    text = question.get("text", question.get("id", ""))
+    if isinstance(text, dict):
+        return str(text.get(language) or next(iter(text.values()), ""))
+    return str(text)
+
+
+def _questions(policy: BookingPolicy, language: str) -> list[dict[str, str]]:
+    return [
+        {"id": str(question.get("id", n)), "text": _question_text(question, language)}
+        for n, question in enumerate(policy.questions, start=1)
+    ]
+
+
+def _refers(policy: BookingPolicy, answers: dict[str, str]) -> bool:
+    """An answer that sends the person to their doctor instead of a slot."""
+    for n, question in enumerate(policy.questions, start=1):
+        refer_if = question.get("refer_if")
+        if refer_if is not None and answers.get(str(question.get("id", n))) == str(refer_if):
+            return True
+    return False
+
+
+def _sign_answers(flow: Flow, answers: dict[str, str]) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(answers, sort_keys=True).encode()).decode().rstrip("=")
+    return f"{body}.{csrf.sign(context(flow.visitor.request).keys, 'answers:' + flow.answers_key, body)}"
+
+
+def _read_answers(flow: Flow) -> dict[str, str] | None:
+    value = flow.visitor.request.cookies.get(ANSWERS_COOKIE, "")
+    body, _, mac = value.partition(".")
+    keys = context(flow.visitor.request).keys
+    if not body or not csrf.matches(csrf.sign(keys, "answers:" + flow.answers_key, body), mac):
+        return None
+    try:
+        found = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        return None
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else None
+
+
+def _asks_questions(policy: BookingPolicy, dose: int) -> bool:
+    # Asked before the first dose; dose 2 is offered straight after it without asking again.
+    return bool(policy.questions) and dose == 1
+
+
+# --- the pages ---
+
+
+def _page(
+    flow: Flow, template: str, *, status: int = 200, here: str | None = None, **values: Any
+) -> Response:
+    return render(flow.visitor, template, status=status, here=here, flow=flow, base=flow.base, **values)
+
+
+def centre_page(flow: Flow, connection: Connection, step: Step, error: str | None = None) -> Response:
+    centres = centres_for(connection, flow.holder.commune)
+    return _page(flow, "centre.html", step=step, centres=centres, error=error, status=422 if error else 200)
+
+
+def day_page(flow: Flow, connection: Connection, step: Step, centre_id: str | None) -> Response:
+    if not centre_id:
+        _ = gettext_for(flow.visitor.language)
+        return centre_page(flow, connection, step, error=_("Choose a centre."))
+    centre = get_centre(connection, centre_id)
+    policy, booked = booking_state(connection, flow.holder)
+    window = dose_window(
+        policy, [b for b in booked if step.booking is None or b.id != step.booking.id], step.dose
+    )
+    days = free_days(
+        connection, flow.holder.campaign_id, centre.id, context(flow.visitor.request).clock(), window
+    )
+    return _page(flow, "day.html", step=step, centre=centre, days=days, window=window)
+
+
+def time_page(
+    flow: Flow,
+    connection: Connection,
+    step: Step,
+    centre_id: str | None,
+    day: str | None,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    if not centre_id:
+        return day_page(flow, connection, step, None)
+    centre = get_centre(connection, centre_id)
+    try:
+        chosen = dt.date.fromisoformat(day or "")
+    except ValueError:
+        raise Redirect(f"{step.path}/day?centre={centre.id}") from None
+    found = free_slots(
+        connection, flow.holder.campaign_id, centre.id, chosen, context(flow.visitor.request).clock()
+    )
+    return _page(
+        flow,
+        "time.html",
+        status=status,
+        here=f"{step.path}/time?centre={centre.id}&day={chosen.isoformat()}",
+        step=step,
+        centre=centre,
+        day=chosen,
+        slots=found,
+        error=error,
+        idempotency_key=secrets.token_urlsafe(16),
+    )
+
+
+def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
+    """The steps under ``prefix`` ("" for citizens, "/helpline/callers/{ref}" for the helpline)."""
+
+    @router.get(prefix + "/book/{dose}")
+    def start(dose: int, request: Request) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            policy, _ = booking_state(connection, flow.holder)
+        _check_dose(policy, dose)
+        following = "questions" if _asks_questions(policy, dose) else "centre"
+        raise Redirect(f"{flow.base}/book/{dose}/{following}")
+
+    @router.get(prefix + "/book/{dose}/questions")
+    def questions(dose: int, request: Request) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            policy, _ = booking_state(connection, flow.holder)
+        _check_dose(policy, dose)
+        if not _asks_questions(policy, dose):
+            raise Redirect(f"{flow.base}/book/{dose}/centre")
+        asked = _questions(policy, flow.visitor.language)
+        return _page(flow, "questions.html", step=_book_step(flow, dose), questions=asked, missing=[])
+
+    @router.post(prefix + "/book/{dose}/questions")
+    async def answer_questions(dose: int, request: Request) -> Response:
+        flow = flow_of(request)
+        form = await request.form()
+        _form_ok(flow, _field(form, csrf.FIELD))
+        with context(request).engine.connect() as connection:
+            policy, _ = booking_state(connection, flow.holder)
+        asked = _questions(policy, flow.visitor.language)
+        answers = {q["id"]: _field(form, f"q-{q['id']}") or "" for q in asked}
+        missing = [q_id for q_id, answer in answers.items() if answer not in ("yes", "no")]
+        step = _book_step(flow, dose)
+        here = f"{step.path}/questions"
+        if missing:
+            return _page(
+                flow,
+                "questions.html",
+                status=422,
+                here=here,
+                step=step,
+                questions=asked,
+                missing=missing,
+                answers=answers,
+            )
+        if _refers(policy, answers):
+            return _page(flow, "doctor.html", here=here, step=step)
+        flow.visitor.set_cookie(ANSWERS_COOKIE, _sign_answers(flow, answers), ANSWERS_S)
+        return flow.visitor.redirect(f"{step.path}/centre")
+
+    @router.get(prefix + "/book/{dose}/centre")
+    def choose_centre(dose: int, request: Request) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            policy, _ = booking_state(connection, flow.holder)
+            _check_dose(policy, dose)
+            return centre_page(flow, connection, _book_step(flow, dose))
+
+    @router.get(prefix + "/book/{dose}/day")
+    def choose_day(dose: int, request: Request, centre: str | None = None) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            return day_page(flow, connection, _book_step(flow, dose), centre)
+
+    @router.get(prefix + "/book/{dose}/time")
+    def choose_time(
+        dose: int, request: Request, centre: str | None = None, day: str | None = None
+    ) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            return time_page(flow, connection, _book_step(flow, dose), centre, day)
+
+    @router.post(prefix + "/book/{dose}")
+    async def book(dose: int, request: Request) -> Response:
+        flow = flow_of(request)
+        form = await request.form()
+        _form_ok(flow, _field(form, csrf.FIELD))
+        ctx = context(request)
+        with ctx.engine.connect() as connection:
+            policy, _ = booking_state(connection, flow.holder)
+        answers: dict[str, str] = {}
+        if _asks_questions(policy, dose):
+            found = _read_answers(flow)
+            if found is None or _refers(policy, found):
+                raise Redirect(f"{flow.base}/book/{dose}/questions")
+            answers = found
+        step = _book_step(flow, dose)
+        slot = _slot_field(form)
+        if slot is None:
+            return _refused(flow, step, form, None)
+        try:
+            booking, _created = book_dose(
+                ctx.engine,
+                flow.holder.code_id,
+                slot,
+                dose,
+                booked_by=flow.booked_by,
+                now=ctx.clock(),
+                idempotency_key=_field(form, "idempotency_key"),
+                answers=answers,
+                guarded=ctx.booking_guard,
+            )
+        except CourrierError as error:
+            return _refused(flow, step, form, error)
+        flow.on_action("booking.created", booking)
+        flow.visitor.clear_cookie(ANSWERS_COOKIE)
+        return flow.visitor.redirect(f"{flow.base}/bookings/{booking.id}")
+
+    @router.get(prefix + "/bookings/{booking_id}")
+    def booking_page(booking_id: int, request: Request) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            booking = get_booking(connection, flow.holder.code_id, booking_id)
+            policy, booked = booking_state(connection, flow.holder)
+        flow.on_action("booking.viewed", booking)
+        dose2_open = (
+            booking.dose == 1
+            and booking.state == "active"
+            and policy.doses >= 2
+            and not any(b.dose == 2 and b.state == "active" for b in booked)
+        )
+        window = dose_window(policy, booked, 2) if dose2_open else None
+        return _page(flow, "booking.html", booking=booking, dose2_open=dose2_open, window=window)
+
+    @router.get(prefix + "/bookings/{booking_id}/move")
+    def move_start(booking_id: int, request: Request) -> Response:
+        raise Redirect(f"{flow_of(request).base}/bookings/{booking_id}/move/centre")
+
+    @router.get(prefix + "/bookings/{booking_id}/move/centre")
+    def move_centre(booking_id: int, request: Request) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            return centre_page(flow, connection, _move_step(flow, connection, booking_id))
+
+    @router.get(prefix + "/bookings/{booking_id}/move/day")
+    def move_day(booking_id: int, request: Request, centre: str | None = None) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            return day_page(flow, connection, _move_step(flow, connection, booking_id), centre)
+
+    @router.get(prefix + "/bookings/{booking_id}/move/time")
+    def move_time(
+        booking_id: int, request: Request, centre: str | None = None, day: str | None = None
+    ) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            return time_page(flow, connection, _move_step(flow, connection, booking_id), centre, day)
+
+    @router.post(prefix + "/bookings/{booking_id}/move")
+    async def move(booking_id: int, request: Request) -> Response:
+        flow = flow_of(request)
+        form = await request.form()
+        _form_ok(flow, _field(form, csrf.FIELD))
+        ctx = context(request)
+        with ctx.engine.connect() as connection:
+            step = _move_step(flow, connection, booking_id)
+        slot = _slot_field(form)
+        if slot is None:
+            return _refused(flow, step, form, None)
+        try:
+            booking = move_booking(ctx.engine, flow.holder.code_id, booking_id, slot, now=ctx.clock())
+        except CourrierError as error:
+            return _refused(flow, step, form, error)
+        flow.on_action("booking.moved", booking)
+        return flow.visitor.redirect(f"{flow.base}/bookings/{booking.id}?moved=1")
+
+    @router.get(prefix + "/bookings/{booking_id}/cancel")
+    def cancel_page(booking_id: int, request: Request) -> Response:
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            booking = get_booking(connection, flow.holder.code_id, booking_id)
+        if booking.state != "active":
+            raise Redirect(f"{flow.base}/bookings/{booking.id}")
+        return _page(flow, "cancel.html", booking=booking)
+
+    @router.post(prefix + "/bookings/{booking_id}/cancel")
+    async def cancel(booking_id: int, request: Request) -> Response:
+        flow = flow_of(request)
+        form = await request.form()
+        _form_ok(flow, _field(form, csrf.FIELD))
+        ctx = context(request)
+        booking = cancel_booking(ctx.engine, flow.holder.code_id, booking_id, now=ctx.clock())
+        flow.on_action("booking.cancelled", booking)
+        return flow.visitor.redirect(f"{flow.base}/bookings/{booking.id}?cancelled=1")
+
+
+def _field(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _slot_field(form: Any) -> int | None:
+    value = _field(form, "slot") or ""
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _refused(flow: Flow, step: Step, form: Any, error: CourrierError | None) -> Response:
+    """The time page again, the refusal (None: no time chosen) tied to the choice of time, in the
+    person's language."""
+    if error is None:
+        _ = gettext_for(flow.visitor.language)
+        text, status = _("Choose a time."), 422
+    else:
+        text, status = error_text(error, flow.visitor.language), http_status(error)
+    with context(flow.visitor.request).engine.connect() as connection:
+        return time_page(
+            flow, connection, step, _field(form, "centre"), _field(form, "day"), error=text, status=status
+        )

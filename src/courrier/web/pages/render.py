@@ -1,0 +1,216 @@
+"""Rendering a page: one Jinja2 environment per language (its catalog installed), the language switcher,
+form tokens, cookies, and errors shown as pages in the visitor's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date, format_time
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from courrier.catalogue import http_status, message
+from courrier.centres.store import LOCAL
+from courrier.errors import CourrierError
+from courrier.languages import LANGUAGES
+from courrier.web.auth import context
+from courrier.web.i18n import pick_language, request_language
+from courrier.web.pages import csrf
+from courrier.web.pages.translations import translations
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+# The switcher's order and each language's own name.
+LANGUAGE_NAMES = {
+    "lb": "Lëtzebuergesch",
+    "fr": "Français",
+    "de": "Deutsch",
+    "en": "English",
+    "pt": "Português",
+}
+LANG_COOKIE = "lang"
+LANG_COOKIE_S = 365 * 24 * 3600
+assert set(LANGUAGE_NAMES) == set(LANGUAGES)
+
+
+@functools.cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["time"] = lambda value: format_time(value.astimezone(LOCAL), "short", locale=language)
+    env.filters["date_full"] = lambda value: format_date(_local(value), "full", locale=language)
+    env.filters["date"] = lambda value: format_date(value, "long", locale=language)
+    return env
+
+
+def _local(value: dt.datetime | dt.date) -> dt.datetime | dt.date:
+    return value.astimezone(LOCAL) if isinstance(value, dt.datetime) else value
+
+
+def gettext_for(language: str) -> Callable[[str], str]:
+    return translations(language).gettext
+
+
+class FormTokenError(Exception):
+    """A POST without its form's token (or with another session's): refused with a 403 page."""
+
+
+class Redirect(Exception):  # noqa: N818 (a way out of a handler, not an error)
+    """Raised anywhere in a page handler: answer with a 303 to ``location``."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+@dataclass
+class Visitor:
+    """What every page needs about who is looking: their language and the cookies to set."""
+
+    request: Request
+    language: str
+    form_token: str = ""
+    cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
+
+    def set_cookie(self, name: str, value: str, max_age_s: int | None) -> None:
+        self.cookies.append((name, value, max_age_s))
+
+    def clear_cookie(self, name: str) -> None:
+        self.cookies.append((name, "", 0))
+
+    def apply(self, response: Response) -> Response:
+        secure = context(self.request).secure_cookies
+        for name, value, max_age_s in self.cookies:
+            if max_age_s == 0:
+                response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
+            else:
+                response.set_cookie(
+                    name, value, max_age=max_age_s, path="/", secure=secure, httponly=True, samesite="lax"
+                )
+        return response
+
+    def redirect(self, location: str) -> Response:
+        return self.apply(RedirectResponse(location, status_code=303))
+
+
+def visitor(request: Request, person_language: str | None = None) -> Visitor:
+    """The visitor's language (``?lang=`` is kept in the ``lang`` cookie, so the choice holds from page to
+    page and beats the register language) and, for forms before any session, the anonymous form token."""
+    language = request_language(request, person_language)
+    found = Visitor(request, language)
+    chosen = request.query_params.get("lang")
+    if (
+        chosen
+        and pick_language(chosen) == chosen.strip().lower()[:2]
+        and request.cookies.get("lang") != language
+    ):
+        found.set_cookie(LANG_COOKIE, language, LANG_COOKIE_S)
+    return found
+
+
+def anonymous_form_token(found: Visitor) -> str:
+    """The double-submit token for forms shown before any session; sets the nonce cookie if missing."""
+    nonce = found.request.cookies.get(csrf.FORM_COOKIE)
+    if not nonce:
+        nonce = csrf.new_nonce()
+        found.set_cookie(csrf.FORM_COOKIE, nonce, None)
+    return csrf.sign(context(found.request).keys, "anonymous", nonce)
+
+
+def anonymous_form_ok(request: Request, submitted: str | None) -> bool:
+    nonce = request.cookies.get(csrf.FORM_COOKIE)
+    return bool(nonce) and csrf.matches(csrf.sign(context(request).keys, "anonymous", nonce or ""), submitted)
+
+
+def language_links(request: Request, here: str | None) -> list[dict[str, str]]:
+    """Plain links to this page in each language."""
+    if here is None:
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        here = request.url.path + ("?" + urlencode(kept) if kept else "")
+    joiner = "&" if "?" in here else "?"
+    return [
+        {"code": code, "name": name, "href": f"{here}{joiner}lang={code}"}
+        for code, name in LANGUAGE_NAMES.items()
+    ]
+
+
+def render(
+    found: Visitor,
+    template: str,
+    *,
+    status: int = 200,
+    here: str | None = None,
+    **values: Any,
+) -> Response:
+    """The page ``template`` in the visitor's language. ``here`` is the page's GET address for the
+    language links (pages shown in answer to a POST give it; the others default to their own URL)."""
+    env = environment(found.language)
+    html = env.get_template(template).render(
+        lang=found.language,
+        languages=language_links(found.request, here),
+        form_token=found.form_token,
+        csrf_field=csrf.FIELD,
+        request_args=found.request.query_params,
+        **values,
+    )
+    return found.apply(HTMLResponse(html, status_code=status))
+
+
+def error_text(error: CourrierError, language: str) -> str:
+    return message(error, language)
+
+
+def error_page(request: Request, error: CourrierError) -> Response:
+    found = visitor(request)
+    return render(
+        found,
+        "error.html",
+        status=http_status(error),
+        here="/",
+        code=error.code,
+        text=error_text(error, found.language),
+    )
+
+
+class PageRoute(APIRoute):
+    """A page route: a redirect raised in the handler becomes a 303, a library error an HTML page in the
+    visitor's language (not the API's JSON), a malformed form a 422 page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Redirect as redirect:
+                return RedirectResponse(redirect.location, status_code=303)
+            except CourrierError as error:
+                return error_page(request, error)
+            except FormTokenError:
+                found = visitor(request)
+                _ = gettext_for(found.language)
+                text = _(
+                    "This form has expired or did not come from this site. Please go back and try again."
+                )
+                return render(found, "error.html", status=403, here="/", code="bad_form_token", text=text)
+            except RequestValidationError:
+                found = visitor(request)
+                _ = gettext_for(found.language)
+                text = _("This form was not filled in as expected.")
+                return render(found, "error.html", status=422, here="/", code="invalid_request", text=text)
+
+        return page_handler

@@ -1,0 +1,63 @@
+"""The pages' message catalogs: every text of the pages translated in all five languages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from courrier.languages import LANGUAGES
+from courrier.web.pages.render import environment
+from courrier.web.pages.translations import LOCALE, catalog_path, translations
+
+WEB = LOCALE.parent
+METHODS = [("pages/**.py", "python"), ("templates/**.html", "jinja2")]
+OPTIONS = {
+    "templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
+}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _source_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(WEB, METHODS, OPTIONS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_the_extraction_config_is_the_one_the_docs_give():
+    assert (WEB / "babel.cfg").read_text(encoding="utf-8").count("[") == 2
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_catalog_translates_every_text_of_the_pages(language: str):
+    wanted = _source_messages()
+    assert len(wanted) > 50
+    with catalog_path(language).open("rb") as source:
+        catalog = read_po(source, locale=language)
+    have = {
+        message.id if isinstance(message.id, str) else message.id[0]: message
+        for message in catalog
+        if message.id
+    }
+    assert sorted(wanted - set(have)) == [], f"{language}: untranslated"
+    assert sorted(set(have) - wanted) == [], f"{language}: texts no page uses any more"
+    for key, message in have.items():
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), (language, key)
+        assert not message.fuzzy, (language, key)
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        for string in strings:
+            assert set(PLACEHOLDER.findall(string)) == set(PLACEHOLDER.findall(ids[-1])), (language, key)
+
+
+def test_a_missing_compiled_catalog_is_compiled_from_its_po(tmp_path: Path, monkeypatch):
+    # The texts are the .po's whether or not the install compiled the .mo.
+    for language in ("de", "lb"):
+        assert translations(language).gettext("Continue") != "Continue"
+    assert (
+        environment("pt").get_template("landing.html").render(languages=[], lang="pt").count("Continuar") == 1
+    )
