@@ -65,6 +65,11 @@ PEOPLE_PER_LANGUAGE = 8
 # Where the people live: the page lists the centre nearest to one's commune first.
 COMMUNES = ["Luxembourg", "Esch-sur-Alzette", "Ettelbruck", "Mersch", "Grevenmacher"]
 
+# The example campaign's health questions. Off until the pages ask the campaign file's questions (the
+# pages' flow.py still asks booking_policies' placeholder ones, so a booking of a campaign with questions
+# is refused there with answer_missing).
+WITH_QUESTIONS = False
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -106,7 +111,10 @@ def _build_database(folder: Path) -> tuple[str, Path, str, dict[str, list[str]]]
         for number, language in enumerate(LANGUAGES * PEOPLE_PER_LANGUAGE)
     ]
     add_persons(engine, *people)
-    definition = parse_definition(CAMPAIGN_FILE.read_text(), base=CAMPAIGN_FILE.parent)
+    text = CAMPAIGN_FILE.read_text()
+    if not WITH_QUESTIONS:
+        text = text[: text.index("[[questions]]")]
+    definition = parse_definition(text, base=CAMPAIGN_FILE.parent)
     create_campaign(engine, definition, actor="browser-tests", now=now)
     plan_campaign(engine, definition.name, actor="browser-tests", now=now)
     issue_codes(engine, definition.name, keys=keys, actor="browser-tests", now=now)
@@ -261,7 +269,8 @@ def axe_violations(page: Any, axe_path: Path) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now, one line each (rule, impact,
     the elements' selectors). The page's context needs ``bypass_csp=True``: axe is injected as an inline
     script, which the pages' CSP (``script-src 'self'``) rightly refuses."""
-    page.add_script_tag(path=str(axe_path))
+    if not page.evaluate("() => typeof window.axe === 'object'"):  # once per document
+        page.add_script_tag(path=str(axe_path))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} at "

@@ -1,0 +1,140 @@
+"""Every page in every language: axe-core finds no serious or critical violation, and screenshots at a
+phone's size and a desktop's (build/screenshots/LANG/; the English ones, with COURRIER_UPDATE_SCREENSHOTS=1,
+also into docs/images/web/ for docs/web.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from courrier.languages import LANGUAGES
+from courrier.web.pages.render import gettext_for
+
+from .conftest import DESKTOP, PHONE, Site, axe_violations, screenshot
+from .steps import question_groups
+
+HELPLINE = "Cannot book online? Call the helpline: 8002 8080 (free of charge)."
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+# The languages whose screenshots docs/web.md shows; COURRIER_SCREENSHOTS=all takes them in every
+# language (to look at every page before a release: about a minute more).
+DOCS_LANGUAGES = ("en",)
+SCREENSHOT_LANGUAGES = LANGUAGES if os.environ.get("COURRIER_SCREENSHOTS") == "all" else DOCS_LANGUAGES
+AXE_PHONE_LANGUAGE = "en"
+
+
+class Crawl:
+    """One person's way through the pages; at each, axe at both sizes and a screenshot of each."""
+
+    def __init__(self, page: Any, axe: Path, language: str) -> None:
+        self.page = page
+        self.axe = axe
+        self.language = language
+        self.violations: list[str] = []
+        self.seen: list[str] = []
+
+    def look(self, name: str) -> None:
+        assert self.page.get_attribute("html", "lang") == self.language, (name, self.page.url)
+        # The footer is on every page: as the catalog has it, and (but in English) not in English.
+        footer = gettext_for(self.language)(HELPLINE)
+        assert self.page.inner_text("footer p") == footer, (name, self.language)
+        assert self.language == "en" or footer != HELPLINE, (
+            f"the footer is not translated into {self.language}"
+        )
+        for size, viewport in SIZES.items():
+            self.page.set_viewport_size(viewport)
+            # The texts change with the language, the layout with the size: axe runs on every page
+            # in every language at the desktop's size, and at the phone's in the first language.
+            if size == "desktop" or self.language == AXE_PHONE_LANGUAGE:
+                found = axe_violations(self.page, self.axe)
+                self.violations += [f"{name} ({size}): {violation}" for violation in found]
+            if self.language in SCREENSHOT_LANGUAGES:
+                screenshot(self.page, f"{self.language}/{name}-{size}", docs=self.language in DOCS_LANGUAGES)
+        self.page.set_viewport_size(DESKTOP)
+        self.seen.append(name)
+
+    def go(self, path: str, name: str, status: int = 200) -> None:
+        answer = self.page.goto(_origin(self.page.url) + path)
+        assert answer.status == status, (path, answer.status)
+        self.look(name)
+
+    def follow(self, selector: str, name: str) -> None:
+        self.page.click(selector)
+        self.page.wait_for_load_state()
+        self.look(name)
+
+
+def _origin(url: str) -> str:
+    return "/".join(url.split("/", 3)[:3])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_passes_axe_at_both_sizes(
+    new_page: Any, site: Site, axe_path: Path, language: str
+) -> None:
+    # Only here is the CSP bypassed: axe is injected as an inline script, which the pages refuse.
+    page = new_page(bypass_csp=True)
+    page.goto(site.url(f"/?lang={language}"))
+    crawl = Crawl(page, axe_path, language)
+    crawl.look("01-code")
+
+    code = site.code(language)
+    wrong = code[:10] + ("X" if code[10] != "X" else "Y") + code[11:]
+    page.fill("#code", wrong)
+    crawl.follow("#code-submit", "02-code-refused")
+
+    page.fill("#code", code)
+    page.click("#code-submit")
+    page.wait_for_url(re.compile(r"/book/1/(questions|centre)$"))
+    if page.url.endswith("/questions"):
+        crawl.look("03-questions")
+        # Sent without answers (form.submit() skips the browser's own check of required fields).
+        page.eval_on_selector("#questions-form", "form => form.submit()")
+        page.wait_for_load_state()
+        crawl.look("04-questions-unanswered")
+        groups = question_groups(page)
+        for name in groups:
+            page.check(f'input[name="{name}"][value="{"yes" if name == groups[0] else "no"}"]')
+        crawl.follow("#questions-submit", "05-see-your-doctor")
+        page.goto(site.url("/book/1/questions"))
+        for name in groups:
+            page.check(f'input[name="{name}"][value="no"]')
+        page.click("#questions-submit")
+        page.wait_for_url(re.compile(r"/book/1/centre$"))
+    crawl.look("06-centre")
+    page.locator('input[name="centre"]').first.check()
+    crawl.follow("#centre-submit", "07-day")
+    page.locator('input[name="day"]').first.check()
+    crawl.follow("#day-submit", "08-time")
+    page.eval_on_selector("#slot-form", "form => form.submit()")
+    page.wait_for_load_state()
+    crawl.look("09-time-not-chosen")
+    page.locator('input[name="slot"]').first.check()
+    crawl.follow("#slot-submit", "10-booked")
+    booking = re.search(r"/bookings/(\d+)", page.url).group(1)  # type: ignore[union-attr]
+    crawl.follow("#book-dose-2", "11-dose-2-day")
+    page.locator('input[name="day"]').first.check()
+    page.click("#day-submit")
+    page.locator('input[name="slot"]').first.check()
+    crawl.follow("#slot-submit", "12-dose-2-booked")
+    crawl.follow("#move-booking", "13-move-centre")
+    crawl.go("/bookings", "14-bookings")
+    crawl.go(f"/bookings/{booking}/cancel", "15-cancel")
+    crawl.follow("#cancel-submit", "16-cancelled")
+    crawl.go("/book/1/day", "17-centre-not-chosen", status=422)
+    crawl.go("/bookings/999999", "18-unknown-booking", status=404)
+    page.goto(site.url("/bookings"))
+    page.click("#leave-submit")
+    page.wait_for_url(re.compile(r"/$"))
+    # A session cookie that no longer opens anything (expired, or signed with a retired key).
+    page.context.add_cookies([{"name": "courrier_citizen", "value": "expired", "url": site.base_url}])
+    page.goto(site.url("/bookings"))
+    page.wait_for_url(re.compile(r"/\?ended=1$"))
+    crawl.look("19-session-ended")
+    # The address in the letter's QR code: the form with the code filled in.
+    crawl.go(f"/c/{site.code(language).replace('-', '')}", "20-code-from-the-letter")
+
+    assert crawl.violations == [], "\n".join(crawl.violations)
