@@ -17,19 +17,21 @@ SOURCE = Path(courrier.__file__).parent
 MAY_IMPORT: dict[str, set[str]] = {
     "languages": set(),
     "country": set(),
+    "result": set(),
     "errors": set(),
-    "config": {"languages", "country", "errors"},
-    "db": {"languages", "country", "errors", "config"},
-    "ledger": {"languages", "country", "errors", "db"},
-    "compose": {"languages", "country", "errors"},
-    "register": {"languages", "country", "errors", "config", "db", "ledger"},
-    "campaigns": {"languages", "country", "errors", "config", "db", "ledger"},
-    "codes": {"languages", "country", "errors", "config", "db", "ledger", "campaigns"},
+    "config": {"languages", "country", "result", "errors"},
+    "db": {"languages", "country", "result", "errors", "config"},
+    "ledger": {"languages", "country", "result", "errors", "db"},
+    "compose": {"languages", "country", "result", "errors"},
+    "register": {"languages", "country", "result", "errors", "config", "db", "ledger"},
+    "campaigns": {"languages", "country", "result", "errors", "config", "db", "ledger"},
+    "codes": {"languages", "country", "result", "errors", "config", "db", "ledger", "campaigns"},
     # Specimen records for tests, benchmarks and docs, drawn from the synthetic register.
-    "specimens": {"languages", "country", "errors", "codes", "register"},
+    "specimens": {"languages", "country", "result", "errors", "codes", "register"},
     "production": {
         "languages",
         "country",
+        "result",
         "errors",
         "config",
         "db",
@@ -39,8 +41,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "compose",
         "register",
     },
-    "catalogue": {"languages", "country", "errors"},
-    "app": {"languages", "country", "errors", "config", "db", "codes"},
+    "catalogue": {"languages", "country", "result", "errors"},
+    "app": {"languages", "country", "result", "errors", "config", "db", "codes"},
 }
 
 

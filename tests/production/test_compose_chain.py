@@ -221,7 +221,7 @@ def test_inserter_losses_are_reconciled_and_reprinted_once(engine, wave, tmp_pat
         assert [why for _, _, why in report.refused] == ["duplicate"]
     with engine.connect() as connection:
         campaign_id = connection.execute(select(pieces.c.campaign_id)).scalars().first()
-        totals = reconcile(connection, campaign_id)["total"]
+        totals = reconcile(connection, campaign_id).total
     lost = totals["damaged"] + totals["missing"]
     assert lost > 0
     assert totals["inserted"] + lost == totals["expected"] == summary.letters

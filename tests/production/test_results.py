@@ -109,7 +109,7 @@ def test_reconcile_counts_per_job(engine, job, tmp_path):
     with engine.connect() as connection:
         campaign_id = connection.execute(select(pieces.c.campaign_id)).scalars().first()
         report = reconcile(connection, campaign_id)
-    assert report["total"] == {
+    assert report.total == {
         "expected": 8,
         "inserted": 2,
         "diverted": 1,
@@ -117,7 +117,7 @@ def test_reconcile_counts_per_job(engine, job, tmp_path):
         "missing": 1,
         "unreported": 3,
     }
-    assert report["jobs"][0]["job"] == "J000001"
+    assert report.jobs[0]["job"] == "J000001"
 
 
 def test_marking_follows_the_job_state(engine, tmp_path):
@@ -127,10 +127,10 @@ def test_marking_follows_the_job_state(engine, tmp_path):
         with pytest.raises(ConflictError) as caught:
             mark_job(connection, "J000001", "posted", actor="op", at=AT)
         assert caught.value.code == "job_state"
-        assert mark_job(connection, "J000001", "printed", actor="op", at=AT)["pieces"] == 8
+        assert mark_job(connection, "J000001", "printed", actor="op", at=AT).pieces == 8
     apply_results(engine, results_file(tmp_path, [(i, "inserted") for i in ids[:8]]), actor="op", at=AT)
     with engine.begin() as connection:
-        assert mark_job(connection, "J000001", "posted", actor="op", at=AT)["pieces"] == 8
+        assert mark_job(connection, "J000001", "posted", actor="op", at=AT).pieces == 8
         assert set(piece_states(connection, ids[:8]).values()) == {"posted"}
 
 
@@ -173,6 +173,6 @@ def test_posting_statement_and_status(engine, tmp_path):
         campaign_id = connection.execute(select(pieces.c.campaign_id)).scalars().first()
         statement = posting_statement(connection, campaign_id, 1)
         status = campaign_status(connection, campaign_id)
-    assert statement["total"] == {"pieces": 5, "destination": {"domestic": 4, "FR": 1}, "sheets": {"1": 5}}
-    assert status["pieces"] == {"1": {"inserted": 5, "printed": 1}}
-    assert status["jobs_awaiting"]["reconciliation"] == ["J000001"]
+    assert statement.total == {"pieces": 5, "destination": {"domestic": 4, "FR": 1}, "sheets": {"1": 5}}
+    assert status.pieces == {"1": {"inserted": 5, "printed": 1}}
+    assert status.jobs_awaiting["reconciliation"] == ["J000001"]

@@ -51,9 +51,9 @@ def read_rejects(path: Path) -> list[dict[str, str]]:
 def test_import_inserts_then_finds_nothing_changed(engine, write_csv):
     path = write_csv([person_row(n) for n in range(25)])
     first = import_register(engine, path)
-    assert first.counts() == {"read": 25, "inserted": 25, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert first.to_json() == {"read": 25, "inserted": 25, "updated": 0, "unchanged": 0, "rejected": 0}
     again = import_register(engine, path)
-    assert again.counts() == {"read": 25, "inserted": 0, "updated": 0, "unchanged": 25, "rejected": 0}
+    assert again.to_json() == {"read": 25, "inserted": 0, "updated": 0, "unchanged": 25, "rejected": 0}
     assert count_persons(engine) == 25
 
 
@@ -61,7 +61,7 @@ def test_a_later_extract_wins_and_says_what_changed(engine, write_csv):
     import_register(engine, write_csv([person_row(1), person_row(2)], "first.csv"))
     moved = person_row(1, street="rue Neuve", house_number="3", postcode="4001", locality="Esch-sur-Alzette")
     summary = import_register(engine, write_csv([moved, person_row(2), person_row(3)], "second.csv"))
-    assert summary.counts() == {"read": 3, "inserted": 1, "updated": 1, "unchanged": 1, "rejected": 0}
+    assert summary.to_json() == {"read": 3, "inserted": 1, "updated": 1, "unchanged": 1, "rejected": 0}
     with engine.connect() as connection:
         row = connection.execute(select(persons).where(persons.c.national_id == moved["national_id"])).one()
     assert (row.street, row.postcode, row.commune) == ("rue Neuve", "L-4001", "Esch-sur-Alzette")
@@ -85,8 +85,8 @@ def test_duplicate_id_keeps_the_first_row(engine, write_csv, tmp_path):
         [first, person_row(2), person_row(3), later, person_row(4, family_name="Dup"), person_row(4)]
     )
     summary = import_register(engine, path, chunk_rows=2)
-    assert summary.counts()["rejected"] == 2
-    assert summary.counts()["inserted"] == 4
+    assert summary.to_json()["rejected"] == 2
+    assert summary.to_json()["inserted"] == 4
     with engine.connect() as connection:
         names = dict(connection.execute(select(persons.c.national_id, persons.c.family_name)).all())
     assert names[first["national_id"]] == "First"
@@ -104,7 +104,7 @@ def test_unicode_names_survive_the_round_trip(engine, write_csv):
 
 def test_semicolons_and_a_bom_as_spreadsheets_export(engine, write_csv):
     path = write_csv([person_row(1, family_name="Gonçalves")], delimiter=";", encoding="utf-8-sig")
-    assert import_register(engine, path).counts()["inserted"] == 1
+    assert import_register(engine, path).to_json()["inserted"] == 1
     assert all_persons(engine)[0]["family_name"] == "Gonçalves"
 
 
@@ -112,7 +112,7 @@ def test_extra_columns_are_ignored_and_named(engine, write_csv):
     path = write_csv([person_row(1) | {"remarks": "x", "tax_class": "1"}])
     summary = import_register(engine, path)
     assert summary.extra_columns == ("remarks", "tax_class")
-    assert summary.counts()["inserted"] == 1
+    assert summary.to_json()["inserted"] == 1
 
 
 def test_a_source_column_overrides_the_default(engine, write_csv):
@@ -132,7 +132,7 @@ def test_parquet_with_typed_columns(engine, tmp_path):
     )
     path = tmp_path / "register.parquet"
     pq.write_table(table, path)
-    assert import_register(engine, path).counts()["inserted"] == 2
+    assert import_register(engine, path).to_json()["inserted"] == 2
     stored = all_persons(engine)
     assert {row["family_name"] for row in stored} == {"Ngô", "Family2"}
     assert sorted(row["deceased"] for row in stored) == [False, True]
@@ -173,7 +173,7 @@ def test_a_row_with_the_wrong_number_of_fields_is_rejected(engine, tmp_path):
     lines = [",".join(HEADER), ",".join(good[name] for name in HEADER), "1983071404213,Short,Row"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = import_register(engine, path)
-    assert summary.counts()["rejected"] == 1
+    assert summary.to_json()["rejected"] == 1
     assert read_rejects(path.with_name("ragged.rejects.csv"))[0]["line"] == "3"
 
 
@@ -183,7 +183,7 @@ def test_every_planted_defect_is_caught(engine, tmp_path):
     assert set(planted) == set(DEFECT_KINDS)
     summary = import_register(engine, path)
     # Stray whitespace is normalised, not rejected; every other defect rejects its row.
-    assert summary.counts()["rejected"] == sum(planted.values()) - planted["stray_whitespace"]
+    assert summary.to_json()["rejected"] == sum(planted.values()) - planted["stray_whitespace"]
     fields = {row["field"] for row in read_rejects(tmp_path / "planted.rejects.csv")}
     assert {"birth_date", "national_id", "postcode", "street", "locality"} <= fields
     with engine.connect() as connection:
@@ -218,7 +218,7 @@ def test_an_interrupted_import_resumes_to_the_same_state(engine, db_url, tmp_pat
     uninterrupted = import_register(
         reference, path, chunk_rows=100, rejects_path=tmp_path / "ref.rejects.csv"
     )
-    assert resumed.counts() == uninterrupted.counts()
+    assert resumed.to_json() == uninterrupted.to_json()
     assert all_persons(engine) == all_persons(reference)
     assert read_rejects(resumed.rejects_path) == read_rejects(tmp_path / "ref.rejects.csv")
     reference.dispose()

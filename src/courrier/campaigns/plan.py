@@ -29,12 +29,13 @@ from courrier.errors import ConflictError
 from courrier.ledger.codes import revoke_code
 from courrier.ledger.events import record_event
 from courrier.ledger.pieces import NEW_PIECE, move_piece
+from courrier.result import Result
 
 _CHUNK = 10_000
 
 
 @dataclass
-class WaveSummary:
+class WaveSummary(Result):
     number: int
     send_date: dt.date | None
     state: str
@@ -44,7 +45,7 @@ class WaveSummary:
 
 
 @dataclass
-class PlanReport:
+class PlanReport(Result):
     campaign: str
     new_waves: list[int]
     new_pieces: int

@@ -17,6 +17,7 @@ from courrier.db.schema import campaigns, codes, pieces, print_jobs, template_ve
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError, NotFoundError, TemplateError
 from courrier.ledger.events import record_event
+from courrier.result import Result
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,17 @@ def get_campaign(connection: Connection, name: str) -> Campaign:
     )
 
 
-def list_campaigns(connection: Connection) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class CampaignCounts(Result):
+    name: str
+    kind: str
+    created_at: dt.datetime
+    waves: int
+    pieces: int  # not withdrawn
+    codes: int
+
+
+def list_campaigns(connection: Connection) -> list[CampaignCounts]:
     """Every campaign with its counts of waves, pieces (not withdrawn) and codes."""
     wave_count = (
         select(func.count()).select_from(waves).where(waves.c.campaign_id == campaigns.c.id).scalar_subquery()
@@ -279,7 +290,7 @@ def list_campaigns(connection: Connection) -> list[dict[str, object]]:
             code_count.label("codes"),
         ).order_by(campaigns.c.id)
     )
-    return [dict(row._mapping) for row in rows]
+    return [CampaignCounts(**row._mapping) for row in rows]
 
 
 def extend_campaign(

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from courrier.campaigns.definition import read_definition
-from courrier.campaigns.plan import PlanReport, WaveSummary, plan_campaign, wave_summaries
-from courrier.campaigns.store import (
-    create_campaign,
-    extend_campaign,
-    get_campaign,
-    list_campaigns,
-)
+from courrier.campaigns.facts import campaign_facts
+from courrier.campaigns.plan import PlanReport, WaveSummary, plan_campaign
+from courrier.campaigns.store import create_campaign, extend_campaign, list_campaigns
 from courrier.campaigns.store import update_template as update_campaign_template
 from courrier.cli.booking_policy import booking_policy_command
 from courrier.cli.common import current_app, echo_json, json_option, open_database
@@ -74,17 +69,14 @@ def list_command(as_json: bool) -> None:
     with open_database().connect() as connection:
         rows = list_campaigns(connection)
     if as_json:
-        echo_json(rows)
+        echo_json([row.to_json() for row in rows])
         return
     if not rows:
         click.echo("no campaigns yet: `courrier campaign create FILE.toml`")
-    width = max([len("campaign"), *(len(str(row["name"])) for row in rows)])
+    width = max([len("campaign"), *(len(row.name) for row in rows)])
     click.echo(f"{'campaign':<{width}}  {'kind':<11} {'waves':>6} {'pieces':>10} {'codes':>10}")
     for row in rows:
-        click.echo(
-            f"{row['name']!s:<{width}}  {row['kind']!s:<11} {row['waves']:>6} {row['pieces']:>10,}"
-            f" {row['codes']:>10,}"
-        )
+        click.echo(f"{row.name:<{width}}  {row.kind:<11} {row.waves:>6} {row.pieces:>10,} {row.codes:>10,}")
 
 
 @campaign.command("show")
@@ -93,34 +85,12 @@ def list_command(as_json: bool) -> None:
 def show_command(name: str, as_json: bool) -> None:
     """Show a campaign: kind, template version, cohort, code policy, QR content and its waves."""
     with open_database().connect() as connection:
-        found = get_campaign(connection, name)
-        summaries = wave_summaries(connection, found.id)
-    definition = found.definition
-    facts = {
-        "name": found.name,
-        "kind": found.kind,
-        "template": {
-            "path": found.template_path,
-            "version": found.template_version_id,
-            "sha256": found.template_sha256,
-        },
-        "languages": list(definition.languages),
-        "cohort": asdict(definition.cohort),
-        "wave_plan": asdict(definition.waves),
-        "codes": {
-            "validity_days": found.validity_days,
-            "valid_until": found.valid_until,
-            "max_uses": found.max_uses,
-        },
-        "qr": {"content": found.qr_content, "signed": found.qr_signed},
-        "created_at": found.created_at,
-        "waves": [asdict(summary) for summary in summaries],
-        "definition": definition.text,
-    }
+        facts = campaign_facts(connection, name)
     if as_json:
-        echo_json(facts)
+        echo_json(facts.to_json())
         return
-    cohort = definition.cohort
+    found, summaries = facts.campaign, facts.waves
+    cohort = found.definition.cohort
     if cohort.min_age is None and cohort.max_age is None:
         ages = "all ages"
     else:
@@ -154,7 +124,7 @@ def plan_command(name: str, as_json: bool) -> None:
     """
     report = plan_campaign(open_database(), name, actor=current_app().settings.actor)
     if as_json:
-        echo_json(asdict(report))
+        echo_json(report.to_json())
         return
     _echo_plan(report)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -14,7 +13,7 @@ from courrier.cli.common import configured_keys, current_app, echo_json, json_op
 from courrier.codes.format import format_code, parse_code
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import read_public_key
-from courrier.codes.revocations import read_revocation_list, revocation_document
+from courrier.codes.revocations import revocation_document, revoked_code_ids
 from courrier.codes.store import lookup_code, reissue_piece, revoke_typed_code
 from courrier.codes.token import token_in_qr, verify_token
 from courrier.db import write_transaction
@@ -92,18 +91,11 @@ def verify_command(
     public_keys = dict(read_public_key(path) for path in public_key_paths)
     revoked: frozenset[int] = frozenset()
     if revocations_path is not None:
-        listed = read_revocation_list(revocations_path, public_keys)
-        if listed.campaign_id != campaign_id:
-            raise ConflictError(
-                f"{revocations_path} is the revocation list of campaign {listed.campaign_id} "
-                f"({listed.campaign}), not of campaign {campaign_id}",
-                code="wrong_campaign",
-            )
-        revoked = listed.code_ids
+        revoked = revoked_code_ids(revocations_path, public_keys, campaign_id)
     day = today.date() if today is not None else utcnow().date()
     claims = verify_token(token_in_qr(token), public_keys, day, campaign_id=campaign_id, revoked=revoked)
     if as_json:
-        echo_json(asdict(claims) | {"valid": True})
+        echo_json(claims.to_json() | {"valid": True})
     else:
         click.echo(
             f"genuine: campaign {claims.campaign_id}, code {claims.code_id}, valid "
@@ -140,7 +132,7 @@ def issue_command(name: str, wave: int | None, as_json: bool) -> None:
     if interactive:
         click.echo(err=True)
     if as_json:
-        echo_json(asdict(report))
+        echo_json(report.to_json())
         return
     waves = ", ".join(str(number) for number in report.waves)
     click.echo(
@@ -160,7 +152,7 @@ def lookup_command(code: str, as_json: bool) -> None:
     with open_database().connect() as connection:
         found = lookup_code(connection, configured_keys(), code, utcnow().date())
     if as_json:
-        echo_json(asdict(found))
+        echo_json(found.to_json())
         return
     pieces = ", ".join(str(piece_id) for piece_id in found.piece_ids)
     click.echo(
@@ -206,7 +198,7 @@ def reissue_command(
             actor=settings.actor,
             reason=reason,
         )
-    facts = asdict(done)
+    facts = done.to_json()
     if not show_code:
         del facts["code"]
     if as_json:

@@ -11,7 +11,6 @@ import click
 from courrier.campaigns.store import campaign_id
 from courrier.cli.common import current_app, echo_json, json_option
 from courrier.db.types import utcnow
-from courrier.errors import ConflictError
 from courrier.production.compose_wave import ComposeSummary, compose_wave
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
 from courrier.production.profiles import load_inserter, load_printer
@@ -72,7 +71,7 @@ def _duration(seconds: float) -> str:
 
 def _echo_summary(summary: ComposeSummary, as_json: bool, what: str) -> None:
     if as_json:
-        echo_json(summary.as_dict())
+        echo_json(summary.to_json())
     else:
         counts = [
             f"{len(summary.jobs)} {_plural(len(summary.jobs), 'job')} composed",
@@ -96,13 +95,7 @@ def _echo_summary(summary: ComposeSummary, as_json: bool, what: str) -> None:
             click.echo(f"{len(summary.left_out)} letters left out: no longer to be sent since planning")
             for left in summary.left_out[:20]:
                 click.echo(f"  piece {left['piece_id']} ({left['job']}): {left['state']}")
-    if summary.damaged:
-        names = ", ".join(summary.damaged)
-        raise ConflictError(
-            f"composed jobs whose files are missing or changed in {summary.folder}: {names}; restore"
-            " them, or re-make them with --remake (refused once printed)",
-            code="job_files_changed",
-        )
+    summary.require_intact()
 
 
 def _plural(count: int, word: str) -> str:

@@ -10,7 +10,7 @@ from courrier.campaigns.store import campaign_id
 from courrier.cli.common import current_app, echo_json, json_option, open_database
 from courrier.db import write_transaction
 from courrier.db.types import utcnow
-from courrier.production.inserter import read_control_file, simulate_results, write_results_file
+from courrier.production.job_files import simulate_job_results
 from courrier.production.jobs import MARKS, get_job, list_jobs, mark_job
 from courrier.production.reconcile import reconcile
 from courrier.production.reports import campaign_status, posting_statement
@@ -33,7 +33,7 @@ def jobs_list(campaign: str, as_json: bool) -> None:
     with open_database().connect() as connection:
         found = list_jobs(connection, campaign_id=campaign_id(connection, campaign))
     if as_json:
-        echo_json([job.__dict__ for job in found])
+        echo_json([job.to_json() for job in found])
         return
     if not found:
         click.echo("no print jobs yet: run `courrier compose CAMPAIGN --wave K`")
@@ -53,8 +53,8 @@ def jobs_mark(job: str, state: str) -> None:
     """Mark JOB printed (after the print run) or posted (handed to the post); its pieces follow."""
     with write_transaction(open_database()) as connection:
         result = mark_job(connection, job, state, actor=current_app().settings.actor, at=utcnow())
-    noun = "piece" if result["pieces"] == 1 else "pieces"
-    click.echo(f"{result['job']} marked {state}: {result['pieces']} {noun}")
+    noun = "piece" if result.pieces == 1 else "pieces"
+    click.echo(f"{result.job} marked {state}: {result.pieces} {noun}")
 
 
 @click.group()
@@ -77,7 +77,7 @@ def inserter_results(file: Path, job: str | None, as_json: bool) -> None:
         open_database(), file, actor=current_app().settings.actor, at=utcnow(), job_name=job
     )
     if as_json:
-        echo_json(summary.as_dict())
+        echo_json(summary.to_json())
         return
     if summary.already_read:
         click.echo(f"{file}: already read ({summary.records} records of job {summary.job}); nothing changed")
@@ -102,11 +102,10 @@ def inserter_simulate(
     """Write a realistic results file for JOB from its inserter control file (there is no inserter here)."""
     with open_database().connect() as connection:
         found = get_job(connection, job)
-    control = Path(found.folder) / f"{found.name}.inserter.csv"
-    output = output or control.with_name(f"{found.name}.results.csv")
-    results = simulate_results(read_control_file(control), damage=damage, divert=divert, miss=miss, seed=seed)
-    write_results_file(output, results)
-    click.echo(f"wrote {output}")
+    written = simulate_job_results(
+        found.folder, found.name, output=output, damage=damage, divert=divert, miss=miss, seed=seed
+    )
+    click.echo(f"wrote {written}")
 
 
 @click.command("reconcile")
@@ -117,11 +116,11 @@ def reconcile_command(campaign: str, as_json: bool) -> None:
     with open_database().connect() as connection:
         report = reconcile(connection, campaign_id(connection, campaign))
     if as_json:
-        echo_json(report)
+        echo_json(report.to_json())
         return
     columns = ("expected", "inserted", "diverted", "damaged", "missing", "unreported")
     click.echo(f"{'job':<12}" + "".join(f" {name:>10}" for name in columns))
-    for row in [*report["jobs"], {"job": "total", **report["total"]}]:
+    for row in [*report.jobs, {"job": "total", **report.total}]:
         click.echo(f"{row['job']:<12}" + "".join(f" {row[name]:>10}" for name in columns))
 
 
@@ -137,7 +136,7 @@ def returns_scan(file: Path, as_json: bool) -> None:
     """Mark the pieces whose ids FILE lists (one per line) returned, and their addresses unknown."""
     summary = scan_returns(open_database(), file, actor=current_app().settings.actor, at=utcnow())
     if as_json:
-        echo_json(summary.as_dict())
+        echo_json(summary.to_json())
         return
     click.echo(f"{summary.scanned} scanned, {summary.returned} marked returned")
     for line, value, why in summary.refused:
@@ -160,9 +159,9 @@ def posting_command(campaign: str, wave: int | None, reissues: bool, as_json: bo
     with open_database().connect() as connection:
         statement = posting_statement(connection, campaign_id(connection, campaign), wave, reissues=reissues)
     if as_json:
-        echo_json(statement)
+        echo_json(statement.to_json())
         return
-    for row in [*statement["jobs"], {"job": "total", **statement["total"]}]:
+    for row in [*statement.jobs, {"job": "total", **statement.total}]:
         destinations = ", ".join(f"{k} {v}" for k, v in sorted(row["destination"].items()))
         sheets = ", ".join(f"{k} sheet(s): {v}" for k, v in sorted(row["sheets"].items()))
         click.echo(f"{row['job']:<12} {row['pieces']:>7} pieces  [{destinations}]  [{sheets}]")
@@ -176,15 +175,15 @@ def status_command(campaign: str, as_json: bool) -> None:
     with open_database().connect() as connection:
         status = campaign_status(connection, campaign_id(connection, campaign))
     if as_json:
-        echo_json(status)
+        echo_json(status.to_json())
         return
-    for wave, states in status["pieces"].items():
+    for wave, states in status.pieces.items():
         label = "re-issues" if wave == "reissues" else f"wave {wave}"
         click.echo(f"{label}: " + ", ".join(f"{state} {count}" for state, count in sorted(states.items())))
-    for step, names in status["jobs_awaiting"].items():
+    for step, names in status.jobs_awaiting.items():
         click.echo(f"awaiting {step}: {', '.join(names) if names else '-'}")
-    click.echo(f"failed letters: {len(status['failures'])}")
-    for failure in status["failures"][:20]:
+    click.echo(f"failed letters: {len(status.failures)}")
+    for failure in status.failures[:20]:
         click.echo(
             f"  piece {failure['piece_id']} in {failure['job']}: {failure['error']}: {failure['message']}"
         )

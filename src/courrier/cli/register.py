@@ -83,9 +83,9 @@ def import_command(
     if summary.resumed:
         click.echo("resumed an interrupted import of this file", err=True)
     if as_json:
-        echo_json(summary.counts())
+        echo_json(summary.to_json())
         return
-    for key, value in summary.counts().items():
+    for key, value in summary.to_json().items():
         click.echo(f"{key:<10} {value:>12,}")
     click.echo(f"rejects written to {summary.rejects_path}")
 
@@ -148,20 +148,20 @@ def stats_command(on: dt.datetime | None, as_json: bool) -> None:
     """Count the register by source, commune, country, age band, language and flag."""
     stats = register_stats(open_database(), on.date() if on else dt.date.today())
     if as_json:
-        echo_json(stats)
+        echo_json(stats.to_json())
         return
-    click.echo(f"{stats['persons']:,} persons (ages on {stats['on']})")
-    for title, key in (
-        ("source", "by_source"),
-        ("age band", "by_age_band"),
-        ("language", "by_language"),
-        ("country", "by_country"),
+    click.echo(f"{stats.persons:,} persons (ages on {stats.on})")
+    for title, counts in (
+        ("source", stats.by_source),
+        ("age band", stats.by_age_band),
+        ("language", stats.by_language),
+        ("country", stats.by_country),
     ):
-        _echo_counts(f"by {title}:", stats[key])
-    communes = stats["by_commune"]
+        _echo_counts(f"by {title}:", counts)
+    communes = stats.by_commune
     largest = dict(sorted(communes.items(), key=lambda item: -item[1])[:_TOP_COMMUNES])
     _echo_counts(f"by commune (the {len(largest)} largest of {len(communes)}; --json for all):", largest)
-    _echo_counts("flags:", stats["flags"])
+    _echo_counts("flags:", stats.flags)
 
 
 def _echo_counts(title: str, counts: dict[str, int]) -> None:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import io
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import click
 
 from courrier.cli.common import echo_json, json_option
-from courrier.compose import compose_job, load_template
-from courrier.compose.check import Problem, check_template
-from courrier.compose.preview import render_pngs
-from courrier.compose.records_file import read_records
-from courrier.errors import InputFileError, TemplateError
+from courrier.compose.merge import check_folder, render_records
+from courrier.errors import TemplateError
 
 _FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -42,20 +36,9 @@ def check_command(folder: Path, records_file: Path | None, as_json: bool) -> Non
     Whether a text fits its box depends on the record (a long name, a long street): give --records, e.g.
     the template's sample.jsonl, to find out.
     """
-    loaded = load_template(folder, verify=False)
-    problems = check_template(loaded)
-    if records_file is not None:
-        result = compose_job(loaded, read_records(records_file), io.BytesIO())
-        problems += [
-            Problem(
-                str(piece.error_code),
-                f"{records_file.name}, piece {piece.piece_id}",
-                str(piece.error_message),
-            )
-            for piece in result.failures
-        ]
+    problems = check_folder(folder, records_file)
     if as_json:
-        echo_json([problem.__dict__ for problem in problems])
+        echo_json([problem.to_json() for problem in problems])
     else:
         for problem in problems:
             note = "note: " if problem.severity == "note" else ""
@@ -98,36 +81,15 @@ def render_command(
         numbers = sorted({int(page) for page in pages.split(",") if page.strip()})
     except ValueError as error:
         raise click.BadParameter(f"{pages!r}: give page numbers like 1,2", param_hint="--pages") from error
-    loaded = load_template(folder)
-    records = list(read_records(records_file))
-    if not records:  # a PDF with no page is no print file
-        raise InputFileError(f"{records_file} holds no record: nothing to render", code="no_records")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputFileError(
-            f"cannot create the folder {output.parent}: {error.strerror}", code="unwritable_folder"
-        ) from error
-    result = compose_job(loaded, records, output, job_id=output.stem)
-    summary: dict[str, Any] = {
-        "output": str(output),
-        "letters": result.letters,
-        "pages": result.pages,
-        "sheets": result.sheets,
-        "bytes": result.bytes,
-        "failures": [asdict(piece) for piece in result.failures],
-    }
-    if png_folder is not None and result.pages:
-        wanted = [page for page in numbers if 1 <= page <= result.pages]
-        summary["png"] = [str(path) for path in render_pngs(output, png_folder, wanted)]
+    result = render_records(folder, records_file, output, png_folder=png_folder, pages=numbers)
     if as_json:
-        echo_json(summary)
+        echo_json(result.to_json())
         return
     counts = f"{result.letters} letters, {result.pages} pages, {result.sheets} sheets"
     click.echo(f"{output}: {counts}, {result.bytes:,} bytes")
     for failure in result.failures:
         click.echo(f"  piece {failure.piece_id}: {failure.error_message} [{failure.error_code}]")
-    for path in summary.get("png", []):
+    for path in result.png or []:
         click.echo(f"  preview {path}")
     if not result.letters and result.failures:
         raise TemplateError("no letter could be composed", code="nothing_composed")

@@ -33,6 +33,7 @@ from courrier.db.types import utcnow
 from courrier.errors import ConflictError, NotFoundError
 from courrier.ledger.codes import NEW_CODE
 from courrier.ledger.events import record_event
+from courrier.result import Result
 
 DEFAULT_CHUNK = 10_000
 # Draws again before giving up on a chunk: only a broken random source collides this often.
@@ -43,7 +44,7 @@ _WANTS_CODE = ("planned", "failed")
 
 
 @dataclass
-class IssueReport:
+class IssueReport(Result):
     campaign: str
     issued: int = 0
     skipped: int = 0

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, select
 
 from courrier.codes.keys import Keys
 from courrier.db.schema import campaigns, codes
-from courrier.errors import CodeError, ConfigError, NotFoundError
+from courrier.errors import CodeError, ConfigError, ConflictError, NotFoundError
 
 FORMAT = "courrier-revocations"
 _MAX_BYTES = 256 * 1024 * 1024
@@ -97,6 +97,21 @@ def read_revocation_list(path: Path, public_keys: Mapping[int, Ed25519PublicKey]
     except InvalidSignature:
         raise CodeError(f"{path}: the revocation list is forged or altered", code="bad_signature") from None
     return listed
+
+
+def revoked_code_ids(
+    path: Path, public_keys: Mapping[int, Ed25519PublicKey], campaign_id: int
+) -> frozenset[int]:
+    """The code ids a revocation list revokes, once checked to be genuine and of ``campaign_id``
+    (``wrong_campaign`` otherwise: a verifier must not accept another campaign's list as its own)."""
+    listed = read_revocation_list(path, public_keys)
+    if listed.campaign_id != campaign_id:
+        raise ConflictError(
+            f"{path} is the revocation list of campaign {listed.campaign_id} "
+            f"({listed.campaign}), not of campaign {campaign_id}",
+            code="wrong_campaign",
+        )
+    return listed.code_ids
 
 
 def _signed_bytes(document: Mapping[str, Any]) -> bytes:

@@ -25,10 +25,11 @@ from courrier.errors import CodeError, ConflictError, NotFoundError
 from courrier.ledger.codes import NEW_CODE, REFUSALS, CodeUse, effective_status, revoke_code, use_code_id
 from courrier.ledger.events import record_event
 from courrier.ledger.pieces import NEW_PIECE, REISSUABLE, REISSUE_REFUSALS, move_piece
+from courrier.result import Result
 
 
 @dataclass(frozen=True)
-class CodeLookup:
+class CodeLookup(Result):
     code_id: int
     campaign: str
     person_id: int
@@ -41,7 +42,9 @@ class CodeLookup:
 
 
 @dataclass(frozen=True)
-class Reissue:
+class Reissue(Result):
+    """A re-issue done. ``to_json()`` holds the code: an edge shows it only when asked to."""
+
     old_piece_id: int
     new_piece_id: int
     code_id: int

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from courrier.codes.keys import Keys
 from courrier.errors import CodeError
+from courrier.result import Result
 
 VERSION = 1
 _EPOCH = dt.date(1970, 1, 1)
@@ -47,7 +48,7 @@ _URL = re.compile(r"https?://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class TokenClaims:
+class TokenClaims(Result):
     key_id: int
     campaign_id: int
     code_id: int

@@ -25,13 +25,14 @@ from courrier.compose.template import (
 )
 from courrier.errors import TemplateError
 from courrier.languages import LANGUAGES as REGISTER_LANGUAGES
+from courrier.result import Result
 
 # The quiet zone of a QR code must stay white too: elements are checked with it included.
 _BARCODES = ("qr", "datamatrix")
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(Result):
     code: str
     where: str
     message: str

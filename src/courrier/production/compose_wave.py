@@ -43,7 +43,7 @@ from courrier.errors import ConflictError
 from courrier.ledger.events import record_event
 from courrier.ledger.pieces import can_move, move_pieces
 from courrier.production import compose_plan
-from courrier.production.job_files import JobSetting, PieceFacts, write_job_files
+from courrier.production.job_files import JobSetting, PieceFacts, job_file, write_job_files
 from courrier.production.jobs import current_pieces
 from courrier.production.locks import step_lock
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
@@ -56,13 +56,14 @@ from courrier.production.profiles import (
     load_printer,
 )
 from courrier.production.records import job_records
+from courrier.result import Result
 
 # Job states past composing: the job's paper exists, its pieces are never composed into it again.
 _DONE = ("printed", "inserted", "posted")
 
 
 @dataclass
-class ComposeSummary:
+class ComposeSummary(Result):
     campaign: str
     wave: int | None  # None for re-issues
     folder: Path
@@ -78,7 +79,19 @@ class ComposeSummary:
     # Pieces of a job left out of its PDF because their state no longer allows it (withdrawn...).
     left_out: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def require_intact(self) -> None:
+        """Refuse (``job_files_changed``) when composed jobs' files are missing or changed: the print
+        room must not take them, and compose did not silently re-make them."""
+        if self.damaged:
+            raise ConflictError(
+                f"composed jobs whose files are missing or changed in {self.folder}: "
+                f"{', '.join(self.damaged)}; restore them, or re-make them with --remake (refused once"
+                " printed)",
+                code="job_files_changed",
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        # The job lists named for what happened to them; the composer's CPU time is for the benchmark.
         return {
             "campaign": self.campaign,
             "wave": self.wave,
@@ -350,7 +363,7 @@ def _select_jobs(
             elif row.state == "planned":
                 compose_plan.make_folder(folder)
                 todo.append(_Todo(row.id, row.name, folder, row.wave_number, False, *_job_facts(row)))
-            elif _intact(folder / f"{row.name}.pdf", row.pdf_sha256):
+            elif _intact(job_file(folder, row.name, "pdf"), row.pdf_sha256):
                 summary.kept.append(row.name)
             elif not remake:
                 summary.damaged.append(row.name)

@@ -18,6 +18,9 @@
   DPM metadata carry the job and pieces) and this JSON; JDF would restate the same facts in a format no
   machine here reads, and a profile can add it when one does.
 - ``JOB.inserter.csv``: the inserter control file (:mod:`courrier.production.inserter`).
+- ``JOB.results.csv``: where ``courrier inserter simulate`` writes its results by default.
+
+:func:`job_file` names them, once.
 """
 
 from __future__ import annotations
@@ -35,9 +38,24 @@ from typing import Any
 from courrier.campaigns.store import Campaign
 from courrier.compose.print_condition import CONDITIONS
 from courrier.country import HOME_COUNTRY
-from courrier.production.inserter import Envelope, break_flags, write_control_file
+from courrier.production.inserter import (
+    Envelope,
+    break_flags,
+    read_control_file,
+    simulate_results,
+    write_control_file,
+    write_results_file,
+)
 from courrier.production.profiles import InserterProfile, PrinterProfile, load_inserter, load_printer
 
+# The suffix of each of a job's files after its name.
+JOB_FILES = {
+    "pdf": ".pdf",
+    "manifest": ".manifest.csv",
+    "ticket": ".ticket.json",
+    "inserter": ".inserter.csv",
+    "results": ".results.csv",
+}
 MANIFEST_COLUMNS = ("piece_id", "sequence", "person_id", "language", "pages", "sheets", "postcode", "bundle")
 
 
@@ -71,6 +89,30 @@ class PieceFacts:
     error_message: str | None = None
 
 
+def job_file(folder: Path | str, job: str, kind: str) -> Path:
+    """The path of a job's file of ``kind`` (a key of :data:`JOB_FILES`) in its folder."""
+    return Path(folder) / f"{job}{JOB_FILES[kind]}"
+
+
+def simulate_job_results(
+    folder: Path | str,
+    job: str,
+    *,
+    output: Path | None = None,
+    damage: float = 0.0,
+    divert: float = 0.0,
+    miss: float = 0.0,
+    seed: int = 1,
+) -> Path:
+    """Write a realistic results file for ``job`` from its control file (default beside it); returns
+    its path."""
+    control = job_file(folder, job, "inserter")
+    output = output or job_file(folder, job, "results")
+    results = simulate_results(read_control_file(control), damage=damage, divert=divert, miss=miss, seed=seed)
+    write_results_file(output, results)
+    return output
+
+
 def write_job_files(
     folder: Path,
     job: str,
@@ -87,9 +129,9 @@ def write_job_files(
     sha256 = hashlib.sha256(pdf).hexdigest()
     by_piece = {int(record["piece_id"]): record for record in records}
     composed = [piece for piece in facts if piece.ok]
-    _atomic_write(folder / f"{job}.pdf", pdf)
+    _atomic_write(job_file(folder, job, "pdf"), pdf)
 
-    manifest = folder / f"{job}.manifest.csv"
+    manifest = job_file(folder, job, "manifest")
     partial = manifest.with_name(f".{manifest.name}.partial")
     bundles = []
     with partial.open("w", encoding="utf-8", newline="") as file:
@@ -106,7 +148,7 @@ def write_job_files(
     os.replace(partial, manifest)
 
     inserter = setting.inserter
-    control = folder / f"{job}.inserter.csv"
+    control = job_file(folder, job, "inserter")
     partial = control.with_name(f".{control.name}.partial")
     flags = break_flags(bundles, inserter.tray_pieces)
     envelopes = [
@@ -145,13 +187,13 @@ def write_job_files(
             "max": max(weights, default=0.0),
             "mean": round(sum(weights) / len(weights), 1) if weights else 0.0,
         },
-        "pdf": f"{job}.pdf",
+        "pdf": job_file(folder, job, "pdf").name,
         "pdf_sha256": sha256,
         "manifest_sha256": manifest_sha256,
         "inserter_file_sha256": control_sha256,
     }
     _atomic_write(
-        folder / f"{job}.ticket.json", (json.dumps(ticket, indent=2, ensure_ascii=False) + "\n").encode()
+        job_file(folder, job, "ticket"), (json.dumps(ticket, indent=2, ensure_ascii=False) + "\n").encode()
     )
     return sha256
 

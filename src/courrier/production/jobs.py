@@ -18,6 +18,7 @@ from courrier.db.bulk import bulk_insert
 from courrier.db.schema import job_pieces, pieces, print_jobs, waves
 from courrier.errors import ConflictError, NotFoundError
 from courrier.ledger.pieces import move_pieces
+from courrier.result import Result
 
 JOB_STATES = ("planned", "composed", "printed", "inserted", "posted")
 # What an operator may mark by hand, and the job state it requires.
@@ -49,7 +50,7 @@ def reprint_name(connection: Connection, source_name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Job:
+class Job(Result):
     id: int
     name: str
     campaign_id: int
@@ -202,7 +203,14 @@ def current_pieces(connection: Connection, job_id: int, *, composed_only: bool =
     return [int(piece_id) for piece_id in connection.execute(query).scalars()]
 
 
-def mark_job(connection: Connection, name: str, state: str, *, actor: str, at: dt.datetime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MarkedJob(Result):
+    job: str
+    state: str
+    pieces: int  # the pieces that followed
+
+
+def mark_job(connection: Connection, name: str, state: str, *, actor: str, at: dt.datetime) -> MarkedJob:
     """Mark a job printed (from composed) or posted (from inserted); its pieces follow."""
     if state not in MARKS:
         raise ConflictError(f"a job can be marked {' or '.join(MARKS)}, not {state!r}", code="bad_job_state")
@@ -224,4 +232,4 @@ def mark_job(connection: Connection, name: str, state: str, *, actor: str, at: d
     connection.execute(
         print_jobs.update().where(print_jobs.c.id == job.id).values(state=state, updated_at=at)
     )
-    return {"job": name, "state": state, "pieces": len(in_state)}
+    return MarkedJob(name, state, len(in_state))

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from courrier.db.schema import inserter_results, job_pieces, pieces, print_jobs
 from courrier.production.jobs import list_jobs
+from courrier.result import Result
 
 REPORTED = ("inserted", "diverted", "damaged", "missing")
 
 
-def reconcile(connection: Connection, campaign_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Reconciliation(Result):
+    """Per job (``job``, ``state``, ``reprint_of`` and the counts) and in ``total``: expected, inserted,
+    diverted, damaged, missing, unreported."""
+
+    jobs: list[dict[str, Any]]
+    total: dict[str, int]
+
+
+def reconcile(connection: Connection, campaign_id: int) -> Reconciliation:
     """Per job and in total: expected, inserted, diverted, damaged, missing, unreported."""
     jobs: list[dict[str, Any]] = []
     total: Counter[str] = Counter()
@@ -47,7 +58,7 @@ def reconcile(connection: Connection, campaign_id: int) -> dict[str, Any]:
             total["expected"] += int(count)
             total[outcome] += int(count)
     keys = ("expected", *REPORTED, "unreported")
-    return {"jobs": jobs, "total": {key: total[key] for key in keys}}
+    return Reconciliation(jobs, {key: total[key] for key in keys})
 
 
 # Where a piece's state puts it in the total; "" for a piece no longer expected (re-issued, withdrawn).

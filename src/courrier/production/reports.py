@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
@@ -10,11 +11,32 @@ from sqlalchemy import Connection, func, or_, select
 from courrier.country import HOME_COUNTRY
 from courrier.db.schema import events, job_pieces, pieces, print_jobs, waves
 from courrier.production.jobs import is_current_job, list_jobs
+from courrier.result import Result
+
+
+@dataclass(frozen=True)
+class PostingStatement(Result):
+    """``wave`` (a number, "reissues", or None for the whole campaign); per job and in ``total``:
+    ``pieces``, by ``destination`` (domestic / each country) and by ``sheets`` per envelope."""
+
+    wave: int | str | None
+    jobs: list[dict[str, Any]]
+    total: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CampaignStatus(Result):
+    """Pieces per wave ("reissues" for those outside the waves) and state, the jobs awaiting each next
+    step, and the failed letters."""
+
+    pieces: dict[str, dict[str, int]]
+    jobs_awaiting: dict[str, list[str]]
+    failures: list[dict[str, Any]]
 
 
 def posting_statement(
     connection: Connection, campaign_id: int, wave_number: int | None, *, reissues: bool = False
-) -> dict[str, Any]:
+) -> PostingStatement:
     """Per job and in total: pieces by destination (domestic / each country) and by sheets per envelope,
     for one wave, the re-issues (``reissues``: the jobs outside the waves), or the whole campaign.
 
@@ -56,17 +78,17 @@ def posting_statement(
     for counts in per_job.values():
         for key in total:
             total[key].update(counts[key])
-    return {
-        "wave": "reissues" if reissues else wave_number,
-        "jobs": [
+    return PostingStatement(
+        wave="reissues" if reissues else wave_number,
+        jobs=[
             {"job": job, "pieces": sum(c["destination"].values()), **{k: dict(v) for k, v in c.items()}}
             for job, c in per_job.items()
         ],
-        "total": {"pieces": sum(total["destination"].values()), **{k: dict(v) for k, v in total.items()}},
-    }
+        total={"pieces": sum(total["destination"].values()), **{k: dict(v) for k, v in total.items()}},
+    )
 
 
-def campaign_status(connection: Connection, campaign_id: int) -> dict[str, Any]:
+def campaign_status(connection: Connection, campaign_id: int) -> CampaignStatus:
     """Pieces per state and wave, jobs awaiting the next step, and failed letters."""
     by_wave: dict[str, dict[str, int]] = defaultdict(dict)
     query = (
@@ -116,7 +138,7 @@ def campaign_status(connection: Connection, campaign_id: int) -> dict[str, Any]:
             .order_by(job_pieces.c.piece_id)
         )
     ]
-    return {"pieces": dict(by_wave), "jobs_awaiting": awaiting, "failures": failures}
+    return CampaignStatus(dict(by_wave), awaiting, failures)
 
 
 def _not_inserted(connection: Connection, job_id: int) -> int:

@@ -27,12 +27,13 @@ from courrier.production.compose_plan import campaign_folder
 from courrier.production.compose_wave import ComposeSummary, compose_jobs
 from courrier.production.jobs import add_job, current_pieces, get_job, list_jobs, reprint_name
 from courrier.production.locks import step_lock
+from courrier.result import Result
 
 DEFAULT_THRESHOLD = 0.02
 
 
 @dataclass
-class ReprintPlan:
+class ReprintPlan(Result):
     expected: int = 0
     to_reprint: int = 0
     jobs: dict[str, list[int]] = field(default_factory=dict)  # source job -> pieces

@@ -39,6 +39,7 @@ from courrier.production.inserter import RESULT_COLUMNS, RESULT_STATUSES, Insert
 from courrier.production.jobs import Job, current_job_ids, get_job
 from courrier.production.locks import step_lock
 from courrier.production.text_files import read_text_file
+from courrier.result import Result
 
 # A job has a few thousand envelopes, a line ~45 bytes: 16 MB is 350,000 records, far beyond any job.
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -48,14 +49,15 @@ _MAX_PIECE_ID = 2**31 - 1  # the database's integer
 
 
 @dataclass
-class ResultsSummary:
+class ResultsSummary(Result):
     job: str
     records: int
     applied: Counter[str] = field(default_factory=Counter)
     refused: list[tuple[int, int | None, str]] = field(default_factory=list)  # (line, piece id, outcome)
     already_read: bool = False
 
-    def as_dict(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
+        # A refusal as an object with named fields, not a bare triple.
         return {
             "job": self.job,
             "records": self.records,

@@ -22,15 +22,17 @@ from courrier.errors import InputFileError
 from courrier.ledger.pieces import move_pieces
 from courrier.production.piece_ids import parse_piece_id
 from courrier.production.text_files import read_text_file
+from courrier.result import Result
 
 
 @dataclass
-class ReturnsSummary:
+class ReturnsSummary(Result):
     scanned: int = 0
     returned: int = 0
     refused: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, why)
 
-    def as_dict(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
+        # A refusal as an object with named fields, not a bare triple.
         return {
             "scanned": self.scanned,
             "returned": self.returned,

@@ -30,6 +30,7 @@ from courrier.db.types import utcnow
 from courrier.errors import InputFileError
 from courrier.register.extract import Row, open_extract
 from courrier.register.rows import Reject, validate_row
+from courrier.result import Result
 
 DEFAULT_CHUNK_ROWS = 25_000
 
@@ -55,7 +56,7 @@ SUMMARY_KEYS = ("read", "inserted", "updated", "unchanged", "rejected")
 
 
 @dataclass(frozen=True)
-class ImportSummary:
+class ImportSummary(Result):
     import_id: int
     read: int
     inserted: int
@@ -66,7 +67,8 @@ class ImportSummary:
     extra_columns: tuple[str, ...]
     rejects_path: Path
 
-    def counts(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, Any]:
+        # The counts only: what a script compares between runs (the rest is said on stderr).
         return {key: getattr(self, key) for key in SUMMARY_KEYS}
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, case, func, literal, select
 
 from courrier.country import HOME_COUNTRY
 from courrier.db.schema import persons, register_imports
+from courrier.result import Result
 
 # The bands the reference campaigns invite by (vouchers from 16, vaccination phases from 18).
 AGE_BANDS = ((0, 15), (16, 17), (18, 54), (55, 64), (65, 69), (70, 74), (75, None))
@@ -27,7 +29,20 @@ def age_band_label(low: int, high: int | None) -> str:
     return f"{low}+" if high is None else f"{low}-{high}"
 
 
-def register_stats(engine: Engine, on: dt.date) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RegisterStats(Result):
+    on: dt.date  # the day ages are taken on
+    persons: int
+    by_source: dict[str, int]
+    by_commune: dict[str, int]  # "(abroad)" for those living abroad
+    by_country: dict[str, int]
+    by_age_band: dict[str, int]
+    by_language: dict[str, int]
+    flags: dict[str, int]
+    last_import: dict[str, Any] | None
+
+
+def register_stats(engine: Engine, on: dt.date) -> RegisterStats:
     """Counts of persons; ages are taken on ``on``."""
     band = case(
         *[
@@ -57,19 +72,19 @@ def register_stats(engine: Engine, on: dt.date) -> dict[str, Any]:
             .limit(1)
         ).first()
         by_age = counts(band.label("band"))
-        result = {
-            "on": on.isoformat(),
-            "persons": int(total),
-            "by_source": counts(persons.c.source),
-            "by_commune": counts(commune.label("commune")),
-            "by_country": counts(persons.c.country),
-            "by_age_band": {label: by_age.get(label, 0) for label in (age_band_label(*b) for b in AGE_BANDS)},
-            "by_language": counts(persons.c.language),
-            "flags": {"deceased": int(flags[0]), "address_unknown": int(flags[1])},
-            "last_import": (
+        result = RegisterStats(
+            on=on,
+            persons=int(total),
+            by_source=counts(persons.c.source),
+            by_commune=counts(commune.label("commune")),
+            by_country=counts(persons.c.country),
+            by_age_band={label: by_age.get(label, 0) for label in (age_band_label(*b) for b in AGE_BANDS)},
+            by_language=counts(persons.c.language),
+            flags={"deceased": int(flags[0]), "address_unknown": int(flags[1])},
+            last_import=(
                 {"file": last_import.file_name, "finished_at": last_import.finished_at.isoformat()}
                 if last_import
                 else None
             ),
-        }
+        )
     return result
