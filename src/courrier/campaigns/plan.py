@@ -5,9 +5,11 @@ Planning is one transaction, so running it again after a crash starts from a cle
 1. withdraws the pieces of waves not yet composed whose person is no longer eligible (died, address
    unknown, moved abroad or otherwise out of the cohort since the last register import), revoking their
    codes if they had any — one ``piece.withdrawn`` event each;
-2. puts everyone eligible who has no piece of this campaign yet (newcomers) into new waves, after the
-   existing ones. Nobody gets a second piece this way: ``pieces`` is unique on (campaign, person,
-   re-issue number), and a withdrawn person is not planned again (a re-issue does that, on purpose).
+2. puts the campaign's waiting list (people who missed their phase, ``campaigns.waiting_list``), first
+   come first served, then everyone eligible who has no piece of this campaign yet (newcomers) into new
+   waves, after the existing ones. Nobody gets a second piece by accident: ``pieces`` is unique on
+   (campaign, person, re-issue number), a withdrawn person is not planned again (a re-issue does that,
+   on purpose), and a waiting-list person gets a new piece only when their code can no longer book.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import Connection, Engine, and_, exists, false, func, select, tr
 from courrier.campaigns import cohort as cohorts
 from courrier.campaigns.store import Campaign, get_campaign
 from courrier.campaigns.validity import require_valid_period
+from courrier.campaigns.waiting_list import WaitingEntry, mark_planned, waiting_entries
 from courrier.db import write_transaction
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import persons, pieces, waves
@@ -52,6 +55,8 @@ class PlanReport(Result):
     withdrawn: dict[str, int]
     excluded: dict[str, int]
     waves: list[WaveSummary]
+    # Of the new pieces, those for the waiting list.
+    waiting_list: int = 0
 
 
 def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | None = None) -> PlanReport:
@@ -60,14 +65,21 @@ def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | N
         campaign = get_campaign(connection, name)
         _require_known_communes(connection, campaign)
         withdrawn = _withdraw_ineligible(connection, campaign, actor, now)
-        new_waves, new_pieces = _plan_newcomers(connection, campaign, now)
+        waiting = waiting_entries(connection, campaign, actor, now)
+        new_waves, new_pieces = _plan_newcomers(connection, campaign, now, waiting)
+        mark_planned(connection, campaign, waiting, actor, now)
         if new_pieces or any(withdrawn.values()):
             record_event(
                 connection,
                 "campaign.planned",
                 actor,
                 campaign_id=campaign.id,
-                details={"new_waves": new_waves, "new_pieces": new_pieces, "withdrawn": withdrawn},
+                details={
+                    "new_waves": new_waves,
+                    "new_pieces": new_pieces,
+                    "withdrawn": withdrawn,
+                    "waiting_list": len(waiting),
+                },
                 at=now,
             )
         return PlanReport(
@@ -77,6 +89,7 @@ def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | N
             withdrawn=withdrawn,
             excluded=_exclusions(connection, campaign),
             waves=wave_summaries(connection, campaign.id),
+            waiting_list=len(waiting),
         )
 
 
@@ -142,15 +155,22 @@ def _withdraw_ineligible(
     return dict(counts)
 
 
-def _plan_newcomers(connection: Connection, campaign: Campaign, now: dt.datetime) -> tuple[list[int], int]:
+def _plan_newcomers(
+    connection: Connection, campaign: Campaign, now: dt.datetime, waiting: list[WaitingEntry]
+) -> tuple[list[int], int]:
     cohort = campaign.definition.cohort
     already = exists().where(pieces.c.campaign_id == campaign.id, pieces.c.person_id == persons.c.id)
-    person_ids = list(
-        connection.execute(
+    first = {entry.person_id for entry in waiting}
+    # (person, re-issue number, piece it follows): the waiting list first, then the newcomers.
+    planned = [(entry.person_id, entry.reissue_number, entry.reissue_of) for entry in waiting]
+    planned += [
+        (person_id, 0, None)
+        for person_id in connection.execute(
             select(persons.c.id).where(cohorts.eligible(cohort), ~already).order_by(*cohorts.order_by(cohort))
         ).scalars()
-    )
-    if not person_ids:
+        if person_id not in first
+    ]
+    if not planned:
         return [], 0
     plan = campaign.definition.waves
     last = connection.execute(
@@ -167,8 +187,8 @@ def _plan_newcomers(connection: Connection, campaign: Campaign, now: dt.datetime
     else:
         send_date = plan.start - dt.timedelta(days=plan.days_per_wave)
     new_waves = []
-    for start in range(0, len(person_ids), plan.size):
-        members = person_ids[start : start + plan.size]
+    for start in range(0, len(planned), plan.size):
+        members = planned[start : start + plan.size]
         number += 1
         if send_date is not None:
             send_date += dt.timedelta(days=plan.days_per_wave)
@@ -201,19 +221,23 @@ def _plan_newcomers(connection: Connection, campaign: Campaign, now: dt.datetime
                 connection,
                 pieces,
                 [
-                    {"person_id": person_id, "sequence": chunk_start + offset + 1}
-                    for offset, person_id in enumerate(chunk)
+                    {
+                        "person_id": person_id,
+                        "sequence": chunk_start + offset + 1,
+                        "reissue_number": reissue_number,
+                        "reissue_of": reissue_of,
+                    }
+                    for offset, (person_id, reissue_number, reissue_of) in enumerate(chunk)
                 ],
                 constants={
                     "campaign_id": campaign.id,
                     "wave_id": wave_id,
-                    "reissue_number": 0,
                     **NEW_PIECE,
                     "created_at": now,
                     "updated_at": now,
                 },
             )
-    return new_waves, len(person_ids)
+    return new_waves, len(planned)
 
 
 def _exclusions(connection: Connection, campaign: Campaign) -> dict[str, int]:

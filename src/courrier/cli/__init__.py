@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "posting": ("courrier.cli.production", "posting_command", "The posting statement for the post office."),
     "reconcile": ("courrier.cli.production", "reconcile_command", "Per job: expected against reported."),
     "register": ("courrier.cli.register", "register", "The population register: import, generate, stats."),
+    "requests": ("courrier.cli.requests", "requests", "Requests from people: letter again, waiting list."),
     "reprint": ("courrier.cli.compose", "reprint_command", "Reprint exactly the pieces not inserted."),
     "returns": ("courrier.cli.production", "returns", "Returned mail."),
     "serve": ("courrier.cli.serve", "serve_command", "Run the web app (booking pages, JSON API)."),

@@ -157,6 +157,8 @@ def _echo_plan(report: PlanReport) -> None:
         click.echo(f"{report.campaign}: {report.new_pieces} new {noun} planned in {span}")
     else:
         click.echo(f"{report.campaign}: nobody new to plan")
+    if report.waiting_list:
+        click.echo(f"of which from the waiting list: {report.waiting_list}, first come first served")
     for reason, count in sorted(report.withdrawn.items()):
         click.echo(f"withdrawn from waves not yet composed: {count} ({reason})")
     click.echo(

@@ -438,10 +438,12 @@ letter_requests = Table(
     Column("birth_date", Date, nullable=False),
     Column("postcode", String(16), nullable=False),
     Column("person_id", Integer, ForeignKey("persons.id")),
-    # pending → approved | rejected (resend); waiting → planned (waiting list)
-    Column("state", String(12), nullable=False),
+    # pending → approved | rejected (resend); waiting → planned | refused (waiting list)
+    Column("state", String(12), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("decided_at", UTCDateTime),
     Column("decided_by", Text),
     Column("outcome", Text),
+    # The piece it gave: the re-issue of an approved re-send, the wave piece of a planned waiting list.
+    Column("piece_id", Integer, ForeignKey("pieces.id")),
 )

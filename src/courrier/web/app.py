@@ -20,7 +20,7 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(ctx: WebContext) -> FastAPI:
     """The whole web app on ``ctx``'s database and keys; nothing happens at import time."""
-    from courrier.web.api import citizen, confirmation, helpline, staff
+    from courrier.web.api import citizen, confirmation, helpline, requests, staff
     from courrier.web.pages import pages_router
 
     app = FastAPI(
@@ -35,6 +35,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     install_error_handlers(app)
     app.include_router(citizen.router)
     app.include_router(confirmation.router)
+    app.include_router(requests.router)
     app.include_router(helpline.router)
     app.include_router(staff.router)
     app.include_router(pages_router())
