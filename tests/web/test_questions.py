@@ -177,3 +177,20 @@ def test_the_api_orders_centres_for_a_citizen_session(client: TestClient, make_w
     anonymous = client.get("/api/v1/centres").json()["centres"]
     assert "distance_km" not in anonymous[0]
     assert len(anonymous) == len(ordered)
+
+
+def test_questions_come_in_the_person_s_language_and_the_helpline_reads_them_by_campaign(
+    client: TestClient, make_world, engine, staff_tokens
+):
+    world = make_world(campaign_extra=QUESTIONS)
+    with engine.begin() as connection:
+        connection.execute(persons.update().values(language="de"))
+    token = citizen_token(client, world.codes[0][1])
+    shown = client.get("/api/v1/questions", headers=bearer(token)).json()
+    assert shown["language"] == "de"
+    assert shown["questions"][0]["text"] == "Schwere Allergie?"
+    helpline = client.get(
+        "/api/v1/questions", params={"campaign": world.campaign}, headers=bearer(staff_tokens["helpline"])
+    )
+    assert helpline.status_code == 200, helpline.text
+    assert [question["id"] for question in helpline.json()["questions"]] == ["allergy", "arm"]

@@ -15,7 +15,7 @@ from courrier.booking.nearest import nearest_centres_for_code
 from courrier.booking.questions import campaign_questions, questions_in
 from courrier.booking.tokens import SESSION_MINUTES, make_token, read_token
 from courrier.centres.store import LOCAL, list_centres
-from courrier.db.schema import campaigns, codes, slots
+from courrier.db.schema import campaigns, codes, persons, slots
 from courrier.errors import CodeError, NotFoundError
 from courrier.web.auth import bearer_token, client_address, context
 from courrier.web.i18n import request_language
@@ -78,27 +78,35 @@ def centres(request: Request) -> dict[str, Any]:
     return {"centres": [item.to_json() for item in near]}
 
 
-def _campaign_id(connection: Connection, request: Request, campaign: str | None) -> int:
-    """The campaign of the caller's citizen session, or the one named by ``campaign=NAME``."""
+def _campaign_id(connection: Connection, request: Request, campaign: str | None) -> tuple[int, str | None]:
+    """The campaign named by ``campaign=NAME`` (for anyone, staff included), or else the one of the
+    caller's citizen session; with the session's person's language (None without a session)."""
     ctx = context(request)
     token = bearer_token(request)
-    if token is not None:
+    if campaign is None and token is not None:
         code_id = read_token(ctx.keys, token, ctx.clock())
-        return int(connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one())
+        row = connection.execute(
+            select(codes.c.campaign_id, persons.c.language)
+            .join(persons, persons.c.id == codes.c.person_id)
+            .where(codes.c.id == code_id)
+        ).one()
+        return int(row.campaign_id), str(row.language)
     if campaign is None:
         raise NotFoundError("give campaign=NAME or a session token", code="unknown_campaign")
     campaign_id = connection.execute(select(campaigns.c.id).where(campaigns.c.name == campaign)).scalar()
     if campaign_id is None:
         raise NotFoundError(f"no campaign {campaign!r}", code="unknown_campaign")
-    return int(campaign_id)
+    return int(campaign_id), None
 
 
 @router.get("/questions")
 def questions(request: Request, campaign: str | None = None) -> dict[str, Any]:
-    """The campaign's health questions in the request's language, to answer in ``POST /bookings``."""
-    language = request_language(request)
+    """The campaign's health questions, to answer in ``POST /bookings``: in ``?lang=``, the ``lang``
+    cookie, or the session's person's language."""
     with context(request).engine.connect() as connection:
-        found = campaign_questions(connection, _campaign_id(connection, request, campaign))
+        campaign_id, person_language = _campaign_id(connection, request, campaign)
+        found = campaign_questions(connection, campaign_id)
+    language = request_language(request, person_language)
     return {"language": language, "questions": questions_in(found, language)}
 
 
@@ -113,7 +121,7 @@ def free_slots(
     """Free slots of a centre on a (local) day, for the caller's campaign (or ``campaign=NAME``)."""
     ctx = context(request)
     with ctx.engine.connect() as connection:
-        campaign_id = _campaign_id(connection, request, campaign)
+        campaign_id, _ = _campaign_id(connection, request, campaign)
         start = dt.datetime.combine(date, dt.time(), LOCAL)
         rows = connection.execute(
             select(slots.c.id, slots.c.starts_at, slots.c.ends_at, slots.c.capacity, slots.c.taken)
