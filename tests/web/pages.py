@@ -41,10 +41,27 @@ def enter_code(client: TestClient, code: str, lang: str | None = None) -> Respon
     )
 
 
+def answer_questions(client: TestClient, page: str, choose: str = "no") -> Response:
+    """Answer every question of the questions page with ``choose`` (or its first answer)."""
+    action = re.search(r'id="questions-form" method="post" action="([^"]*)"', page)
+    assert action
+    data = {"csrf_token": form_token(page)}
+    if 'type="hidden" name="centre"' in page:
+        data["centre"] = hidden(page, "centre")
+    for question in re.findall(r'<fieldset id="q-([a-z0-9_-]+)"', page):
+        answers = radio_values(page, f"q-{question}")
+        data[f"q-{question}"] = choose if choose in answers else answers[0]
+    return client.post(action.group(1), data=data)
+
+
 def book_through_forms(client: TestClient, start: str, centre: str, day_index: int = 0) -> Response:
-    """From a step address (``/book/1``, a move's ``.../move/centre``): centre, day, first time, book."""
+    """From a step address (``/book/1``, a move's ``.../move/centre``): the questions if asked (all
+    "no"), centre, day, first time, book."""
     page = client.get(start)
     assert page.status_code == 200, page.text
+    if 'id="questions-form"' in page.text:
+        page = answer_questions(client, page.text)
+        assert page.status_code == 200, page.text
     if 'id="centre-form"' in page.text:
         assert centre in radio_values(page.text, "centre")
         action = re.search(r'id="centre-form" method="get" action="([^"]*)"', page.text)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from courrier.codes.format import format_code, random_codes
 from courrier.db.schema import bookings, slots
 
-from .pages import book_through_forms, enter_code, form_token, link
+from .pages import answer_questions, book_through_forms, enter_code, form_token, link
 
 LANGUAGES = ("fr", "de", "en", "pt", "lb")
 
@@ -195,3 +195,89 @@ def test_the_language_choice_sticks_and_beats_the_register_language(client: Test
     page = client.get("/bookings").text
     assert 'href="/bookings?lang=de"' in page
     assert 'id="lang-lb"' in page
+
+
+QUESTIONS = """
+[[questions]]
+id = "allergy"
+doctor = ["yes"]
+text = { fr = "Allergie grave ?", de = "Schwere Allergie?" }
+
+[[questions]]
+id = "arm"
+text = { fr = "Quel bras ?", de = "Welcher Arm?" }
+answers = [
+    { id = "left", text = { fr = "Gauche", de = "Links" } },
+    { id = "right", text = { fr = "Droit", de = "Rechts" } },
+]
+"""
+
+
+def test_the_health_questions_come_first_at_every_dose_and_their_answers_are_stored(
+    client: TestClient, make_world, engine
+):
+    world = make_world(campaign_extra=QUESTIONS)
+    enter_code(client, world.codes[0][1])
+    # No step past the questions before they are answered.
+    skipped = client.get("/book/1/time?centre=LUX-VH&day=2021-01-25", follow_redirects=False)
+    assert skipped.headers["location"] == "/book/1/questions?centre=LUX-VH"
+    page = client.get("/book/1")
+    assert 'id="questions-form"' in page.text
+    assert "Allergie grave ?" in page.text
+    assert 'id="q-arm-left"' in page.text
+    booked = book_through_forms(client, "/book/1", "LUX-VH")
+    assert booked.status_code == 303, booked.text
+    with engine.connect() as connection:
+        stored = connection.execute(select(bookings.c.answers)).scalar_one()
+    assert stored == '{"allergy": "no", "arm": "left"}'
+    # Dose 2, offered at the same centre, asks them again, then goes to that centre's days.
+    confirmation = client.get(booked.headers["location"]).text
+    questions = client.get(link(confirmation, "book-dose-2"))
+    assert 'id="questions-form"' in questions.text
+    days = answer_questions(client, questions.text)
+    assert 'id="day-form"' in days.text
+    assert 'id="dose-window"' in days.text
+
+
+def test_an_answer_that_calls_for_the_doctor_books_nothing(client: TestClient, make_world, engine):
+    world = make_world(campaign_extra=QUESTIONS)
+    enter_code(client, world.codes[0][1], lang="de")
+    page = client.get("/book/1/questions")
+    unanswered = client.post("/book/1/questions", data={"csrf_token": form_token(page.text), "q-arm": "left"})
+    assert unanswered.status_code == 422
+    assert 'aria-describedby="q-allergy-error"' in unanswered.text
+    assert 'id="q-arm-error"' not in unanswered.text
+    doctor = answer_questions(client, page.text, choose="yes")
+    assert doctor.status_code == 200
+    assert 'id="see-doctor"' in doctor.text
+    assert "Arzt" in doctor.text
+    refused = client.get("/book/1/centre", follow_redirects=False)
+    assert refused.headers["location"] == "/book/1/questions"
+    with engine.connect() as connection:
+        assert connection.execute(select(bookings.c.id)).all() == []
+
+
+def test_centres_nearest_the_persons_commune_come_first(client: TestClient, make_world, engine):
+    world = make_world()
+    from courrier.db.schema import persons
+
+    with engine.begin() as connection:
+        connection.execute(persons.update().values(commune="Ettelbruck"))
+    enter_code(client, world.codes[0][1], lang="en")
+    page = client.get("/book/1/centre").text
+    order = re.findall(r'name="centre" id="centre-([A-Z-]+)"', page)
+    assert order[0] == "ETT-NORD"
+    assert len(order) == 5
+    assert "km from your commune" in page
+
+
+def test_the_confirmation_pdf_is_downloaded_from_the_booking_page(client: TestClient, make_world):
+    world = make_world()
+    enter_code(client, world.codes[0][1])
+    booked = book_through_forms(client, "/book/1", "LUX-VH")
+    page = client.get(booked.headers["location"]).text
+    pdf = client.get(link(page, "confirmation-pdf"))
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert "attachment" in pdf.headers["content-disposition"]

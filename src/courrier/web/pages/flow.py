@@ -13,15 +13,19 @@ import base64
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection
 
 from courrier.booking.bookings import Booking, book_dose, cancel_booking, get_booking, move_booking
+from courrier.booking.confirmation import confirmation_pdf
 from courrier.booking.policy import BookingPolicy
+from courrier.booking.questions import campaign_questions, judge_answers, questions_in
+from courrier.campaigns.definition import Question
 from courrier.catalogue import http_status
 from courrier.centres.store import get_centre
 from courrier.errors import ConflictError, CourrierError
@@ -93,42 +97,24 @@ def _form_ok(flow: Flow, submitted: str | None) -> None:
         raise FormTokenError()
 
 
-# --- health questions (placeholder until the campaign's configured questions land in booking/) ---
+# --- health questions (booking.questions: asked at every dose, judged again by the booking) ---
 
 
-def _question_text(question: dict[str, Any], language: str) -> str:
-    text = question.get("text", question.get("id", ""))
-    if isinstance(text, dict):
-        return str(text.get(language) or next(iter(text.values()), ""))
-    return str(text)
+def _answers_purpose(flow: Flow, dose: int) -> str:
+    return f"answers:{flow.answers_key}:{dose}"
 
 
-def _questions(policy: BookingPolicy, language: str) -> list[dict[str, str]]:
-    return [
-        {"id": str(question.get("id", n)), "text": _question_text(question, language)}
-        for n, question in enumerate(policy.questions, start=1)
-    ]
-
-
-def _refers(policy: BookingPolicy, answers: dict[str, str]) -> bool:
-    """An answer that sends the person to their doctor instead of a slot."""
-    for n, question in enumerate(policy.questions, start=1):
-        refer_if = question.get("refer_if")
-        if refer_if is not None and answers.get(str(question.get("id", n))) == str(refer_if):
-            return True
-    return False
-
-
-def _sign_answers(flow: Flow, answers: dict[str, str]) -> str:
+def _sign_answers(flow: Flow, dose: int, answers: dict[str, str]) -> str:
     body = base64.urlsafe_b64encode(json.dumps(answers, sort_keys=True).encode()).decode().rstrip("=")
-    return f"{body}.{csrf.sign(context(flow.visitor.request).keys, 'answers:' + flow.answers_key, body)}"
+    return f"{body}.{csrf.sign(context(flow.visitor.request).keys, _answers_purpose(flow, dose), body)}"
 
 
-def _read_answers(flow: Flow) -> dict[str, str] | None:
+def _read_answers(flow: Flow, dose: int) -> dict[str, str] | None:
+    """The answers given for ``dose`` in this session, if their cookie is there and genuine."""
     value = flow.visitor.request.cookies.get(ANSWERS_COOKIE, "")
     body, _, mac = value.partition(".")
     keys = context(flow.visitor.request).keys
-    if not body or not csrf.matches(csrf.sign(keys, "answers:" + flow.answers_key, body), mac):
+    if not body or not csrf.matches(csrf.sign(keys, _answers_purpose(flow, dose), body), mac):
         return None
     try:
         found = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -137,9 +123,25 @@ def _read_answers(flow: Flow) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else None
 
 
-def _asks_questions(policy: BookingPolicy, dose: int) -> bool:
-    # Asked before the first dose; dose 2 is offered straight after it without asking again.
-    return bool(policy.questions) and dose == 1
+def _answered(flow: Flow, connection: Connection, dose: int) -> dict[str, str] | None:
+    """The answers to book ``dose`` with: {} when the campaign asks nothing, None when they are still to
+    be given (or no longer hold)."""
+    asked = campaign_questions(connection, flow.holder.campaign_id)
+    if not asked:
+        return {}
+    given = _read_answers(flow, dose)
+    if given is None:
+        return None
+    try:
+        return judge_answers(asked, given)
+    except ConflictError:
+        return None
+
+
+def _questions_first(flow: Flow, connection: Connection, dose: int, centre: str | None = None) -> None:
+    """Back to the questions when this dose's answers are not given yet."""
+    if _answered(flow, connection, dose) is None:
+        raise Redirect(f"{flow.base}/book/{dose}/questions" + (f"?centre={quote(centre)}" if centre else ""))
 
 
 # --- the pages ---
@@ -209,24 +211,26 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
     """The steps under ``prefix`` ("" for citizens, "/helpline/callers/{ref}" for the helpline)."""
 
     @router.get(prefix + "/book/{dose}")
-    def start(dose: int, request: Request) -> Response:
+    def start(dose: int, request: Request, centre: str | None = None) -> Response:
+        """The first step: the questions, then the centre (or, with ``centre``, its days: dose 2 offered
+        at dose 1's centre)."""
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
-        _check_dose(policy, dose)
-        following = "questions" if _asks_questions(policy, dose) else "centre"
-        raise Redirect(f"{flow.base}/book/{dose}/{following}")
+            _check_dose(policy, dose)
+            _questions_first(flow, connection, dose, centre)
+        raise Redirect(f"{flow.base}/book/{dose}/" + (f"day?centre={quote(centre)}" if centre else "centre"))
 
     @router.get(prefix + "/book/{dose}/questions")
-    def questions(dose: int, request: Request) -> Response:
+    def questions(dose: int, request: Request, centre: str | None = None) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
-        _check_dose(policy, dose)
-        if not _asks_questions(policy, dose):
+            _check_dose(policy, dose)
+            asked = campaign_questions(connection, flow.holder.campaign_id)
+        if not asked:
             raise Redirect(f"{flow.base}/book/{dose}/centre")
-        asked = _questions(policy, flow.visitor.language)
-        return _page(flow, "questions.html", step=_book_step(flow, dose), questions=asked, missing=[])
+        return _questions_page(flow, dose, asked, centre, _read_answers(flow, dose) or {})
 
     @router.post(prefix + "/book/{dose}/questions")
     async def answer_questions(dose: int, request: Request) -> Response:
@@ -234,27 +238,23 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         form = await request.form()
         _form_ok(flow, _field(form, csrf.FIELD))
         with context(request).engine.connect() as connection:
-            policy, _ = booking_state(connection, flow.holder)
-        asked = _questions(policy, flow.visitor.language)
-        answers = {q["id"]: _field(form, f"q-{q['id']}") or "" for q in asked}
-        missing = [q_id for q_id, answer in answers.items() if answer not in ("yes", "no")]
-        step = _book_step(flow, dose)
-        here = f"{step.path}/questions"
+            asked = campaign_questions(connection, flow.holder.campaign_id)
+        centre = _field(form, "centre") or None
+        answers = {q.id: answer for q in asked if (answer := _field(form, f"q-{q.id}"))}
+        missing = [q.id for q in asked if q.id not in answers]
         if missing:
-            return _page(
-                flow,
-                "questions.html",
-                status=422,
-                here=here,
-                step=step,
-                questions=asked,
-                missing=missing,
-                answers=answers,
-            )
-        if _refers(policy, answers):
-            return _page(flow, "doctor.html", here=here, step=step)
-        flow.visitor.set_cookie(ANSWERS_COOKIE, _sign_answers(flow, answers), ANSWERS_S)
-        return flow.visitor.redirect(f"{step.path}/centre")
+            return _questions_page(flow, dose, asked, centre, answers, missing=missing, status=422)
+        try:
+            kept = judge_answers(asked, answers)
+        except ConflictError as error:
+            if error.code != "see_your_doctor":
+                wrong = [str(error.facts.get("question", ""))]
+                return _questions_page(flow, dose, asked, centre, answers, missing=wrong, status=422)
+            step = _book_step(flow, dose)
+            return _page(flow, "doctor.html", here=f"{step.path}/questions", step=step)
+        flow.visitor.set_cookie(ANSWERS_COOKIE, _sign_answers(flow, dose, kept), ANSWERS_S)
+        following = f"day?centre={quote(centre)}" if centre else "centre"
+        return flow.visitor.redirect(f"{flow.base}/book/{dose}/{following}")
 
     @router.get(prefix + "/book/{dose}/centre")
     def choose_centre(dose: int, request: Request) -> Response:
@@ -262,12 +262,14 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
             _check_dose(policy, dose)
+            _questions_first(flow, connection, dose)
             return centre_page(flow, connection, _book_step(flow, dose))
 
     @router.get(prefix + "/book/{dose}/day")
     def choose_day(dose: int, request: Request, centre: str | None = None) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
+            _questions_first(flow, connection, dose, centre)
             return day_page(flow, connection, _book_step(flow, dose), centre)
 
     @router.get(prefix + "/book/{dose}/time")
@@ -276,6 +278,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
     ) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
+            _questions_first(flow, connection, dose, centre)
             return time_page(flow, connection, _book_step(flow, dose), centre, day)
 
     @router.post(prefix + "/book/{dose}")
@@ -285,13 +288,9 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         _form_ok(flow, _field(form, csrf.FIELD))
         ctx = context(request)
         with ctx.engine.connect() as connection:
-            policy, _ = booking_state(connection, flow.holder)
-        answers: dict[str, str] = {}
-        if _asks_questions(policy, dose):
-            found = _read_answers(flow)
-            if found is None or _refers(policy, found):
-                raise Redirect(f"{flow.base}/book/{dose}/questions")
-            answers = found
+            answers = _answered(flow, connection, dose)
+        if answers is None:
+            raise Redirect(f"{flow.base}/book/{dose}/questions")
         step = _book_step(flow, dose)
         slot = _slot_field(form)
         if slot is None:
@@ -329,6 +328,20 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         )
         window = dose_window(policy, booked, 2) if dose2_open else None
         return _page(flow, "booking.html", booking=booking, dose2_open=dose2_open, window=window)
+
+    @router.get(prefix + "/bookings/{booking_id}/confirmation.pdf")
+    def confirmation(booking_id: int, request: Request) -> Response:
+        """The confirmation letter (``booking.confirmation``) in the language of the pages."""
+        flow = flow_of(request)
+        with context(request).engine.connect() as connection:
+            booking, pdf = confirmation_pdf(
+                connection, flow.holder.code_id, booking_id, language=flow.visitor.language
+            )
+        flow.on_action("confirmation.printed", booking)
+        disposition = f'attachment; filename="confirmation-{booking.reference}.pdf"'
+        return flow.visitor.apply(
+            Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+        )
 
     @router.get(prefix + "/bookings/{booking_id}/move")
     def move_start(booking_id: int, request: Request) -> Response:
@@ -400,6 +413,30 @@ def _field(form: Any, name: str) -> str | None:
 def _slot_field(form: Any) -> int | None:
     value = _field(form, "slot") or ""
     return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _questions_page(
+    flow: Flow,
+    dose: int,
+    asked: Sequence[Question],
+    centre: str | None,
+    answers: dict[str, str],
+    *,
+    missing: Sequence[str] = (),
+    status: int = 200,
+) -> Response:
+    step = _book_step(flow, dose)
+    return _page(
+        flow,
+        "questions.html",
+        status=status,
+        here=f"{step.path}/questions" + (f"?centre={quote(centre)}" if centre else ""),
+        step=step,
+        questions=questions_in(asked, flow.visitor.language),
+        answers=answers,
+        missing=list(missing),
+        centre=centre,
+    )
 
 
 def _refused(flow: Flow, step: Step, form: Any, error: CourrierError | None) -> Response:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from courrier.booking.bookings import Booking, list_bookings
+from courrier.booking.nearest import NearCentre, nearest_centres
 from courrier.booking.policy import BookingPolicy, booking_policy
-from courrier.centres.centres_file import Centre
-from courrier.centres.store import LOCAL, list_centres
+from courrier.centres.store import LOCAL
 from courrier.db.schema import campaigns, codes, persons, slots
 
 
@@ -37,11 +37,9 @@ def holder_of(connection: Connection, code_id: int) -> Holder:
     return Holder(row.id, row.campaign_id, row.name, row.language, row.commune)
 
 
-def centres_for(connection: Connection, commune: str) -> list[Centre]:
-    """The centres, those in the person's own commune first (until distances between communes are known,
-    that is the nearest we can tell)."""
-    found = list_centres(connection)
-    return sorted(found, key=lambda centre: centre.commune != commune)
+def centres_for(connection: Connection, commune: str) -> list[NearCentre]:
+    """The centres, nearest to the person's commune first (``booking.nearest``)."""
+    return nearest_centres(connection, commune)
 
 
 @dataclass(frozen=True)

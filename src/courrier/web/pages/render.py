@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -54,6 +55,7 @@ def environment(language: str) -> Environment:
     env.filters["time"] = lambda value: format_time(value.astimezone(LOCAL), "short", locale=language)
     env.filters["date_full"] = lambda value: format_date(_local(value), "full", locale=language)
     env.filters["date"] = lambda value: format_date(value, "long", locale=language)
+    env.filters["km"] = lambda value: format_decimal(round(value), locale=language)
     return env
 
 
