@@ -12,8 +12,10 @@ from fastapi import APIRouter
 
 
 def pages_router() -> APIRouter:
-    from courrier.web.pages import citizen
+    from courrier.web.pages import citizen, helpline, staff
 
     router = APIRouter(include_in_schema=False)
     router.include_router(citizen.router)
+    router.include_router(staff.router)
+    router.include_router(helpline.router)
     return router

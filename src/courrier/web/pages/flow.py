@@ -58,6 +58,8 @@ class Flow:
     answers_key: str
     # Called after a booking is taken, moved or cancelled, or a caller's booking is viewed (the audit).
     on_action: Callable[[str, Booking], None] = lambda action, booking: None
+    # The confirmation letter's language (None: the pages' language).
+    letter_language: str | None = None
 
     @property
     def staff(self) -> bool:
@@ -335,7 +337,10 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             booking, pdf = confirmation_pdf(
-                connection, flow.holder.code_id, booking_id, language=flow.visitor.language
+                connection,
+                flow.holder.code_id,
+                booking_id,
+                language=flow.letter_language or flow.visitor.language,
             )
         flow.on_action("confirmation.printed", booking)
         disposition = f'attachment; filename="confirmation-{booking.reference}.pdf"'

@@ -86,6 +86,8 @@ class Visitor:
     request: Request
     language: str
     form_token: str = ""
+    # The staff member's user name on staff pages ("" for citizens).
+    staff_name: str = ""
     cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def set_cookie(self, name: str, value: str, max_age_s: int | None) -> None:
@@ -165,6 +167,7 @@ def render(
         lang=found.language,
         languages=language_links(found.request, here),
         form_token=found.form_token,
+        staff_name=found.staff_name,
         csrf_field=csrf.FIELD,
         request_args=found.request.query_params,
         **values,

@@ -1,0 +1,181 @@
+"""Staff pages: sign-in and sign-out, the helpline's pages for a caller (audited), and who may see which
+page: anonymous, citizen, each staff role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from courrier.accounts.audit import list_audit
+from courrier.accounts.roles import ROLES
+from courrier.codes.format import format_code
+
+from .conftest import PASSWORD
+from .pages import book_through_forms, enter_code, form_token, link
+
+STAFF_COOKIE = "courrier_staff"
+
+
+def signed_in(client: TestClient, token: str) -> TestClient:
+    client.cookies.set(STAFF_COOKIE, token)
+    return client
+
+
+def test_sign_in_and_out_through_the_forms(client: TestClient, staff_tokens):
+    page = client.get("/staff/sign-in?lang=de")
+    assert page.status_code == 200
+    assert 'id="sign-in-form"' in page.text
+    wrong = client.post(
+        "/staff/sign-in",
+        data={"username": "helpline1", "password": "not the password", "csrf_token": form_token(page.text)},
+    )
+    assert wrong.status_code == 401
+    assert 'id="sign-in-error"' in wrong.text
+    assert 'aria-describedby="sign-in-error"' in wrong.text
+    assert "Passwort falsch" in wrong.text
+    answer = client.post(
+        "/staff/sign-in",
+        data={"username": "helpline1", "password": PASSWORD, "csrf_token": form_token(wrong.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/staff"
+    cookie = answer.headers["set-cookie"]
+    assert f"{STAFF_COOKIE}=" in cookie
+    assert "HttpOnly" in cookie
+    home = client.get("/staff")
+    assert 'id="staff-role">helpline<' in home.text
+    assert 'id="helpline-link"' in home.text
+    assert client.post("/staff/sign-out", data={}).status_code == 403
+    out = client.post("/staff/sign-out", data={"csrf_token": form_token(home.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    client.cookies.set(STAFF_COOKIE, re.search(rf"{STAFF_COOKIE}=([^;]+)", cookie).group(1))  # type: ignore[union-attr]
+    # The session is over on the server, even with the old cookie.
+    assert client.get("/staff", follow_redirects=False).headers["location"] == "/staff/sign-in"
+
+
+def test_sign_in_needs_its_form_token_and_is_throttled(client: TestClient, staff_tokens):
+    client.get("/staff/sign-in")
+    refused = client.post("/staff/sign-in", data={"username": "helpline1", "password": PASSWORD})
+    assert refused.status_code == 403
+    page = client.get("/staff/sign-in")
+    for _ in range(10):
+        client.post(
+            "/staff/sign-in",
+            data={"username": "nobody", "password": "wrong password!", "csrf_token": form_token(page.text)},
+        )
+    blocked = client.post(
+        "/staff/sign-in",
+        data={"username": "nobody", "password": "wrong password!", "csrf_token": form_token(page.text)},
+    )
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert 'id="sign-in-error"' in blocked.text
+
+
+@pytest.mark.parametrize("lang", ["fr", "lb"])
+def test_the_helpline_finds_a_caller_and_books_moves_cancels_for_them_audited(
+    client: TestClient, make_world, engine, staff_tokens, lang
+):
+    world = make_world()
+    signed_in(client, staff_tokens["helpline"])
+    find = client.get(f"/helpline?lang={lang}")
+    assert find.status_code == 200
+    assert f'<html lang="{lang}">' in find.text
+    typo = world.codes[0][1][:5] + ("2" if world.codes[0][1][5] != "2" else "3") + world.codes[0][1][6:]
+    refused = client.post("/helpline/callers", data={"code": typo, "csrf_token": form_token(find.text)})
+    assert refused.status_code == 422
+    assert 'aria-describedby="caller-code-hint caller-code-error"' in refused.text
+    found = client.post(
+        "/helpline/callers",
+        data={"code": format_code(world.codes[0][1]).lower(), "csrf_token": form_token(find.text)},
+        follow_redirects=False,
+    )
+    assert found.status_code == 303
+    caller = found.headers["location"]
+    assert re.fullmatch(r"/helpline/callers/\d+-[\w-]+", caller)
+    page = client.get(caller)
+    assert 'id="caller"' in page.text
+    booked = book_through_forms(client, link(page.text, "book-dose-1"), "LUX-VH")
+    assert booked.status_code == 303, booked.text
+    assert booked.headers["location"].startswith(caller + "/bookings/")
+    confirmation = client.get(booked.headers["location"]).text
+    pdf = client.get(link(confirmation, "confirmation-pdf"))
+    assert pdf.content.startswith(b"%PDF-")
+    moved = book_through_forms(client, link(confirmation, "move-booking"), "MERSCH")
+    assert moved.status_code == 303, moved.text
+    cancel = client.get(link(client.get(moved.headers["location"]).text, "cancel-booking"))
+    action = re.search(r'id="cancel-form" method="post" action="([^"]*)"', cancel.text)
+    assert action
+    assert client.post(action.group(1), data={}).status_code == 403
+    done = client.post(action.group(1), data={"csrf_token": form_token(cancel.text)}, follow_redirects=False)
+    assert done.status_code == 303
+    with engine.connect() as connection:
+        actions = [entry.action for entry in reversed(list_audit(connection, username="helpline1"))]
+    assert actions[0] == "code.viewed"
+    for action_name in ("booking.created", "confirmation.printed", "booking.moved", "booking.cancelled"):
+        assert action_name in actions
+    with engine.connect() as connection:
+        subjects = {entry.subject for entry in list_audit(connection, username="helpline1")}
+    assert subjects == {f"code:{world.codes[0][0]}"}
+
+
+def test_a_callers_pages_need_the_session_that_found_them(client: TestClient, make_world, staff_tokens):
+    world = make_world()
+    signed_in(client, staff_tokens["helpline"])
+    find = client.get("/helpline")
+    caller = client.post(
+        "/helpline/callers",
+        data={"code": world.codes[0][1], "csrf_token": form_token(find.text)},
+        follow_redirects=False,
+    ).headers["location"]
+    other = signed_in(TestClient(client.app, base_url="http://testserver"), staff_tokens["admin"])
+    assert other.get(caller, follow_redirects=False).headers["location"] == "/helpline"
+    code_id = caller.rsplit("/", 1)[1].split("-")[0]
+    assert (
+        client.get(f"/helpline/callers/{code_id}", follow_redirects=False).headers["location"] == "/helpline"
+    )
+    assert client.get(f"/helpline/callers/{int(code_id) + 1}-x", follow_redirects=False).status_code == 303
+
+
+STAFF_PAGES = ["/staff"]
+HELPLINE_PAGES = ["/helpline"]
+CITIZEN_PAGES = ["/bookings", "/book/1/centre"]
+
+
+def test_who_may_see_which_page(client: TestClient, make_world, staff_tokens):
+    world = make_world()
+    public = ["/", f"/c/{world.codes[0][1]}", "/staff/sign-in"]
+    # Anonymous: the public pages; citizen pages send to the code form, staff pages to sign-in.
+    for path in public:
+        assert client.get(path).status_code == 200, path
+    for path in CITIZEN_PAGES:
+        assert client.get(path, follow_redirects=False).headers["location"] == "/", path
+    for path in STAFF_PAGES + HELPLINE_PAGES:
+        assert client.get(path, follow_redirects=False).headers["location"] == "/staff/sign-in", path
+    # A citizen: their pages, not the staff's.
+    citizen = TestClient(client.app, base_url="http://testserver")
+    enter_code(citizen, world.codes[0][1])
+    for path in CITIZEN_PAGES:
+        assert citizen.get(path).status_code == 200, path
+    for path in STAFF_PAGES + HELPLINE_PAGES:
+        assert citizen.get(path, follow_redirects=False).headers["location"] == "/staff/sign-in", path
+    # Each staff role: the staff home; the helpline's pages for helpline and admin only; no citizen page.
+    for role in ROLES:
+        staff = signed_in(TestClient(client.app, base_url="http://testserver"), staff_tokens[role])
+        assert staff.get("/staff").status_code == 200, role
+        assert staff.get("/staff/sign-in", follow_redirects=False).headers["location"] == "/staff", role
+        for path in HELPLINE_PAGES:
+            answer = staff.get(path)
+            if role in ("helpline", "admin"):
+                assert answer.status_code == 200, (role, path)
+            else:
+                assert answer.status_code == 403, (role, path)
+                assert 'data-code="forbidden"' in answer.text
+        # Without the form token (helpline, admin) or the role (the others): refused either way.
+        refused = staff.post("/helpline/callers", data={"code": world.codes[0][1]})
+        assert refused.status_code == 403, role
+        for path in CITIZEN_PAGES:
+            assert staff.get(path, follow_redirects=False).headers["location"] == "/", (role, path)
