@@ -82,9 +82,46 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/bookings/{booking_id}/move"): CITIZENS,
     ("GET", "/bookings/{booking_id}/cancel"): CITIZENS,
     ("POST", "/bookings/{booking_id}/cancel"): CITIZENS,
+    ("GET", "/bookings/{booking_id}/confirmation.pdf"): CITIZENS,
+    # staff pages (staff session cookie)
+    ("GET", "/staff/sign-in"): EVERYONE,
+    ("POST", "/staff/sign-in"): EVERYONE,
+    ("POST", "/staff/sign-out"): STAFF,
+    ("GET", "/staff"): STAFF,
+    ("GET", "/helpline"): HELPLINE,
+    ("POST", "/helpline/callers"): HELPLINE,
+    **{
+        (method, "/helpline/callers/{ref}" + tail): HELPLINE
+        for method, tail in [
+            ("GET", ""),
+            ("GET", "/book/{dose}"),
+            ("GET", "/book/{dose}/questions"),
+            ("POST", "/book/{dose}/questions"),
+            ("GET", "/book/{dose}/centre"),
+            ("GET", "/book/{dose}/day"),
+            ("GET", "/book/{dose}/time"),
+            ("POST", "/book/{dose}"),
+            ("GET", "/bookings/{booking_id}"),
+            ("GET", "/bookings/{booking_id}/confirmation.pdf"),
+            ("GET", "/bookings/{booking_id}/move"),
+            ("GET", "/bookings/{booking_id}/move/centre"),
+            ("GET", "/bookings/{booking_id}/move/day"),
+            ("GET", "/bookings/{booking_id}/move/time"),
+            ("POST", "/bookings/{booking_id}/move"),
+            ("GET", "/bookings/{booking_id}/cancel"),
+            ("POST", "/bookings/{booking_id}/cancel"),
+        ]
+    },
 }
 # Made-up values for path parameters: the door is checked before anything is looked up.
-PARAMETERS = {"booking_id": "1", "caller": "1", "request_id": "1", "dose": "1", "code": "ABCDEFGHJKMNPQ"}
+PARAMETERS = {
+    "booking_id": "1",
+    "caller": "1",
+    "request_id": "1",
+    "dose": "1",
+    "code": "ABCDEFGHJKMNPQ",
+    "ref": "1-x",
+}
 # Query parameters a route needs before it reads who calls.
 QUERIES = {"/api/v1/slots": {"centre": "LUX-VH", "date": "2021-01-25"}}
 # Ends the staff sessions the other routes use: tried last.
@@ -112,10 +149,14 @@ def _refused(answer: Any) -> bool:
         return True
     if answer.status_code == 403 and answer.headers.get("content-type", "").startswith("application/json"):
         return bool(answer.json()["error"]["code"] == "forbidden")
-    # Back to the code form, the session kept (leaving also goes there, but ends the session).
-    location = answer.headers.get("location", "")
+    if answer.status_code == 403:  # a page: the refusal's code is on the error page
+        return 'data-code="forbidden"' in answer.text
+    # Back to the code form, the session kept (leaving also goes there, but ends the session), or to the
+    # staff sign-in.
+    location = answer.headers.get("location", "").split("?")[0]
     ended = "courrier_citizen" in answer.headers.get("set-cookie", "")
-    return answer.status_code in (302, 303, 307) and location.split("?")[0] == "/" and not ended
+    redirected = answer.status_code in (302, 303, 307)
+    return redirected and ((location == "/" and not ended) or location == "/staff/sign-in")
 
 
 def test_every_route_has_a_rule(client: TestClient):
@@ -131,7 +172,8 @@ def test_every_route_lets_in_exactly_whom_its_rule_says(client: TestClient, make
     callers: dict[str, tuple[dict[str, str], dict[str, str]]] = {ANONYMOUS: ({}, {})}
     callers[CITIZEN] = ({"Authorization": f"Bearer {token}"}, {"courrier_citizen": token})
     for role, staff_token in staff_tokens.items():
-        callers[role] = (bearer(staff_token), {})
+        # The API reads the Bearer token, the pages the staff cookie.
+        callers[role] = (bearer(staff_token), {"courrier_staff": staff_token})
     wrong = []
     order = sorted(routes(client.app), key=lambda route: (route == LAST, route))  # type: ignore[arg-type]
     for method, pattern in order:
