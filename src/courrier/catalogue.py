@@ -1750,6 +1750,42 @@ _ENTRIES = (
         pt="Ninguém no registo vive num concelho que a coorte indica.",
         lb="Keen am Register wunnt an enger Gemeng, déi d'Kohort nennt.",
     ),
+    _entry(
+        "page_not_found",
+        NotFoundError,
+        404,
+        ("page", "pages"),
+        en="Page {page} does not exist: the document has {pages} pages.",
+        fr="La page {page} n'existe pas : le document a {pages} pages.",
+        de="Seite {page} gibt es nicht: das Dokument hat {pages} Seiten.",
+        pt="A página {page} não existe: o documento tem {pages} páginas.",
+        lb="D'Säit {page} gëtt et net: d'Dokument huet {pages} Säiten.",
+    ),
+    _entry(
+        "campaign_printed",
+        ConflictError,
+        409,
+        ("campaign",),
+        en="Letters of campaign {campaign} went out: it can no longer be renamed or deleted.",
+        fr="Des lettres de la campagne {campaign} sont parties : elle ne peut plus être renommée ni"
+        " supprimée.",
+        de="Briefe der Kampagne {campaign} sind verschickt: sie kann nicht mehr umbenannt oder gelöscht"
+        " werden.",
+        pt="Cartas da campanha {campaign} já saíram: já não pode ser renomeada nem apagada.",
+        lb="Bréiwer vun der Kampagne {campaign} sinn erausgaangen: si kann net méi ëmbenannt oder"
+        " geläscht ginn.",
+    ),
+    _entry(
+        "bad_campaign_name",
+        InputFileError,
+        400,
+        (),
+        en="A campaign name uses lower-case letters, digits, '-' and '_'.",
+        fr="Un nom de campagne s'écrit en minuscules, chiffres, « - » et « _ ».",
+        de="Ein Kampagnenname besteht aus Kleinbuchstaben, Ziffern, „-“ und „_“.",
+        pt="Um nome de campanha usa minúsculas, algarismos, '-' e '_'.",
+        lb="En Numm vun enger Kampagne huet kleng Buschtawen, Zifferen, '-' an '_'.",
+    ),
 )
 CATALOGUE: Mapping[str, Entry] = {entry.code: entry for entry in _ENTRIES}
 

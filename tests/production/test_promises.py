@@ -405,3 +405,50 @@ def test_posting_statement_counts_what_was_printed_and_posted(chain, cli_env):
     assert everything["total"]["pieces"] == 34
     text = ok("posting", "promises", "--wave", "1")
     assert text.splitlines()[-1].startswith("total")
+
+
+def _count(db_url: str, table) -> int:  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        found = int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+    engine.dispose()
+    return found
+
+
+def test_a_mis_created_campaign_is_renamed_or_deleted_until_a_letter_is_printed(chain, cli_env):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    assert "renamed promises-2026" in ok("campaign", "rename", "promises", "promises-2026")
+    assert [job["state"] for job in json.loads(ok("jobs", "list", "promises-2026", "--json"))]
+    shown = json.loads(ok("campaign", "show", "promises-2026", "--json"))
+    assert 'name = "promises-2026"' in shown["definition"]
+    refused("unknown_campaign", "campaign", "show", "promises")
+    refused("bad_campaign_name", "campaign", "rename", "promises-2026", "Promises 2026")
+    ok("campaign", "rename", "promises-2026", "promises")
+    ok("jobs", "mark", str(jobs()[0]["name"]), "printed")
+    refused("campaign_printed", "campaign", "rename", "promises", "other")
+    refused("campaign_printed", "campaign", "delete", "promises", "--yes")
+    assert json.loads(ok("campaign", "show", "promises", "--json"))["name"] == "promises"
+
+
+def test_deleting_a_campaign_before_printing_removes_it_and_keeps_one_event(chain, cli_env):
+    from courrier.db.schema import codes, persons
+
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    people, made = _count(cli_env, persons), len(jobs())
+    assert run("campaign", "delete", "promises")[0] == 1  # asks first; no answer, nothing deleted
+    assert _count(cli_env, pieces) == 35
+    out = ok("campaign", "delete", "promises", "--yes")
+    assert f"2 wave(s), 35 piece(s), 30 code(s), {made} job(s)" in out
+    assert "print files composed for it are left in" in out
+    assert "no campaigns yet" in ok("campaign", "list")
+    assert (_count(cli_env, pieces), _count(cli_env, codes), _count(cli_env, print_jobs)) == (0, 0, 0)
+    assert _count(cli_env, persons) == people  # the register is not the campaign's
+    engine = make_engine(cli_env)
+    with engine.connect() as connection:
+        kept = list(connection.execute(select(events.c.type, events.c.details)))
+    engine.dispose()
+    assert [kind for kind, _ in kept] == ["campaign.deleted"]
+    assert json.loads(kept[0][1])["pieces"] == 35
+    ok("campaign", "create", str(chain))  # the name is free again

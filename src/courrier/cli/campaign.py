@@ -20,7 +20,8 @@ _TOP = 3
 
 @click.group()
 def campaign() -> None:
-    """Campaigns: who gets which letter, when, and with what code."""
+    """Campaigns: who gets which letter, when, and with what code (create, plan, extend; rename or
+    delete a mis-created one)."""
 
 
 campaign.add_command(booking_policy_command)
@@ -147,6 +148,47 @@ def extend_command(name: str, until: dt.datetime, reason: str | None) -> None:
         open_database(), name, until.date(), actor=current_app().settings.actor, reason=reason
     )
     click.echo(f"campaign {name}: valid until {until.date()} (was {previous}); {count} codes extended")
+
+
+@campaign.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+def rename_command(name: str, new_name: str) -> None:
+    """Rename campaign NAME to NEW_NAME; refused once any of its letters was printed.
+
+    Change `name` in the campaign file too: `campaign create FILE --update-template` finds the campaign
+    by it.
+    """
+    from courrier.campaigns.removal import rename_campaign
+    from courrier.db import write_transaction
+    from courrier.db.types import utcnow
+
+    with write_transaction(open_database()) as connection:
+        rename_campaign(connection, name, new_name, actor=current_app().settings.actor, at=utcnow())
+    click.echo(f"campaign {name} renamed {new_name}")
+
+
+@campaign.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+def delete_command(name: str, yes: bool) -> None:
+    """Delete campaign NAME, a mis-created one: its waves, pieces, codes and jobs (one campaign.deleted
+    event is kept). Refused once any of its letters was printed, a code used or booked. Print files
+    already composed are left where they are, and named."""
+    from courrier.campaigns.removal import delete_campaign
+    from courrier.db import write_transaction
+    from courrier.db.types import utcnow
+
+    if not yes:
+        click.confirm(f"delete campaign {name} and all its pieces and codes?", abort=True, err=True)
+    with write_transaction(open_database()) as connection:
+        deleted = delete_campaign(connection, name, actor=current_app().settings.actor, at=utcnow())
+    click.echo(
+        f"campaign {name} deleted: {deleted.waves} wave(s), {deleted.pieces} piece(s), {deleted.codes}"
+        f" code(s), {deleted.jobs} job(s)"
+    )
+    for folder in deleted.folders:
+        click.echo(f"print files composed for it are left in {folder}: delete them")
 
 
 def _echo_plan(report: PlanReport) -> None:

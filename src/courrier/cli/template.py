@@ -67,7 +67,12 @@ def check_command(folder: Path, records_file: Path | None, as_json: bool) -> Non
     type=click.Path(file_okay=False, path_type=Path),
     help="Also render pages as PNG into this folder (Ghostscript).",
 )
-@click.option("--pages", default="1", show_default=True, help="Pages to render as PNG, e.g. 1,2.")
+@click.option(
+    "--pages",
+    default="1",
+    show_default=True,
+    help="Pages to render as PNG: numbers and ranges like 1-3,5, or all.",
+)
 @json_option
 def render_command(
     folder: Path, records_file: Path, output: Path, png_folder: Path | None, pages: str, as_json: bool
@@ -77,10 +82,7 @@ def render_command(
     A letter that cannot be composed (text overflow, a character the fonts lack...) is reported and
     left out; the others are written.
     """
-    try:
-        numbers = sorted({int(page) for page in pages.split(",") if page.strip()})
-    except ValueError as error:
-        raise click.BadParameter(f"{pages!r}: give page numbers like 1,2", param_hint="--pages") from error
+    numbers = _page_numbers(pages)
     result = render_records(folder, records_file, output, png_folder=png_folder, pages=numbers)
     if as_json:
         echo_json(result.to_json())
@@ -93,3 +95,22 @@ def render_command(
         click.echo(f"  preview {path}")
     if not result.letters and result.failures:
         raise TemplateError("no letter could be composed", code="nothing_composed")
+
+
+def _page_numbers(spec: str) -> list[int] | None:
+    """``1-3,5`` as [1, 2, 3, 5]; ``all`` as None (every page)."""
+    if spec.strip().lower() == "all":
+        return None
+    numbers: set[int] = set()
+    for part in spec.split(","):
+        first, dash, last = part.strip().partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            low = high = 0
+        if low < 1 or high < low:
+            raise click.BadParameter(
+                f"{spec!r}: give page numbers and ranges like 1-3,5 (from 1), or all", param_hint="--pages"
+            )
+        numbers.update(range(low, high + 1))
+    return sorted(numbers)

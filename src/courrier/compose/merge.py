@@ -15,7 +15,7 @@ from courrier.compose.job import PieceResult, compose_job
 from courrier.compose.preview import render_pngs
 from courrier.compose.records_file import read_records
 from courrier.compose.template import load_template
-from courrier.errors import InputFileError
+from courrier.errors import InputFileError, NotFoundError
 from courrier.result import Result
 
 
@@ -61,10 +61,11 @@ def render_records(
     output: Path,
     *,
     png_folder: Path | None = None,
-    pages: Sequence[int] = (1,),
+    pages: Sequence[int] | None = (1,),
 ) -> RenderSummary:
     """One letter per record of ``records_file`` into the PDF ``output``; a letter that cannot be
-    composed is reported and left out. With ``png_folder``, PNG previews of ``pages`` (those that exist).
+    composed is reported and left out. With ``png_folder``, PNG previews of ``pages`` (None: every
+    page); a page the PDF does not have is refused (``page_not_found``) before any preview is made.
     """
     loaded = load_template(folder)
     records = list(read_records(records_file))
@@ -79,7 +80,16 @@ def render_records(
     result = compose_job(loaded, records, output, job_id=output.stem)
     png = None
     if png_folder is not None and result.pages:
-        wanted = [page for page in pages if 1 <= page <= result.pages]
+        wanted = list(range(1, result.pages + 1)) if pages is None else list(pages)
+        missing = [page for page in wanted if not 1 <= page <= result.pages]
+        if missing:
+            raise NotFoundError(
+                f"page {missing[0]} does not exist: {output} has {result.pages}"
+                f" page{'s' if result.pages > 1 else ''} (1-{result.pages}); no preview written",
+                code="page_not_found",
+                page=missing[0],
+                pages=result.pages,
+            )
         png = render_pngs(output, png_folder, wanted)
     return RenderSummary(
         output, result.letters, result.pages, result.sheets, result.bytes, result.failures, png
