@@ -8,6 +8,7 @@ no cluster, one that never touches codes needs no key file.
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import ExitStack
 from functools import cached_property
@@ -62,6 +63,7 @@ class App:
         ``workers`` processes (one per core by default) that lives as long as the app."""
         from distributed import Client
 
+        quiet_dask()
         if self.scheduler:
             return self._closing.enter_context(Client(self.scheduler))  # type: ignore[no-untyped-call]
         cluster = self._closing.enter_context(local_cluster(self.workers))
@@ -78,6 +80,16 @@ class App:
         self.close()
 
 
+def quiet_dask() -> None:
+    """Keep Dask's own chatter off the user's terminal: a command's stderr is ours (progress, one-line
+    errors). Dask warns when a job's records make a large task ("Sending large graph ... may cause some
+    slowdown"): measured and accepted (docs/production.md), nothing a user can act on. Its nannies' and
+    workers' warnings are silenced in the cluster (``local_cluster``); errors still show."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+
+
 def local_cluster(workers: int | None = None) -> Any:
     """An embedded Dask cluster: one single-threaded worker process per core (composing is CPU-bound
     Python). The scheduler, the workers, their nannies and the dashboard listen on 127.0.0.1 only, on
@@ -91,4 +103,7 @@ def local_cluster(workers: int | None = None) -> Any:
         processes=True,
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
+        # Warnings of the scheduler, the nannies and the workers (a slow tick, a worker killed at close)
+        # are for a Dask operator, not for the user of a command; errors still show.
+        silence_logs=logging.ERROR,
     )

@@ -5,6 +5,7 @@ a person stuck."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -452,3 +453,36 @@ def test_deleting_a_campaign_before_printing_removes_it_and_keeps_one_event(chai
     assert [kind for kind, _ in kept] == ["campaign.deleted"]
     assert json.loads(kept[0][1])["pieces"] == 35
     ok("campaign", "create", str(chain))  # the name is free again
+
+
+_PROGRESS = re.compile(
+    r"^(composing [\d,]+ jobs?, [\d,]+ letters?"
+    r"|  \[[#-]+\]\s+\d+%\s+[\d,]+/[\d,]+ jobs\s+[\d,]+/[\d,]+ letters .*)$"
+)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_compose_shows_the_user_only_our_own_lines_on_stderr(chain, cli_env, tmp_path: Path):
+    """Dask's warnings stay off the terminal. Provoked here: Dask warns of a "large graph" above 1 kB
+    and of an unresponsive event loop above 1 ms, as it does for a full-size job on a busy machine."""
+    import os
+    import subprocess
+    import sys
+
+    ok("codes", "issue", "promises", "--wave", "1")
+    env = {
+        **os.environ,
+        "DASK_DISTRIBUTED__ADMIN__LARGE_GRAPH_WARNING_THRESHOLD": "1kB",
+        "DASK_DISTRIBUTED__ADMIN__TICK__LIMIT": "1ms",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "courrier", "compose", "promises", "--wave", "1", "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "jobs composed" in done.stdout
+    assert [line for line in done.stderr.splitlines() if not _PROGRESS.match(line)] == []
