@@ -85,5 +85,6 @@ if command -v gs >/dev/null; then
 else
     echo "(install ghostscript for a PNG preview of the first letter)"
 fi
-echo "Web: run \`make serve\` and open http://127.0.0.1:8000/api/openapi.json (the API; the booking pages are not"
-echo "written yet); a printed code to type: $demo_code (the first letter of the first print job)"
+echo "Web: run \`make serve\` and open http://127.0.0.1:8000/ (the booking pages; the API is described at"
+echo "/api/openapi.json); a printed code to type: $demo_code (the first letter of the first print job; its QR"
+echo "opens http://127.0.0.1:8000/c/$demo_code, dose 1 is booked, dose 2 is offered)"

@@ -281,3 +281,40 @@ def test_the_confirmation_pdf_is_downloaded_from_the_booking_page(client: TestCl
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
     assert "attachment" in pdf.headers["content-disposition"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("fr", "Ce code a expiré"),
+        ("de", "abgelaufen"),
+        ("en", "expired"),
+        ("pt", "expirou"),
+        ("lb", "ofgelaf"),
+    ],
+)
+def test_an_expired_code_is_explained_in_the_persons_language(
+    client: TestClient, make_world, engine, lang, says
+):
+    world = make_world()
+    from courrier.db.schema import codes
+
+    with engine.begin() as connection:
+        connection.execute(codes.update().values(valid_until=dt.date(2021, 1, 19)))
+    answer = enter_code(client, world.codes[0][1], lang=lang)
+    assert answer.status_code in (403, 409)
+    assert says in answer.text
+    assert 'id="code-error"' in answer.text
+    assert "courrier_citizen" not in answer.headers.get("set-cookie", "")
+
+
+def test_code_entry_through_the_form_is_throttled(client: TestClient, make_world):
+    world = make_world()
+    code = world.codes[0][1]
+    wrong = code[:-1] + ("2" if code[-1] != "2" else "3")
+    answers = [enter_code(client, wrong, lang="en").status_code for _ in range(6)]
+    assert answers[-1] == 429
+    blocked = enter_code(client, wrong, lang="en")
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "Too many attempts" in blocked.text
+    assert 'id="code-error"' in blocked.text
