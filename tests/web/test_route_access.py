@@ -83,6 +83,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/bookings/{booking_id}/cancel"): CITIZENS,
     ("POST", "/bookings/{booking_id}/cancel"): CITIZENS,
     ("GET", "/bookings/{booking_id}/confirmation.pdf"): CITIZENS,
+    ("GET", "/request"): EVERYONE,
+    ("POST", "/request"): EVERYONE,
     # staff pages (staff session cookie)
     ("GET", "/staff/sign-in"): EVERYONE,
     ("POST", "/staff/sign-in"): EVERYONE,

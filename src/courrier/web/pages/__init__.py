@@ -12,10 +12,11 @@ from fastapi import APIRouter
 
 
 def pages_router() -> APIRouter:
-    from courrier.web.pages import citizen, helpline, staff
+    from courrier.web.pages import citizen, helpline, requests, staff
 
     router = APIRouter(include_in_schema=False)
     router.include_router(citizen.router)
     router.include_router(staff.router)
     router.include_router(helpline.router)
+    router.include_router(requests.router)
     return router
