@@ -14,14 +14,26 @@ import pytest
 from courrier.languages import LANGUAGES
 from courrier.web.pages.render import gettext_for
 
-from .conftest import DESKTOP, PHONE, Site, axe_violations, screenshot
+from .conftest import DESKTOP, DOCS_IMAGES, PHONE, Site, axe_violations, screenshot
 from .steps import question_groups
 
 HELPLINE = "Cannot book online? Call the helpline: 8002 8080 (free of charge)."
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
-# The languages whose screenshots docs/web.md shows; COURRIER_SCREENSHOTS=all takes them in every
-# language (to look at every page before a release: about a minute more).
+# The pages and language docs/web.md shows; COURRIER_SCREENSHOTS=all takes every page in every language
+# (to look at them all before a release: about a minute more).
 DOCS_LANGUAGES = ("en",)
+DOCS_PAGES = (
+    "01-code",
+    "02-code-refused",
+    "03-questions",
+    "06-centre",
+    "07-day",
+    "08-time",
+    "10-booked",
+    "14-bookings",
+    "15-cancel",
+    "16-cancelled",
+)
 SCREENSHOT_LANGUAGES = LANGUAGES if os.environ.get("COURRIER_SCREENSHOTS") == "all" else DOCS_LANGUAGES
 AXE_PHONE_LANGUAGE = "en"
 
@@ -52,7 +64,8 @@ class Crawl:
                 found = axe_violations(self.page, self.axe)
                 self.violations += [f"{name} ({size}): {violation}" for violation in found]
             if self.language in SCREENSHOT_LANGUAGES:
-                screenshot(self.page, f"{self.language}/{name}-{size}", docs=self.language in DOCS_LANGUAGES)
+                docs = self.language in DOCS_LANGUAGES and name in DOCS_PAGES
+                screenshot(self.page, f"{self.language}/{name}-{size}", docs=docs)
         self.page.set_viewport_size(DESKTOP)
         self.seen.append(name)
 
@@ -138,3 +151,16 @@ def test_every_page_passes_axe_at_both_sizes(
     crawl.go(f"/c/{site.code(language).replace('-', '')}", "20-code-from-the-letter")
 
     assert crawl.violations == [], "\n".join(crawl.violations)
+
+
+def test_docs_show_the_screenshots_this_test_takes() -> None:
+    """Every image docs/web.md shows is in docs/images/web/ and is one of the pages this test takes; no
+    image there is left unshown."""
+    text = (DOCS_IMAGES.parents[2] / "docs" / "web.md").read_text()
+    shown = set(re.findall(r"\(images/web/([^)]+\.png)\)", text))
+    assert shown
+    assert shown == {path.name for path in DOCS_IMAGES.glob("*.png")}
+    for name in shown:
+        page, size = name.removesuffix(".png").rsplit("-", 1)
+        assert page in DOCS_PAGES, name
+        assert size in SIZES, name
