@@ -486,3 +486,39 @@ def test_a_compose_shows_the_user_only_our_own_lines_on_stderr(chain, cli_env, t
     assert done.returncode == 0, done.stderr
     assert "jobs composed" in done.stdout
     assert [line for line in done.stderr.splitlines() if not _PROGRESS.match(line)] == []
+
+
+def test_compose_into_a_folder_that_cannot_be_made_is_one_line(chain, cli_env, tmp_path: Path):
+    ok("codes", "issue", "promises", "--wave", "1")
+    (tmp_path / "a-file").write_text("in the way", "utf-8")
+    out = refused(
+        "unwritable_folder", "compose", "promises", "--wave", "1", "--out", str(tmp_path / "a-file" / "x")
+    )
+    assert len(out.strip().splitlines()) == 1
+    assert states(cli_env, wave_id=1) == {"planned": 30}
+
+
+def test_a_template_folder_gone_since_create_is_one_line_without_a_dask_dump(chain, cli_env, tmp_path: Path):
+    ok("codes", "issue", "promises", "--wave", "1")
+    shutil.rmtree(tmp_path / "template")
+    (tmp_path / "template").mkdir()
+    (tmp_path / "template" / "notes.txt").write_text("not a template", "utf-8")
+    code, out = compose("--wave", "1")
+    assert code == 1, out
+    assert len(out.strip().splitlines()) == 1, out
+    assert re.search(r"\[template_[a-z_]+\]$", out.strip()), out
+    assert states(cli_env, wave_id=1) == {"planned": 30}
+
+
+def test_one_piece_is_said_in_the_singular(chain, cli_env):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    post_every_job()
+    engine = make_engine(cli_env)
+    with engine.connect() as connection:
+        person = connection.execute(select(pieces.c.person_id).where(pieces.c.state == "posted")).scalar()
+    engine.dispose()
+    ok("codes", "reissue", "promises", "--person", str(person), "--same-code", "--reason", "lost")
+    assert "1 job composed" in compose("--reissues")[1]
+    name = next(str(job["name"]) for job in jobs() if job["wave_number"] is None)
+    assert ok("jobs", "mark", name, "printed").strip() == f"{name} marked printed: 1 piece"

@@ -302,10 +302,16 @@ def generate_register(
                 earlier = row
             yield row
 
-    if suffix == ".csv":
-        _write_csv(path, rows())
-    else:
-        _write_parquet(path, rows())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            _write_csv(path, rows())
+        else:
+            _write_parquet(path, rows())
+    except OSError as error:  # a folder that cannot be made or written (a file in the way, no rights)
+        raise InputFileError(
+            f"cannot write {path}: {error.strerror or error}", code="unwritable_folder"
+        ) from error
     return planted
 
 
