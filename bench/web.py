@@ -1,14 +1,17 @@
 """Web load: the opening rush against `courrier serve`, measured with wrk, beside a bare FastAPI endpoint
 served the same way in the same run (the baseline).
 
-Scenarios (each for --duration seconds with --connections open connections):
-  baseline   GET /ping on a bare FastAPI app under uvicorn with the same workers
-  sessions   POST /api/v1/sessions with a different valid code each request (code entry)
-  bookings   POST /api/v1/bookings with a different citizen's token each request (dose 1, random
-             centre slot with places left)
-Afterwards the database is checked: no slot above capacity, no code with two active bookings of a dose.
+Scenarios (each with --connections open connections):
+  baseline   GET /ping on a bare FastAPI app under uvicorn with the same workers: an ``async def``
+             endpoint (the ratio is taken to this one) and a plain ``def`` one (run in the thread pool)
+  sessions   code entry alone: POST /api/v1/sessions with a different valid code each request
+  rush       the opening rush: each client enters its code (POST /api/v1/sessions), takes the token from
+             the answer and books dose 1 with it (POST /api/v1/bookings) in a random slot with places left;
+             every code is used by one client only
+Afterwards the database is checked: no slot above capacity, no code with two active bookings of a dose,
+and the bookings made in the rush are counted (completed bookings per second).
 
-Run: flock /tmp/courrier-bench.lock .venv/bin/python bench/web.py [--people 30000] [--duration 20]
+Run: flock /tmp/courrier-bench.lock .venv/bin/python bench/web.py [--quick] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -36,36 +39,97 @@ BARE_APP = """
 from fastapi import FastAPI
 app = FastAPI()
 @app.get("/ping")
-def ping() -> dict[str, str]:
+async def ping() -> dict[str, str]:
+    return {"status": "ok"}
+@app.get("/ping-sync")
+def ping_sync() -> dict[str, str]:
     return {"status": "ok"}
 """
-LUA = """
-local bodies = {}
-local headers = {}
-local n = 0
-local file = io.open("%(path)s")
-for line in file:lines() do
-    local tab = line:find("\\t")
-    headers[#headers + 1] = line:sub(1, tab - 1)
-    bodies[#bodies + 1] = line:sub(tab + 1)
-end
-file:close()
-local thread_counter = 0
+# Each wrk thread takes every n-th line of the file (its own codes), so no code is entered by two clients.
+LUA_COMMON = """
+local lines = {}
+local threads = {}
+local thread_count = %(threads)d
 function setup(thread)
-    thread:set("offset", thread_counter)
-    thread_counter = thread_counter + 1
+    thread:set("index", #threads)
+    threads[#threads + 1] = thread
 end
 function init(args)
-    n = offset * 7919
+    local file = io.open("%(path)s")
+    local n = 0
+    for line in file:lines() do
+        if n %% thread_count == index then lines[#lines + 1] = line end
+        n = n + 1
+    end
+    file:close()
+    next_line = 0
+    booked = 0
+    refused = 0
+    sessions = 0
 end
+local function take_line()
+    next_line = next_line + 1
+    return lines[((next_line - 1) %% #lines) + 1]
+end
+local json_headers = {["Content-Type"] = "application/json"}
+"""
+LUA_SESSIONS = (
+    LUA_COMMON
+    + """
 request = function()
-    n = n + 1
-    local i = (n %% #bodies) + 1
-    local h = {["Content-Type"] = "application/json"}
-    if headers[i] ~= "" then h["Authorization"] = "Bearer " .. headers[i] end
-    return wrk.format("%(method)s", "%(path_url)s", h, bodies[i])
+    local line = take_line()
+    local tab = line:find("\\t")
+    return wrk.format("POST", "/api/v1/sessions", json_headers, '{"code": "' .. line:sub(1, tab - 1) .. '"}')
 end
 """
+)
+# wrk has one Lua state per thread, not per connection: a session's answer puts its token and slot on
+# the thread's queue, and the next request the thread sends is that client's booking.
+LUA_RUSH = (
+    LUA_COMMON
+    + """
+local queue = {}
+local head = 1
+local pending_slot = {}
+request = function()
+    if head <= #queue then
+        local item = queue[head]
+        queue[head] = nil
+        head = head + 1
+        local h = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. item[1]}
+        local body = '{"slot": ' .. item[2] .. ', "dose": 1, "answers": %(answers)s}'
+        return wrk.format("POST", "/api/v1/bookings", h, body)
+    end
+    local line = take_line()
+    local tab = line:find("\\t")
+    pending_slot[#pending_slot + 1] = line:sub(tab + 1)
+    return wrk.format("POST", "/api/v1/sessions", json_headers, '{"code": "' .. line:sub(1, tab - 1) .. '"}')
+end
+response = function(status, headers, body)
+    local token = body:match('"token":%%s*"([^"]+)"')
+    if token ~= nil then
+        sessions = sessions + 1
+        -- the slot of the oldest code still waiting for its answer (answers come back in any order;
+        -- any free slot will do for a booking)
+        local slot = table.remove(pending_slot, 1) or "1"
+        queue[#queue + 1] = {token, slot}
+    elseif body:match('"reference"') then
+        booked = booked + 1
+    elseif status >= 400 then
+        refused = refused + 1
+    end
+end
+done = function(summary, latency, requests)
+    local b, s, r = 0, 0, 0
+    for _, thread in ipairs(threads) do
+        b = b + thread:get("booked")
+        s = s + thread:get("sessions")
+        r = r + thread:get("refused")
+    end
+    io.write(string.format("rush-counts sessions=%%d booked=%%d refused=%%d\\n", s, b, r))
+end
+"""
+)
 
 
 def sh(*argv: str, env: dict[str, str]) -> str:
@@ -73,7 +137,7 @@ def sh(*argv: str, env: dict[str, str]) -> str:
 
 
 def wait_up(url: str) -> None:
-    for _ in range(200):
+    for _ in range(300):
         try:
             urllib.request.urlopen(url, timeout=1).read()
             return
@@ -82,22 +146,27 @@ def wait_up(url: str) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-def wrk(url: str, connections: int, duration: int, script: Path | None) -> dict[str, float]:
+def wrk(url: str, connections: int, duration: int, script: Path | None) -> dict[str, object]:
     argv = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if script is not None:
         argv += ["-s", str(script)]
     out = subprocess.run([*argv, url], check=True, capture_output=True, text=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99_text = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    p99 = float(p99_text.group(1)) * scale[p99_text.group(2)] if p99_text else float("nan")
+    percentiles = {}
+    for name in ("50", "99"):
+        found = re.search(name + r"%\s+([\d.]+)(us|ms|s)", out)
+        percentiles[name] = float(found.group(1)) * scale[found.group(2)] if found else float("nan")
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
+    counts = re.search(r"rush-counts sessions=(\d+) booked=(\d+) refused=(\d+)", out)
     return {
         "rate": rate,
-        "p99_ms": p99,
-        "non_2xx": float(non2xx.group(1)) if non2xx else 0.0,
-        "socket_errors": errors.group(1) if errors else "none",  # type: ignore[dict-item]
+        "p50_ms": percentiles["50"],
+        "p99_ms": percentiles["99"],
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else "none",
+        "counts": tuple(int(n) for n in counts.groups()) if counts else None,
     }
 
 
@@ -146,8 +215,21 @@ def prepare(folder: Path, people: int, env: dict[str, str]) -> None:
     )
 
 
-def request_files(folder: Path, env: dict[str, str]) -> tuple[Path, Path, int]:
-    from courrier.booking.tokens import make_token
+def reset(env: dict[str, str]) -> None:
+    """Undo an earlier run on a kept database: no bookings, every place free, no failure counted."""
+    from courrier.db import make_engine
+    from courrier.db.schema import bookings, slots, throttle_counters
+
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(bookings.delete())
+        connection.execute(slots.update().values(taken=0))
+        connection.execute(throttle_counters.delete())
+    engine.dispose()
+
+
+def request_file(folder: Path, env: dict[str, str]) -> tuple[Path, int]:
+    """One line per code: the code as printed, a tab, a slot for its booking (each place handed once)."""
     from courrier.codes.format import format_code
     from courrier.codes.keys import load_keys
     from courrier.codes.sealing import reveal_code
@@ -166,28 +248,20 @@ def request_files(folder: Path, env: dict[str, str]) -> tuple[Path, Path, int]:
     engine.dispose()
     random.seed(5)
     random.shuffle(slot_ids)
-    now = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=20)  # tokens live 30 min
-    sessions = folder / "sessions.tsv"
-    sessions.write_text(
-        "".join(f'\t{{"code": "{format_code(reveal_code(keys, r.ciphertext))}"}}\n' for r in rows)
-    )
-    bookings = folder / "bookings.tsv"
-    bookings.write_text(
+    random.shuffle(rows)
+    path = folder / "clients.tsv"
+    path.write_text(
         "".join(
-            f'{make_token(keys, r.id, now)}\t{{"slot": {slot}, "dose": 1, "answers": {ANSWERS}}}\n'
+            f"{format_code(reveal_code(keys, r.ciphertext))}\t{slot}\n"
             for r, slot in zip(rows, slot_ids, strict=False)
         )
     )
-    return sessions, bookings, len(rows)
+    return path, len(rows)
 
 
-def lua(folder: Path, name: str, data: Path, method: str, path_url: str) -> Path:
-    script = folder / f"{name}.lua"
-    script.write_text(LUA % {"path": data, "method": method, "path_url": path_url})
-    return script
-
-
-def check(env: dict[str, str]) -> tuple[int, int, int]:
+def check(env: dict[str, str], window: tuple[dt.datetime, dt.datetime]) -> tuple[int, int, int]:
+    """Slots over capacity, codes with two active bookings of a dose, bookings made inside ``window``
+    (a request still in flight when wrk stopped does not count)."""
     from courrier.db import make_engine
     from courrier.db.schema import bookings, slots
 
@@ -204,99 +278,137 @@ def check(env: dict[str, str]) -> tuple[int, int, int]:
             )
         ).scalar_one()
         total = connection.execute(select(func.count()).select_from(bookings)).scalar_one()
+        taken = connection.execute(select(func.coalesce(func.sum(slots.c.taken), 0))).scalar_one()
+        inside = connection.execute(
+            select(func.count()).where(bookings.c.created_at >= window[0], bookings.c.created_at < window[1])
+        ).scalar_one()
     engine.dispose()
-    return int(over), int(doubled), int(total)
+    if taken != total:
+        raise SystemExit(f"places taken ({taken}) differ from bookings ({total})")
+    return int(over), int(doubled), int(inside)
 
 
 def serve(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def lua(folder: Path, name: str, template: str, data: Path) -> Path:
+    script = folder / f"{name}.lua"
+    script.write_text(template % {"path": data, "threads": 2, "answers": ANSWERS})
+    return script
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--people", type=int, default=30000, help="synthetic register size (codes ≈ 75%%)")
-    parser.add_argument("--duration", type=int, default=20, help="seconds per scenario")
+    parser.add_argument("--quick", action="store_true", help="a short run: 20,000 people, 10 s a scenario")
+    parser.add_argument("--people", type=int, help="synthetic register size (codes ≈ 75%%); default 120,000")
+    parser.add_argument("--duration", type=int, help="seconds of the sessions and rush scenarios (60)")
+    parser.add_argument("--baseline-duration", type=int, help="seconds of each baseline (15)")
     parser.add_argument("--connections", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="server processes (default: courrier serve's)")
     parser.add_argument("--database-url", help="PostgreSQL URL of an empty database (default: SQLite)")
+    parser.add_argument("--keep", type=Path, help="prepare into this folder once and reuse it afterwards")
+    parser.add_argument(
+        "--only", action="append", choices=["baseline", "sessions", "rush"], help="run only these scenarios"
+    )
     args = parser.parse_args()
+    people = args.people or (20_000 if args.quick else 120_000)
+    duration = args.duration or (10 if args.quick else 60)
+    baseline_duration = args.baseline_duration or (5 if args.quick else 15)
+    scenarios = args.only or ["baseline", "sessions", "rush"]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian package wrk)")
-    folder = Path(tempfile.mkdtemp(prefix="courrier-bench-web-"))
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="courrier-bench-web-"))
+    folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["COURRIER_DATABASE_URL"] = args.database_url or f"sqlite:///{folder / 'courrier.db'}"
     env["COURRIER_KEY_FILE"] = str(folder / "courrier.keys")
     env["COURRIER_ACTOR"] = "bench"
+    database = env["COURRIER_DATABASE_URL"].split(":")[0]
     started = time.perf_counter()
-    prepare(folder, args.people, env)
-    sessions, bookings, count = request_files(folder, env)
-    print(
-        f"prepared {count} codes in {time.perf_counter() - started:.0f} s"
-        f" ({env['COURRIER_DATABASE_URL'].split(':')[0]})"
-    )
+    clients = folder / "clients.tsv"
+    if args.keep is not None and clients.exists():
+        reset(env)
+        count = sum(1 for _ in clients.open())
+    else:
+        prepare(folder, people, env)
+        clients, count = request_file(folder, env)
+    print(f"prepared {count:,} codes in {time.perf_counter() - started:.0f} s ({database})", flush=True)
     (folder / "bare.py").write_text(BARE_APP)
     bin_dir = Path(sys.executable).parent
-    results = {}
+    workers = ["--workers", str(args.workers)] if args.workers else []
+    results: dict[str, dict[str, object]] = {}
     port = 18400
-    bare = serve(
-        [
-            str(bin_dir / "uvicorn"),
-            "bare:app",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env,
-        folder,
-    )
-    try:
-        wait_up(f"http://127.0.0.1:{port}/ping")
-        results["baseline"] = wrk(f"http://127.0.0.1:{port}/ping", args.connections, args.duration, None)
-    finally:
-        bare.terminate()
-        bare.wait()
-    app = serve(
-        [str(bin_dir / "courrier"), "serve", "--port", str(port + 1), "--workers", str(args.workers)],
-        env,
-        folder,
-    )
+    if "baseline" in scenarios:
+        bare = serve(
+            [
+                str(bin_dir / "uvicorn"),
+                "bare:app",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers or 2),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env,
+            folder,
+        )
+        try:
+            wait_up(f"http://127.0.0.1:{port}/ping")
+            for name, path in (("baseline", "/ping"), ("baseline-sync", "/ping-sync")):
+                url = f"http://127.0.0.1:{port}{path}"
+                results[name] = wrk(url, args.connections, baseline_duration, None)
+        finally:
+            stop(bare)
+    app = serve([str(bin_dir / "courrier"), "serve", "--port", str(port + 1), *workers], env, folder)
+    window = (dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
     try:
         base = f"http://127.0.0.1:{port + 1}"
         wait_up(base + "/health")
-        results["sessions"] = wrk(
-            base,
-            args.connections,
-            args.duration,
-            lua(folder, "sessions", sessions, "POST", "/api/v1/sessions"),
-        )
-        results["bookings"] = wrk(
-            base,
-            args.connections,
-            args.duration,
-            lua(folder, "bookings", bookings, "POST", "/api/v1/bookings"),
-        )
+        if "sessions" in scenarios:
+            script = lua(folder, "sessions", LUA_SESSIONS, clients)
+            results["sessions"] = wrk(base, args.connections, duration, script)
+        if "rush" in scenarios:
+            script = lua(folder, "rush", LUA_RUSH, clients)
+            window_start = dt.datetime.now(dt.UTC)
+            results["rush"] = wrk(base, args.connections, duration, script)
+            window = (window_start, window_start + dt.timedelta(seconds=duration))
     finally:
-        app.terminate()
-        app.wait()
-    over, doubled, total = check(env)
-    baseline = results["baseline"]["rate"]
+        stop(app)
+    over, doubled, total = check(env, window)
+    baseline = float(results["baseline"]["rate"]) if "baseline" in results else None  # type: ignore[arg-type]
+    print(f"{args.connections} connections, {duration} s, workers {args.workers or 'default'}, {database}")
     for name, result in results.items():
+        rate = float(result["rate"])  # type: ignore[arg-type]
+        ratio = f"  ratio to baseline {rate / baseline:.2f}" if baseline else ""
         print(
-            f"{name:<9} {result['rate']:>9,.0f} req/s  p99 {result['p99_ms']:>7.1f} ms  "
-            f"non-2xx {result['non_2xx']:>7,.0f}  socket errors: {result['socket_errors']}  "
-            f"ratio to baseline {result['rate'] / baseline:.2f}"
+            f"{name:<13} {rate:>9,.0f} req/s  p50 {result['p50_ms']:>7.1f} ms"
+            f"  p99 {result['p99_ms']:>7.1f} ms  non-2xx {result['non_2xx']:>7,}  socket errors: {result['socket_errors']}{ratio}"
         )
-    print(
-        f"bookings in the database: {total:,}; slots over capacity: {over}; "
-        f"codes with two active bookings: {doubled}"
-    )
-    shutil.rmtree(folder, ignore_errors=True)
+    if "rush" in results:
+        counts = results["rush"]["counts"]
+        booked_rate = total / duration
+        ratio = f" ({booked_rate / baseline:.2f} of baseline requests/s)" if baseline else ""
+        print(
+            f"rush: {total:,} bookings in {duration} s = {booked_rate:,.0f} completed bookings/s{ratio};"
+            f" wrk saw sessions/booked/refused {counts}"
+        )
+    print(f"slots over capacity: {over}; codes with two active bookings of a dose: {doubled}")
+    if args.keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

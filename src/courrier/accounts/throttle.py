@@ -12,10 +12,13 @@ Successes do not write (the opening rush is all successes); they only read the c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, select
+from sqlalchemy import Connection, and_, bindparam, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.db.schema import throttle_counters
@@ -37,6 +40,42 @@ def retry_after(connection: Connection, scope: str, key: str, now: dt.datetime) 
             throttle_counters.c.scope == scope, throttle_counters.c.key == key
         )
     ).scalar()
+    return _seconds(blocked_until, now)
+
+
+def first_blocked(
+    connection: Connection, keys: Sequence[tuple[str, str]], now: dt.datetime
+) -> int | None:
+    """Seconds to wait while any of the ``(scope, key)`` pairs is blocked (the longest), else ``None``:
+    one read for all of them (code entry checks its client and the typed code on every request)."""
+    params: dict[str, object] = {"now": now}
+    for number, (scope, key) in enumerate(keys):
+        params[f"scope{number}"] = scope
+        params[f"key{number}"] = key
+    waits = [
+        retry
+        for blocked_until in connection.execute(_blocked_query(len(keys)), params).scalars()
+        if (retry := _seconds(blocked_until, now)) is not None
+    ]
+    return max(waits) if waits else None
+
+
+@functools.cache
+def _blocked_query(pairs: int) -> Any:
+    # Built once per number of pairs: building the expression costs more than running it.
+    table = throttle_counters.c
+    return select(table.blocked_until).where(
+        or_(
+            *(
+                and_(table.scope == bindparam(f"scope{number}"), table.key == bindparam(f"key{number}"))
+                for number in range(pairs)
+            )
+        ),
+        table.blocked_until > bindparam("now", type_=table.blocked_until.type),
+    )
+
+
+def _seconds(blocked_until: dt.datetime | None, now: dt.datetime) -> int | None:
     if blocked_until is None or blocked_until <= now:
         return None
     seconds: float = (blocked_until - now).total_seconds()

@@ -16,13 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from courrier.booking.policy import booking_policy
+from courrier.booking.policy import policy_from
 from courrier.booking.questions import checked_answers
 from courrier.codes.format import ALPHABET
-from courrier.db.schema import bookings, centres, codes, slots
+from courrier.db.schema import booking_policies, bookings, campaigns, centres, codes, slots
 from courrier.db.transaction import write_transaction
 from courrier.errors import CodeError, ConflictError, NotFoundError
 from courrier.ledger.codes import REFUSALS, effective_status
@@ -115,53 +115,103 @@ def new_reference() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(8))
 
 
+def _request_query(dose: int) -> Any:
+    """Everything a booking checks, in one read: the code, its campaign's policy, the slot (when it is
+    the campaign's) and its centre, the code's active booking of this dose and the start of its dose 1."""
+    first_slots = slots.alias("first_slots")
+    first = bookings.alias("first")
+    this_dose = bookings.alias("this_dose")
+    return (
+        select(
+            codes.c.campaign_id,
+            codes.c.person_id,
+            codes.c.status,
+            codes.c.uses,
+            codes.c.max_uses,
+            codes.c.valid_until,
+            campaigns.c.max_uses.label("campaign_max_uses"),
+            booking_policies.c.doses,
+            booking_policies.c.dose2_min_days,
+            booking_policies.c.dose2_max_days,
+            booking_policies.c.dose2_after_expiry,
+            booking_policies.c.questions,
+            slots.c.id.label("slot_id"),
+            slots.c.starts_at,
+            slots.c.ends_at,
+            slots.c.centre_id,
+            centres.c.name.label("centre_name"),
+            centres.c.address.label("centre_address"),
+            select(this_dose.c.id)
+            .where(this_dose.c.code_id == codes.c.id, this_dose.c.active_dose == dose)
+            .scalar_subquery()
+            .label("booked_id"),
+            select(first_slots.c.starts_at)
+            .join(first, first.c.slot_id == first_slots.c.id)
+            .where(first.c.code_id == codes.c.id, first.c.active_dose == 1)
+            .scalar_subquery()
+            .label("dose1_starts_at"),
+        )
+        .join(campaigns, campaigns.c.id == codes.c.campaign_id)
+        .outerjoin(booking_policies, booking_policies.c.campaign_id == codes.c.campaign_id)
+        .outerjoin(
+            slots, and_(slots.c.id == bindparam("slot_id"), slots.c.campaign_id == codes.c.campaign_id)
+        )
+        .outerjoin(centres, centres.c.id == slots.c.centre_id)
+        .where(codes.c.id == bindparam("code_id"))
+    )
+
+
+# Built once per dose: a statement object SQLAlchemy has seen before costs only its cache lookup.
+_REQUEST_QUERIES = {dose: _request_query(dose) for dose in (1, 2)}
+
+
 def _check_request(
     connection: Connection, code_id: int, slot_id: int, dose: int, now: dt.datetime
 ) -> Row[Any]:
-    """The code may book this dose in this slot now (everything but the place itself); the code's row."""
-    code = connection.execute(select(codes).where(codes.c.id == code_id)).one()
-    policy = booking_policy(connection, code.campaign_id)
+    """The code may book this dose in this slot now (everything but the place itself); the request's
+    row (the code's campaign and person, the slot and its centre)."""
+    query = _REQUEST_QUERIES.get(dose)
+    if query is None:
+        query = _request_query(dose)
+    row = connection.execute(query, {"code_id": code_id, "slot_id": slot_id}).one()
+    policy = policy_from(row, int(row.campaign_max_uses))
     if not 1 <= dose <= policy.doses:
         raise ConflictError(f"dose {dose}: this campaign has doses 1 to {policy.doses}", code="bad_dose")
-    status = effective_status(code.status, code.uses, code.max_uses, code.valid_until, now.date())
+    status = effective_status(row.status, row.uses, row.max_uses, row.valid_until, now.date())
     if status == "revoked" or (status != "active" and not (dose == 2 and policy.dose2_after_expiry)):
         raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
-    slot = connection.execute(select(slots).where(slots.c.id == slot_id)).one_or_none()
-    if slot is None or slot.campaign_id != code.campaign_id:
+    if row.slot_id is None:
         raise NotFoundError(f"no slot {slot_id} in this campaign", code="unknown_slot")
-    if slot.starts_at <= now:
+    if row.starts_at <= now:
         raise ConflictError("this slot has begun or is over", code="slot_past")
     if dose == 2:
-        first = connection.execute(
-            select(slots.c.starts_at)
-            .join(bookings, bookings.c.slot_id == slots.c.id)
-            .where(bookings.c.code_id == code_id, bookings.c.active_dose == 1)
-        ).scalar()
+        first = row.dose1_starts_at
         if first is None:
             raise ConflictError("book dose 1 first", code="dose1_first")
         earliest = first + dt.timedelta(days=policy.dose2_min_days)
         latest = first + dt.timedelta(days=policy.dose2_max_days)
-        if not earliest.date() <= slot.starts_at.date() <= latest.date():
+        if not earliest.date() <= row.starts_at.date() <= latest.date():
             raise ConflictError(
                 f"dose 2 is from {earliest.date()} to {latest.date()}",
                 code="outside_dose_window",
                 earliest=earliest.date(),
                 latest=latest.date(),
             )
-    taken = connection.execute(
-        select(bookings.c.id).where(bookings.c.code_id == code_id, bookings.c.active_dose == dose)
-    ).scalar()
-    if taken is not None:
+    if row.booked_id is not None:
         raise ConflictError(f"this code already has a booking for dose {dose}", code="already_booked")
-    return code
+    return row
+
+
+_TAKE_PLACE = (
+    slots.update()
+    .where(slots.c.id == bindparam("slot"), slots.c.taken < slots.c.capacity)
+    .values(taken=slots.c.taken + 1)
+)
+_INSERT = bookings.insert()
 
 
 def _take_place(connection: Connection, slot_id: int) -> None:
-    taken = connection.execute(
-        slots.update()
-        .where(slots.c.id == slot_id, slots.c.taken < slots.c.capacity)
-        .values(taken=slots.c.taken + 1)
-    ).rowcount
+    taken = connection.execute(_TAKE_PLACE, {"slot": slot_id}).rowcount
     if taken != 1:
         raise ConflictError("this slot is full", code="slot_full")
 
@@ -203,33 +253,51 @@ def book_dose(
         _take_place_unguarded(engine, slot_id, pause)
     try:
         with write_transaction(engine) as connection:
-            code = _check_request(connection, code_id, slot_id, dose, now)
-            answers = checked_answers(connection, code.campaign_id, answers)
+            request = _check_request(connection, code_id, slot_id, dose, now)
+            answers = checked_answers(connection, request.campaign_id, answers)
             if guarded:
                 _take_place(connection, slot_id)
             else:
                 connection.execute(
                     slots.update().where(slots.c.id == slot_id).values(taken=slots.c.taken + 1)
                 )
+            reference = new_reference()
             inserted = connection.execute(
-                bookings.insert().values(
-                    reference=new_reference(),
-                    campaign_id=code.campaign_id,
-                    code_id=code_id,
-                    person_id=code.person_id,
-                    dose=dose,
-                    slot_id=slot_id,
-                    state="active",
-                    active_dose=dose,
-                    idempotency_key=key,
-                    answers=json.dumps(dict(answers or {}), sort_keys=True),
-                    booked_by=booked_by,
-                    created_at=now,
-                    updated_at=now,
-                )
+                _INSERT,
+                {
+                    "reference": reference,
+                    "campaign_id": request.campaign_id,
+                    "code_id": code_id,
+                    "person_id": request.person_id,
+                    "dose": dose,
+                    "slot_id": slot_id,
+                    "state": "active",
+                    "active_dose": dose,
+                    "idempotency_key": key,
+                    "answers": json.dumps(dict(answers or {}), sort_keys=True),
+                    "booked_by": booked_by,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
             assert inserted.inserted_primary_key is not None
-            return get_booking(connection, code_id, int(inserted.inserted_primary_key[0])), True
+            # The answer is made of what was read and written: no second read of the new booking.
+            booking = Booking(
+                id=int(inserted.inserted_primary_key[0]),
+                reference=reference,
+                campaign_id=request.campaign_id,
+                code_id=code_id,
+                person_id=request.person_id,
+                dose=dose,
+                state="active",
+                slot_id=slot_id,
+                centre_id=request.centre_id,
+                centre_name=request.centre_name,
+                centre_address=request.centre_address,
+                starts_at=request.starts_at,
+                ends_at=request.ends_at,
+            )
+            return booking, True
     except (IntegrityError, ConflictError) as error:
         if isinstance(error, ConflictError) and error.code != "already_booked":
             raise

@@ -17,9 +17,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
-from courrier.accounts.throttle import Limit, count_failure, retry_after
+from courrier.accounts.throttle import Limit, count_failure, first_blocked
 from courrier.accounts.users import ThrottledError
 from courrier.codes.format import ALPHABET, CODE_LENGTH, GROUP, normalise, parse_code
 from courrier.codes.keys import Keys
@@ -87,32 +87,35 @@ def _wrong_group(connection: Connection, keys: Keys, compact: str) -> int | None
     return groups.pop() if len(groups) == 1 else None
 
 
+# Built once: a statement SQLAlchemy has seen before costs only its cache lookup.
+_ROW = (
+    select(
+        codes.c.id,
+        codes.c.campaign_id,
+        codes.c.person_id,
+        codes.c.status,
+        codes.c.uses,
+        codes.c.max_uses,
+        codes.c.valid_from,
+        codes.c.valid_until,
+        campaigns.c.name,
+        persons.c.language,
+        persons.c.commune,
+    )
+    .join(campaigns, campaigns.c.id == codes.c.campaign_id)
+    .join(persons, persons.c.id == codes.c.person_id)
+    .where(codes.c.hmac == bindparam("digest"))
+)
+
+
 def _row(connection: Connection, digest: bytes) -> Any:
-    return connection.execute(
-        select(
-            codes.c.id,
-            codes.c.campaign_id,
-            codes.c.person_id,
-            codes.c.status,
-            codes.c.uses,
-            codes.c.max_uses,
-            codes.c.valid_from,
-            codes.c.valid_until,
-            campaigns.c.name,
-            persons.c.language,
-            persons.c.commune,
-        )
-        .join(campaigns, campaigns.c.id == codes.c.campaign_id)
-        .join(persons, persons.c.id == codes.c.person_id)
-        .where(codes.c.hmac == digest)
-    ).one_or_none()
+    return connection.execute(_ROW, {"digest": digest}).one_or_none()
 
 
 def _check_throttle(connection: Connection, client: str, typed_key: str, now: dt.datetime) -> None:
-    for scope, key in (("code-client", client), ("code-typed", typed_key)):
-        wait = retry_after(connection, scope, key, now)
-        if wait is not None:
-            raise ThrottledError("too many wrong codes: try again later", retry_after_s=wait)
+    wait = first_blocked(connection, (("code-client", client), ("code-typed", typed_key)), now)
+    if wait is not None:
+        raise ThrottledError("too many wrong codes: try again later", retry_after_s=wait)
 
 
 def enter_code(engine: Engine, keys: Keys, typed: str, *, client: str, now: dt.datetime) -> CodeHolder:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -41,6 +42,18 @@ def booking_policy(connection: Connection, campaign_id: int) -> BookingPolicy:
         select(booking_policies).where(booking_policies.c.campaign_id == campaign_id)
     ).one_or_none()
     if row is not None:
+        return policy_from(row, 0)
+    max_uses = connection.execute(
+        select(campaigns.c.max_uses).where(campaigns.c.id == campaign_id)
+    ).scalar_one()
+    return policy_from(None, int(max_uses))
+
+
+def policy_from(row: Any, campaign_max_uses: int) -> BookingPolicy:
+    """The policy of a ``booking_policies`` row (``doses``, ``dose2_min_days``, ``dose2_max_days``,
+    ``dose2_after_expiry``, ``questions``; ``None``, or a row of NULLs, when the campaign has none), else
+    the defaults for a campaign whose codes have ``campaign_max_uses`` uses."""
+    if row is not None and row.doses is not None:
         return BookingPolicy(
             row.doses,
             row.dose2_min_days,
@@ -48,12 +61,9 @@ def booking_policy(connection: Connection, campaign_id: int) -> BookingPolicy:
             row.dose2_after_expiry,
             tuple(json.loads(row.questions)),
         )
-    max_uses = connection.execute(
-        select(campaigns.c.max_uses).where(campaigns.c.id == campaign_id)
-    ).scalar_one()
     # The reference case: dose 2 from 21 to 42 days after dose 1, bookable with the same code later.
     return BookingPolicy(
-        doses=min(int(max_uses), 2), dose2_min_days=21, dose2_max_days=42, dose2_after_expiry=True
+        doses=min(campaign_max_uses, 2), dose2_min_days=21, dose2_max_days=42, dose2_after_expiry=True
     )
 
 

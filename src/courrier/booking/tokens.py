@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hmac
 import struct
 
@@ -31,7 +32,12 @@ _VERSION = 1
 
 
 def _session_key(keys: Keys) -> bytes:
-    return hmac.digest(keys.hmac_key, b"courrier-web-session/1", "sha256")
+    return _derive(keys.hmac_key)
+
+
+@functools.lru_cache(maxsize=8)
+def _derive(hmac_key: bytes) -> bytes:
+    return hmac.digest(hmac_key, b"courrier-web-session/1", "sha256")
 
 
 def make_token(keys: Keys, code_id: int, now: dt.datetime) -> str:
