@@ -396,7 +396,8 @@ def main() -> None:
         ratio = f"  ratio to baseline {rate / baseline:.2f}" if baseline else ""
         print(
             f"{name:<13} {rate:>9,.0f} req/s  p50 {result['p50_ms']:>7.1f} ms"
-            f"  p99 {result['p99_ms']:>7.1f} ms  non-2xx {result['non_2xx']:>7,}  socket errors: {result['socket_errors']}{ratio}"
+            f"  p99 {result['p99_ms']:>7.1f} ms  non-2xx {result['non_2xx']:>7,}"
+            f"  socket errors: {result['socket_errors']}{ratio}"
         )
     if "rush" in results:
         counts = results["rush"]["counts"]

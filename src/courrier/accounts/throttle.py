@@ -43,9 +43,7 @@ def retry_after(connection: Connection, scope: str, key: str, now: dt.datetime) 
     return _seconds(blocked_until, now)
 
 
-def first_blocked(
-    connection: Connection, keys: Sequence[tuple[str, str]], now: dt.datetime
-) -> int | None:
+def first_blocked(connection: Connection, keys: Sequence[tuple[str, str]], now: dt.datetime) -> int | None:
     """Seconds to wait while any of the ``(scope, key)`` pairs is blocked (the longest), else ``None``:
     one read for all of them (code entry checks its client and the typed code on every request)."""
     params: dict[str, object] = {"now": now}

@@ -12,6 +12,7 @@ from courrier.config import load_settings
 from courrier.db import make_engine, require_current
 from courrier.web.app import create_app
 from courrier.web.context import WebContext
+from courrier.web.writers import serialise_writers
 
 # Set by `courrier serve --insecure-cookies` for plain-HTTP demos and tests; read by every worker.
 INSECURE_COOKIES_ENV = "COURRIER_WEB_INSECURE_COOKIES"
@@ -21,6 +22,7 @@ def app_from_environment() -> FastAPI:
     settings = load_settings()
     engine = make_engine(settings.database_url)
     require_current(engine)
+    serialise_writers(engine)
     keys = load_keys(settings.key_file, settings.keys_json)
     secure = os.environ.get(INSECURE_COOKIES_ENV) != "1"
     return create_app(WebContext(engine=engine, keys=keys, secure_cookies=secure))
