@@ -72,6 +72,11 @@ local function take_line()
     return lines[((next_line - 1) %% #lines) + 1]
 end
 local json_headers = {["Content-Type"] = "application/json"}
+local think_ms = %(think_ms)d
+if think_ms > 0 then
+    -- a person reads and types between two requests: a random pause around think_ms
+    delay = function() return math.random(think_ms / 2, think_ms * 3 / 2) end
+end
 """
 LUA_SESSIONS = (
     LUA_COMMON
@@ -137,7 +142,8 @@ def sh(*argv: str, env: dict[str, str]) -> str:
 
 
 def wait_up(url: str) -> None:
-    for _ in range(300):
+    deadline = time.monotonic() + 180  # workers start slowly on a busy machine
+    while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(url, timeout=1).read()
             return
@@ -301,9 +307,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def lua(folder: Path, name: str, template: str, data: Path) -> Path:
+def lua(folder: Path, name: str, template: str, data: Path, think_ms: int = 0) -> Path:
     script = folder / f"{name}.lua"
-    script.write_text(template % {"path": data, "threads": 2, "answers": ANSWERS})
+    script.write_text(template % {"path": data, "threads": 2, "answers": ANSWERS, "think_ms": think_ms})
     return script
 
 
@@ -318,6 +324,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--workers", type=int, help="server processes (default: courrier serve's)")
     parser.add_argument("--database-url", help="PostgreSQL URL of an empty database (default: SQLite)")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=0,
+        help="each client's pause between its requests in the rush (0: as fast as answers come)",
+    )
     parser.add_argument("--keep", type=Path, help="prepare into this folder once and reuse it afterwards")
     parser.add_argument(
         "--only", action="append", choices=["baseline", "sessions", "rush"], help="run only these scenarios"
@@ -339,6 +351,7 @@ def main() -> None:
     started = time.perf_counter()
     clients = folder / "clients.tsv"
     if args.keep is not None and clients.exists():
+        sh(str(Path(sys.executable).parent / "courrier"), "db", "upgrade", env=env)
         reset(env)
         count = sum(1 for _ in clients.open())
     else:
@@ -382,7 +395,7 @@ def main() -> None:
             script = lua(folder, "sessions", LUA_SESSIONS, clients)
             results["sessions"] = wrk(base, args.connections, duration, script)
         if "rush" in scenarios:
-            script = lua(folder, "rush", LUA_RUSH, clients)
+            script = lua(folder, "rush", LUA_RUSH, clients, args.think_ms)
             window_start = dt.datetime.now(dt.UTC)
             results["rush"] = wrk(base, args.connections, duration, script)
             window = (window_start, window_start + dt.timedelta(seconds=duration))
@@ -390,7 +403,10 @@ def main() -> None:
         stop(app)
     over, doubled, total = check(env, window)
     baseline = float(results["baseline"]["rate"]) if "baseline" in results else None  # type: ignore[arg-type]
-    print(f"{args.connections} connections, {duration} s, workers {args.workers or 'default'}, {database}")
+    print(
+        f"{args.connections} connections, {duration} s, workers {args.workers or 'default'}, {database},"
+        f" think {args.think_ms} ms in the rush"
+    )
     for name, result in results.items():
         rate = float(result["rate"])  # type: ignore[arg-type]
         ratio = f"  ratio to baseline {rate / baseline:.2f}" if baseline else ""
