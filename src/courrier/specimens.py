@@ -1,8 +1,9 @@
 """Specimen records drawn from the synthetic register: for the long-name tests, the golden pages, the
 typesetting benchmark and the docs' page of longest names.
 
-The records are what ``courrier compose`` gives a template (the person's register fields, a personal
-code that passes ``courrier codes check``, its QR content and the campaign's dates), drawn
+The records are what ``courrier compose`` gives a template (the person's register fields, the piece's
+printed reference with its check digit, a personal code that passes ``courrier codes check``, its QR
+content and the campaign's dates), drawn
 deterministically from :class:`~courrier.register.generate.RegisterGenerator`.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from courrier.codes.format import format_code, random_codes
 from courrier.languages import LANGUAGES
+from courrier.production.piece_ids import format_piece_id
 from courrier.register.fields import normalise_postcode
 from courrier.register.generate import RegisterGenerator
 
@@ -41,6 +43,7 @@ def record_for(person: dict[str, Any], number: int, rnd: random.Random) -> dict[
     compact = random_codes(1, rnd.randbytes)[0]
     return {
         "piece_id": str(number),
+        "piece_ref": format_piece_id(number),
         "person": person,
         "code": format_code(compact),
         "qr": f"https://rdv.example.lu/c/{compact}",

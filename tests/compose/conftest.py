@@ -14,6 +14,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from courrier.production.piece_ids import format_piece_id
+
 from ..conftest import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +44,11 @@ class PdfTools:
         self.pdftotext = require_binary("pdftotext")
 
     def check(self, pdf: Path) -> None:
+        """``qpdf --check``: no error and no warning."""
         done = subprocess.run([self.qpdf, "--check", str(pdf)], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "No syntax or stream encoding errors" in done.stdout
+        assert "WARNING" not in done.stdout + done.stderr, done.stdout + done.stderr
 
     def render(self, pdf: Path, page: int, resolution: int = 150) -> Image.Image:
         target = pdf.with_name(f"{pdf.stem}-{page}-{resolution}.png")
@@ -120,6 +124,7 @@ def person(family_name: str, given_names: str = "Anna", **other: Any) -> dict[st
 def record(piece_id: int, family_name: str, given_names: str = "Anna", **other: Any) -> dict[str, Any]:
     return {
         "piece_id": str(piece_id),
+        "piece_ref": format_piece_id(piece_id),
         "person": person(family_name, given_names, id=piece_id, **other),
         "code": "7KQ3-MZ8P-TXV4-H9",
         "qr": f"https://rdv.example.lu/c/7KQ3MZ8PTXV4H{piece_id}",

@@ -72,6 +72,25 @@ width = 60
 height = 8
 fill = 0.0
 [[pages.elements]]
+type = "rect"
+name = "outline only"
+x = 100
+y = 130
+width = 30
+height = 12
+stroke = 0.0
+line_width = 2
+[[pages.elements]]
+type = "rect"
+name = "filled and outlined"
+x = 140
+y = 130
+width = 30
+height = 12
+fill = 0.8
+stroke = "#000000"
+line_width = 2
+[[pages.elements]]
 type = "line"
 x = 25
 y = 115
@@ -110,6 +129,14 @@ def test_artwork_images_shapes_and_data_matrix_reach_the_page(folder, pdf_tools,
     assert _dark(page, 100, 5)  # the background's band
     assert _dark(page, 160, 30)  # the image
     assert _dark(page, 50, 104)  # the filled rectangle
+    # A stroke without a fill: the outline, and paper inside it.
+    assert _dark(page, 100.2, 136)
+    assert _dark(page, 115, 130.2)
+    assert not _dark(page, 115, 136)
+    # A fill and a stroke: light gray inside a black outline.
+    assert _dark(page, 140.2, 136)
+    assert not _dark(page, 155, 136)
+    assert 150 < int(page.getpixel((round(155 / 25.4 * 150), round(136 / 25.4 * 150)))) < 230
     assert _dark(page, 100, 115)  # the line
     assert not _dark(page, 100, 95)  # and nothing where nothing was placed
     assert pdf_tools.barcodes(pdf, 1)["DataMatrix"] == "7|7KQ3-MZ8P-TXV4-H9"

@@ -7,7 +7,9 @@ import re
 import shutil
 from pathlib import Path
 
+import pikepdf
 import pytest
+import zxingcpp
 from click.testing import CliRunner
 
 from courrier.cli import courrier
@@ -17,6 +19,7 @@ from courrier.compose.formats import format_date, format_number, format_phone
 from courrier.compose.salutation import salutation
 from courrier.compose.template import typographic_spaces
 from courrier.errors import CompositionError, TemplateError
+from courrier.production.profiles import load_inserter
 
 from .conftest import EXAMPLES, person, record
 
@@ -75,9 +78,9 @@ def test_render_from_csv_with_dotted_columns_and_png(pdf_tools, tmp_path: Path):
     # The output's folder need not exist yet.
     records = tmp_path / "records.csv"
     records.write_text(
-        "piece_id;person.family_name;person.given_names;person.language;person.street;person.house_number;"
+        "piece_id;piece_ref;person.family_name;person.given_names;person.language;person.street;person.house_number;"
         "person.postcode;person.locality;person.country;code;qr;letter_date;valid_from;valid_until\n"
-        "1;Ağaoğlu;Ayşe;en;rue Neuve;4;L-4001;Esch-sur-Alzette;LU;7KQ3-MZ8P-TXV4-H9;https://rdv.example.lu/c/1;"
+        "1;1-3;Ağaoğlu;Ayşe;en;rue Neuve;4;L-4001;Esch-sur-Alzette;LU;7KQ3-MZ8P-TXV4-H9;https://rdv.example.lu/c/1;"
         "2026-03-12;2026-03-12;2026-03-26\n",
         encoding="utf-8",
     )
@@ -131,6 +134,29 @@ def test_check_with_records_finds_the_letters_that_would_fail(tmp_path: Path):
     (problem,) = json.loads(out)
     assert problem["where"] == "records.jsonl, piece 2"
     assert problem["code"] == "address_too_long"  # 40 initials do not fit either
+
+
+def test_render_prints_as_the_configured_printer_and_inserter_do(pdf_tools, tmp_path: Path, monkeypatch):
+    """A mono printer and an inserter reading an 18-character mark: the preview shows that mark, where
+    that inserter reads it, and has the gray output intent."""
+    profiles = EXAMPLES.parent / "profiles"
+    monkeypatch.setenv("COURRIER_PRINTER_PROFILE", str(profiles / "mono-printer.toml"))
+    monkeypatch.setenv("COURRIER_INSERTER_PROFILE", str(profiles / "dl-inserter-18.toml"))
+    folder = EXAMPLES / "vaccination"
+    pdf = tmp_path / "preview.pdf"
+    code, out = run(
+        "template", "render", str(folder), "--records", str(folder / "sample.jsonl"), "-o", str(pdf)
+    )
+    assert code == 0, out
+    layout = load_inserter(profiles / "dl-inserter-18.toml").mark
+    marks = [
+        code.text
+        for code in zxingcpp.read_barcodes(pdf_tools.render(pdf, 2, 200))
+        if code.format.name == "DataMatrix" and code.text != "2-1"  # the other: the piece's reference
+    ]
+    assert marks == [layout.text("J000000", 2, 1, 1)]
+    with pikepdf.open(pdf) as document:
+        assert int(document.Root.OutputIntents[0].DestOutputProfile.N) == 1
 
 
 @pytest.mark.parametrize("name", ["vaccination", "mass-testing", "voucher"])

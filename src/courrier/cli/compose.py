@@ -13,7 +13,7 @@ from courrier.cli.common import current_app, echo_json, json_option
 from courrier.db.types import utcnow
 from courrier.production.compose_wave import ComposeSummary, compose_wave
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
-from courrier.production.profiles import load_inserter, load_printer
+from courrier.production.profiles import configured_profiles
 from courrier.production.reprint import DEFAULT_THRESHOLD
 from courrier.production.reprint import reprint as reprint_jobs
 
@@ -156,6 +156,7 @@ def compose(
     app = current_app(scheduler=scheduler, workers=workers)
     with app.engine.connect() as connection:
         campaign_id(connection, campaign)  # an unknown campaign is reported before missing keys
+    printer, inserter = configured_profiles(app.settings.printer_profile, app.settings.inserter_profile)
     progress = _Progress()
     summary = compose_wave(
         app.engine,
@@ -171,10 +172,8 @@ def compose(
         remake=remake,
         on_start=progress.start,
         on_job_done=progress.job_done,
-        printer=load_printer(Path(app.settings.printer_profile) if app.settings.printer_profile else None),
-        inserter=load_inserter(
-            Path(app.settings.inserter_profile) if app.settings.inserter_profile else None
-        ),
+        printer=printer,
+        inserter=inserter,
     )
     if sys.stderr.isatty():
         click.echo(err=True)
@@ -208,10 +207,13 @@ def reprint_command(
     diverted, damaged, missing or never reported. Same codes; an inserted piece is never reprinted.
     The files go next to the campaign's composed jobs unless --out says otherwise."""
     app = current_app(scheduler=scheduler, workers=workers)
+    printer, inserter = configured_profiles(app.settings.printer_profile, app.settings.inserter_profile)
     plan, summary = reprint_jobs(
         app.engine,
         campaign,
         out=out,
+        printer=printer,
+        inserter=inserter,
         keys=app.keys,
         actor=app.settings.actor,
         now=utcnow(),

@@ -6,9 +6,14 @@ from pathlib import Path
 
 import click
 
-from courrier.cli.common import echo_json, json_option
-from courrier.compose.merge import check_folder, render_records
+from courrier.cli.common import current_app, echo_json, json_option
+from courrier.compose.job import MarkPlacement
+from courrier.compose.merge import Machines, check_folder, render_records
+from courrier.compose.print_condition import CONDITIONS
 from courrier.errors import TemplateError
+from courrier.production.profiles import configured_profiles
+
+PREVIEW_JOB = "J000000"
 
 _FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -80,10 +85,24 @@ def render_command(
     """Render one letter per record of --records with the template in FOLDER into a PDF.
 
     A letter that cannot be composed (text overflow, a character the fonts lack...) is reported and
-    left out; the others are written.
+    left out; the others are written. The print condition, plex and inserter's sheet mark are those of
+    the configured printer and inserter profiles (COURRIER_PRINTER_PROFILE, COURRIER_INSERTER_PROFILE;
+    the built-in ones when unset), as in production.
     """
     numbers = _page_numbers(pages)
-    result = render_records(folder, records_file, output, png_folder=png_folder, pages=numbers)
+    settings = current_app().settings
+    printer, inserter = configured_profiles(settings.printer_profile, settings.inserter_profile)
+    layout = inserter.mark
+    machines = Machines(
+        plex=printer.plex,
+        condition=CONDITIONS[printer.colour],
+        # The sheet mark of a preview job (J000000), where and as the inserter reads it.
+        mark_text=lambda number, sheet, sheets: layout.text(PREVIEW_JOB, number, sheet, sheets),
+        mark=MarkPlacement(layout.x_mm, layout.y_mm, layout.module_mm),
+    )
+    result = render_records(
+        folder, records_file, output, png_folder=png_folder, pages=numbers, machines=machines
+    )
     if as_json:
         echo_json(result.to_json())
         return

@@ -16,6 +16,7 @@ from courrier.compose.fonts import load_face
 from courrier.compose.template import (
     PERSON_FIELDS,
     RECORD_NAMES,
+    REMARK_ZONE_MM,
     Element,
     Template,
     asset_errors,
@@ -206,9 +207,13 @@ def _geometry(template: Template, page: int, element: Element) -> list[Problem]:
         or bottom <= window.y
         or top >= window.y + window.height
     )
+    # A remark (text or Data Matrix: the piece's reference) may sit in the window's remark zone, wholly
+    # above the address zone.
+    remark = element.kind in ("text", "datamatrix") and bottom <= window.y + REMARK_ZONE_MM
     if (
         page == 1
         and inside
+        and not remark
         and element.kind != "address"
         and not (element.kind == "rect" and element.fill is None and not element.color)
     ):

@@ -33,7 +33,7 @@ from courrier.compose.pdf import Name, PdfWriter, Raw, Ref, text_string
 from courrier.compose.print_condition import CMYK, PrintCondition
 from courrier.compose.sandbox import escape_markup, unescape_markup
 from courrier.compose.static import StaticLayer
-from courrier.compose.template import MM, PERSON_FIELDS, Element, Template
+from courrier.compose.template import MM, PERSON_FIELDS, REMARK_ZONE_MM, Element, Template
 from courrier.errors import CompositionError
 
 SheetMarks = Callable[[int, Mapping[str, Any], int, int], "str | None"]
@@ -172,6 +172,7 @@ class _Composer:
         self.language_only = _language_only_elements(template)
         # (page, language) -> the operators that draw that page's language layer, or the error it gave.
         self.language_layers: dict[tuple[int, str], bytes | CompositionError] = {}
+        self.return_addresses: dict[tuple[str, str], str] = {}
         self.height_pt = template.height_mm * MM
         self.barcode_operators: Callable[[Any, float, float, float], bytes] = image_mask_operators
 
@@ -190,28 +191,40 @@ class _Composer:
             return
         sheets = (len(pages) + 1) // 2 if self.duplex else len(pages)
         first_page = len(self.page_refs) + 1
-        dpart = self.writer.reserve()
-        refs = []
-        # Pages and DParts are written from byte templates: the generic serialiser costs more per letter.
-        for operators in pages:
-            contents = self.writer.add_stream(operators)
-            page = b"<< /Type /Page /Parent %d 0 R /Contents %d 0 R /DPart %d 0 R%s" % (
-                self.pages_root.number, contents.number, dpart.number, self.page_boxes,
-            )  # fmt: skip
-            refs.append(self.writer.add(Raw(page)))
-        self.writer.add(
-            Raw(
-                b"<< /Type /DPart /Parent %d 0 R /Start %d 0 R /End %d 0 R"
-                b" /DPM << /CIP4_Root << /CIP4_Recipient << /CIP4_UniqueID %s >> >> >> >>"
-                % (self.dpart_node.number, refs[0].number, refs[-1].number, text_string(piece_id))
-            ),
-            ref=dpart,
-        )
-        self.page_refs.extend(ref.number for ref in refs)
-        self.dparts.append(dpart.number)
+        # Each page's content and page objects, then the letter's DPart: numbered in a row, written at once.
+        first = self.writer.reserve_numbers(2 * len(pages) + 1)
+        self.writer.add_serialised(self._letter_objects(first, pages, piece_id))
+        self.page_refs.extend(range(first + 1, first + 2 * len(pages), 2))
+        self.dparts.append(first + 2 * len(pages))
         self.result.pieces.append(PieceResult(piece_id, True, len(pages), sheets, first_page))
         self.result.pages += len(pages)
         self.result.sheets += sheets
+
+    def _letter_objects(self, first: int, pages: list[bytes], piece_id: str) -> list[tuple[int, bytes]]:
+        """A letter's objects from ``first`` on: content and page of each page, then the DPart naming the
+        piece. Written from byte templates: the generic serialiser costs more per letter. The boxes and
+        the DPart are the PDF/X and PDF/VT part (``bench/compose.py --metadata-cost`` measures them)."""
+        dpart = first + 2 * len(pages)
+        objects = []
+        for number_in_letter, operators in enumerate(pages):
+            contents = first + 2 * number_in_letter
+            objects.append((contents, PdfWriter.content_stream(operators)))
+            objects.append(
+                (
+                    contents + 1,
+                    b"<< /Type /Page /Parent %d 0 R /Contents %d 0 R /DPart %d 0 R%s"
+                    % (self.pages_root.number, contents, dpart, self.page_boxes),
+                )
+            )
+        objects.append(
+            (
+                dpart,
+                b"<< /Type /DPart /Parent %d 0 R /Start %d 0 R /End %d 0 R"
+                b" /DPM << /CIP4_Root << /CIP4_Recipient << /CIP4_UniqueID %s >> >> >> >>"
+                % (self.dpart_node.number, first + 1, dpart - 1, text_string(piece_id)),
+            )
+        )
+        return objects
 
     def _letter_pages(self, index: int, record: Mapping[str, Any]) -> list[bytes]:
         template = self.template
@@ -453,7 +466,7 @@ class _Composer:
     def _address(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
         window = self.template.window
         x = (element.x or window.x + 5) * MM
-        top = (element.y or window.y + 17) * MM
+        top = (element.y or window.y + REMARK_ZONE_MM) * MM
         room = (window.width - 8) * MM
 
         def measure(text: str, size: float) -> float:
@@ -464,7 +477,8 @@ class _Composer:
         lines = fit_address(context.get("person") or {}, measure, room, element.size)
         parts = []
         if element.text:  # the return address, small, at the top of the window
-            line, _ = self._line(self._typesetter(element, language, size=6.5), element.text, "left")
+            sender = self._return_address(element, context, language)
+            line, _ = self._line(self._typesetter(element, language, size=6.5), sender, "left")
             parts.append(self._positioned(line, x, self.height_pt - (window.y + 4) * MM - 6.5 * _ASCENT))
         for number_in_block, fitted in enumerate(lines):
             typesetter = self._address_typesetter(element, language, fitted.size)
@@ -473,6 +487,18 @@ class _Composer:
             y = self.height_pt - top - element.size * _ASCENT - number_in_block * element.leading
             parts.append(self._positioned(line, x, y))
         return b"".join(parts)
+
+    def _return_address(self, element: Element, context: Mapping[str, Any], language: str) -> str:
+        """The address element's ``text``, a template like the others: rendered once per language when
+        it reads only ``t`` strings (the usual case), else once per letter."""
+        key = (element.name, language)
+        cached = self.return_addresses.get(key)
+        if cached is None:
+            if not self.template.placeholders(element.text) <= _LANGUAGE_NAMES:
+                return self._render(element.text, context, element.name)
+            language_context = {"language": language, "t": self.template.strings.get(language, {})}
+            cached = self.return_addresses[key] = self._render(element.text, language_context, element.name)
+        return cached
 
     def _address_typesetter(self, element: Element, language: str, size: float) -> Typesetter:
         return self._typesetter(element, language, 0.0 if size == element.size else size)

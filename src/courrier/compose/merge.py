@@ -5,14 +5,15 @@ them (a mail merge, a preview). ``courrier template check --records`` and ``temp
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from courrier.compose.check import Problem, check_template
-from courrier.compose.job import PieceResult, compose_job
+from courrier.compose.job import MarkPlacement, PieceResult, compose_job
 from courrier.compose.preview import render_pngs
+from courrier.compose.print_condition import CMYK, PrintCondition
 from courrier.compose.records_file import read_records
 from courrier.compose.template import load_template
 from courrier.errors import InputFileError, NotFoundError
@@ -35,6 +36,18 @@ def check_folder(folder: Path, records_file: Path | None = None) -> list[Problem
             for piece in result.failures
         ]
     return problems
+
+
+@dataclass(frozen=True)
+class Machines:
+    """What the print room's profiles decide about a rendering (the CLI reads them from the settings):
+    ``plex`` (simplex, duplex, or as the template says), the print condition, and the inserter's sheet
+    mark, its text for (letter number, sheet, sheets) and its placement."""
+
+    plex: str = "template"
+    condition: PrintCondition = CMYK
+    mark_text: Callable[[int, int, int], str] | None = None
+    mark: MarkPlacement | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +75,12 @@ def render_records(
     *,
     png_folder: Path | None = None,
     pages: Sequence[int] | None = (1,),
+    machines: Machines | None = None,
 ) -> RenderSummary:
     """One letter per record of ``records_file`` into the PDF ``output``; a letter that cannot be
     composed is reported and left out. With ``png_folder``, PNG previews of ``pages`` (None: every
     page); a page the PDF does not have is refused (``page_not_found``) before any preview is made.
+    ``machines`` prints as the printer and inserter would (default: the template's plex, CMYK, no mark).
     """
     loaded = load_template(folder)
     records = list(read_records(records_file))
@@ -77,7 +92,22 @@ def render_records(
         raise InputFileError(
             f"cannot create the folder {output.parent}: {error.strerror}", code="unwritable_folder"
         ) from error
-    result = compose_job(loaded, records, output, job_id=output.stem)
+    machines = machines or Machines()
+    mark_text = machines.mark_text
+    result = compose_job(
+        loaded,
+        records,
+        output,
+        job_id=output.stem,
+        duplex=None if machines.plex == "template" else machines.plex == "duplex",
+        condition=machines.condition,
+        sheet_marks=(
+            None
+            if mark_text is None
+            else lambda index, _record, sheet, sheets: mark_text(index + 1, sheet, sheets)
+        ),
+        mark=machines.mark,
+    )
     png = None
     if png_folder is not None and result.pages:
         wanted = list(range(1, result.pages + 1)) if pages is None else list(pages)

@@ -92,22 +92,7 @@ class StaticLayer:
                 number(round(self.height - element.y2 * MM, 3)),
             )
         if element.kind == "rect":
-            paint = b"f" if element.fill is not None or element.color else b"S"
-            gray = element.fill if element.fill is not None else element.gray
-            colour = (
-                color_operator(element, fill=paint == b"f", condition=self.condition)
-                if element.color
-                else self.condition.gray(gray, fill=paint == b"f")
-            )
-            return b"q %s w %s %s %s %s %s re %s Q\n" % (
-                number(element.line_width),
-                colour,
-                number(round(x, 3)),
-                number(round(top - element.height * MM, 3)),
-                number(round(element.width * MM, 3)),
-                number(round(element.height * MM, 3)),
-                paint,
-            )
+            return self._rect(element, x, top)
         if element.kind == "image":
             name = f"I{len(self.xobjects)}"
             self.xobjects[name] = self._image(element)
@@ -119,6 +104,38 @@ class StaticLayer:
                 name.encode(),
             )
         return self._text(element, x, top)
+
+    def _rect(self, element: Element, x: float, top: float) -> bytes:
+        """Filled with ``fill`` (gray) or ``color``; outlined with ``stroke`` (as well as filled, when
+        both are given); a rectangle given neither fill nor stroke is outlined in its ``gray``."""
+        condition = self.condition
+        filled = element.fill is not None or bool(element.color)
+        stroke = element.stroke
+        if stroke is None and not filled:
+            stroke = element.gray
+        operators = []
+        if filled:
+            operators.append(
+                condition.colour(element.color, True)
+                if element.color
+                else condition.gray(element.fill if element.fill is not None else element.gray, True)
+            )
+        if stroke is not None:
+            operators.append(
+                condition.colour(stroke, False)
+                if isinstance(stroke, str)
+                else condition.gray(float(stroke), False)
+            )
+        paint = b"B" if filled and stroke is not None else b"f" if filled else b"S"
+        return b"q %s w %s %s %s %s %s re %s Q\n" % (
+            number(element.line_width),
+            b" ".join(operators),
+            number(round(x, 3)),
+            number(round(top - element.height * MM, 3)),
+            number(round(element.width * MM, 3)),
+            number(round(element.height * MM, 3)),
+            paint,
+        )
 
     def _text(self, element: Element, x: float, top: float) -> bytes:
         fonts = dict(self.fonts)

@@ -74,6 +74,10 @@ class Window:
     height: float
 
 
+# DIN 5008's remark zone: the window's top 17 mm, above the address zone. It holds the small return
+# address and may hold remarks (the piece's reference, a code for returned mail); the address starts below.
+REMARK_ZONE_MM = 17.0
+
 ENVELOPES = {
     # DIN 5008 form B, as in C5 and DL window envelopes: 20 mm from the left, 45 mm from the top, 85 x 45 mm.
     "C5_DIN5008_B": Window("C5 window envelope (DIN 5008 B)", 20, 45, 85, 45),
@@ -102,6 +106,7 @@ class Element:
     gray: float = 0.0
     color: str = ""
     fill: float | None = None
+    stroke: str | float | None = None  # a rect's outline: "#rrggbb" or a gray level, with its fill
     line_width: float = 0.5
     ec_level: str = "M"
     mask: int | None = DEFAULT_QR_MASK  # None: the encoder tries all eight (``mask = "auto"``)
@@ -384,6 +389,12 @@ def _qr_mask(manifest: Path, name: str, value: Any) -> int | None:
     raise TemplateError(f'{manifest}: {name}: mask must be 0 to 7 or "auto"', code="bad_template")
 
 
+def _is_colour(value: Any) -> bool:
+    if isinstance(value, str):
+        return re.fullmatch(r"#[0-9a-fA-F]{6}", value) is not None
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+
+
 def _element(manifest: Path, page: int, index: int, raw: Mapping[str, Any]) -> Element:
     kind = raw.get("type")
     name = str(raw.get("name") or f"page {page} element {index + 1} ({kind})")
@@ -413,6 +424,11 @@ def _element(manifest: Path, page: int, index: int, raw: Mapping[str, Any]) -> E
         )
     if "mask" in raw:
         values["mask"] = _qr_mask(manifest, name, raw["mask"])
+    if "stroke" in raw and not _is_colour(raw["stroke"]):
+        raise TemplateError(
+            f'{manifest}: {name}: stroke must be a colour ("#rrggbb") or a gray level from 0 to 1',
+            code="bad_template",
+        )
     if kind == "flow" and not (raw.get("text") or raw.get("source")):
         values["source"] = "text"
     element = Element(kind=kind, name=name, **values)

@@ -177,6 +177,17 @@ def load_inserter(path: Path | None = None) -> InserterProfile:
     return profile
 
 
+def configured_profiles(
+    printer_path: str = "", inserter_path: str = ""
+) -> tuple[PrinterProfile, InserterProfile]:
+    """The profiles the settings name (``COURRIER_PRINTER_PROFILE``, ``COURRIER_INSERTER_PROFILE``), each
+    the built-in one when unset: what ``compose``, ``reprint`` and ``template render`` all use."""
+    return (
+        load_printer(Path(printer_path) if printer_path else None),
+        load_inserter(Path(inserter_path) if inserter_path else None),
+    )
+
+
 def check_mark_placement(
     inserter: InserterProfile,
     size_mm: float,

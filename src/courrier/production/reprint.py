@@ -27,6 +27,7 @@ from courrier.production.compose_plan import campaign_folder
 from courrier.production.compose_wave import ComposeSummary, compose_jobs
 from courrier.production.jobs import add_job, current_pieces, get_job, list_jobs, reprint_name
 from courrier.production.locks import step_lock
+from courrier.production.profiles import InserterProfile, PrinterProfile
 from courrier.result import Result
 
 DEFAULT_THRESHOLD = 0.02
@@ -76,7 +77,11 @@ def reprint(
     threshold: float = DEFAULT_THRESHOLD,
     client: Any,
     confirmed: bool = False,
+    printer: PrinterProfile | None = None,
+    inserter: InserterProfile | None = None,
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
+    """Reprint the campaign's pieces not inserted, on the machines ``printer`` and ``inserter`` describe
+    (the settings' profiles, as for ``compose``; default: the built-in ones)."""
     with step_lock(engine, f"reprint:{campaign_name}"[:120], actor=actor, what=f"reprint of {campaign_name}"):
         return _reprint(
             engine,
@@ -88,6 +93,8 @@ def reprint(
             threshold=threshold,
             confirmed=confirmed,
             client=client,
+            printer=printer,
+            inserter=inserter,
         )
 
 
@@ -102,6 +109,8 @@ def _reprint(
     threshold: float,
     confirmed: bool,
     client: Any,
+    printer: PrinterProfile | None,
+    inserter: InserterProfile | None,
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
     with engine.connect() as connection:
         campaign = get_campaign(connection, campaign_name)
@@ -165,6 +174,8 @@ def _reprint(
         actor=actor,
         now=now,
         client=client,
+        printer=printer,
+        inserter=inserter,
     )
     return plan, summary
 
