@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from courrier.accounts.users import add_user
 from courrier.campaigns.definition import parse_definition
 from courrier.campaigns.plan import plan_campaign
 from courrier.campaigns.store import create_campaign, get_campaign
@@ -65,10 +66,8 @@ PEOPLE_PER_LANGUAGE = 8
 # Where the people live: the page lists the centre nearest to one's commune first.
 COMMUNES = ["Luxembourg", "Esch-sur-Alzette", "Ettelbruck", "Mersch", "Grevenmacher"]
 
-# The example campaign's health questions. Off until the pages ask the campaign file's questions (the
-# pages' flow.py still asks booking_policies' placeholder ones, so a booking of a campaign with questions
-# is refused there with answer_missing).
-WITH_QUESTIONS = False
+HELPLINE_USER = "helpline1"
+HELPLINE_PASSWORD = "correct horse battery"
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -82,6 +81,8 @@ class Site:
     campaign: str
     database_url: str
     unused: dict[str, list[str]] = field(default_factory=dict)
+    # A helpline account: (user name, password).
+    helpline: tuple[str, str] = (HELPLINE_USER, HELPLINE_PASSWORD)
 
     def code(self, language: str = "fr") -> str:
         """A printed code (grouped, as on the letter) not used yet, of someone speaking ``language``."""
@@ -94,8 +95,9 @@ class Site:
 
 
 def _build_database(folder: Path) -> tuple[str, Path, str, dict[str, list[str]]]:
-    """A register of a few people in every language, the 75+ vaccination campaign with codes valid
-    from today, the example centres and their slots from tomorrow for 45 days (dose 2 included)."""
+    """A register of a few people in every language, the 75+ vaccination campaign (its health questions
+    included) with codes valid from today, the example centres and their slots from tomorrow for 45
+    days (dose 2 included)."""
     url = f"sqlite:///{folder / 'courrier.db'}"
     key_file = folder / "courrier.keys"
     keys = create_key_file(key_file)
@@ -111,10 +113,7 @@ def _build_database(folder: Path) -> tuple[str, Path, str, dict[str, list[str]]]
         for number, language in enumerate(LANGUAGES * PEOPLE_PER_LANGUAGE)
     ]
     add_persons(engine, *people)
-    text = CAMPAIGN_FILE.read_text()
-    if not WITH_QUESTIONS:
-        text = text[: text.index("[[questions]]")]
-    definition = parse_definition(text, base=CAMPAIGN_FILE.parent)
+    definition = parse_definition(CAMPAIGN_FILE.read_text(), base=CAMPAIGN_FILE.parent)
     create_campaign(engine, definition, actor="browser-tests", now=now)
     plan_campaign(engine, definition.name, actor="browser-tests", now=now)
     issue_codes(engine, definition.name, keys=keys, actor="browser-tests", now=now)
@@ -123,6 +122,7 @@ def _build_database(folder: Path) -> tuple[str, Path, str, dict[str, list[str]]]
     with write_transaction(engine) as connection:
         campaign = get_campaign(connection, definition.name)
         import_centres(connection, read_centres(CENTRES_FILE), now=now)
+        add_user(connection, HELPLINE_USER, HELPLINE_PASSWORD, "helpline", now=now)
         open_slots(connection, campaign.id, today + dt.timedelta(days=1), today + dt.timedelta(days=45))
         rows = connection.execute(
             select(codes.c.ciphertext, persons.c.language)

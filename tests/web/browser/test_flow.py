@@ -84,13 +84,12 @@ def test_the_whole_flow_with_the_keyboard_only(
     code = site.code(language)
     type_into(page, "#code", code.replace("-", "").lower())
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/book/1/(questions|centre)$"))
+    page.wait_for_url(re.compile(r"/book/1/questions$"))
 
-    # The health questions, when the campaign asks any: "no" to each, with the arrow keys.
-    if page.url.endswith("/questions"):
-        in_language(page, language, "A few health questions")
-        answer_no_with_the_keyboard(page)
-        press(page, "#questions-submit", "Enter", r"/book/1/centre$")
+    # The campaign's health questions, asked at each dose: "no" to each, with the arrow keys.
+    in_language(page, language, "A few health questions")
+    answer_no_with_the_keyboard(page)
+    press(page, "#questions-submit", "Enter", r"/book/1/centre$")
 
     # Dose 1, at the centre listed first (the nearest), the first free day and time.
     centre, day, slot, places = book_from_centre_step(page, 0, BOOKING)
@@ -103,7 +102,9 @@ def test_the_whole_flow_with_the_keyboard_only(
 
     # Dose 2 is offered straight after dose 1, at the same centre, inside its window.
     assert page.locator("#dose-window, #dose-2").count()
-    press(page, "#book-dose-2", "Enter", r"/book/2/day\?")
+    press(page, "#book-dose-2", "Enter", r"/book/2/questions\?centre=")
+    answer_no_with_the_keyboard(page)
+    press(page, "#questions-submit", "Enter", r"/book/2/day\?centre=")
     assert page.locator("#dose-window").count()
     _, _, _, _ = book_from_centre_step(page, 0, BOOKING)
     in_language(page, language, "Your appointment for dose %(dose)s is booked")

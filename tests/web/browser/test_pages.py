@@ -4,6 +4,7 @@ also into docs/images/web/ for docs/web.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from courrier.languages import LANGUAGES
+from courrier.register.matricule import make_matricule
 from courrier.web.pages.render import gettext_for
 
 from .conftest import DESKTOP, DOCS_IMAGES, PHONE, Site, axe_violations, screenshot
@@ -33,6 +35,9 @@ DOCS_PAGES = (
     "14-bookings",
     "15-cancel",
     "16-cancelled",
+    "21-request",
+    "26-staff-home",
+    "28-helpline-caller",
 )
 SCREENSHOT_LANGUAGES = LANGUAGES if os.environ.get("COURRIER_SCREENSHOTS") == "all" else DOCS_LANGUAGES
 AXE_PHONE_LANGUAGE = "en"
@@ -101,23 +106,24 @@ def test_every_page_passes_axe_at_both_sizes(
 
     page.fill("#code", code)
     page.click("#code-submit")
-    page.wait_for_url(re.compile(r"/book/1/(questions|centre)$"))
-    if page.url.endswith("/questions"):
-        crawl.look("03-questions")
-        # Sent without answers (form.submit() skips the browser's own check of required fields).
-        page.eval_on_selector("#questions-form", "form => form.submit()")
-        page.wait_for_load_state()
-        crawl.look("04-questions-unanswered")
-        groups = question_groups(page)
-        for name in groups:
-            page.check(f'input[name="{name}"][value="{"yes" if name == groups[0] else "no"}"]')
-        crawl.follow("#questions-submit", "05-see-your-doctor")
-        page.goto(site.url("/book/1/questions"))
-        for name in groups:
-            page.check(f'input[name="{name}"][value="no"]')
-        page.click("#questions-submit")
-        page.wait_for_url(re.compile(r"/book/1/centre$"))
+    page.wait_for_url(re.compile(r"/book/1/questions$"))
+    crawl.look("03-questions")
+    # Sent without answers (form.submit() skips the browser's own check of required fields).
+    page.eval_on_selector("#questions-form", "form => form.submit()")
+    page.wait_for_load_state()
+    crawl.look("04-questions-unanswered")
+    groups = question_groups(page)
+    for name in groups:
+        page.check(f'input[name="{name}"][value="{"yes" if name == groups[0] else "no"}"]')
+    crawl.follow("#questions-submit", "05-see-your-doctor")
+    page.goto(site.url("/book/1/questions"))
+    for name in groups:
+        page.check(f'input[name="{name}"][value="no"]')
+    page.click("#questions-submit")
+    page.wait_for_url(re.compile(r"/book/1/centre$"))
     crawl.look("06-centre")
+    crawl.go("/book/1/day", "06-centre-not-chosen", status=422)
+    page.goto(site.url("/book/1/centre"))
     page.locator('input[name="centre"]').first.check()
     crawl.follow("#centre-submit", "07-day")
     page.locator('input[name="day"]').first.check()
@@ -128,7 +134,11 @@ def test_every_page_passes_axe_at_both_sizes(
     page.locator('input[name="slot"]').first.check()
     crawl.follow("#slot-submit", "10-booked")
     booking = re.search(r"/bookings/(\d+)", page.url).group(1)  # type: ignore[union-attr]
-    crawl.follow("#book-dose-2", "11-dose-2-day")
+    page.click("#book-dose-2")
+    page.wait_for_url(re.compile(r"/book/2/questions"))
+    for name in question_groups(page):
+        page.check(f'input[name="{name}"][value="no"]')
+    crawl.follow("#questions-submit", "11-dose-2-day")
     page.locator('input[name="day"]').first.check()
     page.click("#day-submit")
     page.locator('input[name="slot"]').first.check()
@@ -137,7 +147,6 @@ def test_every_page_passes_axe_at_both_sizes(
     crawl.go("/bookings", "14-bookings")
     crawl.go(f"/bookings/{booking}/cancel", "15-cancel")
     crawl.follow("#cancel-submit", "16-cancelled")
-    crawl.go("/book/1/day", "17-centre-not-chosen", status=422)
     crawl.go("/bookings/999999", "18-unknown-booking", status=404)
     page.goto(site.url("/bookings"))
     page.click("#leave-submit")
@@ -149,6 +158,30 @@ def test_every_page_passes_axe_at_both_sizes(
     crawl.look("19-session-ended")
     # The address in the letter's QR code: the form with the code filled in.
     crawl.go(f"/c/{site.code(language).replace('-', '')}", "20-code-from-the-letter")
+
+    # "No letter?": the request form, its errors at their fields, and the answer.
+    crawl.go("/request", "21-request")
+    crawl.follow("#request-submit", "22-request-not-filled")
+    page.check("#kind-resend")
+    page.fill("#matricule", make_matricule(dt.date(1931, 2, 3), 1))
+    page.fill("#birth_date", "1931-02-03")
+    page.fill("#postcode", "L-1234")
+    crawl.follow("#request-submit", "23-request-received")
+
+    # Staff: sign-in (refused, then signed in), the helpline finding a caller by the code they read out.
+    crawl.go("/staff/sign-in", "24-staff-sign-in")
+    username, password = site.helpline
+    page.fill("#username", username)
+    page.fill("#password", "not the password")
+    crawl.follow("#sign-in-submit", "25-staff-sign-in-refused")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    crawl.follow("#sign-in-submit", "26-staff-home")
+    crawl.follow("#helpline-link", "27-helpline")
+    page.fill("#caller-code", site.code(language))
+    crawl.follow("#caller-submit", "28-helpline-caller")
+    crawl.follow("#book-dose-1", "29-helpline-questions")
+    crawl.follow("#sign-out-submit", "30-staff-signed-out")
 
     assert crawl.violations == [], "\n".join(crawl.violations)
 

@@ -16,6 +16,11 @@ def submit(page: Any, button: str, then: str) -> None:
     page.wait_for_url(re.compile(then))
 
 
+def answer_no(page: Any) -> None:
+    for name in question_groups(page):
+        page.check(f'input[name="{name}"][value="no"]')
+
+
 def book_with_the_mouse(page: Any, centre_index: int, then: str) -> None:
     if page.locator("#centre-form").count():
         page.locator('input[name="centre"]').nth(centre_index).check()
@@ -32,17 +37,17 @@ def test_booking_moving_and_cancelling_without_javascript(new_page: Any, site: S
     code = site.code("fr")
     page.goto(site.url(f"/c/{code.replace('-', '')}"))
     assert page.input_value("#code") == code
-    submit(page, "#code-submit", r"/book/1/(questions|centre)$")
-    if page.url.endswith("/questions"):
-        for name in question_groups(page):
-            page.check(f'input[name="{name}"][value="no"]')
-        submit(page, "#questions-submit", r"/book/1/centre$")
+    submit(page, "#code-submit", r"/book/1/questions$")
+    answer_no(page)
+    submit(page, "#questions-submit", r"/book/1/centre$")
 
     book_with_the_mouse(page, 0, BOOKING)
     assert page.locator("#booking-reference").count() == 1
     dose1 = re.search(BOOKING, page.url).group(1)  # type: ignore[union-attr]
 
-    submit(page, "#book-dose-2", r"/book/2/day\?")
+    submit(page, "#book-dose-2", r"/book/2/questions\?centre=")
+    answer_no(page)
+    submit(page, "#questions-submit", r"/book/2/day\?centre=")
     book_with_the_mouse(page, 0, BOOKING)
     reference = page.inner_text("#booking-reference")
 
