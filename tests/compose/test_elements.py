@@ -251,3 +251,17 @@ def test_a_qr_mask_that_does_not_exist_is_refused(folder, mask: str):
     )
     with pytest.raises(TemplateError, match="mask must be 0 to 7"):
         load_template(folder)
+
+
+@pytest.mark.parametrize("stroke", ['"red"', '"#12345"', "1.5", "true"])
+def test_a_stroke_that_is_no_colour_is_refused(folder, stroke: str):
+    manifest = folder / "template.toml"
+    manifest.write_text(
+        manifest.read_text("utf-8")
+        + f'[[pages.elements]]\ntype = "rect"\nx = 150\ny = 240\nwidth = 25\nheight = 5\nstroke = {stroke}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TemplateError) as caught:
+        load_template(folder)
+    assert caught.value.code == "bad_template"
+    assert "stroke must be" in str(caught.value)
