@@ -229,12 +229,25 @@ def test_inserter_losses_are_reconciled_and_reprinted_once(engine, wave, tmp_pat
         with pytest.raises(ConflictError) as caught:
             reprint(engine, "testing", out=out, keys=wave, actor="test", now=AT, client=dask_client)
         assert caught.value.code == "reprint_threshold"
+    # Reprinted on other machines than the first run: the reprint follows the profiles it is given.
     plan, reprinted = reprint(
-        engine, "testing", out=out, keys=wave, actor="test", now=AT, confirmed=True, client=dask_client
+        engine,
+        "testing",
+        out=out,
+        keys=wave,
+        actor="test",
+        now=AT,
+        confirmed=True,
+        client=dask_client,
+        printer=load_printer(PROFILES / "mono-printer.toml"),
+        inserter=load_inserter(PROFILES / "dl-inserter-18.toml"),
     )
     assert reprinted is not None
     assert reprinted.letters == lost == plan.to_reprint
     assert all(".R1" in job for job in reprinted.jobs)
+    for job in reprinted.jobs:
+        ticket = json.loads((reprinted.folder / f"{job}.ticket.json").read_text("utf-8"))
+        assert (ticket["colour"], ticket["fold"]) == ("gray", "letter")
     with engine.connect() as connection:
         reprinted_pieces = list(
             connection.execute(
