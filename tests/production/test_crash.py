@@ -5,8 +5,7 @@ N-th statement or commit of a real run, see crash_run.py), run again after each 
 compared with an uninterrupted run from the same database: no person, piece, code or job lost or
 duplicated, no file left half-written, the print files byte for byte the same. Each kill point lands in
 the run resumed after the previous kill, so a crash while resuming is tried too. On SQLite and
-PostgreSQL, three kill points per command and database (a dozen kills per database, 20 processes);
-about a minute of CPU per database.
+PostgreSQL, a dozen kill points per command and database (KILLS).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ from ..compose.conftest import EXAMPLES
 from .test_promises import CAMPAIGN
 
 CRASH_RUN = Path(__file__).with_name("crash_run.py")
-KILLS = 3  # per command and database: a dozen kills per database in all
+KILLS = 12  # per command and database, as the issue asks (a dozen each, on both databases)
 NOW = "2026-12-02T09:00:00+00:00"
 
 
@@ -121,8 +120,12 @@ def crash_and_resume(
     steps = int(counted.read_text())
     rnd = random.Random(seed)
     killed = 0
+    # Each resumed run is killed after a random number of steps averaging 1/KILLS of an uninterrupted
+    # run's, so the kills walk through the whole job (early, midway, late) instead of most of them
+    # falling past the end of an already resumed run.
+    span = max(1, 2 * steps // KILLS)
     for _ in range(KILLS):
-        killed += run(url, rnd.randint(1, steps), tmp_path / "killed-steps", *args) == -9
+        killed += run(url, rnd.randint(1, span), tmp_path / "killed-steps", *args) == -9
     assert run(url, 0, counted, *args) == 0
     return killed
 
@@ -277,4 +280,5 @@ def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
     assert _rows(reading, record) == _rows(reading_ref, record)
     assert event_counts(reading) == event_counts(reading_ref)
     # The points are seeded, and most of them land inside a run (not past its end).
-    assert sum(killed.values()) >= len(killed), killed
+    # Most kill points must really kill: a point past the end of a run tests nothing.
+    assert all(count >= KILLS // 2 for count in killed.values()), killed

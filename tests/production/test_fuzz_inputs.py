@@ -48,7 +48,7 @@ def test_mutated_register_extracts_never_traceback_and_refusals_change_nothing(e
     (tmp_path / "first.csv").write_bytes(valid)
     assert invoke("register", "import", str(tmp_path / "first.csv")).exit_code == 0
     path = tmp_path / "extract.csv"
-    for number, mutant in enumerate(mutations(valid, seed=11, count=150)):
+    for number, mutant in enumerate(mutations(valid, seed=11, count=250)):
         path.write_bytes(mutant)
         before = database_snapshot(engine)
         result = invoke("register", "import", str(path))
@@ -69,7 +69,7 @@ def test_mutated_parquet_extracts_never_traceback_and_refusals_change_nothing(en
     pq.write_table(table, sink)
     valid = sink.getvalue()
     path = tmp_path / "extract.parquet"
-    for number, mutant in enumerate(mutations(valid, seed=12, count=50)):
+    for number, mutant in enumerate(mutations(valid, seed=12, count=100)):
         path.write_bytes(mutant)
         before = database_snapshot(engine)
         result = invoke("register", "import", str(path))
@@ -106,7 +106,7 @@ def test_mutated_records_files_never_traceback_in_render_or_check(template_copy:
     valid = (template_copy / "sample.jsonl").read_bytes() if kind == "jsonl" else _records_csv(template_copy)
     records = tmp_path / f"records.{kind}"
     output = tmp_path / "out" / "letters.pdf"
-    for number, mutant in enumerate(mutations(valid, seed=13, count=60)):
+    for number, mutant in enumerate(mutations(valid, seed=13, count=100)):
         records.write_bytes(mutant)
         result = invoke(
             "template", "render", str(template_copy), "--records", str(records), "-o", str(output)
@@ -123,7 +123,7 @@ def test_mutated_template_files_never_traceback_in_render_or_check(template_copy
     valid = target.read_bytes()
     records = template_copy / "sample.jsonl"
     output = tmp_path / "out" / "letters.pdf"
-    for number, mutant in enumerate(mutations(valid, seed=14, count=40)):
+    for number, mutant in enumerate(mutations(valid, seed=14, count=70)):
         target.write_bytes(mutant)
         result = invoke("template", "check", str(template_copy))
         assert_exit_or_one_line(result, (name, number, mutant))
@@ -141,7 +141,7 @@ def test_mutated_returns_scans_never_traceback_and_refusals_change_nothing(engin
     printed_job(engine, "J000001", ids)
     valid = "".join(f"{format_piece_id(piece)}\n" for piece in ids[:6]).encode()
     path = tmp_path / "scan.txt"
-    for number, mutant in enumerate(mutations(valid, seed=15, count=150)):
+    for number, mutant in enumerate(mutations(valid, seed=15, count=300)):
         path.write_bytes(mutant)
         before = database_snapshot(engine)
         result = invoke("returns", "scan", str(path))
@@ -176,7 +176,7 @@ def test_mutated_campaign_files_never_traceback_and_refusals_change_nothing(
 ):
     valid = CAMPAIGN.format(template=template_copy).encode()
     path = tmp_path / "campaign.toml"
-    for number, mutant in enumerate(mutations(valid, seed=16, count=150)):
+    for number, mutant in enumerate(mutations(valid, seed=16, count=300)):
         path.write_bytes(mutant)
         before = database_snapshot(engine)
         result = invoke("campaign", "create", str(path))
