@@ -17,7 +17,7 @@ from courrier.booking.tokens import SESSION_MINUTES, make_token, read_token
 from courrier.centres.store import LOCAL, list_centres
 from courrier.db.schema import campaigns, codes, persons, slots
 from courrier.errors import CodeError, NotFoundError
-from courrier.web.auth import bearer_token, client_address, context
+from courrier.web.auth import bearer_token, client_address, context, on_loop_or_thread
 from courrier.web.i18n import request_language
 from courrier.web.responses import FastJSONResponse
 
@@ -50,14 +50,17 @@ async def citizen_code(request: Request) -> int:
 Citizen = Annotated[int, Depends(citizen_code)]
 
 
-# The two routes of the opening rush are ``async``: their database work (a few indexed reads, one short
-# write transaction) runs on the event loop, which costs less than the thread pool's hand-over and keeps
-# one connection per worker busy instead of a pool of them waiting on SQLite's write lock.
+# The two routes of the opening rush are ``async``: on SQLite their database work (a few indexed reads, one
+# short write transaction) runs on the event loop, which costs less than the thread pool's hand-over and
+# keeps one connection per worker busy instead of a pool of them waiting on SQLite's write lock; on
+# PostgreSQL it goes to the thread pool (``on_loop_or_thread``).
 @router.post("/sessions", status_code=201, response_model=dict[str, Any])
 async def open_citizen_session(entry: CodeEntry, request: Request) -> Response:
     ctx = context(request)
     now = ctx.clock()
-    holder = enter_code(ctx.engine, ctx.keys, entry.code, client=client_address(request), now=now)
+    holder = await on_loop_or_thread(
+        ctx, enter_code, ctx.engine, ctx.keys, entry.code, client=client_address(request), now=now
+    )
     answer = {
         "token": make_token(ctx.keys, holder.code_id, now),
         "expires_in_s": SESSION_MINUTES * 60,
@@ -160,7 +163,9 @@ async def book(
     idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
 ) -> Response:
     ctx = context(request)
-    booking, created = book_dose(
+    booking, created = await on_loop_or_thread(
+        ctx,
+        book_dose,
         ctx.engine,
         code_id,
         body.slot,
