@@ -108,6 +108,18 @@ def post_every_job() -> None:
         ok("jobs", "mark", name, "posted")
 
 
+def reissue_a_posted_letter(url: str) -> None:
+    """Wave 1 issued, composed and posted, then one posted letter re-issued with its code (lost)."""
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    post_every_job()
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        person = connection.execute(select(pieces.c.person_id).where(pieces.c.state == "posted")).scalar()
+    engine.dispose()
+    ok("codes", "reissue", "promises", "--person", str(person), "--same-code", "--reason", "lost")
+
+
 def test_posted_piece_is_never_composed_again(chain, cli_env, tmp_path: Path, monkeypatch):
     ok("codes", "issue", "promises", "--wave", "1")
     assert compose("--wave", "1")[0] == 0
@@ -228,14 +240,7 @@ def test_template_cannot_change_once_a_job_is_printed(chain, cli_env):
 
 
 def test_reissued_piece_is_composed_with_reissues_and_shown_until_printed(chain, cli_env):
-    ok("codes", "issue", "promises", "--wave", "1")
-    assert compose("--wave", "1")[0] == 0
-    post_every_job()
-    engine = make_engine(cli_env)
-    with engine.connect() as connection:
-        person = connection.execute(select(pieces.c.person_id).where(pieces.c.state == "posted")).scalar()
-    engine.dispose()
-    ok("codes", "reissue", "promises", "--person", str(person), "--same-code", "--reason", "lost")
+    reissue_a_posted_letter(cli_env)
     status = json.loads(ok("status", "promises", "--json"))
     assert status["pieces"]["reissues"] == {"planned": 1}
     code, out = compose("--reissues")
@@ -511,14 +516,7 @@ def test_a_template_folder_gone_since_create_is_one_line_without_a_dask_dump(cha
 
 
 def test_one_piece_is_said_in_the_singular(chain, cli_env):
-    ok("codes", "issue", "promises", "--wave", "1")
-    assert compose("--wave", "1")[0] == 0
-    post_every_job()
-    engine = make_engine(cli_env)
-    with engine.connect() as connection:
-        person = connection.execute(select(pieces.c.person_id).where(pieces.c.state == "posted")).scalar()
-    engine.dispose()
-    ok("codes", "reissue", "promises", "--person", str(person), "--same-code", "--reason", "lost")
+    reissue_a_posted_letter(cli_env)
     assert "1 job composed" in compose("--reissues")[1]
     name = next(str(job["name"]) for job in jobs() if job["wave_number"] is None)
     assert ok("jobs", "mark", name, "printed").strip() == f"{name} marked printed: 1 piece"
