@@ -32,6 +32,20 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(courrier, list(args))
 
 
+def fuzzed(engine, path: Path, valid: bytes, seed: int, count: int, *command: str):  # type: ignore[no-untyped-def]
+    """Each seeded mutant of ``valid`` written to ``path`` and given to ``command``: exit 0, or exit 1
+    with one line and the database as it was. Yields each result, for what a test does after a success."""
+    for number, mutant in enumerate(mutations(valid, seed=seed, count=count)):
+        path.write_bytes(mutant)
+        before = database_snapshot(engine)
+        result = invoke(*command, str(path))
+        case = (number, len(mutant), mutant[:200])
+        assert_exit_or_one_line(result, case)
+        if result.exit_code == 1:
+            assert database_snapshot(engine) == before, (*case, result.output)
+        yield result
+
+
 def _register_csv(tmp_path: Path) -> bytes:
     path = tmp_path / "valid.csv"
     result = invoke(
@@ -48,13 +62,8 @@ def test_mutated_register_extracts_never_traceback_and_refusals_change_nothing(e
     (tmp_path / "first.csv").write_bytes(valid)
     assert invoke("register", "import", str(tmp_path / "first.csv")).exit_code == 0
     path = tmp_path / "extract.csv"
-    for number, mutant in enumerate(mutations(valid, seed=11, count=250)):
-        path.write_bytes(mutant)
-        before = database_snapshot(engine)
-        result = invoke("register", "import", str(path))
-        assert_exit_or_one_line(result, (number, mutant))
-        if result.exit_code == 1:
-            assert database_snapshot(engine) == before, (number, mutant, result.output)
+    for _ in fuzzed(engine, path, valid, 11, 250, "register", "import"):
+        pass
 
 
 @SQLITE_ONLY
@@ -69,13 +78,8 @@ def test_mutated_parquet_extracts_never_traceback_and_refusals_change_nothing(en
     pq.write_table(table, sink)
     valid = sink.getvalue()
     path = tmp_path / "extract.parquet"
-    for number, mutant in enumerate(mutations(valid, seed=12, count=100)):
-        path.write_bytes(mutant)
-        before = database_snapshot(engine)
-        result = invoke("register", "import", str(path))
-        assert_exit_or_one_line(result, (number, len(mutant)))
-        if result.exit_code == 1:
-            assert database_snapshot(engine) == before, (number, result.output)
+    for _ in fuzzed(engine, path, valid, 12, 100, "register", "import"):
+        pass
 
 
 @pytest.fixture
@@ -141,13 +145,8 @@ def test_mutated_returns_scans_never_traceback_and_refusals_change_nothing(engin
     printed_job(engine, "J000001", ids)
     valid = "".join(f"{format_piece_id(piece)}\n" for piece in ids[:6]).encode()
     path = tmp_path / "scan.txt"
-    for number, mutant in enumerate(mutations(valid, seed=15, count=300)):
-        path.write_bytes(mutant)
-        before = database_snapshot(engine)
-        result = invoke("returns", "scan", str(path))
-        assert_exit_or_one_line(result, (number, mutant))
-        if result.exit_code == 1:
-            assert database_snapshot(engine) == before, (number, mutant, result.output)
+    for _ in fuzzed(engine, path, valid, 15, 300, "returns", "scan"):
+        pass
 
 
 CAMPAIGN = """\
@@ -176,14 +175,8 @@ def test_mutated_campaign_files_never_traceback_and_refusals_change_nothing(
 ):
     valid = CAMPAIGN.format(template=template_copy).encode()
     path = tmp_path / "campaign.toml"
-    for number, mutant in enumerate(mutations(valid, seed=16, count=300)):
-        path.write_bytes(mutant)
-        before = database_snapshot(engine)
-        result = invoke("campaign", "create", str(path))
-        assert_exit_or_one_line(result, (number, mutant))
-        if result.exit_code == 1:
-            assert database_snapshot(engine) == before, (number, mutant, result.output)
-        else:  # a mutant that is still a campaign: make room for the next one
+    for result in fuzzed(engine, path, valid, 16, 300, "campaign", "create"):
+        if result.exit_code == 0:  # a mutant that is still a campaign: make room for the next one
             engine.dispose()
             with engine.begin() as connection:
                 connection.exec_driver_sql("DELETE FROM events")
