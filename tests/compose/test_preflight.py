@@ -104,3 +104,27 @@ def test_a_background_whose_fonts_are_not_embedded_is_found(tmp_path: Path, pdf_
     compose_job(load_template(folder), [{"piece_id": "1"}], tmp_path / "letter.pdf")
     problems = preflight(tmp_path / "letter.pdf")[str(tmp_path / "letter.pdf")]
     assert any("Helvetica" in problem and "not embedded" in problem for problem in problems), problems
+
+
+def test_letters_pages_and_dparts_are_packed_in_object_streams(tmp_path: Path):
+    # What keeps the boxes and DPart records under 3% of a letter's bytes: a letter's page and DPart
+    # dictionaries go into compressed object streams, listed by a cross-reference stream.
+    records = samples("vaccination") * 30
+    paths = []
+    for attempt in ("a", "b"):
+        path = tmp_path / f"{attempt}.pdf"
+        compose_job(load_template(EXAMPLES / "vaccination"), records, path, job_id="J-packed")
+        paths.append(path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    xref = subprocess.run(["qpdf", "--show-xref", str(paths[0])], capture_output=True, text=True, check=True)
+    packed = {line.split("/")[0] for line in xref.stdout.splitlines() if "compressed;" in line}
+    with pikepdf.open(paths[0]) as document:
+        assert document.trailer.get("/Type") == "/XRef"
+        assert len(document.pages) >= len(records)
+        for page in document.pages:
+            assert str(page.obj.objgen[0]) in packed
+            assert str(page.obj.DPart.objgen[0]) in packed
+            assert list(page.obj.TrimBox) == list(page.obj.BleedBox) == list(page.mediabox)
+    check = subprocess.run(["qpdf", "--check", str(paths[0])], capture_output=True, text=True, check=False)
+    assert check.returncode == 0
+    assert "WARNING" not in check.stdout + check.stderr

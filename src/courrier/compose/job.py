@@ -193,22 +193,28 @@ class _Composer:
         first_page = len(self.page_refs) + 1
         # Each page's content and page objects, then the letter's DPart: numbered in a row, written at once.
         first = self.writer.reserve_numbers(2 * len(pages) + 1)
-        self.writer.add_serialised(self._letter_objects(first, pages, piece_id))
+        streams, dictionaries = self._letter_objects(first, pages, piece_id)
+        self.writer.add_serialised(streams)
+        self.writer.add_packed(dictionaries)
         self.page_refs.extend(range(first + 1, first + 2 * len(pages), 2))
         self.dparts.append(first + 2 * len(pages))
         self.result.pieces.append(PieceResult(piece_id, True, len(pages), sheets, first_page))
         self.result.pages += len(pages)
         self.result.sheets += sheets
 
-    def _letter_objects(self, first: int, pages: list[bytes], piece_id: str) -> list[tuple[int, bytes]]:
+    def _letter_objects(
+        self, first: int, pages: list[bytes], piece_id: str
+    ) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]]:
         """A letter's objects from ``first`` on: content and page of each page, then the DPart naming the
-        piece. Written from byte templates: the generic serialiser costs more per letter. The boxes and
-        the DPart are the PDF/X and PDF/VT part (``bench/compose.py --metadata-cost`` measures them)."""
+        piece; the content streams apart from the dictionaries (those go into object streams). Written
+        from byte templates: the generic serialiser costs more per letter. The boxes and the DPart are the
+        PDF/X and PDF/VT part (``bench/compose.py --metadata-cost`` measures them)."""
         dpart = first + 2 * len(pages)
+        streams = []
         objects = []
         for number_in_letter, operators in enumerate(pages):
             contents = first + 2 * number_in_letter
-            objects.append((contents, PdfWriter.content_stream(operators)))
+            streams.append((contents, PdfWriter.content_stream(operators)))
             objects.append(
                 (
                     contents + 1,
@@ -224,7 +230,7 @@ class _Composer:
                 % (self.dpart_node.number, first + 1, dpart - 1, text_string(piece_id)),
             )
         )
-        return objects
+        return streams, objects
 
     def _letter_pages(self, index: int, record: Mapping[str, Any]) -> list[bytes]:
         template = self.template
