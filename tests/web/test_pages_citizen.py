@@ -269,6 +269,11 @@ def test_centres_nearest_the_persons_commune_come_first(client: TestClient, make
     assert order[0] == "ETT-NORD"
     assert len(order) == 5
     assert "km from your commune" in page
+    # The centre in one's own commune is not "about 0 km" away.
+    nearest = re.search(r'id="centre-ETT-NORD-address" class="hint">([^<]+)<', page)
+    assert nearest
+    assert "in or next to your commune" in nearest.group(1)
+    assert "about 0 km" not in page
 
 
 def test_the_confirmation_pdf_is_downloaded_from_the_booking_page(client: TestClient, make_world):
@@ -318,3 +323,54 @@ def test_code_entry_through_the_form_is_throttled(client: TestClient, make_world
     assert int(blocked.headers["retry-after"]) > 0
     assert "Too many attempts" in blocked.text
     assert 'id="code-error"' in blocked.text
+
+
+def _cancel_through_form(client: TestClient, booking_id: int) -> str:
+    page = client.get(f"/bookings/{booking_id}/cancel")
+    cancelled = client.post(
+        f"/bookings/{booking_id}/cancel", data={"csrf_token": form_token(page.text)}, follow_redirects=False
+    )
+    assert cancelled.status_code == 303, cancelled.text
+    return client.get(cancelled.headers["location"]).text
+
+
+DOSE2_GOES_TOO = "An appointment for the second dose is cancelled with it."
+
+
+def test_the_booked_page_shows_its_reference_once(client: TestClient, make_world):
+    world = make_world()
+    enter_code(client, format_code(world.codes[0][1]), lang="en")
+    booked = book_through_forms(client, "/book/1", "LUX-VH")
+    page = client.get(booked.headers["location"]).text
+    reference = re.search(r'id="booking-reference">([^<]+)<', page)
+    assert reference
+    assert page.count(reference.group(1)) == 1
+
+
+def test_cancelling_dose_1_mentions_dose_2_only_when_one_was_booked(client: TestClient, make_world):
+    world = make_world()
+    enter_code(client, format_code(world.codes[0][1]), lang="en")
+    alone = book_through_forms(client, "/book/1", "LUX-VH")
+    page = _cancel_through_form(client, int(alone.headers["location"].rsplit("/", 1)[1]))
+    assert 'id="cancelled-notice"' in page
+    assert DOSE2_GOES_TOO not in page
+
+    enter_code(client, format_code(world.codes[1][1]), lang="en")
+    first = book_through_forms(client, "/book/1", "LUX-VH")
+    confirmation = client.get(first.headers["location"]).text
+    second = book_through_forms(client, link(confirmation, "book-dose-2"), "LUX-VH")
+    assert second.status_code == 303, second.text
+    page = _cancel_through_form(client, int(first.headers["location"].rsplit("/", 1)[1]))
+    assert DOSE2_GOES_TOO in page
+
+
+def test_an_unknown_booking_page_keeps_the_way_back_to_ones_appointments(client: TestClient, make_world):
+    world = make_world()
+    enter_code(client, format_code(world.codes[0][1]), lang="en")
+    page = client.get("/bookings/987654")
+    assert page.status_code == 404
+    assert 'id="error-message"' in page.text
+    assert 'id="my-bookings" href="/bookings"' in page.text
+    # Someone without a session gets no such bar.
+    client.cookies.clear()
+    assert 'id="my-bookings"' not in client.get("/bookings/987654").text

@@ -179,3 +179,14 @@ def test_who_may_see_which_page(client: TestClient, make_world, staff_tokens):
         assert refused.status_code == 403, role
         for path in CITIZEN_PAGES:
             assert staff.get(path, follow_redirects=False).headers["location"] == "/", (role, path)
+
+
+def test_staff_pages_carry_the_staff_footer_not_the_citizens(client: TestClient, staff_tokens):
+    citizen_footer = "Call the helpline"
+    assert citizen_footer in client.get("/?lang=en").text
+    sign_in = client.get("/staff/sign-in?lang=en").text
+    assert citizen_footer not in sign_in
+    assert 'id="staff-link"' not in sign_in
+    home = signed_in(client, staff_tokens["helpline"]).get("/staff?lang=en").text
+    assert citizen_footer not in home
+    assert 'id="staff-footer"' in home

@@ -23,6 +23,7 @@ from courrier.web.pages import csrf
 from courrier.web.pages.flow import Flow, add_flow_routes
 from courrier.web.pages.queries import booking_state, holder_of
 from courrier.web.pages.render import (
+    CITIZEN_COOKIE,
     FormTokenError,
     PageRoute,
     Redirect,
@@ -34,8 +35,6 @@ from courrier.web.pages.render import (
     render,
     visitor,
 )
-
-CITIZEN_COOKIE = "courrier_citizen"
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

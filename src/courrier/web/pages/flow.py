@@ -21,7 +21,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection
 
-from courrier.booking.bookings import Booking, book_dose, cancel_booking, get_booking, move_booking
+from courrier.booking.bookings import (
+    Booking,
+    book_dose,
+    cancel_booking,
+    get_booking,
+    list_bookings,
+    move_booking,
+)
 from courrier.booking.confirmation import confirmation_pdf
 from courrier.booking.policy import BookingPolicy
 from courrier.booking.questions import campaign_questions, judge_answers, questions_in
@@ -405,9 +412,16 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         form = await request.form()
         _form_ok(flow, _field(form, csrf.FIELD))
         ctx = context(request)
+        # Whether a dose-2 appointment goes with this one: the page says so only when one did.
+        with ctx.engine.connect() as connection:
+            held = list_bookings(connection, flow.holder.code_id)
+        takes_dose2 = any(b.id == booking_id and b.dose == 1 and b.state == "active" for b in held) and any(
+            b.dose == 2 and b.state == "active" for b in held
+        )
         booking = cancel_booking(ctx.engine, flow.holder.code_id, booking_id, now=ctx.clock())
         flow.on_action("booking.cancelled", booking)
-        return flow.visitor.redirect(f"{flow.base}/bookings/{booking.id}?cancelled=1")
+        notice = "cancelled=1&dose2=1" if takes_dose2 else "cancelled=1"
+        return flow.visitor.redirect(f"{flow.base}/bookings/{booking.id}?{notice}")
 
 
 def _field(form: Any, name: str) -> str | None:

@@ -38,6 +38,8 @@ LANGUAGE_NAMES = {
     "pt": "Português",
 }
 LANG_COOKIE = "lang"
+# The citizen's session (pages/citizen.py); an error page keeps their way back to their appointments.
+CITIZEN_COOKIE = "courrier_citizen"
 LANG_COOKIE_S = 365 * 24 * 3600
 assert set(LANGUAGE_NAMES) == set(LANGUAGES)
 
@@ -188,6 +190,7 @@ def error_page(request: Request, error: CourrierError) -> Response:
         here="/",
         code=error.code,
         text=error_text(error, found.language),
+        citizen_signed_in=CITIZEN_COOKIE in request.cookies and not found.staff_name,
     )
 
 
