@@ -66,3 +66,18 @@ def test_the_example_campaigns_parse():
     for path in files:
         definition = read_definition(path)
         assert definition.name == path.stem
+
+
+def test_a_public_title_is_given_in_every_campaign_language_or_not_at_all():
+    titled = parse_definition(CAMPAIGN + '[title]\nfr = "Vaccination"\nde = "Impfung"\n')
+    assert (titled.title("fr"), titled.title("de")) == ("Vaccination", "Impfung")
+    assert parse_definition(CAMPAIGN).title("fr") == "vaccination-75plus"
+    for broken in (
+        '[title]\nfr = "Vaccination"\n',
+        '[title]\nfr = "V"\nde = "I"\nxx = "?"\n',
+        'title = "V"\n',
+    ):
+        with pytest.raises(InputFileError) as caught:
+            parse_definition(CAMPAIGN.replace("[cohort]", broken + "[cohort]", 1))
+        assert caught.value.code == "bad_campaign_file"
+        assert "title" in str(caught.value)

@@ -58,3 +58,15 @@ def test_a_malformed_request_is_refused_at_its_field(client: TestClient, make_wo
     assert 'id="matricule-error"' in bad.text
     assert "13 digits" in bad.text
     assert client.post("/request", data={"kind": "resend"}).status_code == 403
+
+
+def test_the_request_page_names_campaigns_by_their_public_title(client: TestClient, make_world):
+    world = make_world(
+        1, campaign_extra='[title]\nfr = "Vaccination : 75 ans et plus"\nde = "Impfung: ab 75"\n'
+    )
+    french = client.get("/request?lang=fr").text
+    assert "Vaccination : 75 ans et plus" in french
+    assert f'value="{world.campaign}"' in french
+    assert f">{world.campaign}<" not in french
+    # A language the campaign has no title in falls back to its name.
+    assert f">{world.campaign}<" in client.get("/request?lang=en").text

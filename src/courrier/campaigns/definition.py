@@ -85,6 +85,12 @@ class CampaignDefinition:
     qr_signed: bool
     text: str = field(repr=False, default="")
     questions: tuple[Question, ...] = ()
+    # ``[title]``: the campaign's name for the public (the request page lists it) in every campaign
+    # language; without one the pages show ``name``.
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def title(self, language: str) -> str:
+        return self.titles.get(language, self.name)
 
 
 def read_definition(path: Path) -> CampaignDefinition:
@@ -109,7 +115,9 @@ def parse_definition(
         raise _bad(where, f"not valid TOML: {error}") from error
     reader = _Reader(where)
     reader.keys(
-        document, "", {"name", "kind", "template", "languages", "cohort", "waves", "codes", "qr", "questions"}
+        document,
+        "",
+        {"name", "kind", "template", "languages", "title", "cohort", "waves", "codes", "qr", "questions"},
     )
     name = reader.required(document, "name", str)
     if not name or set(name) - _NAME_CHARACTERS or len(name) > 100:
@@ -144,6 +152,7 @@ def parse_definition(
         qr_signed=signed,
         text=text,
         questions=_questions(reader, document.get("questions", []), languages),
+        titles=_texts(reader, document["title"], "title", languages) if "title" in document else {},
     )
 
 

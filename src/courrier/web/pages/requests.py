@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from courrier.booking.requests import submit_request
+from courrier.campaigns.definition import parse_definition
 from courrier.catalogue import http_status
 from courrier.db.schema import campaigns
 from courrier.errors import CourrierError
@@ -33,13 +34,16 @@ KINDS = ("resend", "waiting_list")
 FIELD_OF = {"bad_matricule": "matricule", "unknown_campaign": "campaign"}
 
 
-def _campaign_names(request: Request) -> list[str]:
+def _campaign_choices(request: Request, language: str) -> list[tuple[str, str]]:
+    """(name, public title in ``language``) of each invitation campaign: the form sends the name, the
+    person reads the title."""
     with context(request).engine.connect() as connection:
-        return list(
-            connection.execute(
-                select(campaigns.c.name).where(campaigns.c.kind == "invitation").order_by(campaigns.c.name)
-            ).scalars()
-        )
+        rows = connection.execute(
+            select(campaigns.c.name, campaigns.c.definition)
+            .where(campaigns.c.kind == "invitation")
+            .order_by(campaigns.c.name)
+        ).all()
+    return [(row.name, parse_definition(row.definition).title(language)) for row in rows]
 
 
 def _page(found: Visitor, values: dict[str, str], errors: dict[str, str], *, status: int = 200) -> Response:
@@ -49,7 +53,7 @@ def _page(found: Visitor, values: dict[str, str], errors: dict[str, str], *, sta
         "request.html",
         status=status,
         here="/request",
-        campaigns=_campaign_names(found.request),
+        campaigns=_campaign_choices(found.request, found.language),
         values=values,
         errors=errors,
     )
