@@ -279,6 +279,28 @@ def test_reprint_writes_next_to_the_composed_jobs_with_each_jobs_own_wave(chain,
     assert total["expected"] == 35  # each piece once, not once more per reprint
 
 
+def test_reprint_json_has_one_shape_whether_or_not_anything_is_reprinted(chain, cli_env):
+    ok("codes", "issue", "promises", "--wave", "1")
+    assert compose("--wave", "1")[0] == 0
+    name = str(jobs()[0]["name"])
+    ok("jobs", "mark", name, "printed")
+    ok("inserter", "simulate", name, "-o", "all.results.csv")
+    ok("inserter", "results", "all.results.csv")
+    nothing = json.loads(ok("reprint", "promises", "--yes", "--json", "--scheduler", _scheduler))
+    assert nothing["composed"] is None
+    assert nothing["plan"]["to_reprint"] == 0
+    assert nothing["plan"]["expected"] == 12
+
+    other = str(jobs()[1]["name"])
+    ok("jobs", "mark", other, "printed")
+    ok("inserter", "simulate", other, "--miss", "0.3", "--seed", "2", "-o", "some.results.csv")
+    ok("inserter", "results", "some.results.csv")
+    some = json.loads(ok("reprint", "promises", "--yes", "--json", "--scheduler", _scheduler))
+    assert set(some) == set(nothing)
+    assert some["plan"]["to_reprint"] > 0
+    assert some["composed"]["letters"] == some["plan"]["to_reprint"]
+
+
 def test_campaign_create_refuses_a_folder_that_is_not_a_template(cli_env, tmp_path: Path):
     for folder, code in (("nothing-here", "template_not_found"), ("not-a-template", "template_not_found")):
         (tmp_path / "not-a-template").mkdir(exist_ok=True)

@@ -14,7 +14,7 @@ from courrier.db.types import utcnow
 from courrier.production.compose_wave import ComposeSummary, compose_wave
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
 from courrier.production.profiles import configured_profiles
-from courrier.production.reprint import DEFAULT_THRESHOLD
+from courrier.production.reprint import DEFAULT_THRESHOLD, Reprint
 from courrier.production.reprint import reprint as reprint_jobs
 
 _OUT = click.option(
@@ -221,10 +221,10 @@ def reprint_command(
         confirmed=yes,
         client=app.dask_client,
     )
-    if summary is None:
-        message = "nothing to reprint: every piece of every printed job was inserted"
-        echo_json({"reprinted": 0, "message": message}) if as_json else click.echo(message)
-        return
-    if not as_json:
+    if as_json:
+        echo_json(Reprint(plan, summary).to_json())
+    elif summary is None:
+        click.echo("nothing to reprint: every piece of every printed job was inserted")
+    else:
         click.echo(f"{plan.to_reprint} of {plan.expected} pieces to reprint ({plan.share:.1%})")
-    _echo_summary(summary, as_json, "reprint")
+        _echo_summary(summary, as_json, "reprint")

@@ -44,6 +44,15 @@ class ReprintPlan(Result):
         return self.to_reprint / self.expected if self.expected else 0.0
 
 
+@dataclass
+class Reprint(Result):
+    """What a reprint did, one shape whether or not anything was to reprint: the plan, and the reprint
+    jobs composed (``None`` when every piece of every printed job was inserted)."""
+
+    plan: ReprintPlan
+    composed: ComposeSummary | None
+
+
 def plan_reprint(engine: Engine, campaign_id: int) -> ReprintPlan:
     plan = ReprintPlan()
     with engine.connect() as connection:
