@@ -23,14 +23,27 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard src/courrier/web/locale/*/LC_MESSAGE
 %.mo: %.po $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@
 
-install: $(VENV)/.installed $(CATALOGS)
-
-# axe-core for the browser tests (tests/web/browser/), pinned by package-lock.json; the tests skip without it.
+# The npm packages pinned by package-lock.json: zxing-wasm (the reception desk's QR decoder, which the
+# pages need) and axe-core (the browser tests'). Without npm the reception desk takes typed codes only.
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: axe-core not installed, the browser tests will skip"; fi
+	else echo "npm not found (install Node.js and npm, then run make again): without zxing-wasm the reception" \
+		"page's camera scanning is off (typed codes still work), without axe-core the browser tests skip"; fi
 
-dev: $(VENV)/.dev $(CATALOGS) node_modules/.package-lock.json
+# zxing-wasm's ES module and WebAssembly, served from our own /static/vendor/zxing-wasm/ (never a CDN).
+ZXING := src/courrier/web/static/vendor/zxing-wasm
+$(ZXING)/.copied: node_modules/.package-lock.json
+	@if [ -f node_modules/zxing-wasm/dist/reader/zxing_reader.wasm ]; then \
+		mkdir -p $(ZXING)/es/reader $(ZXING)/reader && \
+		cp node_modules/zxing-wasm/dist/es/reader/index.js $(ZXING)/es/reader/ && \
+		cp node_modules/zxing-wasm/dist/es/share.js $(ZXING)/es/ && \
+		cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm $(ZXING)/reader/ && \
+		cp node_modules/zxing-wasm/LICENSE node_modules/zxing-wasm/package.json $(ZXING)/ && touch $@; \
+	else echo "zxing-wasm is not in node_modules: the reception page's camera scanning is off"; fi
+
+install: $(VENV)/.installed $(CATALOGS) $(ZXING)/.copied
+
+dev: $(VENV)/.dev $(CATALOGS) node_modules/.package-lock.json $(ZXING)/.copied
 
 ## demo: the main job end to end on the embedded defaults (SQLite in ./demo/)
 demo: install

@@ -16,6 +16,13 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+# The reception desk's QR decoder compiles WebAssembly in a worker, whose script's own response sets
+# the worker's policy: only there is 'wasm-unsafe-eval' allowed (pages keep the policy above).
+WASM_WORKERS = frozenset({"/static/reception/decoder-worker.js"})
+WASM_WORKER_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"
+)
+_WORKER_CSP = (b"content-security-policy", WASM_WORKER_POLICY.encode())
 _HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"referrer-policy", b"no-referrer"),
@@ -40,6 +47,7 @@ class SecurityHeaders:
         started = time.perf_counter()
         status = 500
         dynamic = not scope["path"].startswith("/static/")
+        wasm_worker = scope["path"] in WASM_WORKERS
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -47,6 +55,9 @@ class SecurityHeaders:
                 status = message["status"]
                 headers: list[Any] = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
+                if wasm_worker:
+                    headers.append(_WORKER_CSP)
+                    present.add(_WORKER_CSP[0])
                 headers.extend(item for item in _HEADERS if item[0] not in present)
                 if dynamic and b"cache-control" not in present:
                     headers.append(_NO_STORE)

@@ -1,0 +1,65 @@
+// What the desk keeps on this computer, in IndexedDB (database "courrier-reception"):
+//   lists:  the offline day list of a centre, key "CENTRE/YYYY-MM-DD" (GET .../offline)
+//   scans:  the check-ins made offline, key: their nonce, {nonce, centre, date, desk, scan|code,
+//           scanned_at, status: queued|ok|conflict|refused, booking, person, reason}
+// so that neither a reload nor a crash of the tab loses a check-in made while the network was down.
+
+const NAME = "courrier-reception";
+const VERSION = 1;
+
+function request(operation) {
+  return new Promise((resolve, reject) => {
+    operation.onsuccess = () => resolve(operation.result);
+    operation.onerror = () => reject(operation.error);
+  });
+}
+
+export class Store {
+  constructor(db) {
+    this.db = db;
+  }
+
+  static async open() {
+    const opening = indexedDB.open(NAME, VERSION);
+    opening.onupgradeneeded = () => {
+      const db = opening.result;
+      if (!db.objectStoreNames.contains("lists")) db.createObjectStore("lists");
+      if (!db.objectStoreNames.contains("scans")) {
+        db.createObjectStore("scans", { keyPath: "nonce" }).createIndex("day", ["centre", "date"]);
+      }
+    };
+    return new Store(await request(opening));
+  }
+
+  async run(storeName, mode, operation) {
+    const transaction = this.db.transaction(storeName, mode);
+    const done = new Promise((resolve, reject) => {
+      transaction.oncomplete = resolve;
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+    const result = await request(operation(transaction.objectStore(storeName)));
+    await done; // written for good (a readwrite transaction) before the caller goes on
+    return result;
+  }
+
+  saveList(list) {
+    return this.run("lists", "readwrite", (store) => store.put(list, `${list.centre}/${list.date}`));
+  }
+
+  async list(centre, date) {
+    return (await this.run("lists", "readonly", (store) => store.get(`${centre}/${date}`))) || null;
+  }
+
+  putScan(scan) {
+    return this.run("scans", "readwrite", (store) => store.put(scan));
+  }
+
+  // The day's scans at this centre, in the order they were made.
+  async scans(centre, date) {
+    const found = await this.run("scans", "readonly", (store) =>
+      store.index("day").getAll(IDBKeyRange.only([centre, date])),
+    );
+    return found.sort((a, b) => (a.scanned_at < b.scanned_at ? -1 : a.scanned_at > b.scanned_at ? 1 : 0));
+  }
+}
