@@ -190,3 +190,38 @@ def test_staff_pages_carry_the_staff_footer_not_the_citizens(client: TestClient,
     home = signed_in(client, staff_tokens["helpline"]).get("/staff?lang=en").text
     assert citizen_footer not in home
     assert 'id="staff-footer"' in home
+
+
+@pytest.mark.parametrize("lang", ["fr", "de", "en", "pt", "lb"])
+def test_the_helpline_form_speaks_to_staff_about_the_callers_letter(
+    client: TestClient, make_world, staff_tokens, lang
+):
+    from html import unescape
+
+    from courrier.web.pages.translations import translations
+
+    world = make_world()
+    gettext = translations(lang).gettext
+    citizens_hint = gettext(
+        "As printed on your letter, for example ABCD-EFGH-JKMN-PP. Capitals and dashes do not matter."
+    )
+    staff_hint = gettext(
+        "As printed on the caller's letter, for example ABCD-EFGH-JKMN-PP. Capitals and dashes do not matter."
+    )
+    assert staff_hint != citizens_hint
+    signed_in(client, staff_tokens["helpline"])
+    find = client.get(f"/helpline?lang={lang}").text
+    assert staff_hint in unescape(find)
+    assert citizens_hint not in unescape(find)
+    typo = world.codes[0][1][:5] + ("2" if world.codes[0][1][5] != "2" else "3") + world.codes[0][1][6:]
+    refused = unescape(client.post("/helpline/callers", data={"code": typo, "csrf_token": form_token(find)}).text)
+    citizens_group = gettext(
+        "The check character shows that the mistake is in group %(group)s of your code (counting the groups"
+        " of four characters from the left)."
+    ) % {"group": 2}
+    staff_group = gettext(
+        "The check character shows that the mistake is in group %(group)s of the caller's code (counting the"
+        " groups of four characters from the left)."
+    ) % {"group": 2}
+    assert staff_group in refused
+    assert citizens_group not in refused
