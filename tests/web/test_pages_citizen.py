@@ -374,3 +374,31 @@ def test_an_unknown_booking_page_keeps_the_way_back_to_ones_appointments(client:
     # Someone without a session gets no such bar.
     client.cookies.clear()
     assert 'id="my-bookings"' not in client.get("/bookings/987654").text
+
+
+def test_an_error_page_keeps_the_citizens_leave_button_and_it_signs_out(
+    client: TestClient, make_world, clock
+):
+    world = make_world()
+    enter_code(client, format_code(world.codes[0][1]), lang="en")
+    for page in (
+        client.get("/bookings/987654"),  # a library error (unknown_booking)
+        client.post("/leave", data={"csrf_token": "not this session's"}),  # a form token refused
+    ):
+        assert page.status_code in (403, 404)
+        assert 'id="error-message"' in page.text
+        assert 'id="leave-form" method="post" action="/leave"' in page.text
+    leave = client.post("/leave", data={"csrf_token": form_token(page.text)}, follow_redirects=False)
+    assert leave.status_code == 303
+    assert leave.headers["location"] == "/"
+    assert "courrier_citizen=" in leave.headers["set-cookie"]
+    assert client.get("/bookings", follow_redirects=False).headers["location"] == "/"
+    # A session that has ended gets neither the bar nor the button.
+    enter_code(client, format_code(world.codes[0][1]), lang="en")
+    assert 'id="leave-form"' in client.post("/code", data={}).text
+    clock.now += dt.timedelta(minutes=31)
+    ended = client.post("/code", data={})
+    assert ended.status_code == 403
+    assert 'data-code="bad_form_token"' in ended.text
+    assert 'id="leave-form"' not in ended.text
+    assert 'id="my-bookings"' not in ended.text

@@ -214,7 +214,9 @@ def test_the_helpline_form_speaks_to_staff_about_the_callers_letter(
     assert staff_hint in unescape(find)
     assert citizens_hint not in unescape(find)
     typo = world.codes[0][1][:5] + ("2" if world.codes[0][1][5] != "2" else "3") + world.codes[0][1][6:]
-    refused = unescape(client.post("/helpline/callers", data={"code": typo, "csrf_token": form_token(find)}).text)
+    refused = unescape(
+        client.post("/helpline/callers", data={"code": typo, "csrf_token": form_token(find)}).text
+    )
     citizens_group = gettext(
         "The check character shows that the mistake is in group %(group)s of your code (counting the groups"
         " of four characters from the left)."
@@ -225,3 +227,18 @@ def test_the_helpline_form_speaks_to_staff_about_the_callers_letter(
     ) % {"group": 2}
     assert staff_group in refused
     assert citizens_group not in refused
+
+
+def test_a_staff_error_page_keeps_the_staff_bar_with_sign_out(client: TestClient, make_world, staff_tokens):
+    make_world()
+    signed_in(client, staff_tokens["reception"])
+    forbidden = client.get("/helpline?lang=en")
+    assert forbidden.status_code == 403
+    assert 'data-code="forbidden"' in forbidden.text
+    assert 'id="sign-out-form"' in forbidden.text
+    assert 'id="staff-footer"' in forbidden.text
+    out = client.post(
+        "/staff/sign-out", data={"csrf_token": form_token(forbidden.text)}, follow_redirects=False
+    )
+    assert out.status_code == 303
+    assert client.get("/staff", follow_redirects=False).headers["location"] == "/staff/sign-in"

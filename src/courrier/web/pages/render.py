@@ -19,11 +19,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from courrier.accounts.sessions import find_session
+from courrier.booking.tokens import read_token
 from courrier.catalogue import http_status, message
 from courrier.centres.store import LOCAL
 from courrier.errors import CourrierError
 from courrier.languages import LANGUAGES
-from courrier.web.auth import context
+from courrier.web.auth import STAFF_COOKIE, context
 from courrier.web.i18n import pick_language, request_language
 from courrier.web.pages import csrf
 from courrier.web.pages.translations import translations
@@ -182,16 +184,57 @@ def error_text(error: CourrierError, language: str) -> str:
 
 
 def error_page(request: Request, error: CourrierError) -> Response:
+    return _error(request, http_status(error), error.code, lambda language: error_text(error, language))
+
+
+# Staff pages' addresses: an error there keeps the staff bar (sign out), elsewhere the citizen's.
+_STAFF_PATHS = ("/staff", "/helpline")
+
+
+def _error(request: Request, status: int, code: str, text: Callable[[str], str]) -> Response:
+    """The error page in the visitor's language, with the bar a signed-in visitor has on every other
+    page: a staff member's (sign out) on staff pages, else a live citizen session's (their appointments,
+    Leave), each with its session's form token."""
     found = visitor(request)
+    citizen_signed_in = False
+    ctx = context(request)
+    if request.url.path.startswith(_STAFF_PATHS):
+        staff_token = request.cookies.get(STAFF_COOKIE)
+        if staff_token:
+            with ctx.engine.connect() as connection:
+                session = find_session(connection, staff_token, now=ctx.clock())
+            if session is not None:
+                found.staff_name = session.user.username
+                found.form_token = session.csrf_token
+    else:
+        token = request.cookies.get(CITIZEN_COOKIE)
+        if token:
+            try:
+                read_token(ctx.keys, token, ctx.clock())
+            except CourrierError:
+                pass
+            else:
+                citizen_signed_in = True
+                found.form_token = csrf.sign(ctx.keys, "citizen", token)
     return render(
         found,
         "error.html",
-        status=http_status(error),
+        status=status,
         here="/",
-        code=error.code,
-        text=error_text(error, found.language),
-        citizen_signed_in=CITIZEN_COOKIE in request.cookies and not found.staff_name,
+        code=code,
+        text=text(found.language),
+        citizen_signed_in=citizen_signed_in,
     )
+
+
+def _form_expired(language: str) -> str:
+    _ = gettext_for(language)
+    return _("This form has expired or did not come from this site. Please go back and try again.")
+
+
+def _form_malformed(language: str) -> str:
+    _ = gettext_for(language)
+    return _("This form was not filled in as expected.")
 
 
 class PageRoute(APIRoute):
@@ -209,16 +252,8 @@ class PageRoute(APIRoute):
             except CourrierError as error:
                 return error_page(request, error)
             except FormTokenError:
-                found = visitor(request)
-                _ = gettext_for(found.language)
-                text = _(
-                    "This form has expired or did not come from this site. Please go back and try again."
-                )
-                return render(found, "error.html", status=403, here="/", code="bad_form_token", text=text)
+                return _error(request, 403, "bad_form_token", _form_expired)
             except RequestValidationError:
-                found = visitor(request)
-                _ = gettext_for(found.language)
-                text = _("This form was not filled in as expected.")
-                return render(found, "error.html", status=422, here="/", code="invalid_request", text=text)
+                return _error(request, 422, "invalid_request", _form_malformed)
 
         return page_handler
