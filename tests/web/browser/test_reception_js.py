@@ -30,8 +30,8 @@ from courrier.web.security import CONTENT_SECURITY_POLICY
 
 from ...compose.conftest import person
 from ...conftest import skip_or_fail
-from .conftest import CHROMIUM_ARGS, LOCAL, ROOT, Site
-from .y4m import blank_video, letter_video, read_y4m_frame, write_y4m
+from .conftest import ROOT, Site
+from .y4m import blank_video, camera_page, letter_video, read_y4m_frame, write_y4m
 
 HARNESS = "/static/reception/harness"  # answered by the test itself, with the pages' CSP
 CAMPAIGN = 7
@@ -305,44 +305,6 @@ def test_the_y4m_writer_writes_what_a_reader_reads_back(tmp_path: Path) -> None:
         assert read_y4m_frame(path, index).tobytes() == frame.tobytes()
     with pytest.raises(ValueError, match="even"):
         write_y4m(tmp_path / "odd.y4m", [Image.new("L", (3, 2))])
-
-
-def camera_page(playwright_instance: Any, chromium_path: str, video: Path) -> Iterator[Any]:
-    """A page of its own Chromium whose camera plays ``video``; fails the test, as ``new_page`` does,
-    when the page asks another site for anything or logs an error."""
-    browser = playwright_instance.chromium.launch(
-        executable_path=chromium_path,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
-    foreign: list[str] = []
-    errors: list[str] = []
-    try:
-        context = browser.new_context(permissions=["camera"])
-        context.set_default_timeout(20_000)
-        context.on(
-            "request",
-            lambda request: None if request.url.startswith(LOCAL) else foreign.append(request.url),
-        )
-        page = context.new_page()
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(m.text)
-                if m.type == "error" and "Failed to load resource" not in m.text
-                else None
-            ),
-        )
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
-    finally:
-        browser.close()
-    assert foreign == [], "pages asked for something from another site"
-    assert errors == [], "the browser logged errors"
 
 
 READ_FROM_CAMERA = """async (tries) => {

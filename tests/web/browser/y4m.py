@@ -1,4 +1,5 @@
-"""A fake camera's video: a confirmation letter's QR, as the desk's webcam would film it, in a Y4M file.
+"""A fake camera: a confirmation letter's QR, as the desk's webcam would film it, in a Y4M file, and a
+Chromium of its own that plays it as its webcam.
 
 Chromium's fake capture device (``--use-fake-device-for-media-stream
 --use-file-for-fake-video-capture=FILE.y4m``) plays a YUV4MPEG2 file in a loop. The file is::
@@ -20,12 +21,15 @@ under a webcam.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import zxingcpp
 from PIL import Image, ImageFilter
 
 from ...compose.conftest import PdfTools
+from .conftest import CHROMIUM_ARGS, LOCAL
 
 WIDTH = 640
 HEIGHT = 480
@@ -104,3 +108,41 @@ def letter_video(pdf: Path, path: Path) -> Path:
 def blank_video(path: Path) -> Path:
     """A camera looking at an empty desk: nothing to read."""
     return write_y4m(path, [Image.new("L", (WIDTH, HEIGHT), DESK_GRAY)])
+
+
+def camera_page(playwright_instance: Any, chromium_path: str, video: Path) -> Iterator[Any]:
+    """A page of its own Chromium whose camera plays ``video``; fails the test, as ``new_page`` does,
+    when the page asks another site for anything or logs an error."""
+    browser = playwright_instance.chromium.launch(
+        executable_path=chromium_path,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    foreign: list[str] = []
+    errors: list[str] = []
+    try:
+        context = browser.new_context(permissions=["camera"])
+        context.set_default_timeout(20_000)
+        context.on(
+            "request",
+            lambda request: None if request.url.startswith(LOCAL) else foreign.append(request.url),
+        )
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and "Failed to load resource" not in m.text
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+    finally:
+        browser.close()
+    assert foreign == [], "pages asked for something from another site"
+    assert errors == [], "the browser logged errors"

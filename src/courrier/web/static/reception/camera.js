@@ -3,14 +3,15 @@
 // within FORGET_MS) it is not handed on again, so a letter left under the camera is one scan. Staff
 // clear that memory with "next person" to scan the same letter again on purpose.
 
-import { Decoder } from "./decoder.js";
-
 const SCAN_INTERVAL_MS = 120;
 const FORGET_MS = 20000;
 
 export class Camera {
-  constructor(video, onText) {
+  // `decoder`: a started Decoder (decoder.js), kept by the caller across camera starts: it is loaded
+  // with the page, so a desk whose network is down can still start its camera.
+  constructor(video, decoder, onText) {
     this.video = video;
+    this.decoder = decoder;
     this.onText = onText;
     this.seen = new Map(); // text -> when last seen (ms)
     this.running = false;
@@ -23,16 +24,10 @@ export class Camera {
   }
 
   async start() {
-    this.decoder = await Decoder.start();
-    try {
-      this.stream = await navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } },
-      });
-    } catch (error) {
-      this.decoder.stop();
-      throw error;
-    }
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } },
+    });
     this.video.srcObject = this.stream;
     await this.video.play();
     this.running = true;
@@ -44,7 +39,6 @@ export class Camera {
     clearInterval(this.timer);
     if (this.stream) for (const track of this.stream.getTracks()) track.stop();
     this.video.srcObject = null;
-    if (this.decoder) this.decoder.stop();
   }
 
   // Scan whatever is in view next, even a letter just scanned.

@@ -81,24 +81,30 @@ export class OfflineList {
     return { bookings: this.list.bookings.filter((booking) => booking.code_fingerprint === wanted) };
   }
 
-  // {status: "queued", booking} or {status: "refused", reason: {code, ...facts}, booking}; `local` maps
-  // a booking reference to this desk's offline check-in of it ({at, desk}); `now` is a Date.
+  // {status: "queued", booking} or {status: "refused", reason: {code, ...facts}, booking}, with the
+  // server's codes and facts (checkin/desk.py); `local` maps a booking reference to this desk's offline
+  // check-in of it ({at, desk}); `now` is a Date.
   async judge(input, local, now) {
     const matched = await this.match(input);
     if (matched.error) return matched.error;
     const found = matched.bookings;
     if (found.length === 0) return refused("no_booking_today");
-    // A person with a cancelled booking and a new one the same day: the active one counts.
+    // A person with a cancelled booking and a new one the same day: the one not cancelled counts.
     const booking = found.find((item) => item.state !== "cancelled") || found[0];
     if (booking.state === "cancelled") return refused("booking_cancelled", {}, booking);
     const before = booking.checked_in || local.get(booking.reference);
-    if (before) return refused("already_checked_in", { at: before.at, desk: before.desk }, booking);
-    if (booking.state === "done") return refused("already_checked_in", {}, booking);
+    if (before) {
+      return refused("already_checked_in", { at: before.at, time: before.at, desk: before.desk }, booking);
+    }
+    if (booking.state === "arrived" || booking.state === "done") {
+      return refused("already_checked_in", {}, booking);
+    }
     const campaign = this.campaigns.get(booking.campaign) || { early_minutes: 0, late_minutes: 0 };
-    const from = new Date(Date.parse(booking.starts_at) - campaign.early_minutes * 60000);
-    const until = new Date(Date.parse(booking.ends_at) + campaign.late_minutes * 60000);
-    if (now < from) return refused("too_early", { from: from.toISOString() }, booking);
-    if (now > until) return refused("too_late", { until: until.toISOString() }, booking);
+    const earliest = new Date(Date.parse(booking.starts_at) - campaign.early_minutes * 60000).toISOString();
+    const latest = new Date(Date.parse(booking.ends_at) + campaign.late_minutes * 60000).toISOString();
+    if (booking.state === "no_show") return refused("too_late", { latest, time: latest }, booking);
+    if (now < new Date(earliest)) return refused("too_early", { earliest, time: earliest }, booking);
+    if (now > new Date(latest)) return refused("too_late", { latest, time: latest }, booking);
     return { status: "queued", booking };
   }
 }

@@ -5,6 +5,7 @@
 // to type a code while online (offline, typed codes are queued like scans).
 
 import { Camera } from "./camera.js";
+import { Decoder } from "./decoder.js";
 import { OfflineList } from "./offline.js";
 import { Store } from "./store.js";
 import { Texts } from "./texts.js";
@@ -38,6 +39,13 @@ class Desk {
 
   async start() {
     this.build();
+    // The decoder's worker, module and WebAssembly are fetched now, while the network is up.
+    this.decoder = Camera.supported() ? Decoder.start() : Promise.reject(new Error("no camera"));
+    this.decoder.catch(() => {
+      this.toggle.disabled = true;
+      this.status.textContent = this.texts.get("camera_unavailable");
+      this.area.dataset.camera = "unavailable";
+    });
     try {
       this.store = await Store.open();
     } catch {
@@ -50,6 +58,12 @@ class Desk {
     await this.renderQueue();
     setInterval(() => this.probe(), PROBE_MS);
     if (this.online) await this.sync();
+    await this.decoder.then(
+      () => {
+        this.area.dataset.decoder = "ready";
+      },
+      () => {},
+    );
     this.area.dataset.ready = "true";
   }
 
@@ -106,8 +120,9 @@ class Desk {
       return;
     }
     this.toggle.disabled = true;
-    const camera = new Camera(this.video, (text) => this.handle({ scan: text }));
+    let camera;
     try {
+      camera = new Camera(this.video, await this.decoder, (text) => this.handle({ scan: text }));
       await camera.start();
     } catch {
       this.toggle.disabled = false;
@@ -280,10 +295,12 @@ class Desk {
       reason: null,
     });
     this.showResult("queued", this.texts.get("checked_in_offline"), booking, person, null);
+    this.shownNonce = nonce;
     await this.renderQueue();
   }
 
   showResult(status, headline, booking, person, reason) {
+    this.shownNonce = null;
     const box = element("div", { class: "scan-result", "data-status": status });
     if (reason) box.dataset.reason = reason;
     if (booking && booking.reference) box.dataset.reference = booking.reference;
@@ -350,6 +367,11 @@ class Desk {
           scan.reason = reply.reason || null;
           if (reply.checkin) scan.checkin = reply.checkin;
           await this.keep(scan);
+          // The person still shown was checked in elsewhere meanwhile: say so where the desk looks.
+          if (scan.nonce === this.shownNonce && scan.status !== "ok") {
+            const headline = `${this.texts.get(`status_${scan.status}`)}: ${this.texts.reason(scan.reason || {})}`;
+            this.showResult(scan.status, headline, scan.booking, scan.person, scan.reason && scan.reason.code);
+          }
         }
       }
     } catch (error) {

@@ -22,10 +22,10 @@ const MESSAGES = {
 
 const REASONS = {
   no_booking_today: "No booking today at this centre.",
-  already_checked_in: "Already checked in ({at}, {desk}).",
+  already_checked_in: "Already checked in at {time}, desk {desk}.",
   booking_cancelled: "This booking was cancelled.",
-  too_early: "Too early: check-in opens at {from}.",
-  too_late: "Too late: check-in closed at {until}.",
+  too_early: "Too early: check-in opens at {time}.",
+  too_late: "Too late: check-in closed at {time}.",
   unknown_code: "Unknown code.",
   code_revoked: "This code is revoked.",
   bad_reception_qr: "This is not the QR code of a booking confirmation.",
@@ -51,6 +51,7 @@ export class Texts {
       timeZone: config.time_zone || "Europe/Luxembourg",
       hour: "2-digit",
       minute: "2-digit",
+      hourCycle: "h23",
     });
   }
 
@@ -72,6 +73,7 @@ export class Texts {
   // The server's message when it gave one (online), else the catalogue's template (offline).
   reason(reason) {
     if (reason.message) return reason.message;
+    if (!reason.code) return "";
     const template = this.reasons[reason.code];
     if (!template) return reason.message || reason.code;
     return fill(template, reason, (value) => this.fact(value));
