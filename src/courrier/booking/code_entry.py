@@ -21,10 +21,11 @@ from sqlalchemy import Connection, Engine, bindparam, select
 
 from courrier.accounts.throttle import Limit, count_failure, first_blocked
 from courrier.accounts.users import ThrottledError
+from courrier.booking.policy import booking_policy
 from courrier.codes.format import ALPHABET, CODE_LENGTH, GROUP, normalise, parse_code
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import code_hmac
-from courrier.db.schema import campaigns, codes, persons
+from courrier.db.schema import bookings, campaigns, codes, persons
 from courrier.db.transaction import write_transaction
 from courrier.errors import CodeError, CourrierError, NotFoundError
 from courrier.ledger.codes import REFUSALS, effective_status
@@ -46,6 +47,9 @@ class CodeHolder:
     max_uses: int
     valid_from: dt.date | None
     valid_until: dt.date | None
+    # The code's validity is over, but its campaign lets dose 2 be booked after it and dose 1 is booked:
+    # the session may book, move and cancel dose 2 and nothing new (the booking checks each action again).
+    dose2_only: bool = False
 
 
 def candidates(typed: str) -> list[str]:
@@ -123,6 +127,10 @@ def enter_code(engine: Engine, keys: Keys, typed: str, *, client: str, now: dt.d
     (``bad_check_character`` with ``group`` when the check character says which), ``unknown_code``,
     ``code_revoked``, ``code_expired``, ``code_used_up``, ``code_not_yet_valid``; ``throttled``.
 
+    An expired code whose campaign lets dose 2 be booked after the code's validity (``booking.policy``)
+    and whose dose 1 is booked opens a session for dose 2 only (``CodeHolder.dose2_only``); without a
+    dose-1 booking, or when the campaign does not allow it, it is refused (``code_expired``).
+
     A success only reads; a failure is counted in its own write transaction before it is raised."""
     client = client[:64]
     typed_key = code_hmac(keys, normalise(typed)[:64] or "-").hex()[:32]
@@ -155,7 +163,8 @@ def _holder(connection: Connection, keys: Keys, typed: str, now: dt.datetime) ->
     row = rows[0]
     today = now.date()
     status = effective_status(row.status, row.uses, row.max_uses, row.valid_until, today)
-    if status != "active":
+    dose2_only = status == "expired" and _dose2_after_expiry(connection, row.id, row.campaign_id, status)
+    if status != "active" and not dose2_only:
         raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
     if row.valid_from is not None and today < row.valid_from:
         raise CodeError(f"the code is valid from {row.valid_from}", code="code_not_yet_valid")
@@ -169,4 +178,18 @@ def _holder(connection: Connection, keys: Keys, typed: str, now: dt.datetime) ->
         max_uses=row.max_uses,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
+        dose2_only=dose2_only,
     )
+
+
+_DOSE1_BOOKED = select(bookings.c.id).where(
+    bookings.c.code_id == bindparam("code_id"), bookings.c.active_dose == 1
+)
+
+
+def _dose2_after_expiry(connection: Connection, code_id: int, campaign_id: int, status: str) -> bool:
+    """Whether a code past its validity may still book dose 2: its campaign allows it and dose 1 is booked
+    (read only for such codes: an active code's entry costs no extra query)."""
+    if not booking_policy(connection, campaign_id).may_book(status, 2):
+        return False
+    return connection.execute(_DOSE1_BOOKED, {"code_id": code_id}).first() is not None

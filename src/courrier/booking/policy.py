@@ -31,6 +31,14 @@ class BookingPolicy:
     dose2_after_expiry: bool
     questions: tuple[dict[str, object], ...] = ()
 
+    def may_book(self, code_status: str, dose: int) -> bool:
+        """Whether a code in ``code_status`` (``ledger.codes.effective_status``) may book or move ``dose``:
+        an active code any dose; once its validity is over (expired, or used up), dose 2 when the
+        campaign allows it after expiry; a revoked code nothing. ``booking.bookings`` checks the same."""
+        if code_status == "active":
+            return True
+        return code_status != "revoked" and dose == 2 and self.doses >= 2 and self.dose2_after_expiry
+
     def to_json(self) -> dict[str, object]:
         facts = asdict(self)
         del facts["questions"]

@@ -68,6 +68,8 @@ async def open_citizen_session(entry: CodeEntry, request: Request) -> Response:
         "language": holder.language,
         "commune": holder.commune,
         "valid_until": holder.valid_until.isoformat() if holder.valid_until else None,
+        # The code's validity is over, but dose 2 may still be booked, moved or cancelled with it.
+        "dose2_only": holder.dose2_only,
     }
     return FastJSONResponse(answer, status_code=201)
 

@@ -65,6 +65,7 @@ def find_caller(body: CallerCode, request: Request, session: Helpline) -> dict[s
         "birth_date": person.birth_date.isoformat(),
         "language": holder.language,
         "commune": holder.commune,
+        "dose2_only": holder.dose2_only,
         "bookings": [booking.to_json() for booking in found],
     }
 

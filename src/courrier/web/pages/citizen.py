@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from courrier.booking.bookings import Booking
 from courrier.booking.code_entry import enter_code
+from courrier.booking.policy import BookingPolicy
 from courrier.booking.tokens import SESSION_MINUTES, make_token, read_token
 from courrier.catalogue import http_status
 from courrier.codes.format import format_code, normalise
@@ -21,7 +22,7 @@ from courrier.errors import CourrierError
 from courrier.web.auth import client_address, context
 from courrier.web.pages import csrf
 from courrier.web.pages.flow import Flow, add_flow_routes
-from courrier.web.pages.queries import booking_state, holder_of
+from courrier.web.pages.queries import Holder, booking_state, holder_of
 from courrier.web.pages.render import (
     CITIZEN_COOKIE,
     FormTokenError,
@@ -50,7 +51,7 @@ def citizen_flow(request: Request) -> Flow:
     except CourrierError:
         raise Redirect("/?ended=1") from None
     with ctx.engine.connect() as connection:
-        holder = holder_of(connection, code_id)
+        holder = holder_of(connection, code_id, ctx.clock().date())
     found = visitor(request, holder.language)
     found.form_token = csrf.sign(ctx.keys, "citizen", token)
     return Flow(found, holder, base="", booked_by="citizen", answers_key=f"citizen:{token}")
@@ -127,7 +128,7 @@ async def enter(request: Request) -> Response:
     token = make_token(ctx.keys, holder.code_id, ctx.clock())
     found.set_cookie(CITIZEN_COOKIE, token, SESSION_MINUTES * 60)
     with ctx.engine.connect() as connection:
-        _, booked = booking_state(connection, holder_of(connection, holder.code_id))
+        _, booked = booking_state(connection, holder_of(connection, holder.code_id, ctx.clock().date()))
     has_dose1 = any(b.dose == 1 and b.state == "active" for b in booked)
     return found.redirect("/bookings" if has_dose1 else "/book/1")
 
@@ -137,7 +138,7 @@ def my_bookings(request: Request) -> Response:
     flow = citizen_flow(request)
     with context(request).engine.connect() as connection:
         policy, booked = booking_state(connection, flow.holder)
-    return render(flow.visitor, "bookings.html", flow=flow, base="", **offers(policy.doses, booked))
+    return render(flow.visitor, "bookings.html", flow=flow, base="", **offers(policy, flow.holder, booked))
 
 
 @router.post("/leave")
@@ -150,13 +151,23 @@ async def leave(request: Request) -> Response:
     return flow.visitor.redirect("/")
 
 
-def offers(doses: int, booked: list[Booking]) -> dict[str, Any]:
-    """The bookings and which doses may be booked next (dose 2 once dose 1 is booked)."""
+def offers(policy: BookingPolicy, holder: Holder, booked: list[Booking]) -> dict[str, Any]:
+    """The bookings and which doses may be booked next (dose 2 once dose 1 is booked; past the code's
+    validity only what the campaign's policy still allows, with ``dose2_only`` to say so)."""
     active = {b.dose for b in booked if b.state == "active"}
     can_book = [
-        dose for dose in range(1, doses + 1) if dose not in active and (dose == 1 or dose - 1 in active)
+        dose
+        for dose in range(1, policy.doses + 1)
+        if dose not in active
+        and (dose == 1 or dose - 1 in active)
+        and policy.may_book(holder.code_status, dose)
     ]
-    return {"bookings": booked, "can_book": can_book}
+    return {
+        "bookings": booked,
+        "can_book": can_book,
+        "code_status": holder.code_status,
+        "dose2_only": holder.code_status != "active" and policy.may_book(holder.code_status, 2),
+    }
 
 
 def _text(value: object) -> str | None:

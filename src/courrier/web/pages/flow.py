@@ -30,12 +30,13 @@ from courrier.booking.bookings import (
     move_booking,
 )
 from courrier.booking.confirmation import confirmation_pdf
-from courrier.booking.policy import BookingPolicy
+from courrier.booking.policy import BookingPolicy, booking_policy
 from courrier.booking.questions import campaign_questions, judge_answers, questions_in
 from courrier.campaigns.definition import Question
 from courrier.catalogue import http_status
 from courrier.centres.store import get_centre
-from courrier.errors import ConflictError, CourrierError
+from courrier.errors import CodeError, ConflictError, CourrierError
+from courrier.ledger.codes import REFUSALS
 from courrier.web.auth import context
 from courrier.web.pages import csrf
 from courrier.web.pages.queries import (
@@ -93,12 +94,19 @@ def _move_step(flow: Flow, connection: Connection, booking_id: int) -> Step:
     booking = get_booking(connection, flow.holder.code_id, booking_id)
     if booking.state != "active":
         raise Redirect(f"{flow.base}/bookings/{booking.id}")
+    _check_dose(booking_policy(connection, flow.holder.campaign_id), flow.holder, booking.dose)
     return Step(f"{flow.base}/bookings/{booking.id}/move", booking.dose, booking)
 
 
-def _check_dose(policy: BookingPolicy, dose: int) -> None:
+def _check_dose(policy: BookingPolicy, holder: Holder, dose: int) -> None:
+    """The campaign has this dose and the code may still book it (past the code's validity: dose 2 when
+    the policy allows it), refused as the booking would refuse it, before the person goes through the
+    steps for nothing."""
     if not 1 <= dose <= policy.doses:
         raise ConflictError(f"dose {dose}: this campaign has doses 1 to {policy.doses}", code="bad_dose")
+    status = holder.code_status
+    if not policy.may_book(status, dose):
+        raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
 
 
 def _form_ok(flow: Flow, submitted: str | None) -> None:
@@ -226,7 +234,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
-            _check_dose(policy, dose)
+            _check_dose(policy, flow.holder, dose)
             _questions_first(flow, connection, dose, centre)
         raise Redirect(f"{flow.base}/book/{dose}/" + (f"day?centre={quote(centre)}" if centre else "centre"))
 
@@ -235,7 +243,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
-            _check_dose(policy, dose)
+            _check_dose(policy, flow.holder, dose)
             asked = campaign_questions(connection, flow.holder.campaign_id)
         if not asked:
             raise Redirect(f"{flow.base}/book/{dose}/centre")
@@ -270,7 +278,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
-            _check_dose(policy, dose)
+            _check_dose(policy, flow.holder, dose)
             _questions_first(flow, connection, dose)
             return centre_page(flow, connection, _book_step(flow, dose))
 
@@ -278,6 +286,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
     def choose_day(dose: int, request: Request, centre: str | None = None) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
+            _check_dose(booking_policy(connection, flow.holder.campaign_id), flow.holder, dose)
             _questions_first(flow, connection, dose, centre)
             return day_page(flow, connection, _book_step(flow, dose), centre)
 
@@ -287,6 +296,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
     ) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
+            _check_dose(booking_policy(connection, flow.holder.campaign_id), flow.holder, dose)
             _questions_first(flow, connection, dose, centre)
             return time_page(flow, connection, _book_step(flow, dose), centre, day)
 
@@ -333,10 +343,19 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
             booking.dose == 1
             and booking.state == "active"
             and policy.doses >= 2
+            and policy.may_book(flow.holder.code_status, 2)
             and not any(b.dose == 2 and b.state == "active" for b in booked)
         )
         window = dose_window(policy, booked, 2) if dose2_open else None
-        return _page(flow, "booking.html", booking=booking, dose2_open=dose2_open, window=window)
+        return _page(
+            flow,
+            "booking.html",
+            booking=booking,
+            dose2_open=dose2_open,
+            window=window,
+            # Past the code's validity dose 1 can no longer be moved (nor booked again once cancelled).
+            may_move=policy.may_book(flow.holder.code_status, booking.dose),
+        )
 
     @router.get(prefix + "/bookings/{booking_id}/confirmation.pdf")
     def confirmation(booking_id: int, request: Request) -> Response:
@@ -402,9 +421,15 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             booking = get_booking(connection, flow.holder.code_id, booking_id)
+            policy = booking_policy(connection, flow.holder.campaign_id)
         if booking.state != "active":
             raise Redirect(f"{flow.base}/bookings/{booking.id}")
-        return _page(flow, "cancel.html", booking=booking)
+        return _page(
+            flow,
+            "cancel.html",
+            booking=booking,
+            rebookable=policy.may_book(flow.holder.code_status, booking.dose),
+        )
 
     @router.post(prefix + "/bookings/{booking_id}/cancel")
     async def cancel(booking_id: int, request: Request) -> Response:

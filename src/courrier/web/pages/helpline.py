@@ -59,7 +59,7 @@ def _helpline(request: Request) -> tuple[Flow, StaffSession]:
     ref = str(request.path_params.get("ref", ""))
     code_id = _caller_id(request, session, ref)
     with context(request).engine.connect() as connection:
-        holder = holder_of(connection, code_id)
+        holder = holder_of(connection, code_id, context(request).clock().date())
 
     def on_action(action: str, booking: Booking) -> None:
         _audit(request, session, action, code_id, booking=booking.reference, dose=booking.dose)
@@ -138,7 +138,7 @@ def caller_page(ref: str, request: Request) -> Response:
         flow=flow,
         base=flow.base,
         caller=caller,
-        **offers(policy.doses, booked),
+        **offers(policy, flow.holder, booked),
     )
 
 

@@ -14,6 +14,7 @@ from courrier.booking.nearest import NearCentre, nearest_centres
 from courrier.booking.policy import BookingPolicy, booking_policy
 from courrier.centres.store import LOCAL
 from courrier.db.schema import campaigns, codes, persons, slots
+from courrier.ledger.codes import effective_status
 
 
 @dataclass(frozen=True)
@@ -25,16 +26,30 @@ class Holder:
     campaign: str
     language: str
     commune: str
+    # The code's status today (``ledger.codes.effective_status``): past its validity, the pages offer
+    # only what the campaign's policy still allows (``BookingPolicy.may_book``: dose 2 at most).
+    code_status: str = "active"
 
 
-def holder_of(connection: Connection, code_id: int) -> Holder:
+def holder_of(connection: Connection, code_id: int, today: dt.date) -> Holder:
     row = connection.execute(
-        select(codes.c.id, codes.c.campaign_id, campaigns.c.name, persons.c.language, persons.c.commune)
+        select(
+            codes.c.id,
+            codes.c.campaign_id,
+            codes.c.status,
+            codes.c.uses,
+            codes.c.max_uses,
+            codes.c.valid_until,
+            campaigns.c.name,
+            persons.c.language,
+            persons.c.commune,
+        )
         .join(campaigns, campaigns.c.id == codes.c.campaign_id)
         .join(persons, persons.c.id == codes.c.person_id)
         .where(codes.c.id == code_id)
     ).one()
-    return Holder(row.id, row.campaign_id, row.name, row.language, row.commune)
+    status = effective_status(row.status, row.uses, row.max_uses, row.valid_until, today)
+    return Holder(row.id, row.campaign_id, row.name, row.language, row.commune, status)
 
 
 def centres_for(connection: Connection, commune: str) -> list[NearCentre]:
