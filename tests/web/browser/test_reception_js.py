@@ -376,3 +376,133 @@ def test_the_decoder_is_served_by_us_and_only_its_worker_may_compile_webassembly
         _, headers = _headers(site.url(path))
         assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
     assert "wasm-unsafe-eval" not in CONTENT_SECURITY_POLICY
+
+
+# --- the offline judge, on a day list made here ---
+
+JUDGE = """async ([list, inputs, local, now]) => {
+    const { OfflineList } = await import('/static/reception/offline.js');
+    const judge = await OfflineList.load(list);
+    const desk = new Map(Object.entries(local));
+    const verdicts = [];
+    for (const input of inputs) {
+        const found = await judge.judge(input, desk, new Date(now));
+        verdicts.push([found.status, found.reason ? found.reason.code : null,
+                       found.booking ? found.booking.reference : null]);
+    }
+    return verdicts;
+}"""
+
+
+def _offline_booking(reference: str, code_id: int, fingerprint: str, **other: Any) -> dict[str, Any]:
+    return {
+        "reference": reference,
+        "campaign": CAMPAIGN,
+        "code_id": code_id,
+        "code_fingerprint": fingerprint,
+        "dose": 1,
+        "starts_at": "2026-03-12T09:00:00+00:00",
+        "ends_at": "2026-03-12T09:10:00+00:00",
+        "name": "Anna Muller",
+        "birth_date": "1931-02-03",
+        "state": "active",
+        "checked_in": None,
+    } | other
+
+
+def test_the_offline_judge_names_the_booking_or_the_servers_reason(harness: Any) -> None:
+    keys = new_keys()
+    forger = new_keys()
+    salt = "c2FsdC1vZi10aGUtbGlzdA"
+    day = dt.date(2026, 3, 12)
+
+    def fingerprint(code: str) -> str:
+        return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()[:32]
+
+    def token(signer: Keys, code_id: int, campaign: int = CAMPAIGN) -> str:
+        # Valid last week only: the desk does not judge a token's dates (dose 2 comes later).
+        week = dt.timedelta(days=7)
+        return sign_token(
+            signer, campaign_id=campaign, code_id=code_id, valid_from=day - week, valid_until=day - week
+        )
+
+    day_list = {
+        "centre": "LUX-VH",
+        "date": day.isoformat(),
+        "generated_at": "2026-03-12T06:00:00+00:00",
+        "salt": salt,
+        "public_keys": _public(keys),
+        "campaigns": [
+            {
+                "id": CAMPAIGN,
+                "name": "v",
+                "signed_qr": True,
+                "early_minutes": 30,
+                "late_minutes": 60,
+                "walk_ins": False,
+            }
+        ],
+        "bookings": [
+            _offline_booking("AAAA1111", 1, fingerprint("ABCDEFGHJKMNPQ")),
+            _offline_booking("BBBB2222", 2, fingerprint("BCDEFGHJKMNPQR"), state="cancelled"),
+            _offline_booking(
+                "CCCC3333",
+                3,
+                fingerprint("CDEFGHJKMNPQRS"),
+                checked_in={"at": "2026-03-12T08:58:00+00:00", "desk": "d2"},
+            ),
+            _offline_booking("DDDD4444", 4, fingerprint("DEFGHJKMNPQRST"), state="no_show"),
+            _offline_booking("EEEE5555", 5, fingerprint("EFGHJKMNPQRSTV")),
+            _offline_booking(
+                "FFFF6666",
+                6,
+                fingerprint("FGHJKMNPQRSTVW"),
+                starts_at="2026-03-12T11:00:00+00:00",
+                ends_at="2026-03-12T11:10:00+00:00",
+            ),
+            _offline_booking(
+                "GGGG7777",
+                7,
+                fingerprint("GHJKMNPQRSTVWX"),
+                starts_at="2026-03-12T06:00:00+00:00",
+                ends_at="2026-03-12T06:10:00+00:00",
+            ),
+        ],
+    }
+    cases = [
+        ({"scan": "RDV1:AAAA1111"}, ["queued", None, "AAAA1111"]),
+        ({"scan": "RDV1:aaaa1111\r\n"}, ["queued", None, "AAAA1111"]),
+        ({"code": "abcd-efgh-jkmn-pq"}, ["queued", None, "AAAA1111"]),
+        ({"code": "aaaa1111"}, ["queued", None, "AAAA1111"]),
+        ({"scan": "https://rdv.example.lu/c/ABCDEFGHJKMNPQ"}, ["queued", None, "AAAA1111"]),
+        ({"scan": token(keys, 1)}, ["queued", None, "AAAA1111"]),
+        (
+            {"scan": "https://verify.example.lu/v/" + quote_token("https://x/{token}", token(keys, 1))},
+            ["queued", None, "AAAA1111"],
+        ),
+        ({"scan": token(forger, 1)}, ["refused", "bad_signature", None]),
+        ({"scan": token(keys, 1, campaign=CAMPAIGN + 1)}, ["refused", "no_booking_today", None]),
+        ({"scan": token(keys, 99)}, ["refused", "no_booking_today", None]),
+        ({"scan": "RDV1:ZZZZ9999"}, ["refused", "no_booking_today", None]),
+        ({"scan": "RDV1:"}, ["refused", "bad_reception_qr", None]),
+        ({"scan": "RDV1:BBBB2222"}, ["refused", "booking_cancelled", "BBBB2222"]),
+        ({"scan": "RDV1:CCCC3333"}, ["refused", "already_checked_in", "CCCC3333"]),
+        ({"scan": "RDV1:DDDD4444"}, ["refused", "too_late", "DDDD4444"]),
+        ({"scan": "RDV1:EEEE5555"}, ["refused", "already_checked_in", "EEEE5555"]),
+        ({"scan": "RDV1:FFFF6666"}, ["refused", "too_early", "FFFF6666"]),
+        ({"scan": "RDV1:GGGG7777"}, ["refused", "too_late", "GGGG7777"]),
+        ({"code": "ZZZZ-ZZZZ-ZZZZ-ZZ"}, ["refused", "no_booking_today", None]),
+    ]
+    # EEEE5555 was checked in at this desk while offline, a minute ago.
+    local = {"EEEE5555": {"at": "2026-03-12T09:04:00+00:00", "desk": "desk1"}}
+    got = harness.evaluate(JUDGE, [day_list, [i for i, _ in cases], local, "2026-03-12T09:05:00Z"])
+    assert [(i, g) for (i, e), g in zip(cases, got, strict=True) if g != e] == []
+    # The tolerances' edges: 30 minutes before the slot, 60 after its end, to the millisecond.
+    edges = [
+        ("2026-03-12T08:30:00Z", "queued"),
+        ("2026-03-12T08:29:59.999Z", "refused"),
+        ("2026-03-12T10:10:00Z", "queued"),
+        ("2026-03-12T10:10:00.001Z", "refused"),
+    ]
+    for now, status in edges:
+        assert harness.evaluate(JUDGE, [day_list, [{"scan": "RDV1:AAAA1111"}], {}, now])[0][0] == status, now

@@ -48,7 +48,7 @@ export class OfflineList {
     const bookings = this.list.bookings;
     if (input.scan !== undefined) {
       const text = input.scan.trim();
-      if (text.toUpperCase().startsWith(RECEPTION_PREFIX)) {
+      if (text.startsWith(RECEPTION_PREFIX)) { // as read_reception_payload: the prefix as printed
         const reference = text.slice(RECEPTION_PREFIX.length).toUpperCase();
         if (!REFERENCE.test(reference)) return { error: refused("bad_reception_qr") };
         return { bookings: bookings.filter((booking) => booking.reference === reference) };

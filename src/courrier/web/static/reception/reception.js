@@ -48,6 +48,9 @@ class Desk {
     });
     try {
       this.store = await Store.open();
+      await this.store.prune(this.config.date);
+      // Ask the browser not to evict the queue under storage pressure (it may say no).
+      if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
     } catch {
       this.store = null; // private browsing without IndexedDB: offline check-ins live in memory only
     }
@@ -328,9 +331,12 @@ class Desk {
     }
   }
 
+  // This centre's scans of today, and any of an earlier day still waiting to be sent.
   async scans() {
-    if (!this.store) return this.memory;
-    return this.store.scans(this.config.centre, this.config.date);
+    const all = this.store ? await this.store.allScans() : this.memory;
+    return all.filter(
+      (scan) => scan.centre === this.config.centre && (scan.date === this.config.date || scan.status === "queued"),
+    );
   }
 
   async hasQueued() {

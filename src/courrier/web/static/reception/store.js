@@ -1,5 +1,5 @@
 // What the desk keeps on this computer, in IndexedDB (database "courrier-reception"):
-//   lists:  the offline day list of a centre, key "CENTRE/YYYY-MM-DD" (GET .../offline)
+//   lists:  the offline day list of a centre, key "CENTRE/YYYY-MM-DD" (GET .../offline); today's only
 //   scans:  the check-ins made offline, key: their nonce, {nonce, centre, date, desk, scan|code,
 //           scanned_at, status: queued|ok|conflict|refused, booking, person, reason}
 // so that neither a reload nor a crash of the tab loses a check-in made while the network was down.
@@ -25,7 +25,7 @@ export class Store {
       const db = opening.result;
       if (!db.objectStoreNames.contains("lists")) db.createObjectStore("lists");
       if (!db.objectStoreNames.contains("scans")) {
-        db.createObjectStore("scans", { keyPath: "nonce" }).createIndex("day", ["centre", "date"]);
+        db.createObjectStore("scans", { keyPath: "nonce" });
       }
     };
     return new Store(await request(opening));
@@ -55,11 +55,23 @@ export class Store {
     return this.run("scans", "readwrite", (store) => store.put(scan));
   }
 
-  // The day's scans at this centre, in the order they were made.
-  async scans(centre, date) {
-    const found = await this.run("scans", "readonly", (store) =>
-      store.index("day").getAll(IDBKeyRange.only([centre, date])),
-    );
+  // Every scan kept, in the order they were made.
+  async allScans() {
+    const found = await this.run("scans", "readonly", (store) => store.getAll());
     return found.sort((a, b) => (a.scanned_at < b.scanned_at ? -1 : a.scanned_at > b.scanned_at ? 1 : 0));
+  }
+
+  // What an earlier day left: its lists (names and birth dates) and its scans the server has answered.
+  // A scan still queued stays until it is uploaded, whatever its day.
+  async prune(today) {
+    const lists = await this.run("lists", "readonly", (store) => store.getAllKeys());
+    for (const key of lists) {
+      if (!String(key).endsWith(`/${today}`)) await this.run("lists", "readwrite", (store) => store.delete(key));
+    }
+    for (const scan of await this.allScans()) {
+      if (scan.date < today && scan.status !== "queued") {
+        await this.run("scans", "readwrite", (store) => store.delete(scan.nonce));
+      }
+    }
   }
 }
