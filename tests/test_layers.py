@@ -43,6 +43,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "register",
     },
     "catalogue": {"languages", "country", "result", "errors"},
+    # EU DCC: files, no database; the QR matrix from the composer's encoder, the key file writer of codes.
+    "certificates": {"languages", "country", "result", "errors", "config", "compose", "codes"},
     "app": {"languages", "country", "result", "errors", "config", "db", "codes"},
 }
 

@@ -60,6 +60,12 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Who is acting, recorded on every event; defaults to the login name of the user.",
     ),
+    Setting(
+        "COURRIER_DCC_DIR",
+        "dcc",
+        "Folder of the EU Digital COVID Certificate keys and lists: the document signer's key and "
+        "certificate (dsc.key, dsc.crt), the CSCA's certificate and the revocation list.",
+    ),
 )
 
 
@@ -72,6 +78,7 @@ class Settings:
     allow_shared_key_file: bool = False
     printer_profile: str = ""
     inserter_profile: str = ""
+    dcc_dir: str = "dcc"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +93,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allow_shared_key_file=values["COURRIER_ALLOW_SHARED_KEY_FILE"] == "1",
         printer_profile=values["COURRIER_PRINTER_PROFILE"],
         inserter_profile=values["COURRIER_INSERTER_PROFILE"],
+        dcc_dir=values["COURRIER_DCC_DIR"],
     )
 
 

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "codes": ("courrier.cli.codes", "codes", "Personal codes: issue, check, look up, re-issue, revoke."),
     "compose": ("courrier.cli.compose", "compose", "Compose a campaign's wave into presorted print jobs."),
     "db": ("courrier.cli.db", "db", "Create and migrate the database (COURRIER_DATABASE_URL)."),
+    "dcc": ("courrier.cli.dcc", "dcc", "EU Digital COVID Certificates: issue, verify, revoke."),
     "inserter": (
         "courrier.cli.production",
         "inserter",

@@ -1,0 +1,60 @@
+"""The unique vaccination certificate identifier (UVCI), with its check character.
+
+Per the eHealth Network's guidelines (basic interoperability elements, annex 2): ``URN:UVCI:``,
+the version ``01``, the issuing country, then blocks of ``A-Z 0-9`` separated by ``/``, then ``#`` and
+a check character. The check character is Luhn mod N over the 38 characters
+``A-Z 0-9 / :`` (N = 38), computed over everything before the ``#``, prefix included::
+
+    URN:UVCI:01:LU:DCC/7K3Q9ZP2M4XW8HJ6TB5R#?   (? the check character)
+
+Our identifiers: ``URN:UVCI:01:<country>:DCC/<20 random characters>#<check>``: opaque, no personal data.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from courrier.errors import CodeError
+
+CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:"
+_INDEX = {character: index for index, character in enumerate(CHARSET)}
+_RANDOM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
+_SHAPE = re.compile(r"^(URN:UVCI:)?01[:/][A-Z]{2}[:/][A-Z0-9/:]+#[A-Z0-9/:]$")
+
+
+def check_character(body: str) -> str:
+    """The Luhn mod 38 check character of ``body`` (the UVCI before ``#``)."""
+    n = len(CHARSET)
+    factor = 2
+    total = 0
+    for character in reversed(body):
+        try:
+            addend = factor * _INDEX[character]
+        except KeyError:
+            raise CodeError(
+                f"{character!r} cannot be in a UVCI (A-Z, 0-9, '/' and ':')", code="dcc_bad_uvci"
+            ) from None
+        factor = 3 - factor
+        total += addend // n + addend % n
+    return CHARSET[(n - total % n) % n]
+
+
+def new_uvci(country: str, issuer_block: str = "DCC") -> str:
+    body = f"URN:UVCI:01:{country}:{issuer_block}/" + "".join(
+        secrets.choice(_RANDOM_ALPHABET) for _ in range(20)
+    )
+    return f"{body}#{check_character(body)}"
+
+
+def check_uvci(uvci: str) -> str:
+    """``uvci`` upper-cased when well-formed with a right check character, else ``dcc_bad_uvci``."""
+    typed = uvci.strip().upper()
+    if not _SHAPE.match(typed):
+        raise CodeError(f"{uvci!r} is not a UVCI (URN:UVCI:01:CC:...#C)", code="dcc_bad_uvci", uvci=uvci[:80])
+    body, check = typed.rsplit("#", 1)
+    if check_character(body) != check:
+        raise CodeError(
+            f"{uvci!r}: the check character is wrong (a typing error?)", code="dcc_bad_uvci", uvci=uvci[:80]
+        )
+    return typed
