@@ -390,6 +390,15 @@ class Desk {
 
   async renderQueue() {
     const scans = await this.scans();
+    // What this desk checked in offline, also before a reload: a second scan of them is refused.
+    for (const scan of scans) {
+      if (!scan.booking || scan.date !== this.config.date || scan.status === "refused") continue;
+      const elsewhere = scan.status === "conflict" && scan.reason && scan.reason.at;
+      this.local.set(
+        scan.booking.reference,
+        elsewhere ? { at: scan.reason.at, desk: scan.reason.desk } : { at: scan.scanned_at, desk: scan.desk },
+      );
+    }
     this.queueSection.hidden = scans.length === 0;
     const items = scans.map((scan) => {
       const item = element("li", { "data-nonce": scan.nonce, "data-status": scan.status });
