@@ -1354,6 +1354,17 @@ _ENTRIES = (
         lb="Dat dierft Dir net.",
     ),
     _entry(
+        "bad_csrf_token",
+        AccountError,
+        403,
+        (),
+        en="This request did not come from a page of this site: reload the page and try again.",
+        fr="Cette demande ne vient pas d'une page de ce site : rechargez la page et réessayez.",
+        de="Diese Anfrage kommt nicht von einer Seite dieser Website: Seite neu laden und erneut versuchen.",
+        pt="Este pedido não veio de uma página deste site: recarregue a página e tente de novo.",
+        lb="Dës Ufro koum net vun enger Säit vun dësem Site: lued d'Säit nei a probéiert nach eng Kéier.",
+    ),
+    _entry(
         "throttled",
         AccountError,
         429,

@@ -10,11 +10,13 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from courrier.accounts.roles import ROLES
-from courrier.accounts.sessions import StaffSession, find_session
+from courrier.accounts.sessions import StaffSession, csrf_matches, find_session
 from courrier.errors import AccountError
 from courrier.web.context import WebContext
 
 STAFF_COOKIE = "courrier_staff"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
 
 
@@ -43,12 +45,20 @@ def client_address(request: Request) -> str:
 
 
 def current_staff(request: Request) -> StaffSession:
-    token = bearer_token(request) or request.cookies.get(STAFF_COOKIE)
+    """The caller's staff session: a Bearer token, or the pages' cookie. A browser sends the cookie with
+    any site's form, so with the cookie alone a write (anything but GET, HEAD, OPTIONS) must also carry
+    the session's CSRF token in ``X-CSRF-Token`` (a header no cross-site form can set), else it is
+    refused (``bad_csrf_token``)."""
+    bearer = bearer_token(request)
+    token = bearer or request.cookies.get(STAFF_COOKIE)
     if token is not None:
         ctx = context(request)
         with ctx.engine.connect() as connection:
             session = find_session(connection, token, now=ctx.clock())
         if session is not None:
+            cross_site_risk = bearer is None and request.method not in SAFE_METHODS
+            if cross_site_risk and not csrf_matches(session, request.headers.get(CSRF_HEADER)):
+                raise AccountError("send the session's CSRF token in X-CSRF-Token", code="bad_csrf_token")
             return session
     raise AccountError("sign in first", code="not_signed_in")
 
