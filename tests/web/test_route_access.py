@@ -61,6 +61,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/api/v1/staff/sessions/current"): STAFF,
     ("GET", "/api/v1/staff/me"): STAFF,
     ("GET", "/api/v1/staff/audit"): ADMIN,
+    # EU DCC: the answer holds no more than the QR code it was given, as verifier apps are open to all
+    ("POST", "/api/v1/dcc/verify"): EVERYONE,
     # the citizen's pages (session cookie)
     ("GET", "/"): EVERYONE,
     ("GET", "/c/{code}"): EVERYONE,

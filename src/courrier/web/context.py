@@ -24,3 +24,5 @@ class WebContext:
     # Switch for the control test only: with False, bookings check capacity by reading first and write
     # unguarded, which is how a booking site sells one slot twice.
     booking_guard: bool = True
+    # The EU DCC folder (COURRIER_DCC_DIR): the trust list and revocation list of /api/v1/dcc/verify.
+    dcc_dir: str = "dcc"
