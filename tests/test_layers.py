@@ -42,6 +42,19 @@ MAY_IMPORT: dict[str, set[str]] = {
         "compose",
         "register",
     },
+    # The centre's side: check-in and the vaccination record, over the booking it follows.
+    "checkin": {
+        "languages",
+        "country",
+        "result",
+        "errors",
+        "config",
+        "db",
+        "ledger",
+        "codes",
+        "booking",
+        "centres",
+    },
     "catalogue": {"languages", "country", "result", "errors"},
     # EU DCC: files, no database; the QR matrix from the composer's encoder, the key file writer of codes.
     "certificates": {"languages", "country", "result", "errors", "config", "compose", "codes"},

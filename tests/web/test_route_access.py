@@ -29,6 +29,9 @@ STAFF = frozenset(ROLES)
 HELPLINE = frozenset({"helpline", "admin"})
 OPERATOR = frozenset({"operator", "admin"})
 ADMIN = frozenset({"admin"})
+RECEPTION = frozenset({"reception", "admin"})
+PHYSICIAN = frozenset({"physician", "admin"})
+CENTRE = frozenset({"reception", "physician", "admin"})
 
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/health"): EVERYONE,
@@ -56,6 +59,16 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/helpline/callers/{caller}/bookings/{booking_id}/move"): HELPLINE,
     ("DELETE", "/api/v1/helpline/callers/{caller}/bookings/{booking_id}"): HELPLINE,
     ("GET", "/api/v1/helpline/callers/{caller}/bookings/{booking_id}/confirmation.pdf"): HELPLINE,
+    # the centre: reception check-in, the day, the vaccination record (the centre's own only)
+    ("POST", "/api/v1/checkins"): RECEPTION,
+    ("POST", "/api/v1/checkins/preview"): RECEPTION,
+    ("POST", "/api/v1/checkins/batch"): RECEPTION,
+    ("GET", "/api/v1/checkins/{checkin_id}/history"): CENTRE,
+    ("GET", "/api/v1/centres/{centre_id}/day"): CENTRE,
+    ("POST", "/api/v1/centres/{centre_id}/day/no-shows"): RECEPTION,
+    ("GET", "/api/v1/centres/{centre_id}/offline"): RECEPTION,
+    ("POST", "/api/v1/vaccinations"): PHYSICIAN,
+    ("POST", "/api/v1/vaccinations/{record_id}/corrections"): PHYSICIAN,
     # staff accounts
     ("POST", "/api/v1/staff/sessions"): EVERYONE,
     ("DELETE", "/api/v1/staff/sessions/current"): STAFF,
@@ -125,6 +138,9 @@ PARAMETERS = {
     "dose": "1",
     "code": "ABCDEFGHJKMNPQ",
     "ref": "1-x",
+    "centre_id": "C01",
+    "checkin_id": "1",
+    "record_id": "1",
 }
 # Query parameters a route needs before it reads who calls.
 QUERIES = {"/api/v1/slots": {"centre": "LUX-VH", "date": "2021-01-25"}}

@@ -325,13 +325,24 @@ def cancel_booking(engine: Engine, code_id: int, booking_id: int, *, now: dt.dat
         return get_booking(connection, code_id, booking_id)
 
 
+def _refuse_checked_in(connection: Connection, booking_id: int) -> None:
+    """Once the person is checked in at the centre (``checkin/``), the booking is neither cancelled nor
+    moved."""
+    checked_in = connection.execute(
+        select(bookings.c.checked_in_at).where(bookings.c.id == booking_id)
+    ).scalar_one_or_none()
+    if checked_in is not None:
+        raise ConflictError("the person is checked in for this booking", code="booking_checked_in")
+
+
 def _cancel(connection: Connection, booking: Booking, now: dt.datetime) -> None:
     ended = connection.execute(
         bookings.update()
-        .where(bookings.c.id == booking.id, bookings.c.state == "active")
+        .where(bookings.c.id == booking.id, bookings.c.state == "active", bookings.c.checked_in_at.is_(None))
         .values(state="cancelled", active_dose=None, updated_at=now)
     ).rowcount
     if ended != 1:
+        _refuse_checked_in(connection, booking.id)
         raise ConflictError("this booking is already cancelled", code="booking_cancelled")
     connection.execute(
         slots.update().where(slots.c.id == booking.slot_id, slots.c.taken > 0).values(taken=slots.c.taken - 1)
@@ -345,6 +356,7 @@ def move_booking(engine: Engine, code_id: int, booking_id: int, slot_id: int, *,
         booking = get_booking(connection, code_id, booking_id)
         if booking.state != "active":
             raise ConflictError("this booking is cancelled", code="booking_cancelled")
+        _refuse_checked_in(connection, booking.id)
         # Check the new slot as a new booking of the same dose would be, without this booking.
         connection.execute(bookings.update().where(bookings.c.id == booking.id).values(active_dose=None))
         _check_request(connection, code_id, slot_id, booking.dose, now)

@@ -422,6 +422,9 @@ bookings = Table(
     Column("booked_by", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Set once by the check-in's guarded UPDATE (``checkin/``), and when the vaccination is recorded.
+    Column("checked_in_at", UTCDateTime),
+    Column("done_at", UTCDateTime),
     UniqueConstraint("code_id", "active_dose", name="uq_bookings_code_id_active_dose"),
     UniqueConstraint("code_id", "idempotency_key", name="uq_bookings_code_id_idempotency_key"),
 )
@@ -446,4 +449,71 @@ letter_requests = Table(
     Column("outcome", Text),
     # The piece it gave: the re-issue of an approved re-send, the wave piece of a planned waiting list.
     Column("piece_id", Integer, ForeignKey("pieces.id")),
+)
+
+# --- the centre: check-in and the vaccination record (checkin/) -------------------------------------
+
+# A campaign's check-in rules: how early before its slot and how late after it a person may check in, and
+# whether people without a booking (walk-ins) are taken. Without a row: 30 and 60 minutes, no walk-ins.
+checkin_policies = Table(
+    "checkin_policies",
+    metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), primary_key=True),
+    Column("early_minutes", Integer, nullable=False),
+    Column("late_minutes", Integer, nullable=False),
+    Column("walk_ins", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One row per check-in at a reception desk. The booking's one check-in is taken by the guarded UPDATE of
+# ``bookings.checked_in_at``; UNIQUE (centre_id, nonce) makes a retried scan the same check-in, and
+# UNIQUE (code_id, walk_in_dose) one walk-in per code and dose (NULL for booked check-ins).
+checkins = Table(
+    "checkins",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("centre_id", String(32), ForeignKey("centres.id"), nullable=False),
+    Column("booking_id", Integer, ForeignKey("bookings.id"), index=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("code_id", Integer, ForeignKey("codes.id"), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("dose", Integer, nullable=False),
+    Column("walk_in_dose", Integer),
+    # arrived → done (the vaccination is recorded)
+    Column("state", String(12), nullable=False),
+    Column("desk", String(32), nullable=False),
+    Column("checked_in_by", String(64), nullable=False),
+    # When the person was scanned (an offline desk's queued scan keeps its own time), and when stored.
+    Column("checked_in_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("centre_id", "nonce", name="uq_checkins_centre_id_nonce"),
+    UniqueConstraint("code_id", "walk_in_dose", name="uq_checkins_code_id_walk_in_dose"),
+)
+
+# The vaccination record, never updated: a correction is a new row that ``supersedes`` the old one
+# (UNIQUE: one correction per record, so the history is a chain). Product, manufacturer and prophylaxis
+# are codes of the EU DCC value sets (checkin/valuesets/).
+vaccinations = Table(
+    "vaccinations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nonce", String(64), nullable=False, unique=True),
+    Column("checkin_id", Integer, ForeignKey("checkins.id"), nullable=False, index=True),
+    Column("booking_id", Integer, ForeignKey("bookings.id")),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("code_id", Integer, ForeignKey("codes.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("centre_id", String(32), ForeignKey("centres.id"), nullable=False),
+    Column("product", String(32), nullable=False),
+    Column("manufacturer", String(32), nullable=False),
+    Column("prophylaxis", String(32), nullable=False),
+    Column("lot", String(32), nullable=False),
+    Column("dose_number", Integer, nullable=False),
+    Column("series_doses", Integer, nullable=False),
+    Column("given_at", UTCDateTime, nullable=False),
+    Column("physician", String(64), nullable=False),
+    Column("supersedes", Integer, ForeignKey("vaccinations.id"), unique=True),
+    Column("reason", Text),
+    Column("recorded_at", UTCDateTime, nullable=False),
 )

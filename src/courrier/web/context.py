@@ -26,3 +26,6 @@ class WebContext:
     booking_guard: bool = True
     # The EU DCC folder (COURRIER_DCC_DIR): the trust list and revocation list of /api/v1/dcc/verify.
     dcc_dir: str = "dcc"
+    # Switch for the control test only: without the check-in guard (checkin/desk.py), two desks check one
+    # person in twice.
+    checkin_guard: bool = True
