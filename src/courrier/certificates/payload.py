@@ -105,11 +105,25 @@ def vaccination_payload(record: VaccinationRecord, uvci: str) -> dict[str, Any]:
 
 
 @functools.cache
+def _schema() -> Any:
+    return json.loads(_data("DCC.combined-schema.json"))
+
+
+@functools.cache
 def _validator() -> Any:
+    """jsonschema: the reference implementation, and its messages (2.5 ms a payload)."""
     import jsonschema
 
-    schema = json.loads(_data("DCC.combined-schema.json"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft202012Validator(_schema(), format_checker=jsonschema.FormatChecker())
+
+
+@functools.cache
+def _fast_validator() -> Any:
+    """jsonschema-rs (Rust): the same verdict in 5 µs, so that issuing and verifying keep their rates;
+    a test compares its verdicts with jsonschema's on the official vectors and on mutated payloads."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(_schema(), validate_formats=True)
 
 
 @functools.cache
@@ -123,12 +137,12 @@ def _data(name: str) -> str:
 
 def schema_problems(payload: Any) -> list[str]:
     """What makes ``payload`` not a DCC payload: the schema's errors, then the rule of one entry."""
-    problems = [
-        f"{'/'.join(str(p) for p in error.absolute_path) or 'payload'}: {error.message}"
-        for error in sorted(_validator().iter_errors(payload), key=lambda e: list(e.absolute_path))
-    ]
-    if problems:
-        return problems[:5]
+    if not _fast_validator().is_valid(payload):
+        problems = [
+            f"{'/'.join(str(p) for p in error.absolute_path) or 'payload'}: {error.message}"
+            for error in sorted(_validator().iter_errors(payload), key=lambda e: list(e.absolute_path))
+        ]
+        return problems[:5] or [f"payload: {_fast_validator().iter_errors(payload).__next__()}"]
     present = [kind for kind in KINDS if kind in payload]
     if len(present) != 1 or len(payload[present[0]]) != 1:
         counts = ", ".join(f"{kind}: {len(payload[kind])}" for kind in present) or "none"

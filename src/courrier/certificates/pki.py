@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -66,9 +68,14 @@ class TrustedSigner:
     country: str
     certificate: x509.Certificate
 
-    @property
+    # Read once: a verifier asks for each certificate it checks.
+    @functools.cached_property
     def kinds(self) -> frozenset[str]:
         return usage_kinds(self.certificate)
+
+    @functools.cached_property
+    def public_key(self) -> Any:
+        return self.certificate.public_key()
 
 
 @dataclass(frozen=True)

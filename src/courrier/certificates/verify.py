@@ -187,19 +187,19 @@ def _decode_cose(
         isinstance(protected_bytes, bytes) and isinstance(cwt_bytes, bytes) and isinstance(signature, bytes)
     ):
         return "the protected header, payload and signature of a COSE_Sign1 are byte strings"
-    if not isinstance(unprotected, Mapping):
+    if not _is_map(unprotected):
         return "the unprotected header of a COSE_Sign1 is a map"
     try:
         protected = cbor2.loads(protected_bytes) if protected_bytes else {}
         claims = cbor2.loads(cwt_bytes)
     except (cbor2.CBORDecodeError, ValueError, TypeError, MemoryError, RecursionError) as error:
         return f"the protected header or the payload is not CBOR: {error}"
-    if not isinstance(protected, Mapping):
+    if not _is_map(protected):
         return "the protected header is not a map"
-    if not isinstance(claims, Mapping):
+    if not _is_map(claims):
         return "the payload is not a CWT (a map of claims)"
     hcert = claims.get(HCERT)
-    if not isinstance(hcert, Mapping) or not isinstance(hcert.get(1), Mapping):
+    if not _is_map(hcert) or not _is_map(hcert.get(1)):
         return "the CWT holds no health certificate (claim -260 with the DCC under key 1)"
     return (
         protected_bytes,
@@ -213,12 +213,20 @@ def _decode_cose(
 
 
 def _plain(value: Any) -> Any:
-    """CBOR maps (frozendict keys too) and arrays as JSON's dicts and lists."""
-    if isinstance(value, Mapping):
-        return {key if isinstance(key, str) else str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    """CBOR maps (frozendict keys too) and arrays as JSON's dicts and lists. Exact types first: the
+    abstract ``Mapping`` check costs a tenth of a verification when done on every value."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return {key if type(key) is str else str(key): _plain(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
         return [_plain(item) for item in value]
     return value
+
+
+def _is_map(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _check_signer(
@@ -243,7 +251,7 @@ def _check_signer(
     signed = sig_structure(protected_bytes, cwt_bytes)
     reasons = []
     for signer in candidates:
-        reason = check_signature(signer.certificate.public_key(), alg, signed, signature)
+        reason = check_signature(signer.public_key, alg, signed, signature)
         if not reason:
             checks.passed("signature", f"alg {alg}")
             return signer

@@ -1,0 +1,127 @@
+"""Benchmark: EU Digital COVID Certificates issued and verified per second on one core.
+
+Issue targets (issue 15): issuing (payload and its schema check, sign, compress, base45, QR matrix)
+at least 2,000 certificates/s; verifying (every step, revocation list included) at least 5,000/s.
+Measured in the same run, on the same core, as baselines: a plain ES256 signature and a plain ES256
+verification of a certificate-sized message with `cryptography`, the least either can cost.
+
+    flock /tmp/courrier-bench.lock python bench/dcc.py [--count 2000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from courrier.certificates.issue import issue_vaccination
+from courrier.certificates.payload import VaccinationRecord
+from courrier.certificates.pki import init_pki, load_signer
+from courrier.certificates.qr import hc1_matrix
+from courrier.certificates.revocation import uci_hash
+from courrier.certificates.verify import verify_hc1
+
+NOW = dt.datetime(2026, 3, 12, 8, 30, tzinfo=dt.UTC)
+ISSUE_TARGET = 2_000
+VERIFY_TARGET = 5_000
+FAMILY_NAMES = ("Ağaoğlu-Müller", "Ngô", "D'Souza", "Фёдорова", "Schmit", "Da Silva Pereira", "Weber")
+GIVEN_NAMES = ("Łukasz", "Zoé", "Øystein", "Ζωή", "Marie-Louise", "Jang", "Ana")
+
+
+def _record(number: int) -> VaccinationRecord:
+    return VaccinationRecord(
+        family_name=FAMILY_NAMES[number % len(FAMILY_NAMES)],
+        given_name=GIVEN_NAMES[number % len(GIVEN_NAMES)],
+        birth_date=f"19{40 + number % 60:02d}-0{1 + number % 9}-1{number % 10}",
+        product="EU/1/20/1528",
+        manufacturer="ORG-100030215",
+        prophylaxis="J07BX03",
+        dose=1 + number % 2,
+        series=2,
+        date=dt.date(2026, 3, 1) + dt.timedelta(days=number % 10),
+        country="LU",
+        issuer="Ministère de la Santé",
+    )
+
+
+def _rate(count: int, run: Callable[[int], object]) -> float:
+    started = time.perf_counter()
+    for number in range(count):
+        run(number)
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2_000)
+    parser.add_argument("--json", action="store_true")
+    options = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    with tempfile.TemporaryDirectory() as folder:
+        init_pki(Path(folder) / "dcc", "LU", NOW - dt.timedelta(days=1))
+        signer = load_signer(Path(folder) / "dcc")
+    records = [_record(number) for number in range(options.count)]
+    trust = [signer.trusted()]
+    revoked = frozenset(uci_hash(f"URN:UVCI:01:LU:DCC/{n:020d}#A") for n in range(10_000))
+
+    message = issue_vaccination(records[0], signer, NOW).hc1.encode("ascii")[:300]
+    public = signer.key.public_key()
+    signature = signer.key.sign(message, ec.ECDSA(hashes.SHA256()))
+    results = {
+        "baseline_sign_per_s": _rate(
+            options.count, lambda _: signer.key.sign(message, ec.ECDSA(hashes.SHA256()))
+        ),
+        "baseline_verify_per_s": _rate(
+            options.count, lambda _: public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        ),
+    }
+    issued: list[str] = []
+
+    def issue(number: int) -> None:
+        certificate = issue_vaccination(records[number], signer, NOW)
+        hc1_matrix(certificate.hc1)
+        issued.append(certificate.hc1)
+
+    results["issue_per_s"] = _rate(options.count, issue)
+    results["issue_without_qr_per_s"] = _rate(
+        options.count, lambda n: issue_vaccination(records[n], signer, NOW)
+    )
+    results["qr_matrix_per_s"] = _rate(options.count, lambda n: hc1_matrix(issued[n]))
+
+    def verify(number: int) -> None:
+        result = verify_hc1(issued[number], trust, NOW, revoked)
+        assert result.valid, result.steps
+
+    results["verify_per_s"] = _rate(options.count, verify)
+    results["load_average_1min"] = os.getloadavg()[0]
+    if options.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"load average (1 min) {results['load_average_1min']:.2f} on {os.cpu_count()} cores; one core used")
+    print(f"baseline ES256 sign    {results['baseline_sign_per_s']:9,.0f} /s")
+    print(f"baseline ES256 verify  {results['baseline_verify_per_s']:9,.0f} /s")
+    for name, target, baseline in (
+        ("issue", ISSUE_TARGET, "baseline_sign_per_s"),
+        ("verify", VERIFY_TARGET, "baseline_verify_per_s"),
+    ):
+        rate = results[f"{name}_per_s"]
+        verdict = "meets" if rate >= target else "misses"
+        print(
+            f"{name:<22} {rate:9,.0f} /s  ({rate / results[baseline]:.2f} x the baseline; "
+            f"target {target:,}: {verdict})"
+        )
+    print(f"  issue without the QR {results['issue_without_qr_per_s']:9,.0f} /s")
+    print(f"  QR matrix alone      {results['qr_matrix_per_s']:9,.0f} /s")
+
+
+if __name__ == "__main__":
+    main()
