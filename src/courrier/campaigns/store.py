@@ -123,9 +123,9 @@ def record_template_version(connection: Connection, folder: Path, now: dt.dateti
 def create_campaign(
     engine: Engine, definition: CampaignDefinition, *, actor: str, now: dt.datetime | None = None
 ) -> Campaign:
-    """Record a new campaign and its template version; a campaign name is used once. The caller checks
-    the template first (:func:`courrier.compose.check.require_valid_template`: campaigns sit below
-    the composer)."""
+    """Record a new campaign and its template version; a campaign name is used once. The template is
+    not checked here (campaigns sit below the composer): the edges call
+    :func:`courrier.production.campaign_setup.define_campaign`, which checks it first."""
     now = now or utcnow()
     until = definition.codes.valid_until
     if until is not None and until < now.date():

@@ -10,8 +10,7 @@ import click
 from courrier.campaigns.definition import read_definition
 from courrier.campaigns.facts import campaign_facts
 from courrier.campaigns.plan import PlanReport, WaveSummary, plan_campaign
-from courrier.campaigns.store import create_campaign, extend_campaign, list_campaigns
-from courrier.campaigns.store import update_template as update_campaign_template
+from courrier.campaigns.store import extend_campaign, list_campaigns
 from courrier.cli.booking_policy import booking_policy_command
 from courrier.cli.common import current_app, echo_json, json_option, open_database
 
@@ -42,21 +41,19 @@ def create_command(file: Path, update_template: bool) -> None:
     to the exact template that made it; compose refuses a folder that changed since. Fails when the
     name is taken, or the template folder is missing or fails `courrier template check`.
     """
-    definition = read_definition(file)
-    from courrier.compose.check import require_valid_template
+    # Imported here: the template check loads the composer, which `campaign list` and the rest need not.
+    from courrier.production.campaign_setup import define_campaign, redefine_template
 
-    require_valid_template(definition.template)
+    definition = read_definition(file)
     if update_template:
-        updated, changed = update_campaign_template(
-            open_database(), definition, actor=current_app().settings.actor
-        )
+        updated, changed = redefine_template(open_database(), definition, actor=current_app().settings.actor)
         state = "updated to" if changed else "unchanged:"
         click.echo(
             f"campaign {updated.name}: template {state} version {updated.template_version_id}"
             f" (sha256 {updated.template_sha256[:12]})"
         )
         return
-    created = create_campaign(open_database(), definition, actor=current_app().settings.actor)
+    created = define_campaign(open_database(), definition, actor=current_app().settings.actor)
     click.echo(
         f"campaign {created.name} ({created.kind}) created; template {created.template_path} "
         f"version {created.template_version_id} (sha256 {created.template_sha256[:12]})"
