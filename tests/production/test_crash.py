@@ -3,7 +3,8 @@
 `register import`, `codes issue`, `compose` and `inserter results` are each killed at seeded points (the
 N-th statement or commit of a real run, see crash_run.py), run again after each kill, and the result is
 compared with an uninterrupted run from the same database: no person, piece, code or job lost or
-duplicated, no file left half-written, the print files byte for byte the same. Each kill point lands in
+duplicated, no file left half-written, the print files byte for byte the same. Each run is a process of its own
+(forked from one that imported courrier once, see crash_run.py --serve), killed by SIGKILL. Each kill point lands in
 the run resumed after the previous kill, so a crash while resuming is tried too. On SQLite and
 PostgreSQL, a dozen kill points per command and database (KILLS).
 """
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,26 +93,66 @@ class Databases:
         admin.dispose()
 
 
-def run(url: str, kill_at: int, count_file: Path, *args: str) -> int:
-    """`courrier ARGS` in its own process on ``url``, killed at step ``kill_at`` (0: never)."""
-    import os
+class Runs:
+    """`courrier ARGS` runs, each in a process of its own forked from one that imported courrier once
+    (``crash_run.py --serve``): a run still dies by SIGKILL with nothing flushed, without paying a second
+    of imports each time."""
 
-    env = {**os.environ, "COURRIER_DATABASE_URL": url, "COURRIER_TEST_NOW": NOW}
-    done = subprocess.run(
-        [sys.executable, str(CRASH_RUN), str(kill_at), str(count_file), "--", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode in (0, -9), (args, kill_at, done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode
+    def __init__(self, folder: Path) -> None:
+        import os
+
+        self.folder = folder
+        self.count = 0
+        self.server = subprocess.Popen(
+            [sys.executable, str(CRASH_RUN), "--serve"],
+            env={**os.environ, "COURRIER_TEST_NOW": NOW},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def __call__(self, url: str, kill_at: int, count_file: Path, *args: str) -> int:
+        """`courrier ARGS` on ``url`` in the current directory, killed at step ``kill_at`` (0: never)."""
+        import json
+        import os
+
+        self.count += 1
+        out, err = self.folder / f"run-{self.count}.out", self.folder / f"run-{self.count}.err"
+        request = {
+            "limit": kill_at,
+            "count_file": str(count_file),
+            "args": list(args),
+            "env": {**os.environ, "COURRIER_DATABASE_URL": url, "COURRIER_TEST_NOW": NOW},
+            "cwd": os.getcwd(),
+            "stdout": str(out),
+            "stderr": str(err),
+        }
+        assert self.server.stdin is not None
+        assert self.server.stdout is not None
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        answer = self.server.stdout.readline()
+        assert answer, f"crash_run.py --serve ended with {self.server.wait()}"
+        returncode = int(json.loads(answer)["returncode"])
+        stdout, stderr = out.read_text(), err.read_text()
+        assert returncode in (0, -9), (args, kill_at, returncode, stdout, stderr)
+        assert "Traceback" not in stderr, stderr
+        return returncode
+
+    def close(self) -> None:
+        assert self.server.stdin is not None
+        self.server.stdin.close()
+        self.server.wait(timeout=60)
 
 
 def crash_and_resume(
-    url: str, reference_url: str, tmp_path: Path, seed: int, args: list[str], reference_args: list[str]
+    run: Runs,
+    url: str,
+    reference_url: str,
+    tmp_path: Path,
+    seed: int,
+    args: list[str],
+    reference_args: list[str],
 ) -> int:
     """Run ``reference_args`` uninterrupted on ``reference_url``; on ``url``, kill ``args`` at KILLS
     seeded points, each in the run resumed after the previous kill, then run it to the end. Returns how
@@ -202,8 +244,22 @@ def databases(db_url: str, request: pytest.FixtureRequest, tmp_path: Path):  # t
     made.drop()
 
 
+@pytest.fixture
+def runs(tmp_path: Path) -> Iterator[Runs]:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    started = Runs(folder)
+    yield started
+    started.close()
+
+
 def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
-    databases: Databases, cli_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dask_scheduler: str
+    databases: Databases,
+    runs: Runs,
+    cli_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    dask_scheduler: str,
 ):
     monkeypatch.setenv("COURRIER_KEY_FILE", str(tmp_path / "courrier.keys"))
     template = tmp_path / "template"
@@ -219,7 +275,7 @@ def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
     base = cli_env
     work, reference = databases.copy(base, "import"), databases.copy(base, "import_ref")
     args = ["register", "import", "register.csv", "--chunk-rows", "4"]
-    killed["register import"] = crash_and_resume(work, reference, tmp_path, 1, args, args)
+    killed["register import"] = crash_and_resume(runs, work, reference, tmp_path, 1, args, args)
     assert register_state(work) == register_state(reference)
     assert len(register_state(work)[0]) > 25
 
@@ -230,7 +286,7 @@ def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
     ok("campaign", "plan", "promises")
     issued, issued_ref = databases.copy(work, "codes"), databases.copy(work, "codes_ref")
     args = ["codes", "issue", "promises"]
-    killed["codes issue"] = crash_and_resume(issued, issued_ref, tmp_path, 2, args, args)
+    killed["codes issue"] = crash_and_resume(runs, issued, issued_ref, tmp_path, 2, args, args)
     planned = len(piece_states(issued))
     code_rows = _rows(issued, select(codes.c.id, codes.c.piece_id, codes.c.hmac))
     assert len(code_rows) == planned
@@ -243,7 +299,13 @@ def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
     args = ["compose", "promises", "--wave", "1", "--job-size", "8", "--scheduler", dask_scheduler]
     out, out_ref = tmp_path / "press", tmp_path / "press-ref"
     killed["compose"] = crash_and_resume(
-        composing, composing_ref, tmp_path, 3, [*args, "--out", str(out)], [*args, "--out", str(out_ref)]
+        runs,
+        composing,
+        composing_ref,
+        tmp_path,
+        3,
+        [*args, "--out", str(out)],
+        [*args, "--out", str(out_ref)],
     )
     assert job_state(composing) == job_state(composing_ref)
     assert piece_states(composing) == piece_states(composing_ref)
@@ -268,7 +330,7 @@ def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
         results.append(f"{name}.results.csv")
     reading, reading_ref = databases.copy(composing, "results"), databases.copy(composing, "results_ref")
     args = ["inserter", "results", results[0]]  # the others are read whole, on both, by the reference
-    killed["inserter results"] = crash_and_resume(reading, reading_ref, tmp_path, 4, args, args)
+    killed["inserter results"] = crash_and_resume(runs, reading, reading_ref, tmp_path, 4, args, args)
     assert piece_states(reading) == piece_states(reading_ref)
     record = select(
         inserter_results.c.file_name,
