@@ -3,10 +3,10 @@
 `register import`, `codes issue`, `compose` and `inserter results` are each killed at seeded points (the
 N-th statement or commit of a real run, see crash_run.py), run again after each kill, and the result is
 compared with an uninterrupted run from the same database: no person, piece, code or job lost or
-duplicated, no file left half-written, the print files byte for byte the same. Each run is a process of its own
-(forked from one that imported courrier once, see crash_run.py --serve), killed by SIGKILL. Each kill point lands in
-the run resumed after the previous kill, so a crash while resuming is tried too. On SQLite and
-PostgreSQL, a dozen kill points per command and database (KILLS).
+duplicated, no file left half-written, the print files byte for byte the same. Each run is a process of
+its own (forked from one that imported courrier once, crash_run.py --serve), killed by SIGKILL. Each
+kill point lands in the run resumed after the previous kill, so a crash while resuming is tried too. On
+SQLite and PostgreSQL, a dozen kill points per command and database (KILLS).
 """
 
 from __future__ import annotations
