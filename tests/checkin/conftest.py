@@ -10,11 +10,13 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine, select
 
+from courrier.accounts.sessions import open_session
+from courrier.accounts.users import get_user
 from courrier.booking.bookings import Booking, book_dose
 from courrier.booking.confirmation import reception_payload
 from courrier.checkin.desk import Answer, Scan, check_in
 from courrier.codes.keys import Keys
-from courrier.db.schema import slots
+from courrier.db.schema import slots, staff_users
 from courrier.db.transaction import write_transaction
 
 from ..web.conftest import (
@@ -114,6 +116,46 @@ def make_desk(engine: Engine, keys: Keys, make_world: Callable[..., object]) -> 
         return Desk(engine, keys, world.codes, made, world.campaign_id, slot, starts)  # type: ignore[attr-defined]
 
     return make
+
+
+class Accounts:
+    """Staff sessions opened at the clock's time (a session lasts 10 hours): ``accounts[name]`` is
+    ``(token, csrf token)``."""
+
+    def __init__(self, engine, clock) -> None:
+        self.engine, self.clock, self.opened = engine, clock, {}
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        key = (name, self.clock.now.date())
+        if key not in self.opened:
+            with write_transaction(self.engine) as connection:
+                session = open_session(connection, get_user(connection, name), now=self.clock.now)
+            self.opened[key] = (session.token, session.csrf_token)
+        return self.opened[key]
+
+
+@pytest.fixture
+def accounts(engine, password_hash, clock):
+    """A reception and a physician account at LUX-VH, a reception at ESCH-HALL, an admin."""
+    with write_transaction(engine) as connection:
+        for name, role, centre in [
+            ("desk-lux", "reception", CENTRE),
+            ("doc-lux", "physician", CENTRE),
+            ("desk-esch", "reception", OTHER),
+            ("boss", "admin", None),
+        ]:
+            connection.execute(
+                staff_users.insert().values(
+                    username=name,
+                    password_hash=password_hash,
+                    role=role,
+                    centre_id=centre,
+                    disabled=False,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+    return Accounts(engine, clock)
 
 
 assert SLOT_DAY

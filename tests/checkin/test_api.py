@@ -8,12 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from courrier.accounts.sessions import open_session
-from courrier.accounts.users import get_user
 from courrier.booking.bookings import book_dose
 from courrier.booking.confirmation import reception_payload
-from courrier.db.schema import checkins, staff_users
-from courrier.db.transaction import write_transaction
+from courrier.db.schema import checkins
 
 from ..web.conftest import NOW, bearer, first_slot
 from .conftest import CENTRE, OTHER
@@ -26,46 +23,6 @@ DOSE = {
     "dose_number": 1,
     "series_doses": 2,
 }
-
-
-class Accounts:
-    """Staff sessions opened at the clock's time (a session lasts 10 hours): ``accounts[name]`` is
-    ``(token, csrf token)``."""
-
-    def __init__(self, engine, clock) -> None:
-        self.engine, self.clock, self.opened = engine, clock, {}
-
-    def __getitem__(self, name: str) -> tuple[str, str]:
-        key = (name, self.clock.now.date())
-        if key not in self.opened:
-            with write_transaction(self.engine) as connection:
-                session = open_session(connection, get_user(connection, name), now=self.clock.now)
-            self.opened[key] = (session.token, session.csrf_token)
-        return self.opened[key]
-
-
-@pytest.fixture
-def accounts(engine, password_hash, clock):
-    """A reception and a physician account at LUX-VH, a reception at ESCH-HALL, an admin."""
-    with write_transaction(engine) as connection:
-        for name, role, centre in [
-            ("desk-lux", "reception", CENTRE),
-            ("doc-lux", "physician", CENTRE),
-            ("desk-esch", "reception", OTHER),
-            ("boss", "admin", None),
-        ]:
-            connection.execute(
-                staff_users.insert().values(
-                    username=name,
-                    password_hash=password_hash,
-                    role=role,
-                    centre_id=centre,
-                    disabled=False,
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
-            )
-    return Accounts(engine, clock)
 
 
 @pytest.fixture

@@ -12,11 +12,13 @@ from fastapi import APIRouter
 
 
 def pages_router() -> APIRouter:
-    from courrier.web.pages import citizen, helpline, requests, staff
+    from courrier.web.pages import citizen, helpline, physician, reception, requests, staff
 
     router = APIRouter(include_in_schema=False)
     router.include_router(citizen.router)
     router.include_router(staff.router)
     router.include_router(helpline.router)
     router.include_router(requests.router)
+    router.include_router(reception.router)
+    router.include_router(physician.router)
     return router
