@@ -56,8 +56,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "centres",
     },
     "catalogue": {"languages", "country", "result", "errors"},
-    # EU DCC: files, no database; the QR matrix from the composer's encoder, the key file writer of codes.
-    "certificates": {"languages", "country", "result", "errors", "config", "compose", "codes"},
+    # EU DCC: files, no database; the key file writer of codes.
+    "certificates": {"languages", "country", "result", "errors", "config", "codes"},
     "app": {"languages", "country", "result", "errors", "config", "db", "codes"},
 }
 
