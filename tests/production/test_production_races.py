@@ -22,7 +22,7 @@ from .conftest import AT
 from .race import kill, race, run, start_paused
 from .test_compose_chain import compose, issued_wave
 
-COMPOSE = ["compose", "testing", "--wave", "1", "--job-size", "40", "--workers", "1"]
+COMPOSE = ["compose", "testing", "--wave", "1", "--job-size", "40"]
 FINISH = "courrier.production.compose_wave:_finish_job"
 
 
@@ -30,6 +30,14 @@ FINISH = "courrier.production.compose_wave:_finish_job"
 def issued(engine, tmp_path: Path):
     """The chain tests' campaign: about 120 people, codes issued for wave 1; its keys."""
     return issued_wave(engine, tmp_path)
+
+
+@pytest.fixture
+def on_cluster(dask_scheduler: str) -> list[str]:
+    """The commands' Dask option: the session's running cluster, as an operator's ``--scheduler`` (a
+    LocalCluster of its own in every racing process would cost seconds each; the steps' guards are in the
+    commands' database work, not in the cluster)."""
+    return ["--scheduler", dask_scheduler]
 
 
 def _env(keys) -> dict[str, str]:
@@ -59,12 +67,14 @@ def _printed_ids(folder: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("guard", [True, False], ids=["guarded", "control"])
-def test_two_composes_of_one_wave_give_one_set_of_jobs(engine, db_url, issued, tmp_path: Path, guard: bool):
+def test_two_composes_of_one_wave_give_one_set_of_jobs(
+    engine, db_url, issued, tmp_path: Path, guard: bool, on_cluster: list[str]
+):
     out = tmp_path / "out"
     first, second = race(
         db_url,
         tmp_path / "race",
-        [*COMPOSE, "--out", str(out)],
+        [*COMPOSE, *on_cluster, "--out", str(out)],
         pause_at=FINISH,
         guard=guard,
         env=_env(issued),
@@ -119,13 +129,13 @@ def _pieces_in_reprints(engine) -> list[int]:
 
 @pytest.mark.parametrize("guard", [True, False], ids=["guarded", "control"])
 def test_two_reprints_at_once_reprint_each_piece_once(
-    engine, db_url, issued, tmp_path: Path, guard: bool, dask_client
+    engine, db_url, issued, tmp_path: Path, guard: bool, dask_client, on_cluster: list[str]
 ):
     _printed_and_reported(engine, issued, tmp_path, dask_client)
     first, second = race(
         db_url,
         tmp_path / "race",
-        ["reprint", "testing", "--yes", "--workers", "1"],
+        ["reprint", "testing", "--yes", *on_cluster],
         # Guarded: held inside the lock; the control: after planning, as it makes its jobs.
         pause_at="courrier.production.reprint:" + ("plan_reprint" if guard else "add_job"),
         guard=guard,
@@ -144,9 +154,11 @@ def test_two_reprints_at_once_reprint_each_piece_once(
         assert len(reprinted) > len(set(reprinted)) or first.code != 0 or second.code != 0
 
 
-def test_a_reprint_killed_before_composing_is_resumed(engine, db_url, issued, tmp_path: Path, dask_client):
+def test_a_reprint_killed_before_composing_is_resumed(
+    engine, db_url, issued, tmp_path: Path, dask_client, on_cluster: list[str]
+):
     _printed_and_reported(engine, issued, tmp_path, dask_client)
-    args = ["reprint", "testing", "--yes", "--workers", "1"]
+    args = ["reprint", "testing", "--yes", *on_cluster]
     killed = start_paused(
         db_url, tmp_path / "kill", args, pause_at="courrier.production.reprint:compose_jobs", env=_env(issued)
     )
@@ -173,10 +185,10 @@ def test_a_reprint_killed_before_composing_is_resumed(engine, db_url, issued, tm
 
 
 def test_a_compose_killed_then_a_withdrawal_never_prints_the_withdrawn(
-    engine, db_url, issued, tmp_path: Path
+    engine, db_url, issued, tmp_path: Path, on_cluster: list[str]
 ):
     out = tmp_path / "out"
-    args = [*COMPOSE, "--out", str(out)]
+    args = [*COMPOSE, *on_cluster, "--out", str(out)]
     killed = start_paused(db_url, tmp_path / "kill", args, pause_at=f"{FINISH}@2", env=_env(issued))
     kill(killed)
     with engine.begin() as connection:
