@@ -242,3 +242,16 @@ def test_a_staff_error_page_keeps_the_staff_bar_with_sign_out(client: TestClient
     )
     assert out.status_code == 303
     assert client.get("/staff", follow_redirects=False).headers["location"] == "/staff/sign-in"
+
+
+def test_the_caller_page_names_the_callers_language(client: TestClient, make_world, staff_tokens):
+    world = make_world()
+    signed_in(client, staff_tokens["helpline"])
+    find = client.get("/helpline?lang=en").text
+    caller = client.post(
+        "/helpline/callers",
+        data={"code": world.codes[0][1], "csrf_token": form_token(find)},
+        follow_redirects=False,
+    ).headers["location"]
+    page = client.get(caller).text
+    assert "<dd>Français</dd>" in page  # the world's people speak French: its name, not "fr"

@@ -27,7 +27,15 @@ from courrier.web.pages import csrf
 from courrier.web.pages.citizen import offers
 from courrier.web.pages.flow import Flow, add_flow_routes
 from courrier.web.pages.queries import booking_state, holder_of
-from courrier.web.pages.render import FormTokenError, PageRoute, Redirect, Visitor, error_text, render
+from courrier.web.pages.render import (
+    LANGUAGE_NAMES,
+    FormTokenError,
+    PageRoute,
+    Redirect,
+    Visitor,
+    error_text,
+    render,
+)
 from courrier.web.pages.staff import staff_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -129,7 +137,8 @@ def caller_page(ref: str, request: Request) -> Response:
     caller = {
         "name": f"{person.given_names} {person.family_name}",
         "birth_date": person.birth_date,
-        "language": flow.holder.language,
+        # The language's own name, as the switcher shows it ("Lëtzebuergesch", not "lb").
+        "language": LANGUAGE_NAMES.get(flow.holder.language, flow.holder.language),
         "commune": flow.holder.commune,
     }
     return render(
