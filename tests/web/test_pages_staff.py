@@ -231,6 +231,12 @@ def test_the_helpline_form_speaks_to_staff_about_the_callers_letter(
 
 def test_a_staff_error_page_keeps_the_staff_bar_with_sign_out(client: TestClient, make_world, staff_tokens):
     make_world()
+    # The centre's pages too: a helpline account on the reception desk's page.
+    signed_in(client, staff_tokens["helpline"])
+    for path in ("/reception?lang=en", "/physician?lang=en"):
+        other = client.get(path)
+        assert other.status_code == 403, path
+        assert 'id="sign-out-form"' in other.text, path
     signed_in(client, staff_tokens["reception"])
     forbidden = client.get("/helpline?lang=en")
     assert forbidden.status_code == 403

@@ -188,7 +188,7 @@ def error_page(request: Request, error: CourrierError) -> Response:
 
 
 # Staff pages' addresses: an error there keeps the staff bar (sign out), elsewhere the citizen's.
-_STAFF_PATHS = ("/staff", "/helpline")
+_STAFF_PATHS = ("/staff", "/helpline", "/reception", "/physician")
 
 
 def _error(request: Request, status: int, code: str, text: Callable[[str], str]) -> Response:
