@@ -8,8 +8,13 @@ Scenarios (each with --connections open connections):
   rush       the opening rush: each client enters its code (POST /api/v1/sessions), takes the token from
              the answer and books dose 1 with it (POST /api/v1/bookings) in a random slot with places left;
              every code is used by one client only
+  checkin    reception desks (--desks connections, 100 by default) checking people in: POST
+             /api/v1/checkins {"scan": "RDV1:REF", "nonce"} with a reception session, one booking per
+             request (bookings made for a slot open now at LUX-VH; once all are checked in, the next
+             scans are refused already_checked_in, which is counted apart)
 Afterwards the database is checked: no slot above capacity, no code with two active bookings of a dose,
-and the bookings made in the rush are counted (completed bookings per second).
+and the bookings made in the rush are counted (completed bookings per second); after the check-in
+scenario, no booking with two check-ins, and the check-ins made inside the run are counted.
 
 Run: flock /tmp/courrier-bench.lock .venv/bin/python bench/web.py [--quick] [--database-url URL]
 """
@@ -136,6 +141,36 @@ end
 """
 )
 
+# Each request checks in the next booking of the thread's share, with a nonce of its own.
+LUA_CHECKIN = (
+    LUA_COMMON
+    + """
+local auth = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
+local sent = 0
+request = function()
+    sent = sent + 1
+    local reference = take_line()
+    local body = '{"scan": "RDV1:' .. reference .. '", "nonce": "' .. index .. '-' .. sent .. '"}'
+    return wrk.format("POST", "/api/v1/checkins", auth, body)
+end
+response = function(status, headers, body)
+    if status == 201 then
+        booked = booked + 1
+    elseif status == 200 then
+        refused = refused + 1
+    end
+end
+done = function(summary, latency, requests)
+    local b, r = 0, 0
+    for _, thread in ipairs(threads) do
+        b = b + thread:get("booked")
+        r = r + thread:get("refused")
+    end
+    io.write(string.format("rush-counts sessions=0 booked=%%d refused=%%d\\n", b, r))
+end
+"""
+)
+
 
 def sh(*argv: str, env: dict[str, str]) -> str:
     return subprocess.run(argv, env=env, check=True, capture_output=True, text=True).stdout
@@ -224,10 +259,12 @@ def prepare(folder: Path, people: int, env: dict[str, str]) -> None:
 def reset(env: dict[str, str]) -> None:
     """Undo an earlier run on a kept database: no bookings, every place free, no failure counted."""
     from courrier.db import make_engine
-    from courrier.db.schema import bookings, slots, throttle_counters
+    from courrier.db.schema import bookings, checkins, slots, throttle_counters, vaccinations
 
     engine = make_engine(env["COURRIER_DATABASE_URL"])
     with engine.begin() as connection:
+        connection.execute(vaccinations.delete())
+        connection.execute(checkins.delete())
         connection.execute(bookings.delete())
         connection.execute(slots.update().values(taken=0))
         connection.execute(throttle_counters.delete())
@@ -294,6 +331,99 @@ def check(env: dict[str, str], window: tuple[dt.datetime, dt.datetime]) -> tuple
     return int(over), int(doubled), int(inside)
 
 
+def prepare_checkins(folder: Path, env: dict[str, str]) -> tuple[Path, str]:
+    """A slot at LUX-VH open now with a place for every code that has no booking, a dose-1 booking in it
+    for each (inserted directly: the rush is not what is measured here), and a reception session;
+    ``(file of booking references, Bearer token)``."""
+    from courrier.accounts.sessions import open_session
+    from courrier.accounts.users import add_user, get_user
+    from courrier.booking.bookings import new_reference
+    from courrier.db import make_engine, write_transaction
+    from courrier.db.bulk import bulk_insert
+    from courrier.db.schema import bookings, campaigns, codes, slots, staff_users
+
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with write_transaction(engine) as connection:
+        campaign_id = connection.execute(select(campaigns.c.id)).scalars().first()
+        booked = select(bookings.c.code_id)
+        free = connection.execute(
+            select(codes.c.id, codes.c.person_id).where(
+                codes.c.campaign_id == campaign_id, codes.c.id.not_in(booked)
+            )
+        ).all()
+        inserted = connection.execute(
+            slots.insert().values(
+                campaign_id=campaign_id,
+                centre_id="LUX-VH",
+                starts_at=now - dt.timedelta(minutes=5),
+                ends_at=now + dt.timedelta(hours=3),
+                capacity=len(free),
+                taken=len(free),
+            )
+        )
+        slot_id = inserted.inserted_primary_key[0]  # type: ignore[index]
+        references = [new_reference() for _ in free]
+        rows = [
+            {
+                "reference": reference,
+                "campaign_id": campaign_id,
+                "code_id": row.id,
+                "person_id": row.person_id,
+                "dose": 1,
+                "slot_id": slot_id,
+                "state": "active",
+                "active_dose": 1,
+                "idempotency_key": None,
+                "answers": "{}",
+                "booked_by": "bench",
+                "created_at": now,
+                "updated_at": now,
+                "checked_in_at": None,
+                "done_at": None,
+            }
+            for row, reference in zip(free, references, strict=True)
+        ]
+        bulk_insert(connection, bookings, rows)
+        if (
+            connection.execute(select(staff_users.c.id).where(staff_users.c.username == "bench-desk")).first()
+            is None
+        ):
+            add_user(
+                connection, "bench-desk", "bench-desk-password", "reception", now=now, centre_id="LUX-VH"
+            )
+        token = open_session(connection, get_user(connection, "bench-desk"), now=now).token
+    engine.dispose()
+    random.seed(7)
+    random.shuffle(references)
+    path = folder / "checkins.tsv"
+    path.write_text("".join(f"{reference}\n" for reference in references))
+    return path, token
+
+
+def check_checkins(env: dict[str, str], window: tuple[dt.datetime, dt.datetime]) -> tuple[int, int]:
+    """Bookings checked in more than once (must be 0), check-ins made inside ``window``."""
+    from courrier.db import make_engine
+    from courrier.db.schema import checkins
+
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    with engine.connect() as connection:
+        doubled = connection.execute(
+            select(func.count()).select_from(
+                select(checkins.c.booking_id)
+                .where(checkins.c.booking_id.is_not(None))
+                .group_by(checkins.c.booking_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ).scalar_one()
+        inside = connection.execute(
+            select(func.count()).where(checkins.c.created_at >= window[0], checkins.c.created_at < window[1])
+        ).scalar_one()
+    engine.dispose()
+    return int(doubled), int(inside)
+
+
 def serve(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -307,9 +437,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def lua(folder: Path, name: str, template: str, data: Path, think_ms: int = 0) -> Path:
+def lua(folder: Path, name: str, template: str, data: Path, think_ms: int = 0, token: str = "") -> Path:
     script = folder / f"{name}.lua"
-    script.write_text(template % {"path": data, "threads": 2, "answers": ANSWERS, "think_ms": think_ms})
+    values = {"path": data, "threads": 2, "answers": ANSWERS, "think_ms": think_ms, "token": token}
+    script.write_text(template % values)
     return script
 
 
@@ -322,6 +453,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, help="seconds of the sessions and rush scenarios (60)")
     parser.add_argument("--baseline-duration", type=int, help="seconds of each baseline (15)")
     parser.add_argument("--connections", type=int, default=2000)
+    parser.add_argument("--desks", type=int, default=100, help="connections of the check-in scenario")
     parser.add_argument("--workers", type=int, help="server processes (default: courrier serve's)")
     parser.add_argument("--database-url", help="PostgreSQL URL of an empty database (default: SQLite)")
     parser.add_argument(
@@ -332,13 +464,16 @@ def main() -> None:
     )
     parser.add_argument("--keep", type=Path, help="prepare into this folder once and reuse it afterwards")
     parser.add_argument(
-        "--only", action="append", choices=["baseline", "sessions", "rush"], help="run only these scenarios"
+        "--only",
+        action="append",
+        choices=["baseline", "sessions", "rush", "checkin"],
+        help="run only these scenarios",
     )
     args = parser.parse_args()
     people = args.people or (20_000 if args.quick else 120_000)
     duration = args.duration or (10 if args.quick else 60)
     baseline_duration = args.baseline_duration or (5 if args.quick else 15)
-    scenarios = args.only or ["baseline", "sessions", "rush"]
+    scenarios = args.only or ["baseline", "sessions", "rush", "checkin"]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian package wrk)")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="courrier-bench-web-"))
@@ -399,6 +534,12 @@ def main() -> None:
             window_start = dt.datetime.now(dt.UTC)
             results["rush"] = wrk(base, args.connections, duration, script)
             window = (window_start, window_start + dt.timedelta(seconds=duration))
+        if "checkin" in scenarios:
+            references, token = prepare_checkins(folder, env)
+            script = lua(folder, "checkin", LUA_CHECKIN, references, token=token)
+            checkin_start = dt.datetime.now(dt.UTC)
+            results["checkin"] = wrk(base, args.desks, duration, script)
+            checkin_window = (checkin_start, checkin_start + dt.timedelta(seconds=duration))
     finally:
         stop(app)
     over, doubled, total = check(env, window)
@@ -422,6 +563,16 @@ def main() -> None:
         print(
             f"rush: {total:,} bookings in {duration} s = {booked_rate:,.0f} completed bookings/s{ratio};"
             f" wrk saw sessions/booked/refused {counts}"
+        )
+    if "checkin" in results:
+        twice, made = check_checkins(env, checkin_window)
+        counts = results["checkin"]["counts"]
+        rate = made / duration
+        ratio = f" ({rate / baseline:.2f} of baseline requests/s)" if baseline else ""
+        print(
+            f"checkin ({args.desks} desks): {made:,} check-ins in {duration} s ="
+            f" {rate:,.0f} check-ins/s{ratio};"
+            f" wrk saw ok/refused {counts[1:] if counts else None}; bookings checked in twice: {twice}"
         )
     print(f"slots over capacity: {over}; codes with two active bookings of a dose: {doubled}")
     if args.keep is None:

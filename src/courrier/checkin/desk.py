@@ -17,7 +17,7 @@ A refusal writes nothing: the same scan later is judged again. Refusals (``Answe
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, select
@@ -454,6 +454,8 @@ def _booked(
         row.person_id,
         row.dose,
         row.id,
+        person=_person(row),
+        row=row,
     )
 
 
@@ -489,7 +491,18 @@ def _walk_in(
     if not write:
         return Answer("ready", person=person, walk_in_allowed=True)
     return _insert(
-        connection, scan, nonce, centre_id, at, now, code.campaign_id, code.id, code.person_id, dose, None
+        connection,
+        scan,
+        nonce,
+        centre_id,
+        at,
+        now,
+        code.campaign_id,
+        code.id,
+        code.person_id,
+        dose,
+        None,
+        person=person,
     )
 
 
@@ -505,6 +518,9 @@ def _insert(
     person_id: int,
     dose: int,
     booking_id: int | None,
+    *,
+    person: Person,
+    row: Any = None,
 ) -> Answer:
     desk = scan.desk[:MAX_DESK] or scan.by[:MAX_DESK]
     try:
@@ -536,7 +552,24 @@ def _insert(
         raise ConflictError("this nonce was used for another check-in", code="nonce_reused") from None
     assert inserted.inserted_primary_key is not None
     checkin_id = int(inserted.inserted_primary_key[0])
-    found = get_checkin(connection, checkin_id)
+    # The answer is made of what was read and written: no second read of the new check-in.
+    found = Checkin(
+        id=checkin_id,
+        nonce=nonce,
+        at=at,
+        desk=desk,
+        by=scan.by[:64],
+        walk_in=booking_id is None,
+        dose=dose,
+        state="arrived",
+        centre=centre_id,
+        booking=None if row is None else replace(_view(row), state="arrived"),
+        person=person,
+        campaign_id=campaign_id,
+        code_id=code_id,
+        person_id=person_id,
+        booking_id=booking_id,
+    )
     record_event(
         connection,
         "checkin.recorded",

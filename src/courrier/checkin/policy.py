@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from courrier.db.schema import checkin_policies
 from courrier.errors import ConflictError
@@ -29,10 +29,14 @@ class CheckinPolicy(Result):
 DEFAULT = CheckinPolicy()
 
 
+# Built once: a statement SQLAlchemy has seen before costs only its cache lookup (every check-in reads it).
+_POLICY = select(
+    checkin_policies.c.early_minutes, checkin_policies.c.late_minutes, checkin_policies.c.walk_ins
+).where(checkin_policies.c.campaign_id == bindparam("campaign"))
+
+
 def checkin_policy(connection: Connection, campaign_id: int) -> CheckinPolicy:
-    row = connection.execute(
-        select(checkin_policies).where(checkin_policies.c.campaign_id == campaign_id)
-    ).one_or_none()
+    row = connection.execute(_POLICY, {"campaign": campaign_id}).one_or_none()
     if row is None:
         return DEFAULT
     return CheckinPolicy(row.early_minutes, row.late_minutes, row.walk_ins)

@@ -17,6 +17,11 @@ from courrier.db.bulk import bulk_insert
 from courrier.db.schema import events
 from courrier.db.types import utcnow
 
+# Built once: the statement with its parameters bound per call, so SQLAlchemy compiles it once (a check-in
+# or a booking appends one event each; building ``insert().values(...)`` every time cost more than the
+# database's own work).
+_INSERT = events.insert()
+
 
 def record_event(
     connection: Connection,
@@ -32,16 +37,17 @@ def record_event(
 ) -> int:
     """Append one event (``type`` is dotted, e.g. ``code.revoked``); returns its id."""
     result = connection.execute(
-        events.insert().values(
-            at=at or utcnow(),
-            actor=actor,
-            type=type,
-            campaign_id=campaign_id,
-            piece_id=piece_id,
-            code_id=code_id,
-            reason=reason,
-            details=_details(details),
-        )
+        _INSERT,
+        {
+            "at": at or utcnow(),
+            "actor": actor,
+            "type": type,
+            "campaign_id": campaign_id,
+            "piece_id": piece_id,
+            "code_id": code_id,
+            "reason": reason,
+            "details": _details(details),
+        },
     )
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
