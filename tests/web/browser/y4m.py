@@ -110,7 +110,9 @@ def blank_video(path: Path) -> Path:
     return write_y4m(path, [Image.new("L", (WIDTH, HEIGHT), DESK_GRAY)])
 
 
-def camera_page(playwright_instance: Any, chromium_path: str, video: Path) -> Iterator[Any]:
+def camera_page(
+    playwright_instance: Any, chromium_path: str, video: Path, *, bypass_csp: bool = False
+) -> Iterator[Any]:
     """A page of its own Chromium whose camera plays ``video``; fails the test, as ``new_page`` does,
     when the page asks another site for anything or logs an error."""
     browser = playwright_instance.chromium.launch(
@@ -125,7 +127,7 @@ def camera_page(playwright_instance: Any, chromium_path: str, video: Path) -> It
     foreign: list[str] = []
     errors: list[str] = []
     try:
-        context = browser.new_context(permissions=["camera"])
+        context = browser.new_context(permissions=["camera"], bypass_csp=bypass_csp)
         context.set_default_timeout(20_000)
         context.on(
             "request",

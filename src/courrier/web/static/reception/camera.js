@@ -60,6 +60,8 @@ export class Camera {
       const texts = await this.decoder.decode(context.getImageData(0, 0, width, height));
       const now = Date.now();
       for (const [text, at] of this.seen) if (now - at > FORGET_MS) this.seen.delete(text);
+      // How many frames held a code: what a test waits on to know the camera went on looking.
+      if (texts.length) this.video.dataset.reads = String(Number(this.video.dataset.reads || 0) + 1);
       for (const text of texts) {
         const fresh = !this.seen.has(text);
         this.seen.set(text, now);

@@ -375,7 +375,8 @@ class Desk {
           await this.keep(scan);
           // The person still shown was checked in elsewhere meanwhile: say so where the desk looks.
           if (scan.nonce === this.shownNonce && scan.status !== "ok") {
-            const headline = `${this.texts.get(`status_${scan.status}`)}: ${this.texts.reason(scan.reason || {})}`;
+            const status = this.texts.get(`status_${scan.status}`);
+            const headline = `${status.charAt(0).toUpperCase()}${status.slice(1)}: ${this.texts.reason(scan.reason || {})}`;
             this.showResult(scan.status, headline, scan.booking, scan.person, scan.reason && scan.reason.code);
           }
         }
