@@ -261,3 +261,24 @@ def test_the_caller_page_names_the_callers_language(client: TestClient, make_wor
     ).headers["location"]
     page = client.get(caller).text
     assert "<dd>Français</dd>" in page  # the world's people speak French: its name, not "fr"
+
+
+def test_the_helpline_centre_step_gives_the_distance_from_the_callers_commune(
+    client: TestClient, make_world, staff_tokens
+):
+    world = make_world()
+    signed_in(client, staff_tokens["helpline"])
+    find = client.get("/helpline?lang=en").text
+    caller = client.post(
+        "/helpline/callers",
+        data={"code": world.codes[0][1], "csrf_token": form_token(find)},
+        follow_redirects=False,
+    ).headers["location"]
+    page = client.get(f"{caller}/book/1/centre", follow_redirects=True).text
+    if 'id="questions-form"' in page:
+        from .pages import answer_questions
+
+        page = answer_questions(client, page).text
+    assert 'id="centre-form"' in page
+    assert "the caller&#39;s commune" in page or "the caller's commune" in page
+    assert "your commune" not in page
