@@ -300,3 +300,22 @@ def test_the_trust_list_and_certificates_as_trust(dcc_folder: Path, signer: Sign
         with pytest.raises(CourrierError) as raised:
             parse_trust(bad, "bad")
         assert raised.value.code == "dcc_bad_trust"
+
+
+CLAIM_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5), st.binary(max_size=5),
+    st.datetimes(timezones=st.just(dt.UTC)),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.integers(-300, 10), st.integers(), max_size=2),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from([1, 4, 6, -260, 99]), CLAIM_VALUES, max_size=5), st.booleans())
+def test_any_signed_claims_are_answered_never_raised(signer: Signer, claims: dict, hcert: bool):
+    """Whatever a signer put into the CWT (huge times, wrong types, no DCC), the verifier answers."""
+    if hcert:
+        claims[-260] = {1: {"ver": "1.3.3", "v": claims.get(99)}}
+    result = _verify(_encode(sign1(cbor2.dumps(claims), signer.key, signer.kid)), signer)
+    assert not result.valid
+    assert result.failed_step in STEPS
+    json.dumps(result.to_json(), allow_nan=False)  # printable as the CLI and the API print it

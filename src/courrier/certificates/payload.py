@@ -137,7 +137,12 @@ def _data(name: str) -> str:
 
 def schema_problems(payload: Any) -> list[str]:
     """What makes ``payload`` not a DCC payload: the schema's errors, then the rule of one entry."""
-    if not _fast_validator().is_valid(payload):
+    try:
+        fast_valid = _fast_validator().is_valid(payload)
+    except (ValueError, TypeError, OverflowError) as error:
+        # CBOR can hold what JSON cannot: byte strings, tags, dates, undefined.
+        return [f"payload: not JSON data ({error})"]
+    if not fast_valid:
         problems = [
             f"{'/'.join(str(p) for p in error.absolute_path) or 'payload'}: {error.message}"
             for error in sorted(_validator().iter_errors(payload), key=lambda e: list(e.absolute_path))

@@ -72,6 +72,7 @@ class Verification(Result):
         verifiers' scripts rely on (the facts are for people: the text report)."""
         full = super().to_json()
         del full["facts"]
+        full["payload"] = _shown(self.payload)
         return full
 
 
@@ -135,7 +136,7 @@ def verify_hc1(
     kind = kind_of(payload)
     facts |= {"issuer_country": claims.get(ISS), "kind": KIND_NAMES.get(kind or "", None)}
     for name, key in (("issued_at", IAT), ("expires_at", EXP)):
-        if isinstance(claims.get(key), int | float):
+        if _seconds(claims.get(key)) is not None:
             facts[name] = dt.datetime.fromtimestamp(claims[key], dt.UTC)
 
     signer = _check_signer(checks, protected, unprotected, trust, protected_bytes, cwt_bytes, signature)
@@ -225,6 +226,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _shown(value: Any) -> Any:
+    """``value`` as JSON can print it: a CBOR value JSON has no type for (byte string, tag, date,
+    NaN) as text (CBOR diagnostic notation for byte strings), so a refused payload is still shown."""
+    if isinstance(value, dict):
+        return {str(key): _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, bytes):
+        return f"h'{value.hex()}'"
+    return repr(value)
+
+
 def _is_map(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
@@ -264,19 +281,19 @@ def _check_times(
     checks: _Checks, claims: dict[Any, Any], signer: TrustedSigner | None, at: dt.datetime
 ) -> None:
     now = at.timestamp()
-    iat, exp = claims.get(IAT), claims.get(EXP)
+    iat, exp = _seconds(claims.get(IAT)), _seconds(claims.get(EXP))
     start = signer.certificate.not_valid_before_utc if signer is not None else None
     end = signer.certificate.not_valid_after_utc if signer is not None else None
-    if not isinstance(iat, int | float):
-        checks.failed("not_yet_valid", "the CWT has no issue time (iat)")
+    if iat is None:
+        checks.failed("not_yet_valid", "the CWT has no issue time (iat) a date can hold")
     elif now < iat:
         checks.failed("not_yet_valid", f"issued at {_iso(iat)}, after {at.isoformat()}")
     elif start is not None and at < start:
         checks.failed("not_yet_valid", f"the DSC is valid from {start.isoformat()}")
     else:
         checks.passed("not_yet_valid", f"issued at {_iso(iat)}")
-    if not isinstance(exp, int | float):
-        checks.failed("expired", "the CWT has no expiry (exp)")
+    if exp is None:
+        checks.failed("expired", "the CWT has no expiry (exp) a date can hold")
     elif now > exp:
         checks.failed("expired", f"expired at {_iso(exp)}")
     elif end is not None and at > end:
@@ -300,6 +317,17 @@ def _check_revocation(
         checks.failed("revoked", f"{uvci} is on the revocation list")
     else:
         checks.passed("revoked", f"not on the revocation list ({len(revoked)} entries)")
+
+
+def _seconds(value: Any) -> float | None:
+    """A CWT time (seconds since the epoch) that a date can hold (years 1 to 9999), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        dt.datetime.fromtimestamp(value, dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return value
 
 
 def _b64(data: bytes) -> str:
