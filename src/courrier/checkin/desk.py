@@ -405,6 +405,10 @@ def _booked(
     guarded: bool,
 ) -> Answer:
     if row.checked_in_at is not None and guarded:
+        # Our own twin (the same nonce) may have committed between our nonce lookup and this read.
+        twin = _by_nonce(connection, centre_id, nonce) if write else None
+        if twin is not None:
+            return Answer("ok", checkin=twin, replayed=True)
         raise _refuse(_already(connection, row.id, row.code_id, row.dose), row)
     if row.state == "no_show":
         policy = checkin_policy(connection, row.campaign_id)
@@ -487,6 +491,9 @@ def _walk_in(
         )
     ).first()
     if today is not None:
+        twin = _by_nonce(connection, centre_id, nonce) if write else None
+        if twin is not None:
+            return Answer("ok", checkin=twin, replayed=True)
         raise _refuse(_already(connection, None, code.id, dose - 1), person=person)
     if not write:
         return Answer("ready", person=person, walk_in_allowed=True)
