@@ -16,6 +16,8 @@ repeats, which a template can still ask for.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import zxingcpp
 
@@ -32,18 +34,33 @@ def qr_matrix(
 ) -> np.ndarray:
     """The QR symbol as a boolean array, True for a dark module, without quiet zone. ``mask`` None lets
     the encoder try all eight masks (see the module docstring)."""
+    return qr_samples(content, ec_level, field, mask) < 128
+
+
+def qr_samples(
+    content: str, ec_level: str = "M", field: str = "qr", mask: int | None = DEFAULT_QR_MASK
+) -> np.ndarray:
+    """The QR symbol as zxing-cpp draws it, one 8-bit sample per module: 0 dark, 255 light. What the
+    composer draws from (the operators below take it as it is: no boolean array made per letter)."""
     chosen = {} if mask is None else {"dataMask": str(mask)}
-    return _matrix(content, zxingcpp.BarcodeFormat.QRCode, field, ec_level=ec_level, **chosen)
+    return _samples(content, zxingcpp.BarcodeFormat.QRCode, field, ec_level=ec_level, **chosen)
 
 
 def datamatrix_matrix(content: str, field: str = "datamatrix") -> np.ndarray:
     """Always a square symbol: zxing-cpp would pick a rectangular one (12 x 26 modules) for some contents,
     half the height of the square the template reserves, with modules too small for an inserter's
     camera."""
-    return _matrix(content, zxingcpp.BarcodeFormat.DataMatrix, field, forceSquare=True)
+    return datamatrix_samples(content, field) < 128
 
 
-def _matrix(content: str, symbology: zxingcpp.BarcodeFormat, field: str, **options: str | bool) -> np.ndarray:
+def datamatrix_samples(content: str, field: str = "datamatrix") -> np.ndarray:
+    """:func:`datamatrix_matrix` as 8-bit samples, 0 dark, 255 light (see :func:`qr_samples`)."""
+    return _samples(content, zxingcpp.BarcodeFormat.DataMatrix, field, forceSquare=True)
+
+
+def _samples(
+    content: str, symbology: zxingcpp.BarcodeFormat, field: str, **options: str | bool
+) -> np.ndarray:
     if not content:
         raise CompositionError("the barcode has no content", code="empty_barcode", field=field)
     try:
@@ -52,30 +69,46 @@ def _matrix(content: str, symbology: zxingcpp.BarcodeFormat, field: str, **optio
         raise CompositionError(
             f"cannot encode {content!r}: {error}", code="barcode_error", field=field
         ) from error
-    return np.asarray(barcode.to_image(scale=1, add_quiet_zones=False)) < 128
+    return np.asarray(barcode.to_image(scale=1, add_quiet_zones=False))
 
 
-def image_mask_operators(matrix: np.ndarray, x: float, y: float, size: float) -> bytes:
-    """Content-stream operators painting ``matrix`` (dark modules) in a ``size`` x ``size`` square whose
-    lower-left corner is (x, y), in points."""
-    rows, columns = matrix.shape
-    # ImageMask paints where a sample is 0: light modules are 1.
-    packed = np.packbits(~matrix, axis=1).tobytes()
-    width = number(size * columns / max(rows, columns))
-    height = number(size * rows / max(rows, columns))
+def _dark(symbol: np.ndarray) -> np.ndarray:
+    """A boolean matrix (True dark) from either form: a matrix, or samples (0 dark, 255 light)."""
+    return symbol if symbol.dtype == np.bool_ else symbol < 128
+
+
+def image_mask_operators(symbol: np.ndarray, x: float, y: float, size: float) -> bytes:
+    """Content-stream operators painting ``symbol``'s dark modules in a ``size`` x ``size`` square whose
+    lower-left corner is (x, y), in points. ``symbol`` is a boolean matrix (True dark) or 8-bit samples
+    (0 dark, 255 light)."""
+    rows, columns = symbol.shape
+    # ImageMask paints where a sample is 0: light modules are 1. Packing samples sets a bit for any
+    # nonzero byte, so zxing-cpp's light samples (255) pack to 1 as they are.
+    packed = np.packbits(~symbol if symbol.dtype == np.bool_ else symbol, axis=1).tobytes()
     # Binary sample data: the content stream is Flate-compressed anyway. "EI" is found after exactly
     # rows * bytes-per-row bytes, so the data may contain any byte.
-    return (
-        b"q %s 0 0 %s %s %s cm BI /W %d /H %d /IM true /BPC 1 /D [0 1] /I false ID "
-        % (width, height, number(x), number(y), columns, rows)
-        + packed
-        + b"\nEI Q\n"
+    return _image_header(rows, columns, x, y, size) + packed + b"\nEI Q\n"
+
+
+@lru_cache(maxsize=256)
+def _image_header(rows: int, columns: int, x: float, y: float, size: float) -> bytes:
+    """The inline image's operators up to its data: the same for every letter at one place and size."""
+    width = number(size * columns / max(rows, columns))
+    height = number(size * rows / max(rows, columns))
+    return b"q %s 0 0 %s %s %s cm BI /W %d /H %d /IM true /BPC 1 /D [0 1] /I false ID " % (
+        width,
+        height,
+        number(x),
+        number(y),
+        columns,
+        rows,
     )
 
 
 def vector_operators(matrix: np.ndarray, x: float, y: float, size: float) -> bytes:
     """The same symbol as filled rectangles, one per horizontal run of dark modules, in a coordinate
     system scaled to one unit per module (small integers keep the stream short)."""
+    matrix = _dark(matrix)
     rows, columns = matrix.shape
     module = size / max(rows, columns)
     padded = np.zeros((rows, columns + 2), dtype=np.int8)

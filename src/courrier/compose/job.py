@@ -25,7 +25,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from courrier.compose.address import fit_address
-from courrier.compose.barcodes import datamatrix_matrix, image_mask_operators, qr_matrix, vector_operators
+from courrier.compose.barcodes import datamatrix_samples, image_mask_operators, qr_samples, vector_operators
 from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.identification import Identification
 from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
@@ -255,7 +255,7 @@ class _Composer:
                 sheet = page_number // 2 + 1 if self.duplex else page_number + 1
                 mark = self.sheet_marks(index, record, sheet, sheet_count)
                 if mark:
-                    matrix = datamatrix_matrix(mark, "inserter_mark")
+                    matrix = datamatrix_samples(mark, "inserter_mark")
                     placement = self.mark
                     size = matrix.shape[0] * placement.module_mm
                     parts.append(self._matrix_ops(matrix, placement.x_mm, placement.y_mm, size))
@@ -309,12 +309,12 @@ class _Composer:
         text = unescape_markup(text)  # a barcode's text is no markup: the data as it is
         if element.kind == "qr":
             return self._matrix_ops(
-                qr_matrix(text, element.ec_level, element.name, element.mask),
+                qr_samples(text, element.ec_level, element.name, element.mask),
                 element.x,
                 element.y,
                 element.width,
             )
-        return self._matrix_ops(datamatrix_matrix(text, element.name), element.x, element.y, element.width)
+        return self._matrix_ops(datamatrix_samples(text, element.name), element.x, element.y, element.width)
 
     def _sources(self, language: str) -> list[tuple[str, str]]:
         """(element name, Jinja source) of every element whose text depends on the record."""
@@ -334,14 +334,19 @@ class _Composer:
             self._language_sources[language] = sources
         return sources
 
-    def _render_all(self, language: str, context: Mapping[str, Any]) -> dict[str, str]:
+    def _render_all(self, language: str, context: dict[str, Any]) -> dict[str, str]:
         """All of a letter's texts in one Jinja render (one per element costs several times more)."""
         sources = self._sources(language)
         if not sources:  # every text is static or depends on the language only
             return {}
         combined = _SEPARATOR.join(source for _, source in sources)
         try:
-            rendered = self.template.compiled(combined).render(context).split(_SEPARATOR)
+            compiled = self.template.compiled(combined)
+            # ``render`` without its copies of the context (twice per letter): the context is this
+            # letter's own dict, made above, and the template writes only to its own variables.
+            rendered = compiled.environment.concat(
+                compiled.root_render_func(compiled.new_context(context, shared=True))
+            ).split(_SEPARATOR)
         except (jinja2.TemplateError, ValueError, TypeError, OverflowError, CompositionError) as error:
             # Find the element to blame, one by one.
             for name, source in sources:

@@ -18,7 +18,7 @@ import pyphen
 
 from courrier.compose.fonts import FileFont
 from courrier.compose.pdf import number
-from courrier.compose.sandbox import UNESCAPE
+from courrier.compose.sandbox import unescape_markup
 from courrier.errors import CompositionError
 
 # Word spacing, as a ratio to the font's space: spaces shrink to MIN_SPACE_RATIO to take one more word,
@@ -88,7 +88,7 @@ def _collapse(text: str) -> str:
 
 def parse_paragraph(source: str) -> Paragraph:
     if "*" not in source and not source.startswith(("- ", "## ")):  # plain text: most single lines
-        return Paragraph("p", tuple(((word, "regular"),) for word in source.translate(UNESCAPE).split(" ")))
+        return Paragraph("p", tuple(((word, "regular"),) for word in unescape_markup(source).split(" ")))
     kind = "p"
     if source.startswith("- "):
         kind, source = "bullet", source[2:]
@@ -118,7 +118,7 @@ def _words(source: str, base: Style) -> list[Word]:
             style, part = "bold", part[2:-2]
         elif part.startswith("*") and part.endswith("*") and len(part) > 2:
             style, part = "italic", part[1:-1]
-        pieces = part.translate(UNESCAPE).split(" ")
+        pieces = unescape_markup(part).split(" ")
         for index, piece in enumerate(pieces):
             if index > 0:
                 words.append([])
@@ -130,7 +130,7 @@ def _words(source: str, base: Style) -> list[Word]:
 def _style_runs(text: str) -> list[tuple[str, Style]]:
     """``Code : **AB-12**`` as [("Code : ", "regular"), ("AB-12", "bold")]."""
     if "*" not in text:
-        return [(text.translate(UNESCAPE), "regular")] if text else []
+        return [(unescape_markup(text), "regular")] if text else []
     runs = []
     for part in _MARKUP.split(text):
         style: Style = "regular"
@@ -139,7 +139,7 @@ def _style_runs(text: str) -> list[tuple[str, Style]]:
         elif part.startswith("*") and part.endswith("*") and len(part) > 2:
             style, part = "italic", part[1:-1]
         if part:
-            runs.append((part.translate(UNESCAPE), style))
+            runs.append((unescape_markup(part), style))
     return runs
 
 

@@ -7,11 +7,13 @@ checked without a record: an error names the file and the element.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +160,10 @@ def _environment() -> jinja2.Environment:
             # "valid until ." is a wrong letter: fail it. A template that allows no date says
             # {% if valid_until %}...{% endif %}.
             raise CompositionError("a date the text needs is empty", code="missing_value")
-        # No-break spaces: a date is never split across two lines.
-        text = format_date(value, context.get("language", "fr"), style, _destination(context))
-        return text.replace(" ", "\xa0")
+        language, country = context.get("language", "fr"), _destination(context)
+        if isinstance(value, str | dt.date):  # a few dozen distinct dates in a print run
+            return _date_text(value, language, style, country)
+        return _date_text.__wrapped__(value, language, style, country)
 
     @jinja2.pass_context
     def number_filter(context: Any, value: Any) -> str:
@@ -187,6 +190,12 @@ def _environment() -> jinja2.Environment:
             "salutation": salutation_filter,
         }
     )
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: Any, language: str, style: str, country: str) -> str:
+    # No-break spaces: a date is never split across two lines.
+    return format_date(value, language, style, country).replace(" ", "\xa0")
 
 
 def _destination(context: Any) -> str:

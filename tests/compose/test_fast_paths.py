@@ -1,0 +1,64 @@
+"""The composer's per-letter shortcuts give what the general paths give."""
+
+from __future__ import annotations
+
+import random
+
+import jinja2
+import numpy as np
+import pytest
+
+from courrier.compose.barcodes import (
+    datamatrix_matrix,
+    datamatrix_samples,
+    image_mask_operators,
+    qr_matrix,
+    qr_samples,
+    vector_operators,
+)
+from courrier.compose.sandbox import escape_markup, letter_environment, unescape_markup
+
+ALPHABET = "abcXYZ0123-/:*#\n\ré\ue000\ue001 "
+
+
+def _contents(count: int) -> list[str]:
+    rnd = random.Random(10)
+    return ["".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(1, 90))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("symbology", ["qr", "datamatrix"])
+def test_samples_draw_as_the_matrix(symbology: str) -> None:
+    samples_of, matrix_of = (
+        (qr_samples, qr_matrix) if symbology == "qr" else (datamatrix_samples, datamatrix_matrix)
+    )
+    for content in _contents(150):
+        content = content.strip() or "x"
+        samples, matrix = samples_of(content), matrix_of(content)
+        assert set(np.unique(samples).tolist()) <= {0, 255}
+        for draw in (image_mask_operators, vector_operators):
+            assert draw(samples, 10.0, 20.5, 70.8661) == draw(matrix, 10.0, 20.5, 70.8661)
+
+
+def test_escapes_as_translate() -> None:
+    from courrier.compose.sandbox import _ESCAPES, UNESCAPE
+
+    for text in _contents(500):
+        escaped = escape_markup(text)
+        expected = text.translate(_ESCAPES)
+        if expected[:1] in ("-", "#"):
+            expected = {"-": "\ue001", "#": "\ue002"}[expected[0]] + expected[1:]
+        assert escaped == expected
+        assert unescape_markup(text) == text.translate(UNESCAPE)
+
+
+def test_dict_attributes_as_jinja_resolves_them() -> None:
+    environment = letter_environment({})
+    person = {"family_name": "Schmit", "_hidden": "h", "items": "not the method"}
+    render = lambda source: environment.from_string(source).render(person=person)  # noqa: E731
+    assert render("{{ person.family_name }}") == "Schmit"
+    assert render("{{ person._hidden }}") == "h"  # a key, not an attribute: as before
+    assert "built-in method items" in render("{{ person.items }}")  # the method wins, as in Jinja
+    with pytest.raises(jinja2.UndefinedError):
+        render("{{ person.given_names }}")
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        render("{{ person.pop('family_name') }}")
