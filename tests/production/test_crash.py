@@ -140,9 +140,18 @@ class Runs:
         return returncode
 
     def close(self) -> None:
+        """End the server and close both its pipes: an unclosed pipe is a ResourceWarning, which the suite
+        turns into an error in whichever test the garbage collector happens to run in next."""
         assert self.server.stdin is not None
+        assert self.server.stdout is not None
         self.server.stdin.close()
-        self.server.wait(timeout=60)
+        try:
+            self.server.wait(timeout=60)
+        finally:
+            if self.server.poll() is None:
+                self.server.kill()
+                self.server.wait()
+            self.server.stdout.close()
 
 
 def crash_and_resume(
