@@ -21,8 +21,8 @@ from ..web.conftest import NOW, first_slot
 from .conftest import CENTRE, OTHER, nonce, run
 
 COMIRNATY = Dose("EU/1/20/1528", "ORG-100030215", "1119349007", "FK1234", 1, 2)
-# ../shared beside the project root (src/courrier/checkin/valuesets → the project is parents[3]).
-SHARED = FOLDER.parents[3].parent / "shared" / "testdata" / "dcc" / "valuesets"
+# ../shared beside the project root (src/courrier/data/dcc/valuesets → the project is parents[4]).
+SHARED = FOLDER.parents[4].parent / "shared" / "testdata" / "dcc" / "valuesets"
 
 
 def _record(engine, checkin_id, dose=COMIRNATY, *, at, key=None, centre=CENTRE):

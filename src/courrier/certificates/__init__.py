@@ -9,7 +9,7 @@ prefixed, carried in a QR code that any EU verifier app reads::
 - ``pki``: the country signing CA (CSCA) and the document signer (DSC) with the DCC extended key
   usages, the trust list verifiers load.
 - ``payload``: the JSON payload from a vaccination record, checked against the official schema and
-  value sets (``data/``, Apache-2.0, see ``data/NOTICE``); ``names``: ICAO 9303 transliteration;
+  value sets (``courrier/data/dcc/``, Apache-2.0, see its ``NOTICE``); ``names``: ICAO 9303 transliteration;
   ``uvci``: the certificate identifier with its checksum.
 - ``issue``: payload to ``HC1:`` string (and QR matrix); ``verify``: every step of the way back,
   the first that fails named; ``revocation``: the list of revoked UVCI hashes.

@@ -1,8 +1,9 @@
 """The DCC payload: built from a vaccination record, checked against the official schema and value sets.
 
-The schema (eu-dcc-schema 1.3.3) and the value sets (eu-dcc-valuesets 2.12.0) are in ``data/``, taken
-unchanged (Apache-2.0, ``data/NOTICE``). A payload holds exactly one entry of one kind: ``v``
-(vaccination), ``t`` (test) or ``r`` (recovery); the schema allows more, the regulation does not.
+The schema (eu-dcc-schema 1.3.3) and the value sets (eu-dcc-valuesets 2.12.0) are in
+``courrier/data/dcc/`` (the project's one copy, which the vaccination record reads too), taken unchanged
+(Apache-2.0, ``NOTICE`` there). A payload holds exactly one entry of one kind: ``v`` (vaccination),
+``t`` (test) or ``r`` (recovery); the schema allows more, the regulation does not.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from courrier.certificates.names import icao_transliterate
 from courrier.errors import InputFileError
+
+DATA = Path(__file__).parents[1] / "data" / "dcc"
 
 SCHEMA_VERSION = "1.3.3"
 KINDS = ("v", "t", "r")
@@ -132,7 +135,7 @@ def value_set(name: str) -> frozenset[str]:
 
 
 def _data(name: str) -> str:
-    return (resources.files("courrier.certificates") / "data" / name).read_text(encoding="utf-8")
+    return (DATA / name).read_text(encoding="utf-8")
 
 
 def schema_problems(payload: Any) -> list[str]:

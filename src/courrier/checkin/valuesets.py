@@ -1,7 +1,8 @@
 """The EU DCC value sets a vaccination record takes its product, manufacturer and prophylaxis from.
 
-Copied unchanged into ``valuesets/`` (eHealth Network release 2.12.0, Apache-2.0; its README names the
-source), so a fresh clone works without ``../shared``. Each is ``{"valueSetId", "valueSetDate",
+They are the project's one copy in ``courrier/data/dcc/valuesets/`` (eHealth Network release 2.12.0,
+Apache-2.0; ``data/dcc/NOTICE`` names the source), which the certificates read too, so a fresh clone
+works without ``../shared``. Each is ``{"valueSetId", "valueSetDate",
 "valueSetValues": {code: {"display", "lang", "active", "system", "version"}}}``.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from courrier.errors import CodeError
 
-FOLDER = Path(__file__).parent / "valuesets"
+FOLDER = Path(__file__).parents[1] / "data" / "dcc" / "valuesets"
 # The record's field → the value set's file.
 FILES = {
     "product": "vaccine-medicinal-product.json",

@@ -493,7 +493,7 @@ checkins = Table(
 
 # The vaccination record, never updated: a correction is a new row that ``supersedes`` the old one
 # (UNIQUE: one correction per record, so the history is a chain). Product, manufacturer and prophylaxis
-# are codes of the EU DCC value sets (checkin/valuesets/).
+# are codes of the EU DCC value sets (data/dcc/valuesets/).
 vaccinations = Table(
     "vaccinations",
     metadata,
