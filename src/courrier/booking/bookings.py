@@ -178,7 +178,7 @@ def _check_request(
     if not 1 <= dose <= policy.doses:
         raise ConflictError(f"dose {dose}: this campaign has doses 1 to {policy.doses}", code="bad_dose")
     status = effective_status(row.status, row.uses, row.max_uses, row.valid_until, now.date())
-    if status == "revoked" or (status != "active" and not (dose == 2 and policy.dose2_after_expiry)):
+    if not policy.may_book(status, dose):
         raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
     if row.slot_id is None:
         raise NotFoundError(f"no slot {slot_id} in this campaign", code="unknown_slot")

@@ -34,7 +34,8 @@ class BookingPolicy:
     def may_book(self, code_status: str, dose: int) -> bool:
         """Whether a code in ``code_status`` (``ledger.codes.effective_status``) may book or move ``dose``:
         an active code any dose; once its validity is over (expired, or used up), dose 2 when the
-        campaign allows it after expiry; a revoked code nothing. ``booking.bookings`` checks the same."""
+        campaign allows it after expiry; a revoked code nothing. Bookings, code entry and the pages all ask
+        this one rule."""
         if code_status == "active":
             return True
         return code_status != "revoked" and dose == 2 and self.doses >= 2 and self.dose2_after_expiry
