@@ -139,22 +139,24 @@ def _scan(body: CheckinBody | QueuedScan, desk: str, session: StaffSession, nonc
     )
 
 
-def _check_in_now(request: Request, session: StaffSession, body: CheckinBody) -> Answer:
+def _apply_scan(
+    request: Request, session: StaffSession, centre: str | None, scan: Scan, at: dt.datetime, action: str
+) -> Answer:
+    """One scan checked in at ``at`` in its own write transaction, audited as ``action``."""
     ctx = context(request)
     now = ctx.clock()
     with write_transaction(ctx.engine) as connection:
-        centre = staff_centre(connection, session, body.centre)
+        centre_id = staff_centre(connection, session, centre)
         answer = check_in(
-            connection,
-            ctx.keys,
-            _scan(body, body.desk, session, body.nonce),
-            centre_id=centre,
-            at=now,
-            now=now,
-            guarded=ctx.checkin_guard,
+            connection, ctx.keys, scan, centre_id=centre_id, at=at, now=now, guarded=ctx.checkin_guard
         )
-        _audit_answer(connection, session, answer, "checkin.scanned", now)
+        _audit_answer(connection, session, answer, action, now)
     return answer
+
+
+def _check_in_now(request: Request, session: StaffSession, body: CheckinBody) -> Answer:
+    scan = _scan(body, body.desk, session, body.nonce)
+    return _apply_scan(request, session, body.centre, scan, context(request).clock(), "checkin.scanned")
 
 
 @router.post("/checkins", status_code=201, response_model=dict[str, Any])
@@ -195,18 +197,8 @@ def upload_queued_scans(body: BatchBody, request: Request, session: Reception) -
         at = min(queued.scanned_at or now, now)
         if at.tzinfo is None or at < now - dt.timedelta(days=1):
             at = now
-        with write_transaction(ctx.engine) as connection:
-            centre = staff_centre(connection, session, body.centre)
-            answer = check_in(
-                connection,
-                ctx.keys,
-                _scan(queued, body.desk, session, queued.nonce),
-                centre_id=centre,
-                at=at,
-                now=now,
-                guarded=ctx.checkin_guard,
-            )
-            _audit_answer(connection, session, answer, "checkin.uploaded", now)
+        scan = _scan(queued, body.desk, session, queued.nonce)
+        answer = _apply_scan(request, session, body.centre, scan, at, "checkin.uploaded")
         found = answer_json(request, answer)
         if answer.refusal is not None and answer.refusal.code == "already_checked_in":
             found["status"] = "conflict"
