@@ -3,6 +3,7 @@ page: anonymous, citizen, each staff role."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -13,7 +14,7 @@ from courrier.accounts.roles import ROLES
 from courrier.codes.format import format_code
 
 from .conftest import PASSWORD
-from .pages import book_through_forms, enter_code, form_token, link
+from .pages import answer_questions, book_through_forms, enter_code, form_token, link
 
 STAFF_COOKIE = "courrier_staff"
 
@@ -46,7 +47,7 @@ def test_sign_in_and_out_through_the_forms(client: TestClient, staff_tokens):
     assert f"{STAFF_COOKIE}=" in cookie
     assert "HttpOnly" in cookie
     home = client.get("/staff")
-    assert 'id="staff-role">helpline<' in home.text
+    assert 'id="staff-role">Hotline<' in home.text  # the role by its German name, not its id
     assert 'id="helpline-link"' in home.text
     assert client.post("/staff/sign-out", data={}).status_code == 403
     out = client.post("/staff/sign-out", data={"csrf_token": form_token(home.text)}, follow_redirects=False)
@@ -282,3 +283,118 @@ def test_the_helpline_centre_step_gives_the_distance_from_the_callers_commune(
     assert 'id="centre-form"' in page
     assert "the caller&#39;s commune" in page or "the caller's commune" in page
     assert "your commune" not in page
+
+
+# What the citizen's own pages say to them, and what the same pages say to the helpline about the caller.
+CITIZEN_WORDS = (
+    "Your answers help the centre prepare. Some answers mean you should see your doctor first.",
+    "Please see your doctor first",
+    "From your answers, your doctor should advise you before you are vaccinated.",
+    "Change my answers",
+    "Your appointment for dose %(dose)s is booked",
+    "this confirmation, printed or on your phone;",
+    "your social-security card.",
+    "Book your second dose now",
+    "Your second dose can be given from %(earliest)s to %(latest)s.",
+    "Moving your appointment for dose %(dose)s",
+)
+STAFF_WORDS = {
+    "questions": (
+        "The caller's answers help the centre prepare."
+        " Some answers mean the caller should see their doctor first.",
+    ),
+    "doctor": ("The caller should see their doctor first", "Change the caller's answers"),
+    "booked": (
+        "The caller's appointment for dose %(dose)s is booked",
+        "What the caller should bring",
+        "the confirmation, printed or on their phone: send it to the caller or read them its reference;",
+        "their social-security card.",
+        "Book the caller's second dose now",
+        "The caller's second dose can be given from %(earliest)s to %(latest)s.",
+    ),
+    "dose2_day": ("The caller's second dose can be given from %(earliest)s to %(latest)s.",),
+    "move": ("Moving the caller's appointment for dose %(dose)s",),
+}
+
+
+def _shown(lang: str, msgid: str) -> str:
+    """The text of ``msgid`` in ``lang`` as far as its first placeholder (the rest is the page's data)."""
+    from courrier.web.pages.translations import translations
+
+    return translations(lang).gettext(msgid).split("%(")[0]
+
+
+def _speaks_to_staff(lang: str, page: str, step: str) -> None:
+    text = html.unescape(page)
+    for msgid in STAFF_WORDS[step]:
+        assert _shown(lang, msgid) in text, (lang, step, msgid)
+    for msgid in CITIZEN_WORDS:
+        assert _shown(lang, msgid) not in text, (lang, step, msgid)
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr"])
+def test_the_helpline_booking_pages_speak_to_staff_about_the_caller(
+    client: TestClient, make_world, staff_tokens, lang
+):
+    from .test_questions import QUESTIONS
+
+    world = make_world(campaign_extra=QUESTIONS)
+    signed_in(client, staff_tokens["helpline"])
+    find = client.get(f"/helpline?lang={lang}").text
+    caller = client.post(
+        "/helpline/callers",
+        data={"code": world.codes[0][1], "csrf_token": form_token(find)},
+        follow_redirects=False,
+    ).headers["location"]
+    questions = client.get(f"{caller}/book/1", follow_redirects=True)
+    assert 'id="questions-form"' in questions.text
+    _speaks_to_staff(lang, questions.text, "questions")
+    doctor = answer_questions(client, questions.text, choose="yes")
+    assert 'id="see-doctor"' in doctor.text
+    _speaks_to_staff(lang, doctor.text, "doctor")
+    booked = book_through_forms(client, f"{caller}/book/1", "LUX-VH")
+    assert booked.status_code == 303, booked.text
+    confirmation = client.get(booked.headers["location"]).text
+    assert 'id="dose-2"' in confirmation
+    _speaks_to_staff(lang, confirmation, "booked")
+    dose2_day = client.get(link(confirmation, "book-dose-2"), follow_redirects=True)
+    if 'id="questions-form"' in dose2_day.text:
+        dose2_day = answer_questions(client, dose2_day.text)
+    assert 'id="dose-window"' in dose2_day.text
+    _speaks_to_staff(lang, dose2_day.text, "dose2_day")
+    move = client.get(link(confirmation, "move-booking"), follow_redirects=True)
+    if 'id="questions-form"' in move.text:
+        move = answer_questions(client, move.text)
+    _speaks_to_staff(lang, move.text, "move")
+
+
+@pytest.mark.parametrize("lang", ["fr", "de", "en", "pt", "lb"])
+def test_the_citizen_booking_pages_still_speak_to_the_citizen(client: TestClient, make_world, lang):
+    from .test_questions import QUESTIONS
+
+    world = make_world(campaign_extra=QUESTIONS)
+    assert enter_code(client, world.codes[0][1], lang).status_code == 303
+    questions = client.get("/book/1", follow_redirects=True).text
+    assert _shown(lang, CITIZEN_WORDS[0]) in html.unescape(questions)
+    assert _shown(lang, STAFF_WORDS["questions"][0]) not in html.unescape(questions)
+    booked = book_through_forms(client, "/book/1", "LUX-VH")
+    confirmation = html.unescape(client.get(booked.headers["location"]).text)
+    for msgid in ("this confirmation, printed or on your phone;", "Book your second dose now"):
+        assert _shown(lang, msgid) in confirmation
+    for msgid in STAFF_WORDS["booked"]:
+        assert _shown(lang, msgid) not in confirmation
+
+
+@pytest.mark.parametrize("lang", ["fr", "de", "en", "pt", "lb"])
+def test_the_staff_home_names_the_role_in_the_pages_language(client: TestClient, staff_tokens, lang):
+    from courrier.web.pages.translations import translations
+
+    for role in ("helpline", "reception", "operator"):
+        signed_in(client, staff_tokens[role])
+        home = client.get(f"/staff?lang={lang}").text
+        shown = re.search(r'id="staff-role">([^<]*)<', home)
+        assert shown, home
+        assert html.unescape(shown.group(1)) == translations(lang).gettext(
+            {"helpline": "Helpline", "reception": "Reception", "operator": "Print-shop operator"}[role]
+        )
+        assert shown.group(1) != role
