@@ -79,7 +79,7 @@ def test_the_helpline_books_for_a_caller_with_the_keyboard_only(
     press(page, "#questions-submit", "Enter", r"/book/1/centre$")
     book_from_centre_step(page, 0, BOOKING)
     assert page.url.startswith(caller + "/bookings/")
-    in_language(page, language, "Your appointment for dose %(dose)s is booked")
+    in_language(page, language, "The caller's appointment for dose %(dose)s is booked")
     press(page, "#caller-link", "Enter", re.escape(caller) + "$")
     assert page.locator("#bookings li.active").count() == 1
     press(page, "#sign-out-submit", "Enter", r"/staff/sign-in\?signed_out=1$")
