@@ -1052,6 +1052,31 @@ _ENTRIES = (
         lb="Dëse Schrëtt leeft schonn.",
     ),
     _entry(
+        "campaign_purged",
+        ConflictError,
+        409,
+        ("campaign",),
+        en="The personal data of campaign {campaign} was purged: it is closed.",
+        fr="Les données personnelles de la campagne {campaign} ont été effacées : elle est close.",
+        de="Die personenbezogenen Daten der Kampagne {campaign} wurden gelöscht: sie ist abgeschlossen.",
+        pt="Os dados pessoais da campanha {campaign} foram apagados: está encerrada.",
+        lb="D'perséinlech Donnéeë vun der Kampagne {campaign} goufe geläscht: si ass ofgeschloss.",
+    ),
+    _entry(
+        "purge_too_early",
+        ConflictError,
+        409,
+        ("campaign", "purge_from"),
+        en="The personal data of campaign {campaign} can be purged from {purge_from} on.",
+        fr=(
+            "Les données personnelles de la campagne {campaign} peuvent être effacées"
+            " à partir du {purge_from}."
+        ),
+        de="Die personenbezogenen Daten der Kampagne {campaign} können ab dem {purge_from} gelöscht werden.",
+        pt="Os dados pessoais da campanha {campaign} podem ser apagados a partir de {purge_from}.",
+        lb="D'perséinlech Donnéeë vun der Kampagne {campaign} kënnen ab dem {purge_from} geläscht ginn.",
+    ),
+    _entry(
         "template_error",
         CompositionError,
         422,

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from courrier.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -66,6 +68,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the EU Digital COVID Certificate keys and lists: the document signer's key and "
         "certificate (dsc.key, dsc.crt), the CSCA's certificate and the revocation list.",
     ),
+    Setting(
+        "COURRIER_PURGE_AFTER_DAYS",
+        "90",
+        "Days after a campaign ends (its last code valid, slot or dose given) from which courrier purge "
+        "may remove its personal data.",
+    ),
 )
 
 
@@ -79,6 +87,7 @@ class Settings:
     printer_profile: str = ""
     inserter_profile: str = ""
     dcc_dir: str = "dcc"
+    purge_after_days: int = 90
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,7 +103,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         printer_profile=values["COURRIER_PRINTER_PROFILE"],
         inserter_profile=values["COURRIER_INSERTER_PROFILE"],
         dcc_dir=values["COURRIER_DCC_DIR"],
+        purge_after_days=_days("COURRIER_PURGE_AFTER_DAYS", values["COURRIER_PURGE_AFTER_DAYS"]),
     )
+
+
+def _days(name: str, value: str) -> int:
+    if not value.isascii() or not value.isdigit():
+        raise ConfigError(f"{name} must be a whole number of days (0 or more), not {value!r}")
+    return int(value)
 
 
 def _login_name() -> str:

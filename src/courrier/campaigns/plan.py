@@ -26,7 +26,7 @@ from courrier.campaigns.validity import require_valid_period
 from courrier.campaigns.waiting_list import WaitingEntry, mark_planned, waiting_entries
 from courrier.db import write_transaction
 from courrier.db.bulk import bulk_insert
-from courrier.db.schema import persons, pieces, waves
+from courrier.db.schema import campaigns, persons, pieces, waves
 from courrier.db.types import utcnow
 from courrier.errors import ConflictError
 from courrier.ledger.codes import revoke_code
@@ -59,10 +59,22 @@ class PlanReport(Result):
     waiting_list: int = 0
 
 
+def _require_not_purged(connection: Connection, campaign_id: int, name: str) -> None:
+    """A purged campaign's cohort must not come back as new letters (courrier purge)."""
+    purged = connection.execute(select(campaigns.c.purged_at).where(campaigns.c.id == campaign_id)).scalar()
+    if purged is not None:
+        raise ConflictError(
+            f"campaign {name}'s personal data was purged on {purged:%Y-%m-%d}: it cannot be planned again",
+            code="campaign_purged",
+            campaign=name,
+        )
+
+
 def plan_campaign(engine: Engine, name: str, *, actor: str, now: dt.datetime | None = None) -> PlanReport:
     now = now or utcnow()
     with write_transaction(engine) as connection:
         campaign = get_campaign(connection, name)
+        _require_not_purged(connection, campaign.id, name)
         _require_known_communes(connection, campaign)
         withdrawn = _withdraw_ineligible(connection, campaign, actor, now)
         waiting = waiting_entries(connection, campaign, actor, now)

@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "keys": ("courrier.cli.keys", "keys", "The secret keys of personal codes and signed tokens."),
     "posting": ("courrier.cli.production", "posting_command", "The posting statement for the post office."),
     "reconcile": ("courrier.cli.production", "reconcile_command", "Per job: expected against reported."),
+    "purge": (
+        "courrier.cli.purge",
+        "purge_command",
+        "Remove a campaign's personal data once its retention time is over.",
+    ),
     "register": ("courrier.cli.register", "register", "The population register: import, generate, stats."),
     "requests": ("courrier.cli.requests", "requests", "Requests from people: letter again, waiting list."),
     "reprint": ("courrier.cli.compose", "reprint_command", "Reprint exactly the pieces not inserted."),

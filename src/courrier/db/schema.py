@@ -128,6 +128,8 @@ campaigns = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # Absolute folder of the campaign's print files, fixed when it is first composed.
     Column("output_folder", Text),
+    # When ``courrier purge`` removed the campaign's personal data (its counts are in campaign_stats).
+    Column("purged_at", UTCDateTime),
 )
 
 waves = Table(
@@ -516,4 +518,22 @@ vaccinations = Table(
     Column("supersedes", Integer, ForeignKey("vaccinations.id"), unique=True),
     Column("reason", Text),
     Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+# --- retention (production/purge.py) ----------------------------------------------------------------
+
+# What a campaign's purge keeps: counts, never a person. One row per measure and cell (day, wave, place:
+# a centre or an establishment, dose, detail: a state, an event type...), the cells the aggregates have.
+campaign_stats = Table(
+    "campaign_stats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False, index=True),
+    Column("measure", String(24), nullable=False),
+    Column("day", Date),
+    Column("wave", Integer),
+    Column("place", String(32)),
+    Column("dose", Integer),
+    Column("detail", String(40), nullable=False),
+    Column("count", Integer, nullable=False),
 )
