@@ -43,6 +43,19 @@ class Booking:
     centre_address: str
     starts_at: dt.datetime
     ends_at: dt.datetime
+    # Set by the centre's check-in (``checkin/``): arrived, then vaccinated.
+    checked_in_at: dt.datetime | None = None
+    done_at: dt.datetime | None = None
+
+    @property
+    def status(self) -> str:
+        """What the person sees: ``booked``, ``checked_in``, ``vaccinated``, ``cancelled`` or ``no_show``.
+        ``state`` stays the booking's own (active, cancelled, no_show); a check-in keeps it active."""
+        if self.state != "active":
+            return self.state
+        if self.done_at is not None:
+            return "vaccinated"
+        return "checked_in" if self.checked_in_at is not None else "booked"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +63,7 @@ class Booking:
             "reference": self.reference,
             "dose": self.dose,
             "state": self.state,
+            "status": self.status,
             "slot": self.slot_id,
             "centre": {"id": self.centre_id, "name": self.centre_name, "address": self.centre_address},
             "starts_at": self.starts_at.isoformat(),
@@ -87,6 +101,8 @@ def _booking(row: Row[Any]) -> Booking:
         centre_address=row.centre_address,
         starts_at=row.starts_at,
         ends_at=row.ends_at,
+        checked_in_at=row.checked_in_at,
+        done_at=row.done_at,
     )
 
 

@@ -92,7 +92,7 @@ def _book_step(flow: Flow, dose: int) -> Step:
 
 def _move_step(flow: Flow, connection: Connection, booking_id: int) -> Step:
     booking = get_booking(connection, flow.holder.code_id, booking_id)
-    if booking.state != "active":
+    if booking.status != "booked":
         raise Redirect(f"{flow.base}/bookings/{booking.id}")
     _check_dose(booking_policy(connection, flow.holder.campaign_id), flow.holder, booking.dose)
     return Step(f"{flow.base}/bookings/{booking.id}/move", booking.dose, booking)
@@ -422,7 +422,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         with context(request).engine.connect() as connection:
             booking = get_booking(connection, flow.holder.code_id, booking_id)
             policy = booking_policy(connection, flow.holder.campaign_id)
-        if booking.state != "active":
+        if booking.status != "booked":
             raise Redirect(f"{flow.base}/bookings/{booking.id}")
         return _page(
             flow,
