@@ -22,8 +22,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from courrier.certificates.issue import issue_vaccination
-from courrier.certificates.payload import VaccinationRecord
+from courrier.certificates.issue import issue_certificate
+from courrier.certificates.payload import Holder, Vaccination
 from courrier.certificates.pki import init_pki, load_signer
 from courrier.certificates.qr import hc1_matrix
 from courrier.certificates.revocation import uci_hash
@@ -37,11 +37,13 @@ FAMILY_NAMES = ("Ağaoğlu-Müller", "Ngô", "D'Souza", "Фёдорова", "Sch
 GIVEN_NAMES = ("Łukasz", "Zoé", "Øystein", "Ζωή", "Marie-Louise", "Jang", "Ana")
 
 
-def _record(number: int) -> VaccinationRecord:
-    return VaccinationRecord(
-        family_name=FAMILY_NAMES[number % len(FAMILY_NAMES)],
-        given_name=GIVEN_NAMES[number % len(GIVEN_NAMES)],
-        birth_date=f"19{40 + number % 60:02d}-0{1 + number % 9}-1{number % 10}",
+def _record(number: int) -> Vaccination:
+    return Vaccination(
+        Holder(
+            FAMILY_NAMES[number % len(FAMILY_NAMES)],
+            GIVEN_NAMES[number % len(GIVEN_NAMES)],
+            f"19{40 + number % 60:02d}-0{1 + number % 9}-1{number % 10}",
+        ),
         product="EU/1/20/1528",
         manufacturer="ORG-100030215",
         prophylaxis="J07BX03",
@@ -74,7 +76,7 @@ def main() -> None:
     trust = [signer.trusted()]
     revoked = frozenset(uci_hash(f"URN:UVCI:01:LU:DCC/{n:020d}#A") for n in range(10_000))
 
-    message = issue_vaccination(records[0], signer, NOW).hc1.encode("ascii")[:300]
+    message = issue_certificate(records[0], signer, NOW).hc1.encode("ascii")[:300]
     public = signer.key.public_key()
     signature = signer.key.sign(message, ec.ECDSA(hashes.SHA256()))
     results = {
@@ -88,13 +90,13 @@ def main() -> None:
     issued: list[str] = []
 
     def issue(number: int) -> None:
-        certificate = issue_vaccination(records[number], signer, NOW)
+        certificate = issue_certificate(records[number], signer, NOW)
         hc1_matrix(certificate.hc1)
         issued.append(certificate.hc1)
 
     results["issue_per_s"] = _rate(options.count, issue)
     results["issue_without_qr_per_s"] = _rate(
-        options.count, lambda n: issue_vaccination(records[n], signer, NOW)
+        options.count, lambda n: issue_certificate(records[n], signer, NOW)
     )
     results["qr_matrix_per_s"] = _rate(options.count, lambda n: hc1_matrix(issued[n]))
     results["qr_matrix_zxing_per_s"] = _rate(options.count, lambda n: qr_matrix(issued[n], ec_level="Q"))

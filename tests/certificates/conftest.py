@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from courrier.certificates.payload import VaccinationRecord
+from courrier.certificates.payload import Vaccination, read_facts
 from courrier.certificates.pki import Signer, init_pki, load_signer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,18 +36,24 @@ def signer(dcc_folder: Path) -> Signer:
     return load_signer(dcc_folder)
 
 
+# A vaccination as `courrier dcc issue` reads it from a file.
+RECORD_FILE = {
+    "family_name": "Ağaoğlu-Müller",
+    "given_name": "Łukasz",
+    "birth_date": "1964-08-12",
+    "product": "EU/1/20/1528",
+    "manufacturer": "ORG-100030215",
+    "prophylaxis": "J07BX03",
+    "dose": 2,
+    "series": 2,
+    "date": "2026-03-10",
+    "country": "LU",
+    "issuer": "Ministère de la Santé",
+}
+
+
 @pytest.fixture
-def record() -> VaccinationRecord:
-    return VaccinationRecord(
-        family_name="Ağaoğlu-Müller",
-        given_name="Łukasz",
-        birth_date="1964-08-12",
-        product="EU/1/20/1528",
-        manufacturer="ORG-100030215",
-        prophylaxis="J07BX03",
-        dose=2,
-        series=2,
-        date=dt.date(2026, 3, 10),
-        country="LU",
-        issuer="Ministère de la Santé",
-    )
+def record() -> Vaccination:
+    facts = read_facts(RECORD_FILE)
+    assert isinstance(facts, Vaccination)
+    return facts

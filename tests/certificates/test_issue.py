@@ -23,12 +23,12 @@ from PIL import Image
 from pycose.keys import EC2Key
 from pycose.keys.curves import P256
 from pycose.messages import Sign1Message
-from tests.certificates.conftest import DCC_DATA, NOW
+from tests.certificates.conftest import DCC_DATA, NOW, RECORD_FILE
 
 from courrier.certificates import base45
 from courrier.certificates.cose import sign1
-from courrier.certificates.issue import issue_vaccination, sign_payload
-from courrier.certificates.payload import VaccinationRecord, vaccination_payload
+from courrier.certificates.issue import issue_certificate, sign_payload
+from courrier.certificates.payload import Vaccination, certificate_payload, read_facts
 from courrier.certificates.pki import (
     Signer,
     folder_trust,
@@ -63,10 +63,8 @@ def _verify(hc1: str, signer: Signer, at: dt.datetime = NOW, revoked: frozenset[
     return verify_hc1(hc1, [signer.trusted()], at, revoked)
 
 
-def test_a_certificate_verifies_with_pycose_and_the_official_schema(
-    record: VaccinationRecord, signer: Signer
-):
-    issued = issue_vaccination(record, signer, NOW)
+def test_a_certificate_verifies_with_pycose_and_the_official_schema(record: Vaccination, signer: Signer):
+    issued = issue_certificate(record, signer, NOW)
     tagged = cbor2.loads(_cose(issued.hc1))
     assert tagged.tag == 18
     # pycose's own decode() expects the array as a list; cbor2 6 gives a tuple inside a tag.
@@ -109,8 +107,8 @@ def test_a_certificate_verifies_with_pycose_and_the_official_schema(
         assert payload["v"][0][field] in values
 
 
-def test_a_certificate_verifies_with_our_verifier(record: VaccinationRecord, signer: Signer):
-    issued = issue_vaccination(record, signer, NOW)
+def test_a_certificate_verifies_with_our_verifier(record: Vaccination, signer: Signer):
+    issued = issue_certificate(record, signer, NOW)
     result = _verify(issued.hc1, signer)
     assert result.valid
     assert result.failed_step is None
@@ -119,8 +117,8 @@ def test_a_certificate_verifies_with_our_verifier(record: VaccinationRecord, sig
     assert set(result.to_json()) == {"valid", "failed_step", "steps", "payload"}
 
 
-def test_the_qr_code_is_alphanumeric_at_level_q_and_reads_back(record: VaccinationRecord, signer: Signer):
-    issued = issue_vaccination(record, signer, NOW)
+def test_the_qr_code_is_alphanumeric_at_level_q_and_reads_back(record: Vaccination, signer: Signer):
+    issued = issue_certificate(record, signer, NOW)
     matrix = hc1_matrix(issued.hc1)
     picture = Image.fromarray((~np.pad(matrix, 4) * 255).astype(np.uint8)).resize(
         ((matrix.shape[0] + 8) * 6,) * 2, Image.Resampling.NEAREST
@@ -140,8 +138,8 @@ def test_the_qr_code_is_alphanumeric_at_level_q_and_reads_back(record: Vaccinati
     assert version == 1 or alphanumeric > 8 * Q_CODEWORDS[version - 2]  # the smallest that fits
 
 
-def test_a_changed_byte_is_refused_at_the_signature(record: VaccinationRecord, signer: Signer):
-    issued = issue_vaccination(record, signer, NOW)
+def test_a_changed_byte_is_refused_at_the_signature(record: Vaccination, signer: Signer):
+    issued = issue_certificate(record, signer, NOW)
     tag = cbor2.loads(_cose(issued.hc1))
     protected, unprotected, payload, signature = tag.value
     changed = bytearray(payload)
@@ -155,7 +153,7 @@ def test_a_changed_byte_is_refused_at_the_signature(record: VaccinationRecord, s
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
-def test_any_changed_character_is_refused(record: VaccinationRecord, signer: Signer, data: st.DataObject):
+def test_any_changed_character_is_refused(record: Vaccination, signer: Signer, data: st.DataObject):
     issued = _issued_once(record, signer)
     position = data.draw(st.integers(min_value=0, max_value=len(issued.hc1) - 1))
     other = data.draw(st.sampled_from([c for c in base45.ALPHABET if c != issued.hc1[position]]))
@@ -168,12 +166,12 @@ def test_any_changed_character_is_refused(record: VaccinationRecord, signer: Sig
 _ISSUED: dict[bytes, Any] = {}
 
 
-def _issued_once(record: VaccinationRecord, signer: Signer) -> Any:
-    return _ISSUED.setdefault(signer.kid, issue_vaccination(record, signer, NOW))
+def _issued_once(record: Vaccination, signer: Signer) -> Any:
+    return _ISSUED.setdefault(signer.kid, issue_certificate(record, signer, NOW))
 
 
-def test_a_wrong_kid_is_refused_at_kid(record: VaccinationRecord, signer: Signer, tmp_path: Path):
-    issued = issue_vaccination(record, signer, NOW)
+def test_a_wrong_kid_is_refused_at_kid(record: Vaccination, signer: Signer, tmp_path: Path):
+    issued = issue_certificate(record, signer, NOW)
     init_pki(tmp_path / "other", "LU", NOW - dt.timedelta(days=1))
     other = load_signer(tmp_path / "other")
     result = verify_hc1(issued.hc1, [other.trusted()], NOW, frozenset())
@@ -184,7 +182,7 @@ def test_a_wrong_kid_is_refused_at_kid(record: VaccinationRecord, signer: Signer
     assert _verify(_encode(forged), signer).failed_step == "signature"
 
 
-def test_an_expired_dsc_is_refused_at_expired(record: VaccinationRecord, signer: Signer, tmp_path: Path):
+def test_an_expired_dsc_is_refused_at_expired(record: Vaccination, signer: Signer, tmp_path: Path):
     csca_key = serialization.load_pem_private_key(
         (signer_folder(signer, tmp_path) / "csca.key").read_bytes(), None
     )
@@ -193,7 +191,7 @@ def test_an_expired_dsc_is_refused_at_expired(record: VaccinationRecord, signer:
     dsc = make_dsc(csca, csca_key, signer.key, "LU", start, start + dt.timedelta(days=30), ["v"])  # type: ignore[arg-type]
     old = Signer(signer.key, dsc, kid_of(dsc), "LU")
     # A CWT that itself runs for a year, signed while the DSC was valid.
-    payload = vaccination_payload(record, "URN:UVCI:01:LU:DCC/ABCDEFGHJKLMNPQRSTUV#L")
+    payload = certificate_payload(record, "URN:UVCI:01:LU:DCC/ABCDEFGHJKLMNPQRSTUV#L")
     claims = {
         1: "LU",
         6: int((start + dt.timedelta(days=1)).timestamp()),
@@ -220,22 +218,22 @@ def folder_csca(tmp_path: Path) -> Any:
     return x509.load_pem_x509_certificate((tmp_path / "dcc" / "csca.crt").read_bytes())
 
 
-def test_a_dsc_without_the_usage_is_refused(record: VaccinationRecord, tmp_path: Path):
+def test_a_dsc_without_the_usage_is_refused(record: Vaccination, tmp_path: Path):
     init_pki(tmp_path / "tests-only", "LU", NOW - dt.timedelta(days=1), ["t", "r"])
     tests_only = load_signer(tmp_path / "tests-only")
     assert tests_only.kinds == {"t", "r"}
     with pytest.raises(CourrierError) as raised:
-        issue_vaccination(record, tests_only, NOW)
+        issue_certificate(record, tests_only, NOW)
     assert raised.value.code == "dcc_signer_kind"
     # Signed all the same (past the issuing check), the verifier refuses it at key_usage.
-    hc1 = sign_payload(vaccination_payload(record, "URN:UVCI:01:LU:DCC/X#Q"), "x", tests_only, NOW).hc1
+    hc1 = sign_payload(certificate_payload(record, "URN:UVCI:01:LU:DCC/X#Q"), "x", tests_only, NOW).hc1
     result = _verify(hc1, tests_only)
     assert result.failed_step == "key_usage"
 
 
-def test_a_revoked_uvci_is_refused_at_revoked(record: VaccinationRecord, signer: Signer, dcc_folder: Path):
-    issued = issue_vaccination(record, signer, NOW)
-    other = issue_vaccination(record, signer, NOW)
+def test_a_revoked_uvci_is_refused_at_revoked(record: Vaccination, signer: Signer, dcc_folder: Path):
+    issued = issue_certificate(record, signer, NOW)
+    other = issue_certificate(record, signer, NOW)
     made = revoke(dcc_folder, issued.uvci.lower())
     assert made.uvci == issued.uvci
     revoked = read_revocations(dcc_folder / "revocations.json")
@@ -248,8 +246,8 @@ def test_a_revoked_uvci_is_refused_at_revoked(record: VaccinationRecord, signer:
     assert raised.value.code == "dcc_already_revoked"
 
 
-def test_validity_in_time(record: VaccinationRecord, signer: Signer):
-    issued = issue_vaccination(record, signer, NOW, validity_days=10)
+def test_validity_in_time(record: Vaccination, signer: Signer):
+    issued = issue_certificate(record, signer, NOW, validity_days=10)
     assert _verify(issued.hc1, signer, at=NOW - dt.timedelta(seconds=1)).failed_step == "not_yet_valid"
     assert _verify(issued.hc1, signer, at=NOW + dt.timedelta(days=10)).valid
     assert _verify(issued.hc1, signer, at=NOW + dt.timedelta(days=10, seconds=1)).failed_step == "expired"
@@ -266,10 +264,10 @@ def test_validity_in_time(record: VaccinationRecord, signer: Signer):
     ],
 )
 def test_a_record_the_schema_or_value_sets_refuse_is_not_issued(
-    record: VaccinationRecord, signer: Signer, change: dict[str, Any], code: str
+    record: Vaccination, signer: Signer, change: dict[str, Any], code: str
 ):
     with pytest.raises(CourrierError) as raised:
-        issue_vaccination(VaccinationRecord(**{**record.__dict__, **change}), signer, NOW)
+        issue_certificate(read_facts({**RECORD_FILE, **change}), signer, NOW)
     assert raised.value.code == code
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.certificates.conftest import DCC_DATA
 
 from courrier.certificates import payload as module
-from courrier.certificates.payload import schema_problems, vaccination_payload
+from courrier.certificates.payload import certificate_payload, schema_problems
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=False) | st.text(max_size=12)
@@ -71,7 +71,7 @@ def test_the_two_agree_on_mutated_payloads(data: st.DataObject):
 
 
 def test_a_refused_payload_is_explained(record):
-    payload = vaccination_payload(record, "URN:UVCI:01:LU:DCC/X#Q")
+    payload = certificate_payload(record, "URN:UVCI:01:LU:DCC/X#Q")
     payload["v"][0]["dn"] = 0
     (problem,) = schema_problems(payload)
     assert problem.startswith("v/0/dn: ")

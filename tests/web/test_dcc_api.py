@@ -8,16 +8,14 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from courrier.certificates.issue import issue_vaccination
-from courrier.certificates.payload import VaccinationRecord
+from courrier.certificates.issue import issue_certificate
+from courrier.certificates.payload import Holder, Vaccination
 from courrier.certificates.pki import init_pki, load_signer
 from courrier.certificates.revocation import revoke
 from courrier.certificates.verify import STEPS
 
-RECORD = VaccinationRecord(
-    family_name="Фёдорова",
-    given_name="Zoé",
-    birth_date="1971-02-03",
+RECORD = Vaccination(
+    Holder("Фёдорова", "Zoé", "1971-02-03"),
     product="EU/1/20/1528",
     manufacturer="ORG-100030215",
     prophylaxis="J07BX03",
@@ -35,7 +33,7 @@ def test_verify_a_certificate_over_the_api(
     folder = tmp_path / "dcc"
     now = clock()
     init_pki(folder, "LU", now - dt.timedelta(days=1))
-    issued = issue_vaccination(RECORD, load_signer(folder), now - dt.timedelta(minutes=5))
+    issued = issue_certificate(RECORD, load_signer(folder), now - dt.timedelta(minutes=5))
     client = make_client(dcc_dir=str(folder))
     answer = client.post("/api/v1/dcc/verify", json={"hc1": issued.hc1})
     assert answer.status_code == 200

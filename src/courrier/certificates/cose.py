@@ -30,10 +30,14 @@ def sig_structure(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
-def sign1(payload: bytes, key: ec.EllipticCurvePrivateKey, kid: bytes) -> bytes:
-    """The tagged COSE_Sign1 message of ``payload``, kid in the protected header."""
+def sign1(
+    payload: bytes, key: ec.EllipticCurvePrivateKey, kid: bytes, *, deterministic: bool = False
+) -> bytes:
+    """The tagged COSE_Sign1 message of ``payload``, kid in the protected header; ``deterministic``: the
+    nonce derived from the key and the message (RFC 6979), so the same message signs to the same bytes."""
     protected = cbor2.dumps({ALG: ES256, KID: kid})
-    r, s = decode_dss_signature(key.sign(sig_structure(protected, payload), ec.ECDSA(hashes.SHA256())))
+    algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic)
+    r, s = decode_dss_signature(key.sign(sig_structure(protected, payload), algorithm))
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
 

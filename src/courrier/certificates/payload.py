@@ -1,4 +1,5 @@
-"""The DCC payload: built from a vaccination record, checked against the official schema and value sets.
+"""The DCC payload: from a vaccination, a test result or a recovery, checked against the schema and
+value sets.
 
 The schema (eu-dcc-schema 1.3.3) and the value sets (eu-dcc-valuesets 2.12.0) are in
 ``courrier/data/dcc/`` (the project's one copy, which the vaccination record reads too), taken unchanged
@@ -14,7 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from courrier.certificates.names import icao_transliterate
 from courrier.errors import InputFileError
@@ -47,12 +48,21 @@ VALUE_SET_OF: Mapping[str, Mapping[str, str]] = {
 
 
 @dataclass(frozen=True)
-class VaccinationRecord:
-    """What the physician recorded, as the certificate needs it (codes from the value sets)."""
+class Holder:
+    """Whom a certificate names (``nam``, ``dob``)."""
 
     family_name: str
     given_name: str
     birth_date: str  # YYYY-MM-DD, or YYYY-MM / YYYY when the register knows no more
+
+
+@dataclass(frozen=True)
+class Vaccination:
+    """A dose given, as the certificate needs it (codes from the value sets): the ``v`` entry. (The
+    centre's stored record is :class:`courrier.checkin.vaccinations.VaccinationRecord`; its
+    certificate facts come from ``checkin.certificate``.)"""
+
+    holder: Holder
     product: str  # mp, e.g. EU/1/20/1528
     manufacturer: str  # ma, e.g. ORG-100030215
     prophylaxis: str  # vp, e.g. J07BX03
@@ -62,49 +72,151 @@ class VaccinationRecord:
     country: str  # co, ISO 3166-1 alpha-2
     issuer: str  # is, the organisation issuing the certificate
     disease: str = COVID_19  # tg
+    kind: ClassVar[str] = "v"
 
-    @classmethod
-    def from_json(cls, document: Mapping[str, Any]) -> VaccinationRecord:
-        """A record from a JSON object with the field names above (``date`` as YYYY-MM-DD)."""
-        try:
-            return cls(
-                family_name=str(document["family_name"]),
-                given_name=str(document.get("given_name", "")),
-                birth_date=str(document["birth_date"]),
+    def entry(self, uvci: str) -> dict[str, Any]:
+        return {
+            "tg": self.disease,
+            "vp": self.prophylaxis,
+            "mp": self.product,
+            "ma": self.manufacturer,
+            "dn": self.dose,
+            "sd": self.series,
+            "dt": self.date.isoformat(),
+            "co": self.country,
+            "is": self.issuer,
+            "ci": uvci,
+        }
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """A test and its result: the ``t`` entry. ``test_type`` LP6464-4 (NAA, e.g. PCR, with its
+    ``test_name``) or LP217198-3 (rapid antigen, with its ``device`` from the JRC list)."""
+
+    holder: Holder
+    test_type: str  # tt
+    sampled_at: dt.datetime  # sc, timezone-aware
+    result: str  # tr: 260415000 not detected, 260373001 detected
+    centre: str  # tc
+    country: str
+    issuer: str
+    test_name: str = ""  # nm
+    device: str = ""  # ma
+    disease: str = COVID_19
+    kind: ClassVar[str] = "t"
+    __test__: ClassVar[bool] = False  # not a pytest test class, whatever its name
+
+    def entry(self, uvci: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"tg": self.disease, "tt": self.test_type}
+        if self.test_name:
+            entry["nm"] = self.test_name
+        if self.device:
+            entry["ma"] = self.device
+        sampled = self.sampled_at.astimezone(dt.UTC).replace(microsecond=0)
+        return entry | {
+            "sc": sampled.isoformat().replace("+00:00", "Z"),
+            "tr": self.result,
+            "tc": self.centre,
+            "co": self.country,
+            "is": self.issuer,
+            "ci": uvci,
+        }
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A recovery after a positive NAA test: the ``r`` entry, valid from ``valid_from`` to ``valid_until``
+    (the certificate's expiry is never later than the end of that day)."""
+
+    holder: Holder
+    first_positive: dt.date  # fr
+    valid_from: dt.date  # df
+    valid_until: dt.date  # du
+    country: str
+    issuer: str
+    disease: str = COVID_19
+    kind: ClassVar[str] = "r"
+
+    def entry(self, uvci: str) -> dict[str, Any]:
+        return {
+            "tg": self.disease,
+            "fr": self.first_positive.isoformat(),
+            "co": self.country,
+            "is": self.issuer,
+            "df": self.valid_from.isoformat(),
+            "du": self.valid_until.isoformat(),
+            "ci": uvci,
+        }
+
+
+CertificateFacts = Vaccination | TestResult | Recovery
+# A certificate file's ``kind`` → what it holds.
+FACTS_OF_KIND: Mapping[str, type[Vaccination] | type[TestResult] | type[Recovery]] = {
+    "vaccination": Vaccination,
+    "test": TestResult,
+    "recovery": Recovery,
+}
+
+
+def read_facts(document: Mapping[str, Any]) -> CertificateFacts:
+    """The certificate facts of a JSON object (docs/certificates.md, "Issuing"): ``kind`` (vaccination
+    by default, test, recovery), the holder's ``family_name``, ``given_name``, ``birth_date`` and the
+    fields of the kind; dates as YYYY-MM-DD, ``sampled_at`` as ISO 8601 with its offset."""
+    try:
+        kind = str(document.get("kind", "vaccination"))
+        if kind not in FACTS_OF_KIND:
+            raise ValueError(f"kind: one of {', '.join(FACTS_OF_KIND)}, got {kind!r}")
+        holder = Holder(
+            str(document["family_name"]), str(document.get("given_name", "")), str(document["birth_date"])
+        )
+        disease = str(document.get("disease", COVID_19))
+        common = {"country": str(document["country"]), "issuer": str(document["issuer"]), "disease": disease}
+        if kind == "vaccination":
+            return Vaccination(
+                holder,
                 product=str(document["product"]),
                 manufacturer=str(document["manufacturer"]),
                 prophylaxis=str(document["prophylaxis"]),
                 dose=int(document["dose"]),
                 series=int(document["series"]),
                 date=dt.date.fromisoformat(str(document["date"])),
-                country=str(document["country"]),
-                issuer=str(document["issuer"]),
-                disease=str(document.get("disease", COVID_19)),
+                **common,
             )
-        except (KeyError, ValueError, TypeError) as error:
-            raise InputFileError(
-                f"not a vaccination record: {error!r}", code="dcc_invalid_record", reason=str(error)
-            ) from None
+        if kind == "test":
+            sampled_at = dt.datetime.fromisoformat(str(document["sampled_at"]))
+            if sampled_at.tzinfo is None:
+                raise ValueError("sampled_at: give the time's offset (Z or +01:00)")
+            return TestResult(
+                holder,
+                test_type=str(document["test_type"]),
+                sampled_at=sampled_at,
+                result=str(document["result"]),
+                centre=str(document["centre"]),
+                test_name=str(document.get("test_name", "")),
+                device=str(document.get("device", "")),
+                **common,
+            )
+        return Recovery(
+            holder,
+            first_positive=dt.date.fromisoformat(str(document["first_positive"])),
+            valid_from=dt.date.fromisoformat(str(document["valid_from"])),
+            valid_until=dt.date.fromisoformat(str(document["valid_until"])),
+            **common,
+        )
+    except (KeyError, ValueError, TypeError) as error:
+        raise InputFileError(
+            f"not a certificate record: {error!r}", code="dcc_invalid_record", reason=str(error)
+        ) from None
 
 
-def vaccination_payload(record: VaccinationRecord, uvci: str) -> dict[str, Any]:
+def certificate_payload(facts: CertificateFacts, uvci: str) -> dict[str, Any]:
     """The payload (not yet checked: see :func:`check_payload`)."""
-    names: dict[str, str] = {"fn": record.family_name, "fnt": icao_transliterate(record.family_name)}
-    if record.given_name:
-        names |= {"gn": record.given_name, "gnt": icao_transliterate(record.given_name)}
-    entry = {
-        "tg": record.disease,
-        "vp": record.prophylaxis,
-        "mp": record.product,
-        "ma": record.manufacturer,
-        "dn": record.dose,
-        "sd": record.series,
-        "dt": record.date.isoformat(),
-        "co": record.country,
-        "is": record.issuer,
-        "ci": uvci,
-    }
-    return {"ver": SCHEMA_VERSION, "nam": names, "dob": record.birth_date, "v": [entry]}
+    holder = facts.holder
+    names: dict[str, str] = {"fn": holder.family_name, "fnt": icao_transliterate(holder.family_name)}
+    if holder.given_name:
+        names |= {"gn": holder.given_name, "gnt": icao_transliterate(holder.given_name)}
+    return {"ver": SCHEMA_VERSION, "nam": names, "dob": holder.birth_date, facts.kind: [facts.entry(uvci)]}
 
 
 @functools.cache

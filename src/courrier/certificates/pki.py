@@ -94,6 +94,13 @@ class Signer:
     def trusted(self) -> TrustedSigner:
         return TrustedSigner(self.kid, self.country, self.certificate)
 
+    @functools.cached_property
+    def secret(self) -> bytes:
+        """A key for identifiers derived from records (``uvci.derived_uvci``): from the private key,
+        so it is as secret, and it needs no file of its own."""
+        value = self.key.private_numbers().private_value.to_bytes(32, "big")
+        return hashlib.sha256(b"courrier-dcc-uvci\0" + value).digest()
+
 
 @dataclass(frozen=True)
 class PkiMade(Result):
@@ -323,8 +330,9 @@ def parse_trust(data: bytes, where: str) -> list[TrustedSigner]:
             return signers
         if text.startswith(b"-----BEGIN"):
             certificates = x509.load_pem_x509_certificates(text)
-        elif text[:1] == b"\x30":
-            certificates = [x509.load_der_x509_certificate(text)]
+        elif data[:1] == b"\x30":
+            # Raw DER as it is: stripping would cut a certificate whose last byte is 0x20 or 0x0a.
+            certificates = [x509.load_der_x509_certificate(data)]
         else:
             certificates = [
                 x509.load_der_x509_certificate(base64.b64decode(b"".join(text.split()), validate=True))

@@ -8,10 +8,14 @@ a check character. The check character is Luhn mod N over the 38 characters
     URN:UVCI:01:LU:DCC/7K3Q9ZP2M4XW8HJ6TB5R#?   (? the check character)
 
 Our identifiers: ``URN:UVCI:01:<country>:DCC/<20 random characters>#<check>``: opaque, no personal data.
+For a stored record the 20 characters are derived from the record's name under the signer's key
+(:func:`derived_uvci`): as unpredictable, and the same each time the record's certificate is issued.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 
@@ -44,6 +48,17 @@ def new_uvci(country: str, issuer_block: str = "DCC") -> str:
     body = f"URN:UVCI:01:{country}:{issuer_block}/" + "".join(
         secrets.choice(_RANDOM_ALPHABET) for _ in range(20)
     )
+    return f"{body}#{check_character(body)}"
+
+
+def derived_uvci(secret: bytes, country: str, subject: str, issuer_block: str = "DCC") -> str:
+    """The UVCI of a stored record named ``subject`` (``vaccination:42``): its 20 characters from an
+    HMAC-SHA256 of ``subject`` under ``secret`` (the signer's), 5 bits each, so the same record always
+    gets the same identifier and nobody without the key can tell which record an identifier names."""
+    digest = hmac.new(secret, subject.encode("utf-8"), hashlib.sha256).digest()
+    bits = int.from_bytes(digest[:13], "big")  # 104 bits, 100 used
+    random_part = "".join(_RANDOM_ALPHABET[(bits >> (5 * i)) & 31] for i in range(20))
+    body = f"URN:UVCI:01:{country}:{issuer_block}/{random_part}"
     return f"{body}#{check_character(body)}"
 
 

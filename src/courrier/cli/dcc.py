@@ -96,13 +96,16 @@ def trust_list_command(output: Path | None) -> None:
 @click.option("--validity-days", type=click.IntRange(min=1), default=365, show_default=True)
 @json_option
 def issue_command(record: Path, qr_path: Path | None, validity_days: int, as_json: bool) -> None:
-    """Issue the vaccination certificate of RECORD (a JSON vaccination record) and print its HC1: string.
+    """Issue the certificate of RECORD (a JSON file) and print its HC1: string.
 
-    RECORD's fields: family_name, given_name, birth_date, product, manufacturer, prophylaxis, dose,
-    series, date, country, issuer (docs/certificates.md).
+    RECORD's "kind" is vaccination (the default), test or recovery. All kinds: family_name,
+    given_name, birth_date, country, issuer. A vaccination: product, manufacturer, prophylaxis, dose,
+    series, date. A test: test_type, sampled_at (ISO 8601 with its offset), result, centre, and
+    test_name (NAA) or device (rapid antigen). A recovery: first_positive, valid_from, valid_until
+    (docs/certificates.md).
     """
-    from courrier.certificates.issue import issue_vaccination
-    from courrier.certificates.payload import VaccinationRecord
+    from courrier.certificates.issue import issue_certificate
+    from courrier.certificates.payload import read_facts
     from courrier.certificates.pki import load_signer
     from courrier.errors import InputFileError
 
@@ -110,14 +113,12 @@ def issue_command(record: Path, qr_path: Path | None, validity_days: int, as_jso
         document = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise InputFileError(
-            f"{record}: not a JSON vaccination record: {error}", code="dcc_invalid_record"
+            f"{record}: not a JSON certificate record: {error}", code="dcc_invalid_record"
         ) from None
     if not isinstance(document, dict):
         raise InputFileError(f"{record}: not a JSON object", code="dcc_invalid_record")
     signer = load_signer(_folder(), allow_shared=current_app().settings.allow_shared_key_file)
-    issued = issue_vaccination(
-        VaccinationRecord.from_json(document), signer, _utcnow(), validity_days=validity_days
-    )
+    issued = issue_certificate(read_facts(document), signer, _utcnow(), validity_days=validity_days)
     if qr_path is not None:
         from PIL import Image
 
