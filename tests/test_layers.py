@@ -54,10 +54,12 @@ MAY_IMPORT: dict[str, set[str]] = {
         "codes",
         "booking",
         "centres",
+        # A record's EU DCC certificate and its printed form.
+        "certificates",
     },
     "catalogue": {"languages", "country", "result", "errors"},
-    # EU DCC: files, no database; the key file writer of codes.
-    "certificates": {"languages", "country", "result", "errors", "config", "codes"},
+    # EU DCC: files, no database; the key file writer of codes; the composer for the printed certificate.
+    "certificates": {"languages", "country", "result", "errors", "config", "codes", "compose"},
     "app": {"languages", "country", "result", "errors", "config", "db", "codes"},
 }
 

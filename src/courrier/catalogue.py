@@ -731,6 +731,22 @@ _ENTRIES = (
         lb="De Schlëssel fir d'Zertifikater z'ënnerschreiwen oder säin Zertifikat ass net ze gebrauchen.",
     ),
     _entry(
+        "vaccination_corrected",
+        ConflictError,
+        409,
+        ("superseded_by",),
+        en="This vaccination record was corrected by record {superseded_by}: print that record's"
+        " certificate.",
+        fr="Cet enregistrement de vaccination a été corrigé par l'enregistrement {superseded_by} :"
+        " imprimez le certificat de celui-ci.",
+        de="Dieser Impfeintrag wurde durch Eintrag {superseded_by} berichtigt: drucken Sie dessen"
+        " Zertifikat.",
+        pt="Este registo de vacinação foi corrigido pelo registo {superseded_by}: imprima o certificado"
+        " desse registo.",
+        lb="Dësen Impfandrag gouf duerch den Andrag {superseded_by} korrigéiert: dréckt deem säin"
+        " Zertifikat.",
+    ),
+    _entry(
         "dcc_signer_kind",
         ConfigError,
         500,

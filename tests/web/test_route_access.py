@@ -69,6 +69,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/centres/{centre_id}/offline"): RECEPTION,
     ("POST", "/api/v1/vaccinations"): PHYSICIAN,
     ("POST", "/api/v1/vaccinations/{record_id}/corrections"): PHYSICIAN,
+    ("GET", "/api/v1/vaccinations/{record_id}/certificate.pdf"): PHYSICIAN,
     # staff accounts
     ("POST", "/api/v1/staff/sessions"): EVERYONE,
     ("DELETE", "/api/v1/staff/sessions/current"): STAFF,

@@ -26,6 +26,8 @@ class WebContext:
     booking_guard: bool = True
     # The EU DCC folder (COURRIER_DCC_DIR): the trust list and revocation list of /api/v1/dcc/verify.
     dcc_dir: str = "dcc"
+    # COURRIER_ALLOW_SHARED_KEY_FILE: the DCC document signer's key may be readable by others.
+    allow_shared_key_file: bool = False
     # Switch for the control test only: without the check-in guard (checkin/desk.py), two desks check one
     # person in twice.
     checkin_guard: bool = True

@@ -25,4 +25,12 @@ def app_from_environment() -> FastAPI:
     serialise_writers(engine)
     keys = load_keys(settings.key_file, settings.keys_json)
     secure = os.environ.get(INSECURE_COOKIES_ENV) != "1"
-    return create_app(WebContext(engine=engine, keys=keys, secure_cookies=secure, dcc_dir=settings.dcc_dir))
+    return create_app(
+        WebContext(
+            engine=engine,
+            keys=keys,
+            secure_cookies=secure,
+            dcc_dir=settings.dcc_dir,
+            allow_shared_key_file=settings.allow_shared_key_file,
+        )
+    )
