@@ -57,6 +57,20 @@ MAY_IMPORT: dict[str, set[str]] = {
         # A record's EU DCC certificate and its printed form.
         "certificates",
     },
+    # Hotel vouchers: establishments (their commune from the register's communes) and redemption (the
+    # voucher's code, read as the booking site reads a typed code).
+    "vouchers": {
+        "languages",
+        "country",
+        "result",
+        "errors",
+        "config",
+        "db",
+        "ledger",
+        "codes",
+        "register",
+        "booking",
+    },
     "catalogue": {"languages", "country", "result", "errors"},
     # EU DCC: files, no database; the key file writer of codes; the composer for the printed certificate.
     "certificates": {"languages", "country", "result", "errors", "config", "codes", "compose"},

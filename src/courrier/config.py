@@ -74,6 +74,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Days after a campaign ends (its last code valid, slot or dose given) from which courrier purge "
         "may remove its personal data.",
     ),
+    Setting(
+        "COURRIER_VOUCHER_VALUE_CENTS",
+        "5000",
+        "What one voucher pays an establishment, in euro cents (each redemption records it).",
+    ),
+    Setting(
+        "COURRIER_REDEMPTION_UNDO_MINUTES",
+        "15",
+        "How long after a redemption its establishment may undo it (a mistaken scan).",
+    ),
 )
 
 
@@ -88,6 +98,8 @@ class Settings:
     inserter_profile: str = ""
     dcc_dir: str = "dcc"
     purge_after_days: int = 90
+    voucher_value_cents: int = 5000
+    redemption_undo_minutes: int = 15
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,12 +116,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         inserter_profile=values["COURRIER_INSERTER_PROFILE"],
         dcc_dir=values["COURRIER_DCC_DIR"],
         purge_after_days=_days("COURRIER_PURGE_AFTER_DAYS", values["COURRIER_PURGE_AFTER_DAYS"]),
+        voucher_value_cents=_days("COURRIER_VOUCHER_VALUE_CENTS", values["COURRIER_VOUCHER_VALUE_CENTS"]),
+        redemption_undo_minutes=_days(
+            "COURRIER_REDEMPTION_UNDO_MINUTES", values["COURRIER_REDEMPTION_UNDO_MINUTES"]
+        ),
     )
 
 
 def _days(name: str, value: str) -> int:
+    """A whole number of 0 or more (days, minutes, cents)."""
     if not value.isascii() or not value.isdigit():
-        raise ConfigError(f"{name} must be a whole number of days (0 or more), not {value!r}")
+        raise ConfigError(f"{name} must be a whole number (0 or more), not {value!r}")
     return int(value)
 
 

@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compose": ("courrier.cli.compose", "compose", "Compose a campaign's wave into presorted print jobs."),
     "db": ("courrier.cli.db", "db", "Create and migrate the database (COURRIER_DATABASE_URL)."),
     "dcc": ("courrier.cli.dcc", "dcc", "EU Digital COVID Certificates: issue, verify, revoke."),
+    "establishments": (
+        "courrier.cli.establishments",
+        "establishments",
+        "Establishments that take the vouchers: import, list, approve.",
+    ),
     "inserter": (
         "courrier.cli.production",
         "inserter",

@@ -537,3 +537,55 @@ campaign_stats = Table(
     Column("detail", String(40), nullable=False),
     Column("count", Integer, nullable=False),
 )
+
+# --- vouchers: establishments and redemptions (courrier.vouchers) --------------------------------------
+
+# Hotels, campsites, youth hostels and holiday homes that take the vouchers. ``id`` scopes establishment
+# staff accounts (``staff_users.establishment_id``). Only ``approved`` ones redeem; a registration form's
+# establishment is ``pending`` until an operator approves it. ``commune`` and ``region`` (its canton) are
+# what the ministry's aggregates group by; the IBAN is checked (schwifty) and stored compact, upper case.
+establishments = Table(
+    "establishments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    # hotel, campsite, youth_hostel, holiday_home
+    Column("kind", String(16), nullable=False),
+    Column("licence_number", String(32), nullable=False, unique=True),
+    Column("address", Text, nullable=False),
+    Column("postcode", String(8), nullable=False),
+    Column("commune", Text, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("contact", Text, nullable=False),
+    # pending, approved
+    Column("status", String(12), nullable=False),
+    Column("approved_by", String(64)),
+    Column("approved_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One row per redemption of a voucher at an establishment, never deleted: an undo sets ``undone_at``.
+# The voucher's one use is taken by the ledger's guarded UPDATE of ``codes.uses``; UNIQUE ``live_code_id``
+# (the code while the redemption stands, NULL once undone) backs it, and UNIQUE ``nonce`` makes a retried
+# scan the same redemption with the first answer. ``amount_cents`` is the voucher's value when redeemed.
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nonce", String(64), nullable=False, unique=True),
+    Column("code_id", Integer, ForeignKey("codes.id"), nullable=False, index=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("establishment_id", String(32), ForeignKey("establishments.id"), nullable=False, index=True),
+    Column("amount_cents", Integer, nullable=False),
+    Column("stay_from", Date, nullable=False),
+    Column("stay_to", Date, nullable=False),
+    # The establishment's own booking reference.
+    Column("reference", String(64), nullable=False),
+    Column("redeemed_by", String(64), nullable=False),
+    Column("redeemed_at", UTCDateTime, nullable=False, index=True),
+    Column("undone_at", UTCDateTime),
+    Column("undone_by", String(64)),
+    Column("live_code_id", Integer, unique=True),
+)

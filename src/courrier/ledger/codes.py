@@ -201,3 +201,37 @@ def revoke_code(
         at=now,
     )
     return True
+
+
+def return_use(
+    connection: Connection, code_id: int, nonce: str, *, actor: str, reason: str, now: dt.datetime
+) -> bool:
+    """Give back the use counted with ``nonce`` (a voucher redemption undone for a mistaken scan), with
+    a ``code.use_returned`` event: the code is usable again unless it was revoked meanwhile. False when
+    no use was counted with that nonce (given back already)."""
+    returned = connection.execute(
+        code_uses.delete().where(code_uses.c.code_id == code_id, code_uses.c.nonce == nonce)
+    ).rowcount
+    if returned != 1:
+        return False
+    connection.execute(
+        codes.update()
+        .where(codes.c.id == code_id, codes.c.uses > 0)
+        .values(
+            uses=codes.c.uses - 1,
+            status=case((codes.c.status == "used_up", "active"), else_=codes.c.status),
+            updated_at=now,
+        )
+    )
+    campaign_id = connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one()
+    record_event(
+        connection,
+        "code.use_returned",
+        actor,
+        campaign_id=campaign_id,
+        code_id=code_id,
+        reason=reason,
+        details={"nonce": nonce},
+        at=now,
+    )
+    return True

@@ -7,7 +7,7 @@ personal data may be purged ``COURRIER_PURGE_AFTER_DAYS`` days later; before tha
 
 What goes, in one transaction: every row that ties a person to the campaign or says what they did —
 codes and their uses, pieces, the pieces in print jobs, the inserter's records, bookings (with their
-health answers), check-ins, vaccination records, re-send and waiting-list requests, and the events
+health answers), check-ins, vaccination records, voucher redemptions, re-send and waiting-list requests, and the events
 naming a piece or a code or telling what a person did (``PERSONAL_TABLES``). After the commit, the
 print files that hold names and addresses (``JOB.pdf``, ``JOB.manifest.csv``, ``JOB.inserter.csv``,
 ``JOB.results.csv``) are deleted; the job tickets (counts only) stay.
@@ -46,6 +46,7 @@ from courrier.db.schema import (
     letter_requests,
     pieces,
     print_jobs,
+    redemptions,
     slots,
     vaccinations,
     waves,
@@ -59,6 +60,7 @@ DEFAULT_PURGE_AFTER_DAYS = 90
 # Every table whose rows tie a person to a campaign, in the order they are deleted (children first).
 # tests/production/test_purge.py fails when a table with a person, piece or code column is not here.
 PERSONAL_TABLES: tuple[Table, ...] = (
+    redemptions,
     vaccinations,
     checkins,
     bookings,
@@ -261,6 +263,11 @@ def _measures(cid: int) -> Iterator[Select[Any]]:
         vaccinations.c.dose_number,
         vaccinations.c.product,
     ).where(vaccinations.c.campaign_id == cid, vaccinations.c.id.not_in(corrected))
+    # Vouchers redeemed per day and establishment, standing or undone.
+    undone = case((redemptions.c.undone_at.is_(None), "redeemed"), else_="undone")
+    yield select(
+        label("redemptions"), redemptions.c.redeemed_at, null(), redemptions.c.establishment_id, null(), undone
+    ).where(redemptions.c.campaign_id == cid)
     yield select(
         label("requests"),
         letter_requests.c.created_at,
