@@ -7,10 +7,10 @@ personal data may be purged ``COURRIER_PURGE_AFTER_DAYS`` days later; before tha
 
 What goes, in one transaction: every row that ties a person to the campaign or says what they did —
 codes and their uses, pieces, the pieces in print jobs, the inserter's records, bookings (with their
-health answers), check-ins, vaccination records, voucher redemptions, re-send and waiting-list requests, and the events
-naming a piece or a code or telling what a person did (``PERSONAL_TABLES``). After the commit, the
-print files that hold names and addresses (``JOB.pdf``, ``JOB.manifest.csv``, ``JOB.inserter.csv``,
-``JOB.results.csv``) are deleted; the job tickets (counts only) stay.
+health answers), check-ins, vaccination records, voucher redemptions, re-send and waiting-list
+requests, and the events naming a piece or a code or telling what a person did (``PERSONAL_TABLES``).
+After the commit, the print files that hold names and addresses (``JOB.pdf``, ``JOB.manifest.csv``,
+``JOB.inserter.csv``, ``JOB.results.csv``) are deleted; the job tickets (counts only) stay.
 
 What stays: the campaign, its waves, slots and print jobs (counts, no person), the events about the
 campaign itself (``campaign.*``, ``job.*``), and ``campaign_stats``: the aggregates, filled in the same
@@ -266,7 +266,12 @@ def _measures(cid: int) -> Iterator[Select[Any]]:
     # Vouchers redeemed per day and establishment, standing or undone.
     undone = case((redemptions.c.undone_at.is_(None), "redeemed"), else_="undone")
     yield select(
-        label("redemptions"), redemptions.c.redeemed_at, null(), redemptions.c.establishment_id, null(), undone
+        label("redemptions"),
+        redemptions.c.redeemed_at,
+        null(),
+        redemptions.c.establishment_id,
+        null(),
+        undone,
     ).where(redemptions.c.campaign_id == cid)
     yield select(
         label("requests"),
