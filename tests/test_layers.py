@@ -71,6 +71,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "register",
         "booking",
     },
+    # The dashboards' counts: over the stages and the services, below web/.
+    "dashboards": {"languages", "country", "result", "errors", "config", "db", "campaigns", "centres"},
     "catalogue": {"languages", "country", "result", "errors"},
     # EU DCC: files, no database; the key file writer of codes; the composer for the printed certificate.
     "certificates": {"languages", "country", "result", "errors", "config", "codes", "compose"},

@@ -2408,6 +2408,28 @@ _ENTRIES = (
         pt="Demasiado tarde para anular: este uso podia ser anulado até às {time}.",
         lb="Ze spéit: dës Aléisung konnt bis {time} réckgängeg gemaach ginn.",
     ),
+    _entry(
+        "no_file",
+        InputFileError,
+        422,
+        (),
+        en="Choose the file to send.",
+        fr="Choisissez le fichier à envoyer.",
+        de="Wählen Sie die zu sendende Datei aus.",
+        pt="Escolha o ficheiro a enviar.",
+        lb="Wielt de Fichier, deen Dir schécke wëllt.",
+    ),
+    _entry(
+        "unknown_table",
+        NotFoundError,
+        404,
+        (),
+        en="There is no such table on this dashboard.",
+        fr="Ce tableau n'existe pas sur ce tableau de bord.",
+        de="Diese Tabelle gibt es auf diesem Dashboard nicht.",
+        pt="Esta tabela não existe neste painel.",
+        lb="Dës Tabell gëtt et op dësem Dashboard net.",
+    ),
 )
 CATALOGUE: Mapping[str, Entry] = {entry.code: entry for entry in _ENTRIES}
 

@@ -32,6 +32,7 @@ ADMIN = frozenset({"admin"})
 RECEPTION = frozenset({"reception", "admin"})
 PHYSICIAN = frozenset({"physician", "admin"})
 CENTRE = frozenset({"reception", "physician", "admin"})
+MINISTRY = frozenset({"ministry", "admin"})
 
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/health"): EVERYONE,
@@ -117,6 +118,16 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/physician/checkins/{checkin_id}/next-dose"): PHYSICIAN,
     ("GET", "/physician/vaccinations/{record_id}/correct"): PHYSICIAN,
     ("POST", "/physician/vaccinations/{record_id}/correct"): PHYSICIAN,
+    # the dashboards and the audit log's page
+    ("GET", "/staff/operator"): OPERATOR,
+    ("POST", "/staff/operator/jobs/{job}/mark"): OPERATOR,
+    ("POST", "/staff/operator/results"): OPERATOR,
+    ("POST", "/staff/operator/requests/{request_id}/approve"): OPERATOR,
+    ("POST", "/staff/operator/requests/{request_id}/reject"): OPERATOR,
+    ("GET", "/staff/ministry"): MINISTRY,
+    ("GET", "/staff/ministry/{table}.csv"): MINISTRY,
+    ("GET", "/staff/audit"): ADMIN,
+    ("GET", "/staff/audit.csv"): ADMIN,
     ("GET", "/helpline"): HELPLINE,
     ("POST", "/helpline/callers"): HELPLINE,
     **{
@@ -153,6 +164,8 @@ PARAMETERS = {
     "centre_id": "C01",
     "checkin_id": "1",
     "record_id": "1",
+    "job": "J000001",
+    "table": "sent",
 }
 # Query parameters a route needs before it reads who calls.
 QUERIES = {"/api/v1/slots": {"centre": "LUX-VH", "date": "2021-01-25"}}

@@ -57,10 +57,29 @@ def audit(
     )
 
 
-def list_audit(connection: Connection, *, username: str | None = None, limit: int = 100) -> list[AuditEntry]:
+def list_audit(
+    connection: Connection,
+    *,
+    username: str | None = None,
+    limit: int | None = 100,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[AuditEntry]:
+    """The log, newest first: by one user, one action (``code.viewed``; a prefix ending in a dot,
+    ``booking.``, takes all of its kind), from ``since`` (included) to ``until`` (excluded)."""
     query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if username is not None:
         query = query.where(audit_log.c.username == username)
+    if action is not None:
+        prefix = action.endswith(".")
+        query = query.where(
+            audit_log.c.action.startswith(action, autoescape=True) if prefix else audit_log.c.action == action
+        )
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    if until is not None:
+        query = query.where(audit_log.c.at < until)
     return [
         AuditEntry(
             at=row.at,
@@ -72,3 +91,10 @@ def list_audit(connection: Connection, *, username: str | None = None, limit: in
         )
         for row in connection.execute(query)
     ]
+
+
+def audit_actions(connection: Connection) -> list[str]:
+    """The actions the log holds, for a filter's choices."""
+    return list(
+        connection.execute(select(audit_log.c.action).distinct().order_by(audit_log.c.action)).scalars()
+    )

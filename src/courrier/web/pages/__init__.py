@@ -12,7 +12,17 @@ from fastapi import APIRouter
 
 
 def pages_router() -> APIRouter:
-    from courrier.web.pages import citizen, helpline, physician, reception, requests, staff
+    from courrier.web.pages import (
+        audit_log,
+        citizen,
+        helpline,
+        ministry,
+        operator,
+        physician,
+        reception,
+        requests,
+        staff,
+    )
 
     router = APIRouter(include_in_schema=False)
     router.include_router(citizen.router)
@@ -21,4 +31,7 @@ def pages_router() -> APIRouter:
     router.include_router(requests.router)
     router.include_router(reception.router)
     router.include_router(physician.router)
+    router.include_router(operator.router)
+    router.include_router(ministry.router)
+    router.include_router(audit_log.router)
     return router

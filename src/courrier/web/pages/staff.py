@@ -31,7 +31,14 @@ from courrier.web.pages.render import (
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SIGN_IN = "/staff/sign-in"
 # The pages each role has, for the staff home (admin has them all).
-ROLE_PAGES = {"helpline": ("/helpline",), "reception": ("/reception",), "physician": ("/physician",)}
+ROLE_PAGES = {
+    "helpline": ("/helpline",),
+    "reception": ("/reception",),
+    "physician": ("/physician",),
+    "operator": ("/staff/operator",),
+    "ministry": ("/staff/ministry",),
+    "admin": ("/staff/audit",),
+}
 
 
 def staff_session(request: Request) -> StaffSession | None:

@@ -1,0 +1,215 @@
+"""The print shop's morning view as a page (role operator): ``courrier status``, ``reconcile``, the
+reprints ``courrier reprint`` would make and the pending re-send requests of one campaign, with the
+operator's actions: mark a job printed or posted, read an inserter results file, approve or reject a
+re-send request. Each action calls the library function the CLI calls (the same checks, the same
+refusals) and is written to the audit log in its transaction; the requests' list is audited as a view,
+as on the API.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from courrier.accounts.audit import audit
+from courrier.accounts.sessions import StaffSession
+from courrier.booking.requests import approve_request, list_requests, reject_request
+from courrier.campaigns.store import campaign_id, list_campaigns
+from courrier.db.transaction import write_transaction
+from courrier.errors import InputFileError
+from courrier.production.jobs import JOB_STATES, list_jobs, mark_job
+from courrier.production.reconcile import reconcile
+from courrier.production.reports import campaign_status
+from courrier.production.reprint import DEFAULT_THRESHOLD, plan_reprint
+from courrier.production.results import MAX_FILE_BYTES, ResultsSummary, apply_results
+from courrier.web.auth import context
+from courrier.web.pages import csrf
+from courrier.web.pages.render import FormTokenError, PageRoute, Redirect, render
+from courrier.web.pages.staff import staff_page
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PAGE = "/staff/operator"
+# The failed letters listed on the page (the CLI's `status` lists 20; the count is always given).
+FAILURES_SHOWN = 50
+
+
+def _actor(session: StaffSession) -> str:
+    return f"staff:{session.user.username}"
+
+
+def _back(campaign: str, notice: str) -> Redirect:
+    return Redirect(f"{PAGE}?campaign={quote(campaign)}&done={quote(notice)}")
+
+
+async def _form(request: Request, session: StaffSession) -> Any:
+    form = await request.form()
+    token = form.get(csrf.FIELD)
+    if not csrf.matches(session.csrf_token, token if isinstance(token, str) else None):
+        await form.close()
+        raise FormTokenError()
+    return form
+
+
+def _text(form: Any, name: str, length: int = 100) -> str:
+    value = form.get(name)
+    return value.strip()[:length] if isinstance(value, str) else ""
+
+
+def morning_view(request: Request, session: StaffSession, name: str | None) -> dict[str, Any]:
+    """What the page shows of campaign ``name`` (the first campaign when None)."""
+    ctx = context(request)
+    with ctx.engine.connect() as connection:
+        campaigns = list_campaigns(connection)
+    names = [campaign.name for campaign in campaigns]
+    if not names:
+        return {"campaigns": [], "campaign": None}
+    chosen = name if name in names else names[0]
+    with write_transaction(ctx.engine) as connection:
+        cid = campaign_id(connection, chosen)
+        status = campaign_status(connection, cid)
+        jobs = list_jobs(connection, campaign_id=cid)
+        reconciliation = reconcile(connection, cid)
+        pending = list_requests(connection, kind="resend", state="pending", campaign=chosen)
+        audit(
+            connection,
+            session.user,
+            "requests.viewed",
+            "requests",
+            now=ctx.clock(),
+            details={"campaign": chosen, "count": len(pending)},
+        )
+    reprints = plan_reprint(ctx.engine, cid)
+    states = sorted({state for counts in status.pieces.values() for state in counts})
+    return {
+        "campaigns": names,
+        "campaign": chosen,
+        "production": status,
+        "piece_states": states,
+        "jobs": jobs,
+        "jobs_by_state": {state: [job for job in jobs if job.state == state] for state in JOB_STATES},
+        "reconciliation": reconciliation,
+        "reprints": reprints,
+        "reprint_threshold": DEFAULT_THRESHOLD,
+        "failures": status.failures[:FAILURES_SHOWN],
+        "requests": pending,
+    }
+
+
+def _done(text: str) -> dict[str, str] | None:
+    """What the last action did, from the redirect's ``done=KIND:NAME[:STATE]`` (the page words it)."""
+    kind, _, rest = text[:60].partition(":")
+    name, _, state = rest.partition(":")
+    return {"kind": kind, "name": name, "state": state} if kind and name else None
+
+
+@router.get(PAGE)
+def operator_page(request: Request) -> Response:
+    found, session = staff_page(request, "operator")
+    values = morning_view(request, session, request.query_params.get("campaign"))
+    return render(
+        found,
+        "operator.html",
+        here=PAGE + (f"?campaign={quote(values['campaign'])}" if values["campaign"] else ""),
+        done=_done(request.query_params.get("done", "")),
+        max_file_mb=MAX_FILE_BYTES // (1024 * 1024),
+        **values,
+    )
+
+
+@router.post(PAGE + "/jobs/{job}/mark")
+async def mark(request: Request, job: str) -> Response:
+    _found, session = staff_page(request, "operator")
+    form = await _form(request, session)
+    state, campaign = _text(form, "state"), _text(form, "campaign")
+    ctx = context(request)
+    with write_transaction(ctx.engine) as connection:
+        marked = mark_job(connection, job, state, actor=_actor(session), at=ctx.clock())
+        audit(
+            connection,
+            session.user,
+            "job.marked",
+            f"job:{marked.job}",
+            now=ctx.clock(),
+            details={"state": state, "pieces": marked.pieces},
+        )
+    raise _back(campaign, f"marked:{marked.job}:{state}")
+
+
+@router.post(PAGE + "/results")
+async def results(request: Request) -> Response:
+    """Read an uploaded inserter results file with ``apply_results``, as `courrier inserter results`
+    does, and show what it applied and every record it refused with its line."""
+    found, session = staff_page(request, "operator")
+    form = await _form(request, session)
+    try:
+        summary, file_name = await _read_upload(request, session, form)
+    finally:
+        await form.close()  # the upload's spooled file
+    campaign = _text(form, "campaign")
+    ctx = context(request)
+    with write_transaction(ctx.engine) as connection:
+        audit(
+            connection,
+            session.user,
+            "inserter.results_read",
+            f"job:{summary.job}",
+            now=ctx.clock(),
+            details={"file": file_name, "records": summary.records, "applied": dict(summary.applied)},
+        )
+    return render(found, "operator_results.html", here=PAGE, summary=summary, campaign=campaign)
+
+
+async def _read_upload(request: Request, session: StaffSession, form: Any) -> tuple[ResultsSummary, str]:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InputFileError("choose the inserter's results file", code="no_file")
+    ctx = context(request)
+    with tempfile.TemporaryDirectory(prefix="courrier-results-") as folder:
+        # The file's own name (its last part) is what the results table records as its file name.
+        path = Path(folder) / (Path(upload.filename).name or "results.csv")
+        with path.open("wb") as out:
+            size = 0
+            while chunk := await upload.read(1024 * 1024):
+                size += len(chunk)
+                out.write(chunk)
+                if size > MAX_FILE_BYTES:
+                    break  # apply_results refuses it (file_too_large) by its size
+        job = _text(form, "job", 32) or None
+        # A large file takes a while: off the event loop, so the worker keeps serving the others.
+        summary = await run_in_threadpool(
+            apply_results, ctx.engine, path, actor=_actor(session), at=ctx.clock(), job_name=job
+        )
+        return summary, path.name
+
+
+@router.post(PAGE + "/requests/{request_id}/approve")
+async def approve(request: Request, request_id: int) -> Response:
+    return await _decide(request, request_id, "approved")
+
+
+@router.post(PAGE + "/requests/{request_id}/reject")
+async def reject(request: Request, request_id: int) -> Response:
+    return await _decide(request, request_id, "rejected")
+
+
+async def _decide(request: Request, request_id: int, decision: str) -> Response:
+    """Approve (re-issue the letter, same or new code by the campaign's kind, for the next
+    `compose --reissues`) or reject a pending re-send request, as `courrier requests approve|reject`."""
+    _found, session = staff_page(request, "operator")
+    form = await _form(request, session)
+    campaign = _text(form, "campaign")
+    ctx = context(request)
+    with write_transaction(ctx.engine) as connection:
+        if decision == "approved":
+            approve_request(connection, request_id, keys=ctx.keys, actor=_actor(session), now=ctx.clock())
+        else:
+            reason = _text(form, "reason", 500) or "rejected"
+            reject_request(connection, request_id, reason=reason, actor=_actor(session), now=ctx.clock())
+        audit(connection, session.user, f"request.{decision}", f"request:{request_id}", now=ctx.clock())
+    raise _back(campaign, f"{decision}:{request_id}")
