@@ -41,6 +41,9 @@ MAY_IMPORT: dict[str, set[str]] = {
         "codes",
         "compose",
         "register",
+        # A certificate campaign's letters: each person's EU DCC from their vaccination record.
+        "certificates",
+        "checkin",
     },
     # The centre's side: check-in and the vaccination record, over the booking it follows.
     "checkin": {

@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, literal, not_, or_, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, literal, not_, or_, true
 
 from courrier.campaigns.definition import Cohort
 from courrier.country import HOME_COUNTRY
-from courrier.db.schema import persons
+from courrier.db.schema import persons, vaccinations
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:
@@ -62,6 +62,11 @@ def reachable() -> ColumnElement[bool]:
 
 def eligible(cohort: Cohort) -> ColumnElement[bool]:
     return and_(matches(cohort), reachable())
+
+
+def vaccinated() -> ColumnElement[bool]:
+    """Persons with a vaccination record: whom a campaign of kind ``certificate`` may post one to."""
+    return exists().where(vaccinations.c.person_id == persons.c.id)
 
 
 def exclusion_reason(cohort: Cohort) -> ColumnElement[Any]:

@@ -127,7 +127,13 @@ def parse_definition(
     languages = reader.choices(document, "languages", LANGUAGES, LANGUAGES)
     cohort = _cohort(reader, reader.table(document, "cohort"))
     waves = _waves(reader, reader.table(document, "waves"))
-    codes = _codes(reader, reader.table(document, "codes"))
+    if kind == "certificate":
+        # Its letters carry each person's EU DCC, never a personal code.
+        if "codes" in document:
+            raise _bad(where, "[codes]: a campaign of kind certificate issues no codes; leave it out")
+        codes = CodePolicy()
+    else:
+        codes = _codes(reader, reader.table(document, "codes"))
     if codes.valid_until is not None and waves.start is not None and codes.valid_until < waves.start:
         raise _bad(
             where,

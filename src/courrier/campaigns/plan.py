@@ -18,7 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, and_, exists, false, func, select, true
+from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, false, func, select, true
 
 from courrier.campaigns import cohort as cohorts
 from courrier.campaigns.store import Campaign, get_campaign
@@ -167,6 +167,11 @@ def _withdraw_ineligible(
     return dict(counts)
 
 
+def _kind_condition(campaign: Campaign) -> list[ColumnElement[bool]]:
+    """A certificate is posted to those who have one: persons with a vaccination record."""
+    return [cohorts.vaccinated()] if campaign.kind == "certificate" else []
+
+
 def _plan_newcomers(
     connection: Connection, campaign: Campaign, now: dt.datetime, waiting: list[WaitingEntry]
 ) -> tuple[list[int], int]:
@@ -178,7 +183,9 @@ def _plan_newcomers(
     planned += [
         (person_id, 0, None)
         for person_id in connection.execute(
-            select(persons.c.id).where(cohorts.eligible(cohort), ~already).order_by(*cohorts.order_by(cohort))
+            select(persons.c.id)
+            .where(cohorts.eligible(cohort), ~already, *_kind_condition(campaign))
+            .order_by(*cohorts.order_by(cohort))
         ).scalars()
         if person_id not in first
     ]
@@ -204,6 +211,7 @@ def _plan_newcomers(
         number += 1
         if send_date is not None:
             send_date += dt.timedelta(days=plan.days_per_wave)
+        if send_date is not None and campaign.kind != "certificate":
             # A wave whose codes would be expired, or not valid on its send date, is refused here,
             # before any code is issued or letter printed for it.
             require_valid_period(

@@ -9,9 +9,10 @@ certificate any more (``vaccination_corrected``): its correction's is the one to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, exists, select
 
 from courrier.centres.store import LOCAL
 from courrier.certificates.issue import IssuedCertificate, issue_certificate
@@ -19,7 +20,7 @@ from courrier.certificates.letter import HOLDER_FIELDS, certificate_pdf
 from courrier.certificates.payload import Holder, Vaccination
 from courrier.certificates.pki import Signer
 from courrier.checkin.vaccinations import VaccinationRecord, get_vaccination
-from courrier.db.schema import persons
+from courrier.db.schema import persons, vaccinations
 from courrier.errors import ConflictError
 
 # The certificate's ``is``: the organisation that issues it, as the national certificates name it.
@@ -62,6 +63,37 @@ def person_of(connection: Connection, person_id: int) -> dict[str, Any]:
         select(*(persons.c[name] for name in HOLDER_FIELDS)).where(persons.c.id == person_id)
     ).one()
     return dict(row._mapping)
+
+
+def current_certificates(
+    connection: Connection, person_ids: Sequence[int], signer: Signer
+) -> dict[int, IssuedCertificate]:
+    """Each person's certificate of their latest current dose (the highest dose number, then the latest
+    record), for a certificate letter by post; a person with no vaccination record is left out."""
+    if not person_ids:
+        return {}
+    newer = vaccinations.alias("newer")
+    query = (
+        select(vaccinations.c.id, vaccinations.c.person_id)
+        .where(
+            vaccinations.c.person_id.in_(person_ids),
+            ~exists().where(newer.c.supersedes == vaccinations.c.id),
+        )
+        .order_by(vaccinations.c.person_id, vaccinations.c.dose_number, vaccinations.c.id)
+    )
+    latest = {row.person_id: row.id for row in connection.execute(query)}  # the last row wins
+    people = {
+        row.id: dict(row._mapping)
+        for row in connection.execute(
+            select(persons.c.id, *(persons.c[n] for n in HOLDER_FIELDS if n != "id")).where(
+                persons.c.id.in_(list(latest))
+            )
+        )
+    }
+    return {
+        person_id: record_certificate(get_vaccination(connection, record_id), people[person_id], signer)
+        for person_id, record_id in latest.items()
+    }
 
 
 def vaccination_certificate_pdf(

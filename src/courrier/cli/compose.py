@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
-from courrier.campaigns.store import campaign_id
+from courrier.app import App
+from courrier.campaigns.store import campaign_id, get_campaign
+from courrier.certificates.pki import Signer, load_signer
 from courrier.cli.common import current_app, echo_json, json_option
 from courrier.db.types import utcnow
 from courrier.production.compose_wave import ComposeSummary, compose_wave
@@ -156,6 +158,7 @@ def compose(
     app = current_app(scheduler=scheduler, workers=workers)
     with app.engine.connect() as connection:
         campaign_id(connection, campaign)  # an unknown campaign is reported before missing keys
+    signer = _certificate_signer(app, campaign)
     printer, inserter = configured_profiles(app.settings.printer_profile, app.settings.inserter_profile)
     progress = _Progress()
     summary = compose_wave(
@@ -164,6 +167,7 @@ def compose(
         wave,
         out=out,
         keys=app.keys,
+        signer=signer,
         actor=app.settings.actor,
         now=utcnow(),
         client=app.dask_client,
@@ -208,6 +212,7 @@ def reprint_command(
     The files go next to the campaign's composed jobs unless --out says otherwise."""
     app = current_app(scheduler=scheduler, workers=workers)
     printer, inserter = configured_profiles(app.settings.printer_profile, app.settings.inserter_profile)
+    signer = _certificate_signer(app, campaign)
     plan, summary = reprint_jobs(
         app.engine,
         campaign,
@@ -215,6 +220,7 @@ def reprint_command(
         printer=printer,
         inserter=inserter,
         keys=app.keys,
+        signer=signer,
         actor=app.settings.actor,
         now=utcnow(),
         threshold=threshold,
@@ -228,3 +234,11 @@ def reprint_command(
     else:
         click.echo(f"{plan.to_reprint} of {plan.expected} pieces to reprint ({plan.share:.1%})")
         _echo_summary(summary, as_json, "reprint")
+
+
+def _certificate_signer(app: App, name: str) -> Signer | None:
+    """The DCC document signer (``COURRIER_DCC_DIR``) when CAMPAIGN posts certificates, else None."""
+    with app.engine.connect() as connection:
+        if get_campaign(connection, name).kind != "certificate":
+            return None
+    return load_signer(Path(app.settings.dcc_dir), allow_shared=app.settings.allow_shared_key_file)

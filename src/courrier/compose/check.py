@@ -79,7 +79,8 @@ def require_valid_template(folder: Path) -> None:
     """Refuse a folder that is not a template, or one ``courrier template check`` rejects, with the
     first problem's code: ``campaign create`` calls it before any code is issued for the template."""
     _require_folder(folder)  # a missing or empty folder says so first
-    problems = check_template(load_template(folder))
+    # A note (a declared language fallback) is reported by ``template check`` and passes.
+    problems = [problem for problem in check_template(load_template(folder)) if problem.severity != "note"]
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more: `courrier template check {folder}`)" if problems[1:] else ""

@@ -67,7 +67,10 @@ def wave_id(connection: Connection, campaign: Campaign, number: int) -> int:
 
 
 def require_codes(connection: Connection, campaign: Campaign, wave: tuple[int, int] | None) -> None:
-    """Refuse (``codes_missing``) when a piece to compose has no code yet, naming the command."""
+    """Refuse (``codes_missing``) when a piece to compose has no code yet, naming the command. A
+    certificate campaign's letters carry no code."""
+    if campaign.kind == "certificate":
+        return
     query = (
         select(func.count())
         .select_from(pieces)

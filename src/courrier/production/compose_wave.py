@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, bindparam, func, select
 
 from courrier.campaigns.store import Campaign, get_campaign, require_frozen_template
+from courrier.certificates.pki import Signer
 from courrier.codes.keys import Keys
 from courrier.db import write_transaction
 from courrier.db.bulk import bulk_execute
@@ -137,6 +138,7 @@ def compose_wave(
     *,
     out: Path | None,
     keys: Keys,
+    signer: Signer | None = None,
     actor: str,
     now: dt.datetime,
     job_size_sheets: int = DEFAULT_JOB_SIZE_SHEETS,
@@ -152,7 +154,9 @@ def compose_wave(
     ``distributed.Client``, see :class:`courrier.app.App`).
 
     ``on_start(jobs, letters)`` is told what is to be made, once; ``on_job_done(job, letters)`` after
-    each job, for a progress bar. One compose of a wave at a time (``step_running`` for the second)."""
+    each job, for a progress bar. One compose of a wave at a time (``step_running`` for the second).
+    ``signer``: the EU DCC document signer a campaign of kind ``certificate`` needs (its letters carry
+    each person's certificate, see :func:`courrier.production.records.job_records`)."""
     what = f"compose of {campaign_name} " + ("re-issues" if wave_number is None else f"wave {wave_number}")
     target = "reissues" if wave_number is None else f"wave:{wave_number}"
     with step_lock(engine, f"compose:{campaign_name}:{target}"[:120], actor=actor, what=what):
@@ -162,6 +166,7 @@ def compose_wave(
             wave_number,
             out=out,
             keys=keys,
+            signer=signer,
             actor=actor,
             now=now,
             job_size_sheets=job_size_sheets,
@@ -182,6 +187,7 @@ def _compose_wave(
     *,
     out: Path | None,
     keys: Keys,
+    signer: Signer | None = None,
     actor: str,
     now: dt.datetime,
     job_size_sheets: int,
@@ -222,6 +228,7 @@ def _compose_wave(
         job_ids,
         summary,
         keys=keys,
+        signer=signer,
         actor=actor,
         now=now,
         remake=remake,
@@ -240,6 +247,7 @@ def compose_jobs(
     summary: ComposeSummary,
     *,
     keys: Keys,
+    signer: Signer | None = None,
     actor: str,
     now: dt.datetime,
     remake: bool = False,
@@ -284,7 +292,7 @@ def compose_jobs(
     def submit_next() -> Any:
         for job in pending:
             with engine.connect() as connection:
-                batch, left_out = _composable_records(connection, campaign, job, keys, now)
+                batch, left_out = _composable_records(connection, campaign, job, keys, now, signer)
             if not batch:  # every piece withdrawn or re-issued since planning: nothing to print
                 _finish_job(
                     engine,
@@ -404,7 +412,12 @@ def _require_unprinted(connection: Connection, job_id: int, name: str) -> None:
 
 
 def _composable_records(
-    connection: Connection, campaign: Campaign, job: _Todo, keys: Keys, now: dt.datetime
+    connection: Connection,
+    campaign: Campaign,
+    job: _Todo,
+    keys: Keys,
+    now: dt.datetime,
+    signer: Signer | None = None,
 ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
     """The records of the job's pieces that may go into its PDF now: those whose current job it is and
     whose state allows ``composed`` (for a re-made job: those it composed); and (piece id, state) of the
@@ -422,7 +435,7 @@ def _composable_records(
     }
     records = [
         record
-        for record in job_records(connection, campaign, job.job_id, keys, now.date())
+        for record in job_records(connection, campaign, job.job_id, keys, now.date(), signer=signer)
         if int(record["piece_id"]) in wanted
     ]
     ended = ("withdrawn", "reissued")

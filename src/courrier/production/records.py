@@ -14,12 +14,16 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from courrier.campaigns.store import Campaign
+from courrier.certificates.letter import certificate_fields
+from courrier.certificates.pki import Signer
+from courrier.checkin.certificate import current_certificates
 from courrier.codes.format import format_code
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import reveal_code
 from courrier.codes.store import qr_content
 from courrier.compose import PERSON_FIELDS as COMPOSER_PERSON_FIELDS
 from courrier.db.schema import codes, job_pieces, persons, pieces, waves
+from courrier.errors import ConfigError
 from courrier.production.piece_ids import format_piece_id
 
 # The record's person: the composer's contract, the register's field names and the internal id.
@@ -27,9 +31,19 @@ PERSON_FIELDS = COMPOSER_PERSON_FIELDS
 
 
 def job_records(
-    connection: Connection, campaign: Campaign, job_id: int, keys: Keys, today: dt.date
+    connection: Connection,
+    campaign: Campaign,
+    job_id: int,
+    keys: Keys,
+    today: dt.date,
+    *,
+    signer: Signer | None = None,
 ) -> list[dict[str, Any]]:
-    """Records of the pieces of a job, in the job's (presort) order."""
+    """Records of the pieces of a job, in the job's (presort) order. A campaign of kind ``certificate``
+    has no codes: each record carries the person's EU DCC instead (``qr`` its ``HC1:`` string, and the
+    fields of :func:`courrier.certificates.letter.certificate_fields`), issued by ``signer`` from their
+    latest current vaccination record, the same certificate the physician printed. A person without one
+    gets no certificate fields, so the composer fails that letter and says why."""
     person_columns = [persons.c[name].label(f"person_{name}") for name in PERSON_FIELDS]
     query = (
         select(
@@ -50,7 +64,19 @@ def job_records(
         .where(job_pieces.c.job_id == job_id)
         .order_by(job_pieces.c.sequence)
     )
-    return [_record(row._mapping, campaign, keys, today) for row in connection.execute(query)]
+    records = [_record(row._mapping, campaign, keys, today) for row in connection.execute(query)]
+    if campaign.kind == "certificate":
+        if signer is None:
+            raise ConfigError(
+                f"campaign {campaign.name} posts certificates: it needs the DCC document signer",
+                code="dcc_no_signer",
+            )
+        issued = current_certificates(connection, [r["person"]["id"] for r in records], signer)
+        for record in records:
+            found = issued.get(record["person"]["id"])
+            if found is not None:
+                record |= certificate_fields(found)
+    return records
 
 
 def _record(row: Any, campaign: Campaign, keys: Keys, today: dt.date) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from courrier.campaigns.store import get_campaign, require_frozen_template
+from courrier.certificates.pki import Signer
 from courrier.codes.keys import Keys
 from courrier.db import write_transaction
 from courrier.db.schema import job_pieces, pieces, print_jobs
@@ -81,6 +82,7 @@ def reprint(
     *,
     out: Path | None,
     keys: Keys,
+    signer: Signer | None = None,
     actor: str,
     now: dt.datetime,
     threshold: float = DEFAULT_THRESHOLD,
@@ -97,6 +99,7 @@ def reprint(
             campaign_name,
             out=out,
             keys=keys,
+            signer=signer,
             actor=actor,
             now=now,
             threshold=threshold,
@@ -113,6 +116,7 @@ def _reprint(
     *,
     out: Path | None,
     keys: Keys,
+    signer: Signer | None = None,
     actor: str,
     now: dt.datetime,
     threshold: float,
@@ -180,6 +184,7 @@ def _reprint(
         job_ids,
         ComposeSummary(campaign.name, None, folder),
         keys=keys,
+        signer=signer,
         actor=actor,
         now=now,
         client=client,
