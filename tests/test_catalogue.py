@@ -18,6 +18,7 @@ from courrier.errors import ConflictError, CourrierError
 from courrier.languages import LANGUAGES
 from courrier.ledger.codes import REFUSALS
 from courrier.ledger.pieces import REISSUE_REFUSALS
+from courrier.web.pages.reception import OFFLINE_ONLY_REASONS
 
 SOURCE = Path(courrier.__file__).parent
 # ``code=`` arguments that are not a literal: passing on another error's code, and the ledger's tables
@@ -54,6 +55,11 @@ def _raised() -> dict[str, set[str]]:
         if isinstance(cls, type) and issubclass(cls, CourrierError):
             found.setdefault(cls.code, set()).add(cls.__name__)
     for code in [*REFUSALS.values(), *REISSUE_REFUSALS.values()]:
+        found.setdefault(code, set())
+    # The offline desk's own refusals are given by its JavaScript, which must name them.
+    offline_js = (SOURCE / "web" / "static" / "reception" / "offline.js").read_text(encoding="utf-8")
+    for code in OFFLINE_ONLY_REASONS:
+        assert f'"{code}"' in offline_js, code
         found.setdefault(code, set())
     return found
 

@@ -59,6 +59,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "centres",
         # A record's EU DCC certificate and its printed form.
         "certificates",
+        # The national id's check digits, for a walk-in typed by their social-security card.
+        "register",
     },
     # Hotel vouchers: establishments (their commune from the register's communes) and redemption (the
     # voucher's code, read as the booking site reads a typed code).

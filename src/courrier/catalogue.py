@@ -1691,6 +1691,32 @@ _ENTRIES = (
         lb="Dës Persoun huet haut kee Rendez-vous an dësem Zenter.",
     ),
     _entry(
+        "no_code_for_person",
+        NotFoundError,
+        404,
+        (),
+        en="This person has no code in any campaign: they were not invited.",
+        fr="Cette personne n'a de code dans aucune campagne : elle n'a pas été invitée.",
+        de="Diese Person hat in keiner Kampagne einen Code: sie wurde nicht eingeladen.",
+        pt="Esta pessoa não tem código em nenhuma campanha: não foi convidada.",
+        lb="Dës Persoun huet a keng Kampagne e Code: si gouf net invitéiert.",
+    ),
+    _entry(
+        "national_id_needs_network",
+        ConflictError,
+        503,
+        (),
+        en="Offline, a person cannot be found by national id: use their letter, or wait for the network.",
+        fr="Hors ligne, une personne ne peut pas être trouvée par son numéro d'identification national :"
+        " utilisez sa lettre ou attendez le réseau.",
+        de="Offline lässt sich eine Person nicht über die nationale Identifikationsnummer finden: ihren Brief"
+        " verwenden oder auf das Netz warten.",
+        pt="Sem rede, não se encontra uma pessoa pelo número de identificação nacional: use a carta ou"
+        " espere pela rede.",
+        lb="Offline fënnt een eng Persoun net iwwer hir national Identifikatiounsnummer: hire Bréif benotzen"
+        " oder op d'Netz waarden.",
+    ),
+    _entry(
         "booked_elsewhere",
         ConflictError,
         409,

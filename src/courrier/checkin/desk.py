@@ -362,12 +362,13 @@ def _check_in(
         if local_day(row.starts_at) != day or row.centre_id != centre_id:
             raise _refuse(_no_booking(local_day(row.starts_at)), row)
         return _booked(connection, row, scan, nonce, centre_id, at, now, write, guarded)
-    assert reading.code_id is not None
     start, end = day_bounds(day)
-    found = list(
-        connection.execute(_BY_CODE_ON_DAY, {"code_id": reading.code_id, "day_start": start, "day_end": end})
-    )
-    code = connection.execute(_CODE, {"code_id": reading.code_id}).one()
+    code_id = reading.code_id
+    if code_id is None:
+        code_id, found = _code_for_today(connection, reading.code_ids, centre_id, start, end)
+    else:
+        found = _on_day(connection, code_id, start, end)
+    code = connection.execute(_CODE, {"code_id": code_id}).one()
     person = _person(code)
     if code.status == "revoked":
         raise _refuse(CodeError("the code is revoked", code="code_revoked"), person=person)
@@ -381,6 +382,30 @@ def _check_in(
     if here and here[-1].state == "cancelled":
         raise _refuse(ConflictError("this booking is cancelled", code="booking_cancelled"), here[-1])
     return _walk_in(connection, code, person, scan, nonce, centre_id, at, now, write)
+
+
+def _on_day(connection: Connection, code_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
+    return list(connection.execute(_BY_CODE_ON_DAY, {"code_id": code_id, "day_start": start, "day_end": end}))
+
+
+def _code_for_today(
+    connection: Connection, code_ids: tuple[int, ...], centre_id: str, start: dt.datetime, end: dt.datetime
+) -> tuple[int, list[Any]]:
+    """Of a person's codes (typed by national id, newest campaign first), the one this desk means: the
+    one booked today here, else booked today elsewhere (to say where), else the newest whose campaign
+    takes walk-ins, else the newest (to say there is no booking)."""
+    days = {code_id: _on_day(connection, code_id, start, end) for code_id in code_ids}
+    booked = [(code_id, rows) for code_id, rows in days.items() if any(row.state == "active" for row in rows)]
+    for code_id, rows in booked:
+        if any(row.state == "active" and row.centre_id == centre_id for row in rows):
+            return code_id, rows
+    if booked:
+        return booked[0]
+    for code_id in code_ids:
+        campaign = connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one()
+        if checkin_policy(connection, campaign).walk_ins:
+            return code_id, days[code_id]
+    return code_ids[0], days[code_ids[0]]
 
 
 def _elsewhere(centre: str) -> ConflictError:

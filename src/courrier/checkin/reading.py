@@ -7,7 +7,9 @@ A desk reads one of:
   (``https://…/c/ABCDEFGHJKMNPQ``) or, for a signed campaign, a signed token (``codes.token``), alone or
   in a URL;
 - a typed personal code (dashes, case and look-alike characters forgiven, as on the booking site) or a
-  typed booking reference (8 characters).
+  typed booking reference (8 characters);
+- a typed national identification number (13 digits, from the social-security card), for a person who
+  came without a letter: it names that person's codes, and ``desk`` picks the one for today.
 
 Nothing here says whether the person may be checked in (``desk`` does); a token's dates are not judged
 either, since a booked dose 2 comes after the code's two weeks.
@@ -29,10 +31,12 @@ from courrier.codes.format import ALPHABET, CODE_LENGTH, normalise
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import code_hmac
 from courrier.codes.token import token_in_qr, verify_token
-from courrier.db.schema import codes
-from courrier.errors import NotFoundError
+from courrier.db.schema import codes, persons
+from courrier.errors import ConflictError, NotFoundError
+from courrier.register.matricule import matricule_problem
 
 REFERENCE_LENGTH = 8
+NATIONAL_ID = "YYYYMMDDNNNCC"  # the matricule's 13 digits: birth date, sequence, two check digits
 # verify_token wants a day even when the dates are not judged.
 _ANY_DAY = dt.date(2000, 1, 1)
 _BY_HMAC = select(codes.c.id).where(codes.c.hmac.in_(bindparam("digests", expanding=True)))
@@ -40,10 +44,12 @@ _BY_HMAC = select(codes.c.id).where(codes.c.hmac.in_(bindparam("digests", expand
 
 @dataclass(frozen=True)
 class Reading:
-    """Whom a desk's input names: a booking ``reference``, or a ``code_id`` (its bookings are looked up)."""
+    """Whom a desk's input names: a booking ``reference``, a ``code_id`` (its bookings are looked up), or
+    a person's ``code_ids`` (typed by national id, newest campaign first)."""
 
     reference: str | None = None
     code_id: int | None = None
+    code_ids: tuple[int, ...] = ()
 
 
 def read_scan(connection: Connection, keys: Keys, text: str) -> Reading:
@@ -65,15 +71,35 @@ def read_scan(connection: Connection, keys: Keys, text: str) -> Reading:
 
 
 def read_typed(connection: Connection, keys: Keys, text: str) -> Reading:
-    """What a typed text names: a booking reference (8 characters of the code alphabet, or ``RDV1:…``)
-    or a personal code (its format errors: ``wrong_length``, ``bad_character``, ``bad_check_character``;
+    """What a typed text names: a booking reference (8 characters of the code alphabet, or ``RDV1:…``),
+    a national id (13 digits; ``bad_matricule``, ``unknown_person``, ``no_code_for_person``) or a personal
+    code (its format errors: ``wrong_length``, ``bad_character``, ``bad_check_character``;
     ``unknown_code``)."""
     compact = normalise(text)
+    # Codes have no 0 or 1 and are 14 characters long: 13 digits can only be a national id.
+    if len(compact) == len(NATIONAL_ID) and compact.isdigit():
+        return Reading(code_ids=_codes_of_person(connection, compact))
     if compact.startswith(RECEPTION_PREFIX):
         return Reading(reference=read_reception_payload(compact))
     if len(compact) == REFERENCE_LENGTH and all(character in ALPHABET for character in compact):
         return Reading(reference=compact)
     return Reading(code_id=_code_id(connection, keys, text))
+
+
+def _codes_of_person(connection: Connection, national_id: str) -> tuple[int, ...]:
+    problem = matricule_problem(national_id)
+    if problem is not None:
+        raise ConflictError(f"matricule: {problem}", code="bad_matricule")
+    person = connection.execute(select(persons.c.id).where(persons.c.national_id == national_id)).scalar()
+    if person is None:
+        raise NotFoundError("no person with this national id in the register", code="unknown_person")
+    found = connection.execute(
+        select(codes.c.id).where(codes.c.person_id == person).order_by(codes.c.campaign_id.desc())
+    ).scalars()
+    code_ids = tuple(int(code_id) for code_id in found)
+    if not code_ids:
+        raise NotFoundError("this person has no code in any campaign", code="no_code_for_person")
+    return code_ids
 
 
 def _code_id(connection: Connection, keys: Keys, typed: str) -> int:

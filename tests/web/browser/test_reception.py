@@ -30,6 +30,7 @@ from courrier.booking.confirmation import confirmation_pdf
 from courrier.campaigns.definition import parse_definition
 from courrier.campaigns.store import get_campaign
 from courrier.catalogue import CATALOGUE
+from courrier.centres.store import LOCAL
 from courrier.codes.keys import load_keys
 from courrier.codes.store import lookup_code
 from courrier.db import make_engine
@@ -83,7 +84,9 @@ def _book_today(
     definition = parse_definition(CAMPAIGN_FILE.read_text(), base=CAMPAIGN_FILE.parent)
     answers = {question.id: "no" for question in definition.questions}
     now = utcnow().replace(second=0, microsecond=0)
-    starts_at = now - dt.timedelta(minutes=5)
+    # The desk lists the centre's local day: a run just after midnight must not put the slot on yesterday.
+    midnight = now.astimezone(LOCAL).replace(hour=0, minute=0).astimezone(dt.UTC)
+    starts_at = max(now - dt.timedelta(minutes=5), midnight)
     letters = {}
     printed = {}
     with write_transaction(engine) as connection:

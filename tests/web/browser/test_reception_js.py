@@ -492,6 +492,8 @@ def test_the_offline_judge_names_the_booking_or_the_servers_reason(harness: Any)
         ({"scan": "RDV1:FFFF6666"}, ["refused", "too_early", "FFFF6666"]),
         ({"scan": "RDV1:GGGG7777"}, ["refused", "too_late", "GGGG7777"]),
         ({"code": "ZZZZ-ZZZZ-ZZZZ-ZZ"}, ["refused", "no_booking_today", None]),
+        # A national id needs the register, which only the server has.
+        ({"code": "1931 0203 12345"}, ["refused", "national_id_needs_network", None]),
     ]
     # EEEE5555 was checked in at this desk while offline, a minute ago.
     local = {"EEEE5555": {"at": "2026-03-12T09:04:00+00:00", "desk": "desk1"}}

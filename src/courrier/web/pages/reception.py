@@ -52,6 +52,8 @@ OFFLINE_REASONS = (
     "bad_character",
     "bad_check_character",
 )
+# Refusals only the offline desk gives (``static/reception/offline.js``): the server can always decide them.
+OFFLINE_ONLY_REASONS = ("national_id_needs_network",)
 
 
 def _messages(language: str) -> dict[str, str]:
@@ -101,7 +103,9 @@ def _config(found: Visitor, session: StaffSession, centre: str, day: dt.date) ->
             "day": f"/api/v1/centres/{centre}/day{query}",
         },
         "messages": _messages(found.language),
-        "reasons": {code: CATALOGUE[code].messages[found.language] for code in OFFLINE_REASONS},
+        "reasons": {
+            code: CATALOGUE[code].messages[found.language] for code in OFFLINE_REASONS + OFFLINE_ONLY_REASONS
+        },
     }
 
 

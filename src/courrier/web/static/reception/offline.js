@@ -13,6 +13,8 @@ const RECEPTION_PREFIX = "RDV1:";
 const TOKEN_CHARS = 119;
 const REFERENCE = /^[0-9A-Z]{1,16}$/;
 const REFERENCE_CHARS = 8;
+// A national id (the social-security card's 13 digits): found in the register, which only the server has.
+const NATIONAL_ID = /^[0-9]{13}$/;
 
 function refused(code, facts = {}, booking = null) {
   return { status: "refused", reason: { code, ...facts }, booking };
@@ -70,6 +72,7 @@ export class OfflineList {
       return this.byCode(compactCode(inside));
     }
     const typed = compactCode(input.code);
+    if (NATIONAL_ID.test(typed)) return { error: refused("national_id_needs_network") };
     if (typed.length === REFERENCE_CHARS) {
       return { bookings: bookings.filter((booking) => booking.reference === typed) };
     }
