@@ -21,8 +21,8 @@ from ..web.conftest import NOW
 
 # Refusals a typed national id may get (besides what a typed code gets).
 REFUSALS = {"bad_matricule", "unknown_person", "no_code_for_person", "no_booking_today", "already_checked_in"}
-# And what a typed code gets, when the digits are not 13.
-CODE_REFUSALS = {"wrong_length", "bad_character", "bad_check_character", "unknown_code"}
+# And what a typed code or booking reference gets, when the digits are not 13.
+CODE_REFUSALS = {"wrong_length", "bad_character", "bad_check_character", "unknown_code", "unknown_booking"}
 
 
 def _card(engine, code_id: int) -> str:
