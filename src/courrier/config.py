@@ -84,6 +84,12 @@ SETTINGS: tuple[Setting, ...] = (
         "15",
         "How long after a redemption its establishment may undo it (a mistaken scan).",
     ),
+    Setting(
+        "COURRIER_METRICS_TOKEN",
+        "",
+        "A secret that lets a client from another machine read /metrics with Authorization: Bearer "
+        "<token>; without it only clients on the loopback interface may.",
+    ),
 )
 
 

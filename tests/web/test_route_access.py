@@ -37,6 +37,8 @@ MINISTRY = frozenset({"ministry", "admin"})
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/health"): EVERYONE,
     ("GET", "/api/openapi.json"): EVERYONE,
+    # Prometheus: clients on the loopback or with COURRIER_METRICS_TOKEN, none of these callers
+    ("GET", "/metrics"): frozenset(),
     # citizens
     ("POST", "/api/v1/sessions"): EVERYONE,
     ("GET", "/api/v1/centres"): PUBLIC,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from courrier.cli.common import database_engine, echo_json, json_option
@@ -46,3 +48,17 @@ def status_command(as_json: bool) -> None:
         click.echo(f"{state['database']}: revision {state['current']} (code: {state['head']}), {up_to_date}")
     if not current:
         raise DatabaseNotMigratedError(f"database {state['database']} needs `courrier db upgrade`")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write a consistent copy of the database to TARGET while it is in use: SQLite's online backup
+    (a plain SQLite file), or pg_dump's custom format for PostgreSQL (restore with pg_restore). Never
+    over an existing file. How to restore: docs/operations.md."""
+    from courrier.db.backup import backup_database
+
+    engine = database_engine()
+    how = backup_database(engine, target)
+    size = target.stat().st_size
+    click.echo(f"{engine.url.render_as_string(hide_password=True)}: {how} to {target} ({size:,} bytes)")

@@ -13,6 +13,7 @@ from courrier import __version__
 from courrier.web.auth import context
 from courrier.web.context import WebContext
 from courrier.web.errors import install_error_handlers
+from courrier.web.metrics import install_metrics
 from courrier.web.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
@@ -42,6 +43,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.include_router(checkins.router)
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_metrics(app, ctx.engine)
 
     @app.get("/health", tags=["health"])
     def health(request: Request) -> dict[str, Any]:

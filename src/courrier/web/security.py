@@ -72,4 +72,7 @@ class SecurityHeaders:
                 route = scope.get("route")
                 pattern = getattr(route, "path", "-")
                 elapsed_ms = (time.perf_counter() - started) * 1000
-                log.info("%s %s %d %.1fms", scope["method"], pattern, status, elapsed_ms)
+                fields = {"method": scope["method"], "route": pattern, "status": status}
+                # The fields again, for a JSON-lines log (courrier serve --log-format json).
+                extra = {**fields, "duration_ms": round(elapsed_ms, 1)}
+                log.info("%s %s %d %.1fms", scope["method"], pattern, status, elapsed_ms, extra=extra)
