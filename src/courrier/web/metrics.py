@@ -11,7 +11,7 @@ Two kinds of figures:
   the command before the workers start), so whichever worker answers a scrape gives the sum of all.
 - **What the service did**, read from the database at scrape time (:class:`DatabaseCollector`), so they
   count every worker, the CLI and restarts alike: bookings by state, check-ins, doses recorded,
-  redemptions (when the vouchers' table exists), letters composed (the print jobs' letters). Read at
+  redemptions (standing or undone), letters composed (the print jobs' letters). Read at
   most every ``DATABASE_FIGURES_TTL_S`` seconds per process: a scrape must not scan big tables often.
 
 Who may read it: a client on the loopback interface (Prometheus on the same machine; behind nginx the
@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, select
 
 from courrier.db.schema import bookings, checkins, print_jobs, vaccinations
 from courrier.errors import AccountError
@@ -163,15 +163,6 @@ def _counts(connection: Any) -> Iterator[tuple[str, str, Any]]:
         print_jobs.c.state != "planned"
     )
     yield "courrier_letters_composed", "Letters composed into print jobs (reprints included).", composed
-    # The vouchers' redemptions, once their table exists (another area builds it).
-    if "redemptions" in inspect(connection).get_table_names():
-        from sqlalchemy import table
-
-        yield (
-            "courrier_redemptions",
-            "Voucher redemptions at establishments.",
-            select(func.count()).select_from(table("redemptions")),
-        )
 
 
 class _ProcessFigures:
