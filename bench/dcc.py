@@ -18,7 +18,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import zxingcpp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -28,13 +31,18 @@ from courrier.certificates.pki import init_pki, load_signer
 from courrier.certificates.qr import hc1_matrix
 from courrier.certificates.revocation import uci_hash
 from courrier.certificates.verify import verify_hc1
-from courrier.compose.barcodes import qr_matrix
 
 NOW = dt.datetime(2026, 3, 12, 8, 30, tzinfo=dt.UTC)
 ISSUE_TARGET = 2_000
 VERIFY_TARGET = 5_000
 FAMILY_NAMES = ("Ağaoğlu-Müller", "Ngô", "D'Souza", "Фёдорова", "Schmit", "Da Silva Pereira", "Weber")
 GIVEN_NAMES = ("Łukasz", "Zoé", "Øystein", "Ζωή", "Marie-Louise", "Jang", "Ana")
+
+
+def _zxing_matrix(hc1: str) -> Any:
+    """The same symbol by zxing-cpp (level Q, mask 2), the encoder ours replaced."""
+    symbol = zxingcpp.create_barcode(hc1, zxingcpp.BarcodeFormat.QRCode, ec_level="Q", dataMask="2")
+    return np.asarray(symbol.to_image(scale=1, add_quiet_zones=False)) < 128
 
 
 def _record(number: int) -> Vaccination:
@@ -99,7 +107,7 @@ def main() -> None:
         options.count, lambda n: issue_certificate(records[n], signer, NOW)
     )
     results["qr_matrix_per_s"] = _rate(options.count, lambda n: hc1_matrix(issued[n]))
-    results["qr_matrix_zxing_per_s"] = _rate(options.count, lambda n: qr_matrix(issued[n], ec_level="Q"))
+    results["qr_matrix_zxing_per_s"] = _rate(options.count, lambda n: _zxing_matrix(issued[n]))
 
     def verify(number: int) -> None:
         result = verify_hc1(issued[number], trust, NOW, revoked)

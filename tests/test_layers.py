@@ -19,10 +19,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "country": set(),
     "result": set(),
     "errors": set(),
+    # Our QR encoder, below both of its users (the composer and the certificates).
+    "qr": set(),
     "config": {"languages", "country", "result", "errors"},
     "db": {"languages", "country", "result", "errors", "config"},
     "ledger": {"languages", "country", "result", "errors", "db"},
-    "compose": {"languages", "country", "result", "errors"},
+    "compose": {"languages", "country", "result", "errors", "qr"},
     "register": {"languages", "country", "result", "errors", "config", "db", "ledger"},
     "campaigns": {"languages", "country", "result", "errors", "config", "db", "ledger"},
     "codes": {"languages", "country", "result", "errors", "config", "db", "ledger", "campaigns"},
@@ -79,8 +81,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     # The dashboards' counts: over the stages and the services, below web/.
     "dashboards": {"languages", "country", "result", "errors", "config", "db", "campaigns", "centres"},
     "catalogue": {"languages", "country", "result", "errors"},
-    # EU DCC: files, no database; the key file writer of codes; the composer for the printed certificate.
-    "certificates": {"languages", "country", "result", "errors", "config", "codes", "compose"},
+    # EU DCC: files, no database; the key file writer of codes; the composer for the printed certificate;
+    # the QR encoder.
+    "certificates": {"languages", "country", "result", "errors", "config", "codes", "compose", "qr"},
     "app": {"languages", "country", "result", "errors", "config", "db", "codes"},
 }
 

@@ -2,7 +2,8 @@
 
 An ``HC1:`` string uses only the QR alphanumeric set (base45 was made for it), so it is written in
 alphanumeric mode, one segment; the error correction level is Q (25 %), as the DCC specification asks;
-the mask is pattern 2, as the composer's (``compose.barcodes``).
+the mask is pattern 2, as the composer's (``compose.barcodes``); the encoder is the composer's too
+(``courrier.qr``).
 A PDF page is rendered by pdftoppm (poppler), or Ghostscript when poppler is missing, at 300 dpi.
 """
 
@@ -22,11 +23,11 @@ RENDER_DPI = 300
 
 def hc1_matrix(hc1: str) -> Any:
     """The QR symbol of ``hc1`` as a boolean array (True: dark module), without its quiet zone: our
-    alphanumeric encoder (``qrcode``), module for module what zxing-cpp makes with mask 2, 3 to 5
-    times faster."""
-    from courrier.certificates.qrcode import qr_matrix
+    encoder (``courrier.qr``), module for module what zxing-cpp makes with mask 2, 3 to 5 times
+    faster."""
+    from courrier.qr import qr_matrix
 
-    return qr_matrix(hc1)
+    return qr_matrix(hc1, EC_LEVEL, mask=2)
 
 
 def read_hc1(path: Path, page: int = 1) -> str:

@@ -25,7 +25,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from courrier.compose.address import fit_address
-from courrier.compose.barcodes import datamatrix_samples, image_mask_operators, qr_samples, vector_operators
+from courrier.compose.barcodes import datamatrix_samples, image_mask_operators, qr_matrix, vector_operators
 from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.identification import Identification
 from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
@@ -309,7 +309,7 @@ class _Composer:
         text = unescape_markup(text)  # a barcode's text is no markup: the data as it is
         if element.kind == "qr":
             return self._matrix_ops(
-                qr_samples(text, element.ec_level, element.name, element.mask),
+                qr_matrix(text, element.ec_level, element.name, element.mask),
                 element.x,
                 element.y,
                 element.width,

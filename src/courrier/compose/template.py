@@ -21,12 +21,13 @@ import jinja2
 import jinja2.meta
 
 from courrier.compose.assets import inside_template, open_background, open_image, read_text_asset
-from courrier.compose.barcodes import DEFAULT_QR_MASK, EC_LEVELS, QR_MASKS
+from courrier.compose.barcodes import DEFAULT_QR_MASK
 from courrier.compose.formats import format_date, format_money, format_number, format_phone
 from courrier.compose.salutation import salutation
 from courrier.compose.sandbox import TemplateText, letter_environment, unsafe_constructs
 from courrier.country import HOME_COUNTRY
 from courrier.errors import CompositionError, TemplateError
+from courrier.qr import EC_LEVELS, MASKS
 
 MM = 72 / 25.4
 PAGE_SIZES = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "LETTER": (215.9, 279.4)}
@@ -393,7 +394,7 @@ def _no_break(match: re.Match[str]) -> str:
 def _qr_mask(manifest: Path, name: str, value: Any) -> int | None:
     if value == "auto":
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value in QR_MASKS:
+    if isinstance(value, int) and not isinstance(value, bool) and value in MASKS:
         return value
     raise TemplateError(f'{manifest}: {name}: mask must be 0 to 7 or "auto"', code="bad_template")
 

@@ -1,0 +1,302 @@
+"""A QR code's symbol from its data codewords: error correction, interleaving, placement, mask.
+
+- error correction: Reed-Solomon over GF(256) (polynomial 0x11D) for each block, as one table lookup
+  per data position (the code is linear: each data byte adds its own remainder) and an XOR; a group's
+  shorter blocks are read with a leading zero codeword, which leaves their remainder as it is, so all
+  blocks of a symbol are worked out in one lookup;
+- placement: the function patterns, format and version information are the same for every symbol of
+  a version, level and mask, so the symbol is a cached template with the interleaved codewords' bits
+  written in the cached zigzag order of the data modules, masked (ISO/IEC 18004 sections 7.6 to 7.9);
+- mask: the one asked for, or (``mask=None``) the one of the eight whose symbol scores the fewest
+  penalty points by the standard's four rules (section 7.8.3), as an encoder's own choice.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+
+from courrier.qr.segments import capacity_codewords, class_string, content_bytes, data_codewords, plan
+from courrier.qr.tables import BLOCKS
+
+EC_LEVELS = ("L", "M", "Q", "H")
+MASKS = tuple(range(8))
+_FORMAT_LEVEL_BITS = {"L": 0b01, "M": 0b00, "Q": 0b11, "H": 0b10}
+
+
+def qr_matrix(content: str, level: str = "M", mask: int | None = 2) -> np.ndarray:
+    """The symbol of ``content`` at error correction ``level`` as a boolean array, True for a dark
+    module, without the quiet zone. ``ValueError`` when the content does not fit version 40."""
+    if level not in EC_LEVELS:
+        raise ValueError(f"error correction level {level!r} is not one of {', '.join(EC_LEVELS)}")
+    if mask is not None and mask not in MASKS:
+        raise ValueError(f"mask {mask!r} is not one of 0 to 7")
+    data, eci = content_bytes(content)
+    written = plan(class_string(data), eci, level)
+    version = written.version
+    bits = np.unpackbits(_with_error_correction(data_codewords(data, written), version, level))
+    if mask is None:
+        symbols = [_placed(bits, version, level, each) for each in MASKS]
+        return min(symbols, key=penalty)
+    return _placed(bits, version, level, mask)
+
+
+def _placed(bits: np.ndarray, version: int, level: str, mask: int) -> np.ndarray:
+    layout = _layout(version, level, mask)
+    symbol = layout.template.copy()
+    symbol.reshape(-1)[layout.positions] = bits ^ layout.mask_bits
+    return symbol
+
+
+class _Correction(NamedTuple):
+    blocks: np.ndarray  # (blocks, longest block) indices into the data codewords and a zero after them
+    table: np.ndarray  # [position, byte] -> that byte's remainder there, for the longest block
+    positions: np.ndarray  # 0 .. longest block - 1, a column
+    order: np.ndarray  # indices into data, zero, error correction codewords: transmission order
+
+
+def _with_error_correction(data: bytes, version: int, level: str) -> np.ndarray:
+    plan = _correction(version, level)
+    codewords = np.frombuffer(data + b"\0", dtype=np.uint8)
+    blocks = codewords[plan.blocks]
+    remainders = np.bitwise_xor.reduce(plan.table[plan.positions, blocks], axis=1)
+    ordered: np.ndarray = np.concatenate((codewords, remainders.reshape(-1)))[plan.order]
+    return ordered
+
+
+@functools.cache
+def _correction(version: int, level: str) -> _Correction:
+    ecc_length, groups = BLOCKS[level][version - 1]
+    zero = capacity_codewords(version, level)
+    longest = max(size for _, size in groups)
+    blocks, start = [], 0
+    for count, size in groups:
+        for _ in range(count):
+            blocks.append(list(range(start, start + size)))
+            start += size
+    # Transmission order: the i-th data codeword of every block, then the i-th ECC codeword of every block.
+    order = [block[i] for i in range(longest) for block in blocks if i < len(block)]
+    blocks = [[zero] * (longest - len(block)) + block for block in blocks]
+    first_ecc = zero + 1
+    order += [first_ecc + b * ecc_length + i for i in range(ecc_length) for b in range(len(blocks))]
+    return _Correction(
+        blocks=np.array(blocks, dtype=np.intp),
+        table=_remainder_table(longest, ecc_length),
+        positions=np.arange(longest, dtype=np.intp),
+        order=np.array(order, dtype=np.intp),
+    )
+
+
+@functools.cache
+def _gf_tables() -> tuple[np.ndarray, np.ndarray]:
+    exp = np.zeros(512, dtype=np.int64)
+    log = np.zeros(256, dtype=np.int64)
+    value = 1
+    for power in range(255):
+        exp[power] = value
+        log[value] = power
+        value <<= 1
+        if value & 0x100:
+            value ^= 0x11D
+    exp[255:510] = exp[:255]
+    return exp, log
+
+
+def _multiply(a: int, b: int) -> int:
+    if a == 0 or b == 0:
+        return 0
+    exp, log = _gf_tables()
+    return int(exp[log[a] + log[b]])
+
+
+@functools.cache
+def _remainder_table(data_length: int, ecc_length: int) -> np.ndarray:
+    """[position, byte] -> the remainder a lone ``byte`` at ``position`` leaves (ecc_length bytes)."""
+    exp, log = _gf_tables()
+    generator = [1]
+    for power in range(ecc_length):
+        root = int(exp[power])
+        product = [0] * (len(generator) + 1)
+        for i, coefficient in enumerate(generator):
+            product[i] ^= coefficient
+            product[i + 1] ^= _multiply(coefficient, root)
+        generator = product
+    # The remainder of a 1 at each position; a byte b there leaves b times it (the code is linear).
+    units = np.zeros((data_length, ecc_length), dtype=np.int64)
+    remainder = _times_x_mod([0] * (ecc_length - 1) + [1], generator, shifts=ecc_length)
+    for position in range(data_length - 1, -1, -1):  # a 1 at the last position, x^ecc mod g, then x times it
+        units[position] = remainder
+        remainder = _times_x_mod(remainder, generator, shifts=1)
+    byte_logs = log[np.arange(256)][None, :, None]
+    unit_logs = log[units][:, None, :]
+    table = exp[byte_logs + unit_logs]
+    table[:, 0, :] = 0
+    table[np.broadcast_to(units[:, None, :] == 0, table.shape)] = 0
+    result: np.ndarray = table.astype(np.uint8)
+    return result
+
+
+def _times_x_mod(remainder: list[int], generator: list[int], shifts: int) -> list[int]:
+    """``remainder`` (highest power first) times x to the ``shifts``, modulo the generator."""
+    for _ in range(shifts):
+        factor = remainder[0]
+        remainder = [*remainder[1:], 0]
+        if factor:
+            for i in range(len(remainder)):
+                remainder[i] ^= _multiply(generator[i + 1], factor)
+    return remainder
+
+
+class _Layout(NamedTuple):
+    template: np.ndarray  # function patterns, format and version information; data modules masked zeros
+    positions: np.ndarray  # flat indices of the data modules in placement order, one per codeword bit
+    mask_bits: np.ndarray  # the mask at those positions (0 or 1)
+
+
+@functools.cache
+def _layout(version: int, level: str, mask: int) -> _Layout:
+    dark = _function_patterns(version)[0].copy()
+    size = len(dark)
+    _put_format(dark, (_FORMAT_LEVEL_BITS[level] << 3) | mask)
+    order = _placement_order(version)
+    rows, columns = np.divmod(order, size)
+    masked = _mask_function(mask, rows, columns)
+    dark.reshape(-1)[order] = masked  # remainder bits (past the codewords) are zeros, masked
+    used = 8 * (capacity_codewords(version, level) + _ecc_codewords(version, level))
+    return _Layout(dark, order[:used], masked[:used].astype(np.uint8))
+
+
+def _ecc_codewords(version: int, level: str) -> int:
+    ecc_length, groups = BLOCKS[level][version - 1]
+    return ecc_length * sum(count for count, _ in groups)
+
+
+def _mask_function(mask: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """ISO/IEC 18004 table 10: True where the mask darkens-or-lightens a module (row i, column j)."""
+    conditions = (
+        lambda: (i + j) % 2 == 0,
+        lambda: i % 2 == 0,
+        lambda: j % 3 == 0,
+        lambda: (i + j) % 3 == 0,
+        lambda: (i // 2 + j // 3) % 2 == 0,
+        lambda: (i * j) % 2 + (i * j) % 3 == 0,
+        lambda: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
+        lambda: ((i + j) % 2 + (i * j) % 3) % 2 == 0,
+    )
+    result: np.ndarray = conditions[mask]()
+    return result
+
+
+@functools.cache
+def _function_patterns(version: int) -> tuple[np.ndarray, np.ndarray]:
+    """The version's dark modules and which modules are not data: finder, separator, timing and
+    alignment patterns, the dark module, and the reserved format and version areas (version
+    information written)."""
+    size = 17 + 4 * version
+    dark = np.zeros((size, size), dtype=bool)
+    function = np.zeros((size, size), dtype=bool)
+
+    def put(x: int, y: int, value: bool) -> None:
+        dark[y, x] = value
+        function[y, x] = True
+
+    for i in range(size):
+        put(6, i, i % 2 == 0)
+        put(i, 6, i % 2 == 0)
+    for cx, cy in ((3, 3), (size - 4, 3), (3, size - 4)):
+        for dy in range(-4, 5):
+            for dx in range(-4, 5):
+                x, y = cx + dx, cy + dy
+                if 0 <= x < size and 0 <= y < size:
+                    put(x, y, max(abs(dx), abs(dy)) not in (2, 4))
+    if version > 1:
+        count = version // 7 + 2
+        step = 26 if version == 32 else (version * 4 + count * 2 + 1) // (count * 2 - 2) * 2
+        positions = [6, *sorted(size - 7 - i * step for i in range(count - 1))]
+        for i, cx in enumerate(positions):
+            for j, cy in enumerate(positions):
+                if (i, j) in ((0, 0), (0, count - 1), (count - 1, 0)):
+                    continue
+                for dy in range(-2, 3):
+                    for dx in range(-2, 3):
+                        put(cx + dx, cy + dy, max(abs(dx), abs(dy)) != 1)
+    for x, y in _format_modules(size):
+        put(x, y, False)
+    put(8, size - 8, True)
+    if version >= 7:
+        remainder = version
+        for _ in range(12):
+            remainder = (remainder << 1) ^ ((remainder >> 11) * 0x1F25)
+        version_bits = version << 12 | remainder
+        for i in range(18):
+            value = (version_bits >> i) & 1 == 1
+            a, b = size - 11 + i % 3, i // 3
+            put(a, b, value)
+            put(b, a, value)
+    return dark, function
+
+
+def _format_modules(size: int) -> list[tuple[int, int]]:
+    """(x, y) of format bit 0 to 14 around the top-left finder, then of bits 0 to 14 in the other
+    two corners."""
+    first = [(8, i) for i in range(6)] + [(8, 7), (8, 8), (7, 8)] + [(14 - i, 8) for i in range(9, 15)]
+    second = [(size - 1 - i, 8) for i in range(8)] + [(8, size - 15 + i) for i in range(8, 15)]
+    return first + second
+
+
+def _put_format(dark: np.ndarray, format_data: int) -> None:
+    remainder = format_data
+    for _ in range(10):
+        remainder = (remainder << 1) ^ ((remainder >> 9) * 0x537)
+    format_bits = (format_data << 10 | remainder) ^ 0x5412
+    for index, (x, y) in enumerate(_format_modules(len(dark))):
+        dark[y, x] = (format_bits >> (index % 15)) & 1 == 1
+
+
+@functools.cache
+def _placement_order(version: int) -> np.ndarray:
+    """Flat indices of the data modules in the order the codewords' bits fill them: two-module
+    columns from the right, up and down in turn, skipping the vertical timing pattern."""
+    _, function = _function_patterns(version)
+    size = len(function)
+    order = []
+    right = size - 1
+    while right >= 1:
+        if right == 6:
+            right = 5
+        upward = (right + 1) & 2 == 0
+        for vertical in range(size):
+            y = size - 1 - vertical if upward else vertical
+            for x in (right, right - 1):
+                if not function[y, x]:
+                    order.append(y * size + x)
+        right -= 2
+    return np.array(order, dtype=np.intp)
+
+
+def penalty(symbol: np.ndarray) -> int:
+    """The standard's penalty points of a symbol (section 7.8.3): runs of five or more modules of one
+    colour in a row or column (3, plus 1 per module past five), 2 x 2 blocks of one colour (3 each),
+    finder-like 1:1:3:1:1 patterns with four light modules on one side (40 each, the quiet zone
+    counting as light), and the dark share's distance from half (10 per 5 %)."""
+    points = 0
+    for lines in (symbol, symbol.T):
+        edged = np.full((len(lines), len(lines) + 2), 2, dtype=np.int8)
+        edged[:, 1:-1] = lines
+        changes = np.flatnonzero((edged[:, 1:] != edged[:, :-1]).reshape(-1))
+        runs = np.diff(changes)
+        points += int((runs[runs >= 5] - 2).sum())
+    block = symbol[:-1, :-1]
+    same = (block == symbol[1:, :-1]) & (block == symbol[:-1, 1:]) & (block == symbol[1:, 1:])
+    points += 3 * int(same.sum())
+    quiet = np.pad(symbol, 4)
+    finder = np.array([1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0], dtype=bool)
+    for lines in (quiet, quiet.T):
+        windows = np.lib.stride_tricks.sliding_window_view(lines, 11, axis=1)
+        for pattern in (finder, finder[::-1]):
+            points += 40 * int((windows == pattern).all(axis=2).sum())
+    dark = int(symbol.sum())
+    points += 10 * (abs(2 * dark - symbol.size) * 10 // symbol.size)
+    return points
