@@ -77,6 +77,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "codes",
         "register",
         "booking",
+        # Reimbursement statements are composed by our composer.
+        "compose",
     },
     # The dashboards' counts: over the stages and the services, below web/.
     "dashboards": {"languages", "country", "result", "errors", "config", "db", "campaigns", "centres"},

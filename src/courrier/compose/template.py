@@ -137,6 +137,9 @@ class Template:
     background: Path | None
     environment: jinja2.Environment = field(repr=False)
     _compiled: dict[str, jinja2.Template] = field(default_factory=dict, repr=False)
+    # Each print file asks which elements read only the language: parsing every text again cost a
+    # statement (200 table cells) a second per file.
+    _placeholders: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def language_for(self, requested: str) -> str:
         if requested in self.languages:
@@ -151,7 +154,11 @@ class Template:
         return template
 
     def placeholders(self, source: str) -> set[str]:
-        return set(jinja2.meta.find_undeclared_variables(self.environment.parse(source)))
+        found = self._placeholders.get(source)
+        if found is None:
+            parsed = self.environment.parse(source)
+            found = self._placeholders[source] = frozenset(jinja2.meta.find_undeclared_variables(parsed))
+        return set(found)
 
 
 def _environment() -> jinja2.Environment:
