@@ -90,6 +90,12 @@ SETTINGS: tuple[Setting, ...] = (
         "A secret that lets a client from another machine read /metrics with Authorization: Bearer "
         "<token>; without it only clients on the loopback interface may.",
     ),
+    Setting(
+        "COURRIER_PAYER_ACCOUNT",
+        "payer-account.toml",
+        "Path of the TOML file naming the account reimbursement statements are paid from (name, iban, "
+        "bic): the debtor of the SEPA credit transfer file.",
+    ),
 )
 
 
@@ -106,6 +112,7 @@ class Settings:
     purge_after_days: int = 90
     voucher_value_cents: int = 5000
     redemption_undo_minutes: int = 15
+    payer_account: str = "payer-account.toml"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redemption_undo_minutes=_days(
             "COURRIER_REDEMPTION_UNDO_MINUTES", values["COURRIER_REDEMPTION_UNDO_MINUTES"]
         ),
+        payer_account=values["COURRIER_PAYER_ACCOUNT"],
     )
 
 

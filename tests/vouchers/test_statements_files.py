@@ -33,7 +33,7 @@ ISSUED_AT = dt.datetime(2026, 4, 1, 5, 0, tzinfo=dt.UTC)
 PAYER = Payer("Ministère de l'Économie", "LU280019400644750000", "BCEELULL")
 
 
-def payee(number: int = 7, **other: str) -> Payee:
+def payee(establishment_id: str = "H7", **other: str) -> Payee:
     fields = {
         "name": "Hôtel du Parc Belle-Vue",
         "iban": "LU120010001234567891",
@@ -43,7 +43,7 @@ def payee(number: int = 7, **other: str) -> Payee:
         "postcode": "L-1611",
         "locality": "Luxembourg",
     } | other
-    return Payee(number, **fields)  # type: ignore[arg-type]
+    return Payee(establishment_id, **fields)  # type: ignore[arg-type]
 
 
 def statement(lines: int, corrections: int = 0, *, number: str = "20260301-00007", **other: str) -> Statement:

@@ -59,6 +59,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "slots": ("courrier.cli.centres", "slots", "A campaign's time slots at the centres: open, list."),
     "status": ("courrier.cli.production", "status_command", "The operator's morning view of a campaign."),
     "template": ("courrier.cli.template", "template", "Letter templates: check one, render letters."),
+    "vouchers": (
+        "courrier.cli.vouchers",
+        "vouchers",
+        "Hotel vouchers: reimbursement statements and their SEPA file.",
+    ),
     "users": ("courrier.cli.users", "users", "Staff accounts: add, list, disable, change a password."),
 }
 

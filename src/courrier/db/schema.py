@@ -6,6 +6,7 @@ A test compares this metadata with the migrated database, so the two cannot drif
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -588,4 +589,73 @@ redemptions = Table(
     Column("undone_at", UTCDateTime),
     Column("undone_by", String(64)),
     Column("live_code_id", Integer, unique=True),
+)
+
+# --- vouchers: reimbursement statements (courrier.vouchers.statements) -----------------------------------
+
+# One run of `courrier vouchers statements --period FROM..TO`: its statements and its one SEPA file. Runs
+# go forward in time (a period starts after the last one ended); UNIQUE (period_from, period_to) makes a
+# second run of a period the first one. The payer's account is kept as the file was made from it.
+statement_runs = Table(
+    "statement_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period_from", Date, nullable=False),
+    Column("period_to", Date, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Column("execution_date", Date, nullable=False),
+    Column("payer_name", Text, nullable=False),
+    Column("payer_iban", String(34), nullable=False),
+    Column("payer_bic", String(11), nullable=False),
+    Column("folder", Text, nullable=False),
+    Column("statements", Integer, nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    # Set once the file is written; a file that no longer matches it is never silently replaced.
+    Column("sepa_sha256", String(64)),
+    UniqueConstraint("period_from", "period_to", name="uq_statement_runs_period"),
+)
+
+# An establishment's statement of a run, never changed once issued: the establishment as it was named then
+# (an IBAN changed later does not change it), its number of lines and total, and its files' sha256.
+statements = Table(
+    "statements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("statement_runs.id"), nullable=False),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("establishment_id", String(32), ForeignKey("establishments.id"), nullable=False, index=True),
+    Column("payee_name", Text, nullable=False),
+    Column("payee_iban", String(34), nullable=False),
+    Column("payee_licence", String(32), nullable=False),
+    Column("payee_address", Text, nullable=False),
+    Column("payee_postcode", String(8), nullable=False),
+    Column("payee_locality", Text, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    Column("pdf_sha256", String(64)),
+    Column("csv_sha256", String(64)),
+    UniqueConstraint("run_id", "establishment_id", name="uq_statements_run_id_establishment_id"),
+)
+
+# A statement's lines: a redemption (its amount), or the correction of one undone after it was on a
+# statement (the amount negative). UNIQUE (redemption_id, kind): a redemption is paid once and corrected
+# once, whatever runs at once. No foreign key to redemptions: purging a campaign deletes its redemptions,
+# and a statement (which holds no person) stays as it was issued.
+statement_lines = Table(
+    "statement_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("statement_id", Integer, ForeignKey("statements.id"), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("redemption_id", Integer, nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("stay_from", Date, nullable=False),
+    Column("stay_to", Date, nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("corrects", String(32), nullable=False),
+    UniqueConstraint("statement_id", "line", name="uq_statement_lines_statement_id_line"),
+    UniqueConstraint("redemption_id", "kind", name="uq_statement_lines_redemption_id_kind"),
 )

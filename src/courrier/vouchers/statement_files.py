@@ -62,7 +62,7 @@ class Payee:
     """The establishment as the statement names it, kept with the statement when it is issued (an
     establishment that changes its account later does not change a statement)."""
 
-    establishment_id: int
+    establishment_id: str
     name: str
     iban: str
     bic: str = ""
@@ -163,7 +163,7 @@ def statement_pdf(statement: Statement, out: BinaryIO) -> int:
             f"statement {statement.number}, page {failure.piece_id}: {failure.error_message}"
             f" [{failure.error_code}]",
             code="statement_not_composed",
-            statement=statement.number,
+            field=failure.error_field,
         )
     return result.pages
 
