@@ -331,10 +331,11 @@ def check(env: dict[str, str], window: tuple[dt.datetime, dt.datetime]) -> tuple
     return int(over), int(doubled), int(inside)
 
 
-def prepare_checkins(folder: Path, env: dict[str, str]) -> tuple[Path, str]:
+def prepare_checkins(folder: Path, env: dict[str, str], limit: int | None = None) -> tuple[Path, str]:
     """A slot at LUX-VH open now with a place for every code that has no booking, a dose-1 booking in it
     for each (inserted directly: the rush is not what is measured here), and a reception session;
-    ``(file of booking references, Bearer token)``."""
+    ``(file of booking references, Bearer token)``. ``limit``: for that many codes only (bench/soak.py
+    keeps the others for its bookings)."""
     from courrier.accounts.sessions import open_session
     from courrier.accounts.users import add_user, get_user
     from courrier.booking.bookings import new_reference
@@ -348,9 +349,10 @@ def prepare_checkins(folder: Path, env: dict[str, str]) -> tuple[Path, str]:
         campaign_id = connection.execute(select(campaigns.c.id)).scalars().first()
         booked = select(bookings.c.code_id)
         free = connection.execute(
-            select(codes.c.id, codes.c.person_id).where(
-                codes.c.campaign_id == campaign_id, codes.c.id.not_in(booked)
-            )
+            select(codes.c.id, codes.c.person_id)
+            .where(codes.c.campaign_id == campaign_id, codes.c.id.not_in(booked))
+            .order_by(codes.c.id)
+            .limit(limit)
         ).all()
         inserted = connection.execute(
             slots.insert().values(
