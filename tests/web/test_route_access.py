@@ -33,6 +33,7 @@ RECEPTION = frozenset({"reception", "admin"})
 PHYSICIAN = frozenset({"physician", "admin"})
 CENTRE = frozenset({"reception", "physician", "admin"})
 MINISTRY = frozenset({"ministry", "admin"})
+ESTABLISHMENT = frozenset({"establishment", "admin"})
 
 RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/health"): EVERYONE,
@@ -73,6 +74,13 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/vaccinations"): PHYSICIAN,
     ("POST", "/api/v1/vaccinations/{record_id}/corrections"): PHYSICIAN,
     ("GET", "/api/v1/vaccinations/{record_id}/certificate.pdf"): PHYSICIAN,
+    # the establishment: vouchers (its own redemptions only); the print shop approves establishments
+    ("POST", "/api/v1/redemptions"): ESTABLISHMENT,
+    ("POST", "/api/v1/redemptions/preview"): ESTABLISHMENT,
+    ("GET", "/api/v1/redemptions"): ESTABLISHMENT,
+    ("DELETE", "/api/v1/redemptions/{redemption_id}"): ESTABLISHMENT,
+    ("GET", "/api/v1/staff/establishments"): OPERATOR,
+    ("POST", "/api/v1/staff/establishments/{establishment_id}/approve"): OPERATOR,
     # staff accounts
     ("POST", "/api/v1/staff/sessions"): EVERYONE,
     ("DELETE", "/api/v1/staff/sessions/current"): STAFF,
@@ -130,6 +138,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/ministry/{table}.csv"): MINISTRY,
     ("GET", "/staff/audit"): ADMIN,
     ("GET", "/staff/audit.csv"): ADMIN,
+    ("GET", "/establishment"): ESTABLISHMENT,
+    ("POST", "/establishment/check"): ESTABLISHMENT,
+    ("POST", "/establishment/redemptions"): ESTABLISHMENT,
+    ("POST", "/establishment/redemptions/{redemption_id}/undo"): ESTABLISHMENT,
+    ("GET", "/establishments/register"): EVERYONE,
+    ("POST", "/establishments/register"): EVERYONE,
     ("GET", "/helpline"): HELPLINE,
     ("POST", "/helpline/callers"): HELPLINE,
     **{
@@ -168,6 +182,8 @@ PARAMETERS = {
     "record_id": "1",
     "job": "J000001",
     "table": "sent",
+    "redemption_id": "1",
+    "establishment_id": "E01",
 }
 # Query parameters a route needs before it reads who calls.
 QUERIES = {"/api/v1/slots": {"centre": "LUX-VH", "date": "2021-01-25"}}

@@ -21,7 +21,7 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(ctx: WebContext) -> FastAPI:
     """The whole web app on ``ctx``'s database and keys; nothing happens at import time."""
-    from courrier.web.api import checkins, citizen, confirmation, dcc, helpline, requests, staff
+    from courrier.web.api import checkins, citizen, confirmation, dcc, helpline, redemptions, requests, staff
     from courrier.web.pages import pages_router
 
     app = FastAPI(
@@ -41,6 +41,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(dcc.router)
     app.include_router(checkins.router)
+    app.include_router(redemptions.router)
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_metrics(app, ctx.engine)

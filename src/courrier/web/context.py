@@ -31,3 +31,9 @@ class WebContext:
     # Switch for the control test only: without the check-in guard (checkin/desk.py), two desks check one
     # person in twice.
     checkin_guard: bool = True
+    # What a voucher pays (COURRIER_VOUCHER_VALUE_CENTS) and how long its redemption may be undone.
+    voucher_value_cents: int = 5000
+    redemption_undo_minutes: int = 15
+    # Switch for the control test only: without the redemption guard (vouchers/redemption.py), two
+    # establishments are both paid for one voucher.
+    redemption_guard: bool = True

@@ -32,5 +32,7 @@ def app_from_environment() -> FastAPI:
             secure_cookies=secure,
             dcc_dir=settings.dcc_dir,
             allow_shared_key_file=settings.allow_shared_key_file,
+            voucher_value_cents=settings.voucher_value_cents,
+            redemption_undo_minutes=settings.redemption_undo_minutes,
         )
     )

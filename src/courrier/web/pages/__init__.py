@@ -15,6 +15,7 @@ def pages_router() -> APIRouter:
     from courrier.web.pages import (
         audit_log,
         citizen,
+        establishment,
         helpline,
         ministry,
         operator,
@@ -34,4 +35,5 @@ def pages_router() -> APIRouter:
     router.include_router(operator.router)
     router.include_router(ministry.router)
     router.include_router(audit_log.router)
+    router.include_router(establishment.router)
     return router
