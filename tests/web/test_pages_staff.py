@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 
 from courrier.accounts.audit import list_audit
 from courrier.accounts.roles import ROLES
+from courrier.catalogue import message
 from courrier.codes.format import format_code
+from courrier.errors import ConflictError
 
 from .conftest import PASSWORD
 from .pages import answer_questions, book_through_forms, enter_code, form_token, link
@@ -398,3 +400,24 @@ def test_the_staff_home_names_the_role_in_the_pages_language(client: TestClient,
             {"helpline": "Helpline", "reception": "Reception", "operator": "Print-shop operator"}[role]
         )
         assert shown.group(1) != role
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr"])
+def test_a_refusal_on_the_helpline_is_said_about_the_caller(
+    client: TestClient, make_world, staff_tokens, lang
+):
+    """The catalogue speaks to the person ("You already have…"); the helpline reads it about the caller."""
+    world = make_world()
+    signed_in(client, staff_tokens["helpline"])
+    find = client.get(f"/helpline?lang={lang}").text
+    caller = client.post(
+        "/helpline/callers",
+        data={"code": world.codes[0][1], "csrf_token": form_token(find)},
+        follow_redirects=False,
+    ).headers["location"]
+    assert book_through_forms(client, f"{caller}/book/1", "LUX-VH").status_code == 303
+    again = book_through_forms(client, f"{caller}/book/1", "LUX-VH", day_index=1)
+    assert again.status_code == 409, again.text
+    text = html.unescape(again.text)
+    assert _shown(lang, "The caller already has an appointment for this dose.") in text
+    assert message(ConflictError("booked", code="already_booked"), lang) not in text

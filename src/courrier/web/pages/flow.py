@@ -490,7 +490,7 @@ def _refused(flow: Flow, step: Step, form: Any, error: CourrierError | None) -> 
         _ = gettext_for(flow.visitor.language)
         text, status = _("Choose a time."), 422
     else:
-        text, status = error_text(error, flow.visitor.language), http_status(error)
+        text, status = error_text(error, flow.visitor.language, staff=flow.staff), http_status(error)
     with context(flow.visitor.request).engine.connect() as connection:
         return time_page(
             flow, connection, step, _field(form, "centre"), _field(form, "day"), error=text, status=status

@@ -179,7 +179,17 @@ def render(
     return found.apply(HTMLResponse(html, status_code=status))
 
 
-def error_text(error: CourrierError, language: str) -> str:
+def _staff_wording(code: str, language: str) -> str | None:
+    """The catalogue speaks to the person ("You already have…"); on the helpline's pages the staff member
+    reads it about the caller: these codes have their staff wording in the pages' catalogs."""
+    _ = gettext_for(language)
+    return {"already_booked": _("The caller already has an appointment for this dose.")}.get(code)
+
+
+def error_text(error: CourrierError, language: str, *, staff: bool = False) -> str:
+    wording = _staff_wording(error.code, language) if staff else None
+    if wording is not None:
+        return wording
     return message(error, language)
 
 
