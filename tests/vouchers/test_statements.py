@@ -231,3 +231,21 @@ def test_the_cli_issues_the_statements(six, cli_env, tmp_path):
     )
     assert refused.exit_code == 1
     assert "[bad_period]" in refused.output
+
+
+def test_statements_composed_on_dask_workers_are_the_same_bytes(six, tmp_path, dask_client, monkeypatch):
+    import courrier.vouchers.statements as issuing
+
+    monkeypatch.setattr(issuing, "_TASK_STATEMENTS", 1)  # a task per statement, so two run on workers
+    redeemed(six, 0, HOTEL, local(15, 1, 10))
+    redeemed(six, 1, CAMPSITE, local(16, 1, 10))
+    now = dt.datetime.combine(dt.date(2021, 2, 1), dt.time(9), LOCAL)
+    on_workers = issue_statements(
+        six.engine, JANUARY, payer=PAYER, folder=tmp_path / "run", actor="t", now=now, client=dask_client
+    )
+    assert len(on_workers.files_written) == 5  # two PDFs, two CSVs, the SEPA file
+    for name in on_workers.files_written:
+        (on_workers.folder / name).unlink()
+    # Made again here, without the workers: every file matches the sha256 recorded from the workers'.
+    again = issue(six.engine, JANUARY, tmp_path)
+    assert sorted(again.files_written) == sorted(on_workers.files_written)

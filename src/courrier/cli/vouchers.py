@@ -42,9 +42,25 @@ def vouchers() -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="The day the bank is to pay (default: the working day after the statements are issued).",
 )
+@click.option(
+    "--scheduler",
+    help="Compose the statements on this running Dask scheduler (tcp://host:8786) instead of here.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Compose the statements on an embedded LocalCluster of this many workers instead of here "
+    "(worth it from a few hundred statements on).",
+)
 @json_option
 def statements_command(
-    period: str, folder: Path, payer_file: Path | None, execution_date: dt.datetime | None, as_json: bool
+    period: str,
+    folder: Path,
+    payer_file: Path | None,
+    execution_date: dt.datetime | None,
+    scheduler: str | None,
+    workers: int | None,
+    as_json: bool,
 ) -> None:
     """Issue each establishment's reimbursement statement for the period (a PDF and a CSV) and the one
     SEPA credit transfer file (pain.001) that pays them, into --out.
@@ -58,7 +74,7 @@ def statements_command(
     from courrier.vouchers.sepa import load_payer
     from courrier.vouchers.statements import Period, issue_statements
 
-    app = current_app()
+    app = current_app(scheduler=scheduler, workers=workers)
     parsed = Period.parse(period)
     payer = load_payer(payer_file or Path(app.settings.payer_account))
 
@@ -74,6 +90,7 @@ def statements_command(
         actor=app.settings.actor,
         now=utcnow(),
         execution_date=execution_date.date() if execution_date else None,
+        client=app.dask_client if scheduler or workers else None,
         progress=progress,
     )
     if as_json:

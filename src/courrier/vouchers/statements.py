@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -61,6 +62,9 @@ from courrier.vouchers.statement_files import (
 # The ministry's days: a period's last day ends at midnight in Luxembourg.
 LOCAL = ZoneInfo("Europe/Luxembourg")
 _LINE_CHUNK = 5_000
+_FILES = ((".pdf", "pdf_sha256"), (".csv", "csv_sha256"))
+_TASK_STATEMENTS = 25
+_IN_FLIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,11 @@ def issue_statements(
     actor: str,
     now: dt.datetime,
     execution_date: dt.date | None = None,
+    client: Any = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
-    """Issue the period's statements (once) and write their files; see the module docstring."""
+    """Issue the period's statements (once) and write their files (composed on the Dask ``client``'s
+    workers when one is given); see the module docstring."""
     try:
         with write_transaction(engine) as connection:
             run_id, issued = _issue(connection, period, payer, folder, actor, now, execution_date)
@@ -136,7 +142,7 @@ def issue_statements(
         if found is None:
             raise
         run_id = found
-    summary = write_run_files(engine, run_id, progress=progress)
+    summary = write_run_files(engine, run_id, client=client, progress=progress)
     summary.issued = issued
     return summary
 
@@ -340,9 +346,10 @@ def _payees(connection: Connection, ids: Sequence[str]) -> dict[str, Any]:
 
 
 def write_run_files(
-    engine: Engine, run_id: int, *, progress: Callable[[int, int], None] | None = None
+    engine: Engine, run_id: int, *, client: Any = None, progress: Callable[[int, int], None] | None = None
 ) -> RunSummary:
-    """Write the run's files that are missing or altered, the same bytes as when it was issued."""
+    """Write the run's files that are missing or altered, the same bytes as when it was issued; the
+    statements composed on the Dask ``client``'s workers when one is given."""
     with engine.connect() as connection:
         run = connection.execute(select(statement_runs).where(statement_runs.c.id == run_id)).one()
         made = list(_statements_of(connection, run))
@@ -365,32 +372,39 @@ def write_run_files(
         transfers_cents=sum(s.total_cents for s, _, _ in made if s.total_cents > 0),
     )
     recorded: list[tuple[str, int, str]] = []  # (column, statement id, sha256) first written
-    for done, (statement, _, row) in enumerate(made, start=1):
-        for suffix, column, make in (
-            (".pdf", "pdf_sha256", lambda s=statement: _pdf_bytes(s)),
-            (".csv", "csv_sha256", lambda s=statement: statement_csv(s)),
+    to_make = []
+    for statement, _, row in made:
+        if all(
+            _kept(folder / f"{statement.number}{suffix}", row._mapping[column]) for suffix, column in _FILES
         ):
+            summary.files_kept += len(_FILES)
+        else:
+            to_make.append((statement, row))
+    done = len(made) - len(to_make)
+    for (statement, row), files in zip(to_make, _composed([s for s, _ in to_make], client), strict=True):
+        for (suffix, column), data in zip(_FILES, files, strict=True):
             issued = row._mapping[column]
-            digest = _write_once(folder / f"{statement.number}{suffix}", issued, make, summary)
+            digest = _write_once(folder / f"{statement.number}{suffix}", issued, data, summary)
             if issued is None:
                 recorded.append((column, row.id, digest))
+        done += 1
         if progress is not None:
             progress(done, len(made))
     payer = Payer(run.payer_name, run.payer_iban, run.payer_bic)
     sepa_digest = None
     if summary.sepa_file is not None:
-        sepa_digest = _write_once(
-            summary.sepa_file,
-            run.sepa_sha256,
-            lambda: credit_transfer(
+        sepa_digest = run.sepa_sha256
+        if not _kept(summary.sepa_file, run.sepa_sha256):
+            xml = credit_transfer(
                 payer,
                 [statement for statement, _, _ in made],
                 message_id=f"COURRIER-{period.first:%Y%m%d}-{period.last:%Y%m%d}",
                 created_at=run.issued_at,
                 execution_date=run.execution_date,
-            ),
-            summary,
-        )
+            )
+            sepa_digest = _write_once(summary.sepa_file, run.sepa_sha256, xml, summary)
+        else:
+            summary.files_kept += 1
     with write_transaction(engine) as connection:
         for column, statement_id, digest in recorded:
             connection.execute(
@@ -453,20 +467,40 @@ def _statements_of(connection: Connection, run: Any) -> Iterable[tuple[Statement
         )
 
 
-def _pdf_bytes(statement: Statement) -> bytes:
-    import io
+def statement_files(statements: Sequence[Statement]) -> list[tuple[bytes, bytes]]:
+    """Each statement's PDF and CSV (a Dask task: pure, statements in, bytes out)."""
+    made = []
+    for statement in statements:
+        out = io.BytesIO()
+        statement_pdf(statement, out)
+        made.append((out.getvalue(), statement_csv(statement)))
+    return made
 
-    out = io.BytesIO()
-    statement_pdf(statement, out)
-    return out.getvalue()
+
+def _composed(to_make: Sequence[Statement], client: Any) -> Iterator[tuple[bytes, bytes]]:
+    """The statements' files in order: composed here, or on the Dask ``client``'s workers in tasks of
+    :data:`_TASK_STATEMENTS` statements (a few tasks in flight, so memory stays flat)."""
+    if client is None or len(to_make) <= _TASK_STATEMENTS:
+        for statement in to_make:
+            yield from statement_files([statement])
+        return
+    batches = [
+        to_make[start : start + _TASK_STATEMENTS] for start in range(0, len(to_make), _TASK_STATEMENTS)
+    ]
+    futures = [client.submit(statement_files, batch, pure=False) for batch in batches[:_IN_FLIGHT]]
+    for index in range(len(batches)):
+        if index + _IN_FLIGHT < len(batches):
+            futures.append(client.submit(statement_files, batches[index + _IN_FLIGHT], pure=False))
+        yield from futures[index].result()
+        futures[index] = None
 
 
-def _write_once(path: Path, recorded: str | None, make: Callable[[], bytes], summary: RunSummary) -> str:
-    """The file's sha256: kept when it matches what was recorded, else made (again) and written."""
-    if recorded is not None and path.is_file() and _sha256(path.read_bytes()) == recorded:
-        summary.files_kept += 1
-        return recorded
-    data = make()
+def _kept(path: Path, recorded: str | None) -> bool:
+    return recorded is not None and path.is_file() and _sha256(path.read_bytes()) == recorded
+
+
+def _write_once(path: Path, recorded: str | None, data: bytes, summary: RunSummary) -> str:
+    """Write ``data`` at ``path`` (atomically) unless it differs from what was issued; its sha256."""
     digest = _sha256(data)
     if recorded is not None and digest != recorded:
         raise ConflictError(
@@ -475,6 +509,9 @@ def _write_once(path: Path, recorded: str | None, make: Callable[[], bytes], sum
             code="statement_files_changed",
             file=path.name,
         )
+    if _kept(path, recorded):
+        summary.files_kept += 1
+        return digest
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
     os.replace(partial, path)
