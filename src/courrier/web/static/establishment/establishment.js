@@ -58,6 +58,7 @@ class EstablishmentDesk {
       this.camera = null;
       this.video.hidden = true;
       this.toggle.textContent = this.messages.camera_start;
+      this.area.dataset.camera = "off";
       return;
     }
     try {
@@ -67,6 +68,7 @@ class EstablishmentDesk {
       this.video.hidden = false;
       this.toggle.textContent = this.messages.camera_stop;
       this.status.textContent = this.messages.camera_hint;
+      this.area.dataset.camera = "on";
     } catch {
       this.camera = null;
       this.status.textContent = this.messages.camera_unavailable;

@@ -1,0 +1,233 @@
+"""A hotel's front desk in a real browser with a fake camera: the voucher letter composed by our
+composer, rendered by Ghostscript, its QR filmed (a Y4M, tests/web/browser/y4m.py) and decoded by the
+WebAssembly decoder the page loads; the signature is checked in the browser, the page shows the name on
+the voucher, the desk redeems it with the stay and its booking reference, and the voucher is paid once.
+A token with one byte changed, typed as a keyboard scanner would, is refused as forged.
+
+A server of its own, on a database the CLI builds as an operator would: a synthetic register, the
+example voucher campaign (signed QR), wave 1's codes, the example establishments and a desk account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import base45
+import pytest
+from sqlalchemy import func, select
+
+from courrier.campaigns.store import get_campaign
+from courrier.codes.format import format_code
+from courrier.codes.keys import load_keys
+from courrier.codes.sealing import reveal_code
+from courrier.codes.store import qr_content
+from courrier.db import make_engine
+from courrier.db.schema import codes, redemptions
+
+from ...conftest import _free_port
+from .conftest import ROOT, SERVE, _wait_for_health
+from .y4m import camera_page, letter_video
+
+PASSWORD = "correct horse battery"
+HOTEL = "H-0001"
+
+
+@dataclass(frozen=True)
+class Hotel:
+    base_url: str
+    database_url: str
+    letter: Path
+    qr: str
+    name: str
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _courrier(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "courrier", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        input=stdin,
+        text=True,
+    )
+
+
+def _letter(env: dict[str, str], folder: Path) -> tuple[Path, str, str]:
+    """The first voucher's letter (the example template, the code and QR as printed) and its QR text."""
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    keys = load_keys(env["COURRIER_KEY_FILE"])
+    from courrier.db.schema import persons
+
+    with engine.connect() as connection:
+        campaign = get_campaign(connection, "hotel-voucher")
+        row = connection.execute(
+            select(codes, persons.c.given_names, persons.c.family_name)
+            .join(persons, persons.c.id == codes.c.person_id)
+            .where(codes.c.campaign_id == campaign.id)
+            .order_by(codes.c.id)
+            .limit(1)
+        ).one()
+    engine.dispose()
+    code = reveal_code(keys, row.ciphertext)
+    qr = qr_content(
+        campaign, code, keys=keys, code_id=row.id, valid_from=row.valid_from, valid_until=row.valid_until
+    )
+    sample = json.loads(
+        (ROOT / "examples" / "templates" / "voucher" / "sample.jsonl").read_text().splitlines()[0]
+    )
+    record = sample | {"code": format_code(code), "qr": qr, "valid_until": row.valid_until.isoformat()}
+    records = folder / "voucher.jsonl"
+    records.write_text(json.dumps(record) + "\n")
+    pdf = folder / "voucher.pdf"
+    _courrier(
+        env,
+        "template",
+        "render",
+        str(ROOT / "examples" / "templates" / "voucher"),
+        "--records",
+        str(records),
+        "-o",
+        str(pdf),
+    )
+    return pdf, qr, f"{row.given_names} {row.family_name}"
+
+
+@pytest.fixture(scope="module")
+def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotel]:
+    folder = tmp_path_factory.mktemp("hotel-site")
+    url = f"sqlite:///{folder / 'courrier.db'}"
+    env = os.environ | {"COURRIER_DATABASE_URL": url, "COURRIER_KEY_FILE": str(folder / "courrier.keys")}
+    _courrier(env, "db", "upgrade")
+    _courrier(env, "keys", "create")
+    _courrier(
+        env, "register", "generate", "--people", "40", "--seed", "5", "-o", str(folder / "register.csv")
+    )
+    _courrier(env, "register", "import", str(folder / "register.csv"))
+    _courrier(env, "campaign", "create", str(ROOT / "examples" / "campaigns" / "hotel-voucher.toml"))
+    _courrier(env, "campaign", "plan", "hotel-voucher")
+    _courrier(env, "codes", "issue", "hotel-voucher", "--wave", "1")
+    _courrier(
+        env,
+        "establishments",
+        "import",
+        str(ROOT / "examples" / "vouchers" / "establishments.csv"),
+        "--rejects",
+        str(folder / "rejects.csv"),
+    )
+    _courrier(
+        env,
+        "users",
+        "add",
+        "parc1",
+        "--role",
+        "establishment",
+        "--establishment",
+        HOTEL,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    letter, qr, name = _letter(env, folder)
+    port = _free_port()
+    log = folder / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*SERVE, "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(base_url, server, log)
+        yield Hotel(base_url, url, letter, qr, name)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _sign_in(page: Any, hotel: Hotel) -> None:
+    page.goto(hotel.url("/staff/sign-in?lang=en"))
+    page.fill("#username", "parc1")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in-submit")
+    page.wait_for_url(hotel.url("/staff"))
+    page.click("#establishment-link")
+    page.wait_for_selector("#scan-area[data-ready='true']")
+
+
+def _redemptions(hotel: Hotel) -> int:
+    engine = make_engine(hotel.database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count()).select_from(redemptions).where(redemptions.c.undone_at.is_(None))
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def camera(hotel: Hotel, playwright_instance: Any, chromium_path: str, tmp_path: Path) -> Iterator[Any]:
+    if not (
+        ROOT
+        / "src"
+        / "courrier"
+        / "web"
+        / "static"
+        / "vendor"
+        / "zxing-wasm"
+        / "reader"
+        / "zxing_reader.wasm"
+    ).exists():
+        from ...conftest import skip_or_fail
+
+        skip_or_fail("zxing-wasm is not installed (npm): no camera scanning")
+    video = letter_video(hotel.letter, tmp_path / "voucher.y4m")
+    yield from camera_page(playwright_instance, chromium_path, video)
+
+
+def test_a_printed_voucher_scanned_with_the_camera_is_redeemed_once(hotel: Hotel, camera: Any):
+    page = camera
+    _sign_in(page, hotel)
+    page.wait_for_selector("#scan-area[data-decoder='ready']")
+    page.click("#camera-toggle")
+    # The page's script decodes the QR, checks its signature, and sends the page's own form.
+    page.wait_for_selector("#voucher-ready", timeout=60_000)
+    assert page.text_content("#voucher-authentic").strip() == "Genuine voucher: its signature is valid"
+    assert page.text_content("#voucher-name").strip() == hotel.name
+    page.fill("#reference", "PARC-0042")
+    page.click("#redeem-submit")
+    page.wait_for_selector("#redeem-done")
+    assert "Redeemed: deduct 50.00 EUR from the bill" in page.text_content("#redeem-done")
+    assert page.locator("#redemptions tbody tr").count() == 1
+    assert _redemptions(hotel) == 1
+    # The same voucher typed again (a keyboard scanner types the QR) is refused: when, never where.
+    page.fill("#voucher-code", hotel.qr)
+    page.click("#voucher-check")
+    page.wait_for_selector("#voucher-refusal")
+    assert page.get_attribute("#voucher-refusal", "data-reason") == "already_redeemed"
+    assert _redemptions(hotel) == 1
+
+
+def test_a_token_with_one_byte_changed_is_refused_as_forged(hotel: Hotel, camera: Any):
+    page = camera
+    _sign_in(page, hotel)
+    raw = bytearray(base45.b45decode(hotel.qr))
+    raw[9] ^= 0x01  # the code id: another voucher's, with this one's signature
+    page.fill("#voucher-code", base45.b45encode(bytes(raw)).decode())
+    page.click("#voucher-check")
+    page.wait_for_selector("#voucher-refusal")
+    assert page.get_attribute("#voucher-refusal", "data-reason") == "voucher_forged"
