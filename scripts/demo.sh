@@ -66,10 +66,20 @@ step "Booking: the example centres, a month of slots, and one appointment booked
 courrier centres import examples/centres/centres.toml
 courrier slots open vaccination-75plus --from "$(date -d tomorrow +%F)" --to "$(date -d '+45 days' +%F)"
 courrier slots list vaccination-75plus > demo/slots.txt && head -n 5 demo/slots.txt
+step "Hotel vouchers: the campaign's first wave of codes, the establishments (two bad rows rejected), their front desks"
+courrier campaign create examples/campaigns/hotel-voucher.toml
+courrier campaign plan hotel-voucher
+courrier codes issue hotel-voucher --wave 1
+courrier establishments import examples/vouchers/establishments.csv --rejects demo/establishments.rejects.csv
+cat demo/establishments.rejects.csv
+printf 'demo-establishment-password\n' | courrier users add parc-desk --role establishment --establishment H-0001 --password-stdin
+printf 'demo-establishment-password\n' | courrier users add sure-desk --role establishment --establishment C-0002 --password-stdin
 courrier serve --port 8765 --workers 1 --insecure-cookies 2>demo/serve.log &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 python scripts/demo_booking.py http://127.0.0.1:8765 | tee demo/booking.txt
+step "Vouchers redeemed through the API: three at the hotel, one of them again at the campsite"
+python scripts/demo_vouchers.py http://127.0.0.1:8765 | tee demo/vouchers.txt
 kill $server 2>/dev/null || true
 wait $server 2>/dev/null || true
 trap - EXIT
