@@ -57,6 +57,7 @@ class Outcome:
     latency_s: float
     status: int  # 0: the connection was lost
     key: str = ""  # the booking's reference or the check-in's nonce, when acknowledged
+    error: str = ""  # the error code of an answer >= 400
 
 
 @dataclass
@@ -140,7 +141,8 @@ async def run_load(load: Load, rate: float, seconds: float, on_half: object) -> 
         latency = time.monotonic() - scheduled
         if kind == "booking" and status == 201:
             key = str(json.loads(answer).get("reference", ""))
-        outcomes.append(Outcome(kind if kind != "third" else third, scheduled, latency, status, key))
+        error = str(json.loads(answer).get("error", {}).get("code", "")) if status >= 400 else ""
+        outcomes.append(Outcome(kind if kind != "third" else third, scheduled, latency, status, key, error))
 
     tasks: set[asyncio.Task[None]] = set()
     start = time.monotonic()
@@ -347,6 +349,11 @@ def _report(
         print("  redemption share: POST /api/v1/redemptions is not in the app yet: code entry instead")
     print("  by kind and status:", ", ".join(f"{k} {s}: {n:,}" for (k, s), n in sorted(by_status.items())))
     print(f"errors: {len(errors):,} answers >= 400 (not 409), {len(lost):,} connections lost (the kill's)")
+    refusals = Counter((o.kind, o.error) for o in outcomes if o.error)
+    print(
+        "  refusals by code:",
+        ", ".join(f"{k} {c}: {n:,}" for (k, c), n in sorted(refusals.items())) or "none",
+    )
     print(
         f"latency: p50 {_percentile(latencies, 0.5):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms,"
         f" max {max(latencies, default=float('nan')):.1f} ms (target p99 < 100 ms)"
