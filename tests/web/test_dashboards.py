@@ -20,12 +20,15 @@ from courrier.dashboards.suppression import Withheld, suppress_table
 from courrier.db.schema import letter_requests, persons, pieces, print_jobs
 from courrier.db.transaction import write_transaction
 from courrier.register.matricule import make_matricule
+from courrier.vouchers.redemption import undo_redemption
 
+from ..vouchers.conftest import CAMPSITE, HOTEL, make_vouchers
 from .conftest import NOW, SLOT_DAY
 from .dashboard_data import book_and_vaccinate, print_and_post, slots_of
 from .pages import form_token
 
 CENTRE = "LUX-VH"
+__all__ = ["make_vouchers"]
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_ministry_dashboard_counts_without_small_cells(client, sign_in, running)
     assert 'role="img"' in html
     assert '<title id="chart-days-title">' in html
     sent = _table(html, "sent")
-    assert [row[1:] for row in sent[1:]] == [["1", "30"]]
+    assert [row[1:] for row in sent[1:]] == [["1", "30"], ["all waves", "30"]]
     days = {(row[0], row[1]): row for row in _table(html, "days")[1:]}
     day = SLOT_DAY.isoformat()
     luxembourg = next(row for key, row in days.items() if key[0] == day and "Victor Hugo" in key[1])
@@ -92,14 +95,40 @@ def test_ministry_dashboard_counts_without_small_cells(client, sign_in, running)
     assert "16" not in html.split('id="table-days"')[1].split("</table>")[0]
     no_shows = {row[0]: row for row in _table(html, "no-shows")[1:]}
     assert no_shows["All centres"][1:] == ["19", "< 10", "< 10"]
-    assert 'id="no-vouchers"' in html
+    assert _table(html, "voucher-regions")[1:] == [["All regions", "0", "€0.00"]]
+
+
+def test_ministry_sees_vouchers_per_week_and_region_and_the_sums(client, sign_in, make_vouchers, clock):
+    vouchers = make_vouchers(people=16)
+    at = dt.datetime(2021, 1, 20, 10, 0, tzinfo=dt.UTC)
+    # 12 at the hotel (one of them undone later: not counted), 3 at the campsite, in the week of Jan 18.
+    for number, (_code_id, code) in enumerate(vouchers.codes[:15]):
+        answer = vouchers.redeem(code, scanned=False, at=HOTEL if number < 12 else CAMPSITE, now=at)
+        assert answer.status == "ok", answer
+    with write_transaction(vouchers.engine) as connection:
+        assert answer.redemption is not None
+        undo_redemption(
+            connection, answer.redemption.id, establishment_id=CAMPSITE, by="camp1", now=at, undo_minutes=10
+        )
+    clock.now = at + dt.timedelta(hours=1)
+    params = {"lang": "en", "from": "2021-01-18"}
+    html = sign_in(client, "ministry").get("/staff/ministry", params=params).text
+    rows = _table(html, "vouchers")[1:]
+    assert [row[0] for row in rows] == ["2021-W03", "2021-W03"]
+    by_region = {row[1]: row[2:] for row in rows}
+    # The campsite's 2 are fewer than 10; the hotel's 12 would give them away from the total of 14.
+    assert sorted(by_region.values()) == [["< 10", "< 10"], ["x", "x"]]
+    regions = _table(html, "voucher-regions")[1:]
+    assert sorted(row[1:] for row in regions[:-1]) == [["< 10", "< 10"], ["x", "x"]]
+    assert regions[-1] == ["All regions", "14", "€700.00"]
+    assert 'id="chart-vouchers"' in html
 
 
 def test_the_ministry_csv_is_the_table_on_the_page(client, sign_in, running):
     sign_in(client, "ministry")
     params = {"lang": "en", "from": "2021-01-20", "to": "2021-02-05"}
     html = client.get("/staff/ministry", params=params).text
-    for table in ("sent", "days", "no-shows"):
+    for table in ("sent", "days", "no-shows", "vouchers", "voucher-regions"):
         answer = client.get(f"/staff/ministry/{table}.csv", params=params)
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/csv")
@@ -107,11 +136,9 @@ def test_the_ministry_csv_is_the_table_on_the_page(client, sign_in, running):
         shown = _table(html, table)
         assert rows[0] == shown[0]
         assert len(rows) == len(shown)
-        # Same cells; the CSV's numbers are not grouped and its shares use a dot.
+        # Same cells; the CSV's numbers are not grouped, its euros have no sign.
         for csv_row, page_row in zip(rows[1:], shown[1:], strict=True):
-            assert [cell.replace("\u202f", "").replace(",", "") for cell in page_row] == [
-                cell.replace(",", "") for cell in csv_row
-            ]
+            assert [re.sub("[,€\u202f\xa0]", "", cell) for cell in page_row] == csv_row
     assert client.get("/staff/ministry/persons.csv").status_code == 404
 
 
@@ -268,7 +295,8 @@ def _table(html: str, table: str | None, *, table_id: str | None = None) -> list
     found = re.search(rf'<table id="{table_id or "table-" + str(table)}".*?</table>', html, re.S)
     assert found, table
     rows = []
-    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(0), re.S):
+    # A table with no rows says so in a row of its own (class "empty"), which is no data.
+    for row in re.findall(r'<tr(?! class="empty")[^>]*>(.*?)</tr>', found.group(0), re.S):
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
         rows.append([unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells])
     return rows

@@ -12,16 +12,31 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, func, inspect, select
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from courrier.campaigns.definition import parse_definition
 from courrier.centres.store import LOCAL
-from courrier.dashboards.suppression import Count, Withheld, suppress, suppress_rate, suppress_table
-from courrier.db.schema import bookings, campaigns, centres, events, pieces, slots, vaccinations, waves
-
-# The vouchers' redemptions (vouchers/, being built): shown when the table exists.
-REDEMPTIONS_TABLE = "redemptions"
+from courrier.dashboards.suppression import (
+    ALL,
+    Count,
+    Withheld,
+    suppress_rate,
+    suppress_table,
+    suppress_with_totals,
+)
+from courrier.db.schema import (
+    bookings,
+    campaigns,
+    centres,
+    establishments,
+    events,
+    pieces,
+    redemptions,
+    slots,
+    vaccinations,
+    waves,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,8 @@ class SentRow:
     title: str
     wave: int | None
     sent: Count
+    # The campaign's total over its waves (``wave`` None).
+    total: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,17 @@ class NoShowRow:
     rate: float | None
 
 
+@dataclass(frozen=True)
+class VoucherRow:
+    """Vouchers redeemed in one week (ISO, ``2021-W05``) in one region (the establishments'), not
+    undone, and what they are worth: what the establishments are to be reimbursed."""
+
+    week: str
+    region: str
+    redeemed: Count
+    amount_cents: Count
+
+
 @dataclass
 class MinistryView:
     """What the ministry's dashboard shows, every count suppressed already."""
@@ -66,7 +94,10 @@ class MinistryView:
     # Per day over all centres (the chart): (day, capacity, bookings, doses).
     day_totals: list[tuple[dt.date, int, Count, Count]] = field(default_factory=list)
     no_shows: list[NoShowRow] = field(default_factory=list)
-    vouchers_available: bool = False
+    vouchers: list[VoucherRow] = field(default_factory=list)
+    # Per region over the period (the chart), and over every region: (region, redeemed, amount).
+    voucher_regions: list[tuple[str, Count, Count]] = field(default_factory=list)
+    voucher_total: tuple[Count, Count] = (0, 0)
 
 
 def local_day(at: dt.datetime) -> dt.date:
@@ -80,8 +111,8 @@ def _utc_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.datetime, dt.
 
 
 def letters_sent(connection: Connection, language: str) -> list[SentRow]:
-    """Invitation letters posted, per campaign (a phase: an age group) and wave, suppressed within each
-    campaign (its total is the sum of its waves)."""
+    """Invitation letters posted, per campaign (a phase: an age group) and wave, then each campaign's
+    total (``total``), suppressed together."""
     posted = select(events.c.piece_id).where(events.c.type == "piece.posted").distinct().subquery()
     query = (
         select(campaigns.c.name, campaigns.c.definition, waves.c.number, func.count())
@@ -98,8 +129,10 @@ def letters_sent(connection: Connection, language: str) -> list[SentRow]:
     for name, definition, wave, count in connection.execute(query):
         counts[(name, wave)] = int(count)
         titles[name] = parse_definition(definition).title(language)
-    shown = suppress_table(counts)
-    return [SentRow(name, titles[name], wave, shown[(name, wave)]) for name, wave in counts]
+    shown = suppress_with_totals(counts)
+    return [SentRow(name, titles[name], wave, shown[(name, wave)]) for name, wave in counts] + [
+        SentRow(name, title, None, shown[(name, ALL)], total=True) for name, title in titles.items()
+    ]
 
 
 def bookings_by_day(
@@ -137,8 +170,8 @@ def bookings_by_day(
         doses[(local_day(given_at), centre)] += int(count)
     names = dict(connection.execute(select(centres.c.id, centres.c.name)).all())
     keys = sorted(set(capacity) | set(booked) | set(doses))
-    shown_bookings = suppress_table({key: booked[key] for key in keys})
-    shown_doses = suppress_table({key: doses[key] for key in keys})
+    shown_bookings = suppress_with_totals({key: booked[key] for key in keys})
+    shown_doses = suppress_with_totals({key: doses[key] for key in keys})
     rows = [
         DayRow(day, names.get(centre, centre), capacity[(day, centre)], shown_bookings[key], shown_doses[key])
         for key in keys
@@ -147,15 +180,8 @@ def bookings_by_day(
     totals = []
     day = first_day
     while day <= last_day:
-        on_day = [key for key in keys if key[0] == day]
-        totals.append(
-            (
-                day,
-                sum(capacity[key] for key in on_day),
-                suppress(sum(booked[key] for key in on_day)),
-                suppress(sum(doses[key] for key in on_day)),
-            )
-        )
+        places = sum(capacity[key] for key in keys if key[0] == day)
+        totals.append((day, places, shown_bookings.get((day, ALL), 0), shown_doses.get((day, ALL), 0)))
         day += dt.timedelta(days=1)
     return rows, totals
 
@@ -192,8 +218,53 @@ def no_show_rates(connection: Connection, now: dt.datetime) -> list[NoShowRow]:
     return rows
 
 
-def has_redemptions(connection: Connection) -> bool:
-    return bool(inspect(connection).has_table(REDEMPTIONS_TABLE))
+def iso_week(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def vouchers_redeemed(
+    connection: Connection, first_day: dt.date, last_day: dt.date
+) -> tuple[list[VoucherRow], list[tuple[str, Count, Count]], tuple[Count, Count]]:
+    """Redemptions that stand (not undone) from ``first_day`` to ``last_day`` (local days), per ISO week
+    and region, per region, and in all. A sum of money is withheld wherever its count is: 50 euros a
+    voucher would give the count away."""
+    start, end = _utc_bounds(first_day, last_day)
+    count: Counter[tuple[str, str]] = Counter()
+    cents: Counter[tuple[str, str]] = Counter()
+    for redeemed_at, region, amount, number in connection.execute(
+        select(
+            redemptions.c.redeemed_at,
+            establishments.c.region,
+            func.sum(redemptions.c.amount_cents),
+            func.count(),
+        )
+        .join(establishments, establishments.c.id == redemptions.c.establishment_id)
+        .where(
+            redemptions.c.undone_at.is_(None),
+            redemptions.c.redeemed_at >= start,
+            redemptions.c.redeemed_at < end,
+        )
+        .group_by(redemptions.c.redeemed_at, establishments.c.region)
+    ):
+        key = (iso_week(local_day(redeemed_at)), str(region))
+        count[key] += int(number)
+        cents[key] += int(amount)
+    shown = suppress_with_totals(dict(count))
+    rows = [
+        VoucherRow(week, region, shown[(week, region)], _money(shown[(week, region)], cents[(week, region)]))
+        for week, region in sorted(count)
+    ]
+    regions = []
+    for region in sorted({region for _, region in count}):
+        number = shown[(ALL, region)]
+        regions.append((region, number, _money(number, sum(c for (_, r), c in cents.items() if r == region))))
+    total = shown.get((ALL, ALL), 0)
+    return rows, regions, (total, _money(total, sum(cents.values())))
+
+
+def _money(shown_count: Count, cents: int) -> Count:
+    return shown_count if isinstance(shown_count, Withheld) else cents
 
 
 def ministry_view(
@@ -204,5 +275,7 @@ def ministry_view(
     view.sent = letters_sent(connection, language)
     view.days, view.day_totals = bookings_by_day(connection, first_day, last_day)
     view.no_shows = no_show_rates(connection, now)
-    view.vouchers_available = has_redemptions(connection)
+    view.vouchers, view.voucher_regions, view.voucher_total = vouchers_redeemed(
+        connection, first_day, last_day
+    )
     return view

@@ -17,6 +17,8 @@ from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
 SMALL_CELL = 10
+# The key of a total in :func:`suppress_with_totals`.
+ALL = "*"
 R = TypeVar("R", bound=Hashable)
 C = TypeVar("C", bound=Hashable)
 
@@ -59,6 +61,20 @@ def suppress_table(
                     shown[min(visible, key=lambda key: cells[key])] = Withheld.TOTAL
                     changed = True
     return shown
+
+
+def suppress_with_totals(cells: Mapping[tuple[R, C], int]) -> dict[tuple[R | str, C | str], Count]:
+    """:func:`suppress_table` over the table with its totals as cells of their own row and column:
+    each row's (``(row, ALL)``), each column's (``(ALL, column)``) and the grand total (``(ALL, ALL)``).
+    A page may then show any of those totals beside the cells: a row with its total is one group, so
+    no withheld cell of it is the total less the others, and no shown total gives one away."""
+    full: dict[tuple[R | str, C | str], int] = {}
+    for (row, column), count in cells.items():
+        full[(row, column)] = count
+        full[(row, ALL)] = full.get((row, ALL), 0) + count
+        full[(ALL, column)] = full.get((ALL, column), 0) + count
+    full[(ALL, ALL)] = sum(cells.values())
+    return suppress_table(full)
 
 
 def suppress_rate(part: int, whole: int) -> float | None:

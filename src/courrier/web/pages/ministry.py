@@ -20,7 +20,7 @@ from courrier.web.auth import context
 from courrier.web.charts import Bar, Column, bar_chart, column_chart
 from courrier.web.pages.render import PageRoute, gettext_for, render
 from courrier.web.pages.staff import staff_page
-from courrier.web.pages.tables import Percent, Table, csv_response, page_text
+from courrier.web.pages.tables import Euros, Percent, Table, Value, csv_response, page_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = "/staff/ministry"
@@ -57,7 +57,14 @@ def _tables(view: MinistryView, language: str) -> dict[str, Table]:
         "sent",
         _("Invitation letters sent, per phase and wave"),
         [_("Phase"), _("Wave"), _("Letters sent")],
-        [[row.title, row.wave if row.wave is not None else _("re-issues"), row.sent] for row in view.sent],
+        [
+            [
+                row.title,
+                _("all waves") if row.total else row.wave if row.wave is not None else _("re-issues"),
+                row.sent,
+            ]
+            for row in view.sent
+        ],
         numeric=frozenset({2}),
     )
     days = Table(
@@ -84,7 +91,25 @@ def _tables(view: MinistryView, language: str) -> dict[str, Table]:
         [[row.centre or _("All centres"), row.due, row.no_shows, Percent(row.rate)] for row in view.no_shows],
         numeric=frozenset({1, 2, 3}),
     )
-    return {table.id: table for table in (sent, days, no_shows)}
+    vouchers = Table(
+        "vouchers",
+        _("Vouchers redeemed per week and region"),
+        [_("Week"), _("Region"), _("Vouchers redeemed"), _("To reimburse")],
+        [[row.week, row.region, row.redeemed, Euros(row.amount_cents)] for row in view.vouchers],
+        numeric=frozenset({2, 3}),
+    )
+    total_redeemed, total_cents = view.voucher_total
+    region_rows: list[list[Value | Percent | Euros]] = [
+        [region, count, Euros(cents)] for region, count, cents in view.voucher_regions
+    ]
+    regions = Table(
+        "voucher-regions",
+        _("Vouchers redeemed and reimbursements per region, over the period"),
+        [_("Region"), _("Vouchers redeemed"), _("To reimburse")],
+        [*region_rows, [_("All regions"), total_redeemed, Euros(total_cents)]],
+        numeric=frozenset({1, 2}),
+    )
+    return {table.id: table for table in (sent, days, no_shows, vouchers, regions)}
 
 
 def _days_description(language: str) -> str:
@@ -112,15 +137,9 @@ def _number(value: Count, language: str) -> str:
 
 def _charts(view: MinistryView, language: str) -> dict[str, object]:
     _ = gettext_for(language)
-    per_phase: dict[str, list[Count]] = {}
-    for row in view.sent:
-        per_phase.setdefault(row.title, []).append(row.sent)
-    sent_bars = []
-    for title, counts in per_phase.items():
-        # A phase's total is the sum of its waves, shown unless one is withheld (then it is "x").
-        known = [shown_value(count) for count in counts]
-        total: Count = Withheld.TOTAL if None in known else sum(count or 0 for count in known)
-        sent_bars.append(Bar(title, shown_value(total), _number(total, language)))
+    sent_bars = [
+        Bar(row.title, shown_value(row.sent), _number(row.sent, language)) for row in view.sent if row.total
+    ]
     columns = [
         Column(
             format_date(day, "EEE d MMM", locale=language),
@@ -139,6 +158,10 @@ def _charts(view: MinistryView, language: str) -> dict[str, object]:
             page_text(Percent(row.rate), language),
         )
         for row in view.no_shows
+    ]
+    voucher_bars = [
+        Bar(region, shown_value(count), _number(count, language))
+        for region, count, _cents in view.voucher_regions
     ]
     first = format_date(view.first_day, "long", locale=language)
     last = format_date(view.last_day, "long", locale=language)
@@ -159,6 +182,14 @@ def _charts(view: MinistryView, language: str) -> dict[str, object]:
             columns,
             (_("Bookings"), _("Doses given")),
             _("Places"),
+        ),
+        "vouchers": bar_chart(
+            "chart-vouchers",
+            _("Vouchers redeemed per region"),
+            _("One bar per region: the vouchers redeemed over the period, undone ones left out.")
+            + " "
+            + "; ".join(f"{bar.label}: {bar.text}" for bar in voucher_bars),
+            voucher_bars,
         ),
         "no_shows": bar_chart(
             "chart-no-shows",

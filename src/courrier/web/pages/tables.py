@@ -9,7 +9,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent
 from fastapi.responses import StreamingResponse
 
 from courrier.dashboards.suppression import Withheld
@@ -27,6 +27,13 @@ class Percent:
     share: float | None
 
 
+@dataclass(frozen=True)
+class Euros:
+    """A sum of money in cents, written in euros; withheld with its count."""
+
+    cents: int | Withheld
+
+
 @dataclass
 class Table:
     """``rows`` hold counts (or :class:`Withheld`), :class:`Percent` or text; ``numeric`` says which
@@ -35,7 +42,7 @@ class Table:
     id: str
     caption: str
     headers: Sequence[str]
-    rows: list[list[Value | Percent]] = field(default_factory=list)
+    rows: list[list[Value | Percent | Euros]] = field(default_factory=list)
     numeric: frozenset[int] = frozenset()
 
     def cells(self, language: str) -> Iterator[list[str]]:
@@ -50,7 +57,11 @@ class Table:
             yield [csv_text(value) for value in row]
 
 
-def page_text(value: Value | Percent, language: str) -> str:
+def page_text(value: Value | Percent | Euros, language: str) -> str:
+    if isinstance(value, Euros):
+        if isinstance(value.cents, Withheld):
+            return WITHHELD[value.cents]
+        return format_currency(value.cents / 100, "EUR", locale=language)
     if isinstance(value, Percent):
         return HIDDEN if value.share is None else format_percent(value.share, "#,##0.0%", locale=language)
     if isinstance(value, Withheld):
@@ -60,7 +71,9 @@ def page_text(value: Value | Percent, language: str) -> str:
     return value
 
 
-def csv_text(value: Value | Percent) -> str:
+def csv_text(value: Value | Percent | Euros) -> str:
+    if isinstance(value, Euros):
+        return WITHHELD[value.cents] if isinstance(value.cents, Withheld) else f"{value.cents / 100:.2f}"
     if isinstance(value, Percent):
         return HIDDEN if value.share is None else f"{value.share * 100:.1f}%"
     if isinstance(value, Withheld):
