@@ -24,7 +24,7 @@ from courrier.vouchers.redemption import undo_redemption
 
 from ..vouchers.conftest import CAMPSITE, HOTEL, make_vouchers
 from .conftest import NOW, SLOT_DAY
-from .dashboard_data import book_and_vaccinate, print_and_post, slots_of
+from .dashboard_data import book_and_vaccinate, compose_job, print_and_post, slots_of
 from .pages import form_token
 
 CENTRE = "LUX-VH"
@@ -156,11 +156,9 @@ def test_operator_sees_the_morning_view_of_the_cli(client, sign_in, running, eng
 
 def test_operator_marks_a_job_printed_and_reads_its_results(client, sign_in, make_world, engine, tmp_path):
     world = make_world(people=12)
-    from ..production.conftest import add_job
-
     with engine.connect() as connection:
         ids = list(connection.execute(select(pieces.c.id).order_by(pieces.c.id)).scalars())
-    add_job(engine, "J000001", ids)
+    compose_job(engine, "J000001", ids, wave=1, at=NOW)
     sign_in(client, "operator")
     page = client.get("/staff/operator", params={"campaign": world.campaign, "lang": "en"}).text
     assert 'id="mark-J000001"' in page

@@ -93,6 +93,8 @@ class MinistryView:
     days: list[DayRow] = field(default_factory=list)
     # Per day over all centres (the chart): (day, capacity, bookings, doses).
     day_totals: list[tuple[dt.date, int, Count, Count]] = field(default_factory=list)
+    # Over the period and every centre: (places, bookings, doses).
+    period_totals: tuple[int, Count, Count] = (0, 0, 0)
     no_shows: list[NoShowRow] = field(default_factory=list)
     vouchers: list[VoucherRow] = field(default_factory=list)
     # Per region over the period (the chart), and over every region: (region, redeemed, amount).
@@ -137,10 +139,10 @@ def letters_sent(connection: Connection, language: str) -> list[SentRow]:
 
 def bookings_by_day(
     connection: Connection, first_day: dt.date, last_day: dt.date
-) -> tuple[list[DayRow], list[tuple[dt.date, int, Count, Count]]]:
+) -> tuple[list[DayRow], list[tuple[dt.date, int, Count, Count]], tuple[int, Count, Count]]:
     """Per local day and centre from ``first_day`` to ``last_day``: the places opened (all campaigns),
     the bookings in those slots that were not cancelled, and the doses given (current vaccination
-    records, a correction counted once); and the same per day over all centres."""
+    records, a correction counted once); the same per day over all centres; and over the period."""
     start, end = _utc_bounds(first_day, last_day)
     capacity: Counter[tuple[dt.date, str]] = Counter()
     booked: Counter[tuple[dt.date, str]] = Counter()
@@ -177,13 +179,16 @@ def bookings_by_day(
         for key in keys
         for day, centre in [key]
     ]
+    # The chart starts on the first day with places opened or anything counted, and ends on the last.
+    days = sorted({day for day, _ in keys})
     totals = []
-    day = first_day
-    while day <= last_day:
+    day = days[0] if days else first_day
+    while days and day <= days[-1]:
         places = sum(capacity[key] for key in keys if key[0] == day)
         totals.append((day, places, shown_bookings.get((day, ALL), 0), shown_doses.get((day, ALL), 0)))
         day += dt.timedelta(days=1)
-    return rows, totals
+    period = (sum(capacity.values()), shown_bookings.get((ALL, ALL), 0), shown_doses.get((ALL, ALL), 0))
+    return rows, totals, period
 
 
 def no_show_rates(connection: Connection, now: dt.datetime) -> list[NoShowRow]:
@@ -273,7 +278,7 @@ def ministry_view(
     """Everything the ministry's dashboard shows, suppressed."""
     view = MinistryView(first_day, last_day)
     view.sent = letters_sent(connection, language)
-    view.days, view.day_totals = bookings_by_day(connection, first_day, last_day)
+    view.days, view.day_totals, view.period_totals = bookings_by_day(connection, first_day, last_day)
     view.no_shows = no_show_rates(connection, now)
     view.vouchers, view.voucher_regions, view.voucher_total = vouchers_redeemed(
         connection, first_day, last_day

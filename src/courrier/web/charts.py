@@ -55,39 +55,42 @@ def _scale_max(values: Sequence[int | None]) -> int:
     return max(largest, 1)
 
 
-def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> list[str]:
+def _open(chart_id: str, kind: str, width: int, height: int, title: str, desc: str) -> list[str]:
+    # In a scrolling box of its own: on a phone the picture keeps a size its texts can be read at
+    # (site.css gives each kind a minimum width) and is scrolled sideways, as a wide table is.
     return [
-        f'<svg id="{chart_id}" class="chart" role="img" viewBox="0 0 {width} {height}"'
+        f'<div class="chart-scroll" tabindex="0" role="region" aria-label="{escape(title)}">',
+        f'<svg id="{chart_id}" class="chart {kind}" role="img" viewBox="0 0 {width} {height}"'
         f' aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg"'
-        f' font-family="{FONT}" font-size="14" fill="{TEXT}">',
+        f' font-family="{FONT}" font-size="{16 if kind == "bars" else 14}" fill="{TEXT}">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
     ]
 
 
-def bar_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar], *, width: int = 720) -> Markup:
+def bar_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar], *, width: int = 680) -> Markup:
     """Horizontal bars, one per category, longest scale at the largest value, each value written at
     the end of its bar."""
-    label_w, value_w, row_h, top = 230, 90, 30, 8
+    label_w, value_w, row_h, top = 350, 100, 32, 8
     height = top + row_h * max(len(bars), 1) + 8
     plot_w = width - label_w - value_w
     largest = _scale_max([bar.value for bar in bars])
-    parts = _open(chart_id, width, height, title, desc)
+    parts = _open(chart_id, "bars", width, height, title, desc)
     for index, bar in enumerate(bars):
         y = top + index * row_h
         length = 0 if bar.value is None else round(plot_w * bar.value / largest)
         parts.append("<g>")
         parts.append(f"<title>{escape(bar.label)}: {escape(bar.text)}</title>")
         parts.append(
-            f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end">{escape(_short(bar.label, 28))}</text>'
+            f'<text x="{label_w - 8}" y="{y + 21}" text-anchor="end">{escape(_short(bar.label, 40))}</text>'
         )
         if length:
             parts.append(f'<rect x="{label_w}" y="{y + 5}" width="{length}" height="20" fill="{BLUE}"/>')
         weight = ' font-style="italic"' if bar.value is None else ' font-weight="bold"'
-        parts.append(f'<text x="{label_w + length + 6}" y="{y + 20}"{weight}>{escape(bar.text)}</text>')
+        parts.append(f'<text x="{label_w + length + 6}" y="{y + 21}"{weight}>{escape(bar.text)}</text>')
         parts.append("</g>")
     parts.append(f'<line x1="{label_w}" y1="{top}" x2="{label_w}" y2="{height - 8}" stroke="{GREY}"/>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return Markup("".join(parts))
 
 
@@ -115,7 +118,7 @@ def column_chart(
     slot = plot_w / max(len(columns), 1)
     bar_w = max(min(slot * 0.8 / max(len(series), 1), 28.0), 2.0)
     colours = (BLUE, ORANGE)
-    parts = _open(chart_id, width, height, title, desc)
+    parts = _open(chart_id, "columns", width, height, title, desc)
     x = left
     for name, colour in zip(series, colours, strict=False):
         parts.append(f'<rect x="{x}" y="10" width="14" height="14" fill="{colour}"/>')
@@ -132,7 +135,7 @@ def column_chart(
             f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="12">'
             f"{round(largest * fraction)}</text>"
         )
-    every = max(1, round(len(columns) / 12))  # at most about 12 day labels, so they never overlap
+    every = max(1, -(-len(columns) * 80 // plot_w))  # a label every 80 px at least: they never overlap
     for index, column in enumerate(columns):
         x0 = left + index * slot
         parts.append("<g>")
@@ -149,12 +152,7 @@ def column_chart(
         group_w = bar_w * len(series)
         for number, (value, colour) in enumerate(zip(column.values, colours, strict=False)):
             bx = x0 + (slot - group_w) / 2 + number * bar_w
-            if value is None:  # suppressed: a small mark at the base says "a few", without a length
-                parts.append(
-                    f'<text x="{bx + bar_w / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle"'
-                    f' font-size="11" fill="{colour}">&lt;</text>'
-                )
-            elif value:
+            if value:  # a withheld value (None) has no bar: its length would give it away
                 h = plot_h * value / largest
                 parts.append(
                     f'<rect x="{bx:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}"'
@@ -169,7 +167,7 @@ def column_chart(
     parts.append(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="{GREY}"/>'
     )
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return Markup("".join(parts))
 
 

@@ -142,7 +142,7 @@ def _charts(view: MinistryView, language: str) -> dict[str, object]:
     ]
     columns = [
         Column(
-            format_date(day, "EEE d MMM", locale=language),
+            format_date(day, "d MMM", locale=language),
             (shown_value(booked), shown_value(doses)),
             (_number(booked, language), _number(doses, language)),
             capacity,
@@ -213,6 +213,7 @@ def ministry_page(request: Request) -> Response:
         tables=_tables(view, found.language),
         charts=_charts(view, found.language),
         period={"from": view.first_day.isoformat(), "to": view.last_day.isoformat()},
+        period_totals=[page_text(value, found.language) for value in view.period_totals],
     )
 
 

@@ -16,13 +16,13 @@ from courrier.dashboards.suppression import Withheld
 
 # A withheld count, on the page and in the CSV: below 10, or hidden so that one cannot be worked out.
 WITHHELD = {Withheld.SMALL: "< 10", Withheld.TOTAL: "x"}
-HIDDEN = WITHHELD[Withheld.SMALL]
 Value = int | float | str | Withheld
 
 
 @dataclass(frozen=True)
 class Percent:
-    """A share (0 to 1) written as a percentage; ``None`` when it is suppressed."""
+    """A share (0 to 1) written as a percentage; ``None`` when a count it comes from is withheld
+    (written ``x``: the share of a withheld count would give it away)."""
 
     share: float | None
 
@@ -63,7 +63,9 @@ def page_text(value: Value | Percent | Euros, language: str) -> str:
             return WITHHELD[value.cents]
         return format_currency(value.cents / 100, "EUR", locale=language)
     if isinstance(value, Percent):
-        return HIDDEN if value.share is None else format_percent(value.share, "#,##0.0%", locale=language)
+        if value.share is None:
+            return WITHHELD[Withheld.TOTAL]
+        return format_percent(value.share, "#,##0.0%", locale=language)
     if isinstance(value, Withheld):
         return WITHHELD[value]
     if isinstance(value, int | float):
@@ -75,7 +77,7 @@ def csv_text(value: Value | Percent | Euros) -> str:
     if isinstance(value, Euros):
         return WITHHELD[value.cents] if isinstance(value.cents, Withheld) else f"{value.cents / 100:.2f}"
     if isinstance(value, Percent):
-        return HIDDEN if value.share is None else f"{value.share * 100:.1f}%"
+        return WITHHELD[Withheld.TOTAL] if value.share is None else f"{value.share * 100:.1f}%"
     if isinstance(value, Withheld):
         return WITHHELD[value]
     return str(value)
