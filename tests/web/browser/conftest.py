@@ -8,6 +8,7 @@ the tests skip; under ``COURRIER_REQUIRE_ALL=1`` (CI) they fail.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -155,6 +156,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """``courrier serve`` (one worker, plain HTTP) on 127.0.0.1 and a free port, on its own database."""
     folder = tmp_path_factory.mktemp("browser-site")
     url, key_file, campaign, unused = _build_database(folder)
+    with serving(folder, url, key_file) as base_url:
+        yield Site(base_url=base_url, campaign=campaign, database_url=url, unused=unused)
+
+
+@contextlib.contextmanager
+def serving(folder: Path, url: str, key_file: Path) -> Iterator[str]:
+    """``courrier serve`` (one worker, plain HTTP) on 127.0.0.1 and a free port, on the database ``url``
+    with ``key_file``, its log in ``folder``; yields its base URL once it answers /health."""
     port = _free_port()
     log = folder / "serve.log"
     env = os.environ | {"COURRIER_DATABASE_URL": url, "COURRIER_KEY_FILE": str(key_file)}
@@ -168,7 +177,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_health(base_url, server, log)
-        yield Site(base_url=base_url, campaign=campaign, database_url=url, unused=unused)
+        yield base_url
     finally:
         server.terminate()
         try:

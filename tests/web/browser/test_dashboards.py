@@ -7,8 +7,6 @@ build/screenshots/ and, with COURRIER_UPDATE_SCREENSHOTS=1, to docs/images/web/ 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from courrier.centres.centres_file import read_centres
 from courrier.centres.store import LOCAL, import_centres, open_slots
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import create_key_file
+from courrier.codes.sealing import reveal_code
 from courrier.db import make_engine, upgrade
 from courrier.db.schema import codes, persons, pieces, slots, waves
 from courrier.db.transaction import write_transaction
@@ -37,16 +36,15 @@ from courrier.vouchers.establishments import import_establishments
 from courrier.vouchers.redemption import Scan, Stay, redeem_voucher
 
 from ...campaigns.conftest import add_persons
-from ...conftest import _free_port
+from ...vouchers.conftest import ESTABLISHMENTS, VOUCHER
 from ..dashboard_data import book_and_vaccinate, compose_job
 from .conftest import (
     CAMPAIGN_FILE,
     DESKTOP,
     PHONE,
-    SERVE,
-    _wait_for_health,
     axe_violations,
     screenshot,
+    serving,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -96,26 +94,7 @@ BOOKED = {
 }
 SMALL_CENTRE = "ETT-HALL"
 NO_SHOW_EVERY = 9  # about one booking in nine nobody comes to
-HOTEL = {
-    "id": "H-0001",
-    "name": "Hôtel du Parc",
-    "kind": "hotel",
-    "licence_number": "HOT-2019-0001",
-    "address": "Rue du Parc 1",
-    "postcode": "L-1750",
-    "iban": "LU28 0019 4006 4475 0000",
-    "contact": "reception@parc.example.lu",
-}
-CAMPSITE = {
-    "id": "C-0002",
-    "name": "Camping Sûre",
-    "kind": "campsite",
-    "licence_number": "CAM-2018-0002",
-    "address": "Route de la Sûre 12",
-    "postcode": "L-9412",
-    "iban": "LU120010001234567891",
-    "contact": "info@camping-sure.example.lu",
-}
+HOTEL, CAMPSITE = ESTABLISHMENTS
 
 
 @dataclass
@@ -280,7 +259,6 @@ def _build(folder: Path) -> tuple[str, Path, str]:
 
 def _vouchers(engine: Engine, keys: Any, folder: Path, now: dt.datetime) -> None:
     """A voucher campaign for younger people, redeemed over the past three weeks at two places."""
-    from ...vouchers.conftest import VOUCHER
 
     add_persons(
         engine,
@@ -302,7 +280,6 @@ def _vouchers(engine: Engine, keys: Any, folder: Path, now: dt.datetime) -> None
     create_campaign(engine, definition, actor="browser-tests", now=issued)
     plan_campaign(engine, definition.name, actor="browser-tests", now=issued)
     issue_codes(engine, definition.name, keys=keys, actor="browser-tests", now=issued)
-    from courrier.codes.sealing import reveal_code
 
     with write_transaction(engine) as connection:
         import_establishments(connection, enumerate([HOTEL, CAMPSITE], 2), actor="browser-tests", now=issued)
@@ -332,24 +309,8 @@ def _vouchers(engine: Engine, keys: Any, folder: Path, now: dt.datetime) -> None
 def dashboards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboards]:
     folder = tmp_path_factory.mktemp("dashboards-site")
     url, key_file, campaign = _build(folder)
-    port = _free_port()
-    log = folder / "serve.log"
-    env = os.environ | {"COURRIER_DATABASE_URL": url, "COURRIER_KEY_FILE": str(key_file)}
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [*SERVE, "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(base_url, server, log)
+    with serving(folder, url, key_file) as base_url:
         yield Dashboards(base_url, campaign, folder)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _sign_in(page: Any, site: Dashboards, username: str) -> None:
