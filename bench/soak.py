@@ -251,8 +251,9 @@ def main() -> None:
         people = int((bookings_needed + checkins_needed) / 0.7)
         started = time.perf_counter()
         web_bench.prepare(folder, people, env)
-        references_file, desk_token = web_bench.prepare_checkins(folder, env, limit=checkins_needed)
+        # Slots for the bookings first: the check-ins' slot is full, a booking there would be refused.
         clients, _count = web_bench.request_file(folder, env)
+        references_file, desk_token = web_bench.prepare_checkins(folder, env, limit=checkins_needed)
         load = _load(env, references_file, desk_token, clients)
         print(
             f"prepared {people:,} people, {len(load.bookings):,} codes to book, {len(load.references):,}"
