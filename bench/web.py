@@ -12,9 +12,15 @@ Scenarios (each with --connections open connections):
              /api/v1/checkins {"scan": "RDV1:REF", "nonce"} with a reception session, one booking per
              request (bookings made for a slot open now at LUX-VH; once all are checked in, the next
              scans are refused already_checked_in, which is counted apart)
+  redeem     hotel front desks (--desks connections) redeeming vouchers: POST /api/v1/redemptions
+             {"scan": TOKEN, "stay_from", "stay_to", "reference", "nonce"} with an establishment session,
+             each request the signed QR token of the next voucher of its wrk thread (a voucher campaign's
+             codes on the same register; once all are redeemed the next scans are refused
+             already_redeemed, counted apart)
 Afterwards the database is checked: no slot above capacity, no code with two active bookings of a dose,
 and the bookings made in the rush are counted (completed bookings per second); after the check-in
-scenario, no booking with two check-ins, and the check-ins made inside the run are counted.
+scenario, no booking with two check-ins, and the check-ins made inside the run are counted; after the
+redemption scenario, no voucher redeemed twice (two standing redemptions, or a code used twice).
 
 Run: flock /tmp/courrier-bench.lock .venv/bin/python bench/web.py [--quick] [--database-url URL]
 """
@@ -141,18 +147,8 @@ end
 """
 )
 
-# Each request checks in the next booking of the thread's share, with a nonce of its own.
-LUA_CHECKIN = (
-    LUA_COMMON
-    + """
-local auth = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
-local sent = 0
-request = function()
-    sent = sent + 1
-    local reference = take_line()
-    local body = '{"scan": "RDV1:' .. reference .. '", "nonce": "' .. index .. '-' .. sent .. '"}'
-    return wrk.format("POST", "/api/v1/checkins", auth, body)
-end
+# A staff desk's answers: 201 done, 200 refused (already checked in, already redeemed...), counted apart.
+LUA_OK_OR_REFUSED = """
 response = function(status, headers, body)
     if status == 201 then
         booked = booked + 1
@@ -169,6 +165,37 @@ done = function(summary, latency, requests)
     io.write(string.format("rush-counts sessions=0 booked=%%d refused=%%d\\n", b, r))
 end
 """
+
+# Each request checks in the next booking of the thread's share, with a nonce of its own.
+LUA_CHECKIN = (
+    LUA_COMMON
+    + """
+local auth = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
+local sent = 0
+request = function()
+    sent = sent + 1
+    local reference = take_line()
+    local body = '{"scan": "RDV1:' .. reference .. '", "nonce": "' .. index .. '-' .. sent .. '"}'
+    return wrk.format("POST", "/api/v1/checkins", auth, body)
+end
+"""
+    + LUA_OK_OR_REFUSED
+)
+
+# Each request redeems the next voucher of the thread's share, with a nonce of its own.
+LUA_REDEEM = (
+    LUA_COMMON
+    + """
+local auth = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
+local sent = 0
+request = function()
+    sent = sent + 1
+    local body = '{"scan": "' .. take_line() .. '", "stay_from": "2026-07-01", "stay_to": "2026-07-02",'
+        .. ' "reference": "B-' .. index .. '-' .. sent .. '", "nonce": "' .. index .. '-' .. sent .. '"}'
+    return wrk.format("POST", "/api/v1/redemptions", auth, body)
+end
+"""
+    + LUA_OK_OR_REFUSED
 )
 
 
@@ -259,10 +286,24 @@ def prepare(folder: Path, people: int, env: dict[str, str]) -> None:
 def reset(env: dict[str, str]) -> None:
     """Undo an earlier run on a kept database: no bookings, every place free, no failure counted."""
     from courrier.db import make_engine
-    from courrier.db.schema import bookings, checkins, slots, throttle_counters, vaccinations
+    from courrier.db.schema import (
+        bookings,
+        checkins,
+        code_uses,
+        codes,
+        redemptions,
+        slots,
+        throttle_counters,
+        vaccinations,
+    )
 
     engine = make_engine(env["COURRIER_DATABASE_URL"])
     with engine.begin() as connection:
+        # The vouchers redeemed by an earlier run become redeemable again.
+        redeemed = select(redemptions.c.code_id)
+        connection.execute(code_uses.delete().where(code_uses.c.code_id.in_(redeemed)))
+        connection.execute(codes.update().where(codes.c.id.in_(redeemed)).values(uses=0, status="active"))
+        connection.execute(redemptions.delete())
         connection.execute(vaccinations.delete())
         connection.execute(checkins.delete())
         connection.execute(bookings.delete())
@@ -426,6 +467,113 @@ def check_checkins(env: dict[str, str], window: tuple[dt.datetime, dt.datetime])
     return int(doubled), int(inside)
 
 
+def prepare_redemptions(folder: Path, env: dict[str, str]) -> tuple[Path, str]:
+    """The example voucher campaign on the register (codes issued, QR tokens signed), the example
+    establishments and a front-desk session at the hotel: ``(file of QR tokens, Bearer token)``."""
+    from courrier.accounts.sessions import open_session
+    from courrier.accounts.users import add_user, get_user
+    from courrier.campaigns.store import get_campaign
+    from courrier.codes.keys import load_keys
+    from courrier.codes.sealing import reveal_code
+    from courrier.codes.store import qr_content
+    from courrier.db import make_engine, write_transaction
+    from courrier.db.schema import codes, staff_users
+
+    courrier = str(Path(sys.executable).parent / "courrier")
+    campaign = (ROOT / "examples" / "campaigns" / "hotel-voucher.toml").read_text()
+    campaign = campaign.replace(
+        '"../templates/voucher"', json.dumps(str(ROOT / "examples/templates/voucher"))
+    )
+    (folder / "vouchers.toml").write_text(campaign)
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    with engine.connect() as connection:
+        known = connection.execute(
+            select(staff_users.c.id).where(staff_users.c.username == "bench-hotel")
+        ).first()
+    if known is None:
+        sh(courrier, "campaign", "create", str(folder / "vouchers.toml"), env=env)
+        sh(courrier, "campaign", "plan", "hotel-voucher", env=env)
+        sh(courrier, "codes", "issue", "hotel-voucher", env=env)
+        sh(
+            courrier,
+            "establishments",
+            "import",
+            str(ROOT / "examples/vouchers/establishments.csv"),
+            "--rejects",
+            str(folder / "rejects.csv"),
+            env=env,
+        )
+    keys = load_keys(env["COURRIER_KEY_FILE"])
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with write_transaction(engine) as connection:
+        found = get_campaign(connection, "hotel-voucher")
+        rows = connection.execute(
+            select(codes).where(codes.c.campaign_id == found.id).order_by(codes.c.id)
+        ).all()
+        if known is None:
+            add_user(
+                connection,
+                "bench-hotel",
+                "bench-hotel-password",
+                "establishment",
+                now=now,
+                establishment_id="H-0001",
+            )
+        token = open_session(connection, get_user(connection, "bench-hotel"), now=now).token
+    engine.dispose()
+    tokens = [
+        qr_content(
+            found,
+            reveal_code(keys, row.ciphertext),
+            keys=keys,
+            code_id=row.id,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+        )
+        for row in rows
+    ]
+    random.seed(11)
+    random.shuffle(tokens)
+    path = folder / "vouchers.tsv"
+    path.write_text("".join(f"{token}\n" for token in tokens))
+    return path, token
+
+
+def check_redemptions(env: dict[str, str], window: tuple[dt.datetime, dt.datetime]) -> tuple[int, int]:
+    """Vouchers redeemed twice (two standing redemptions of a code, or a voucher code used twice: must be
+    0), redemptions made inside ``window``."""
+    from courrier.db import make_engine
+    from courrier.db.schema import code_uses, redemptions
+
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    with engine.connect() as connection:
+        twice = connection.execute(
+            select(func.count()).select_from(
+                select(redemptions.c.code_id)
+                .where(redemptions.c.undone_at.is_(None))
+                .group_by(redemptions.c.code_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ).scalar_one()
+        used_twice = connection.execute(
+            select(func.count()).select_from(
+                select(code_uses.c.code_id)
+                .where(code_uses.c.code_id.in_(select(redemptions.c.code_id)))
+                .group_by(code_uses.c.code_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ).scalar_one()
+        inside = connection.execute(
+            select(func.count()).where(
+                redemptions.c.redeemed_at >= window[0], redemptions.c.redeemed_at < window[1]
+            )
+        ).scalar_one()
+    engine.dispose()
+    return int(twice) + int(used_twice), int(inside)
+
+
 def serve(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -468,14 +616,14 @@ def main() -> None:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["baseline", "sessions", "rush", "checkin"],
+        choices=["baseline", "sessions", "rush", "checkin", "redeem"],
         help="run only these scenarios",
     )
     args = parser.parse_args()
     people = args.people or (20_000 if args.quick else 120_000)
     duration = args.duration or (10 if args.quick else 60)
     baseline_duration = args.baseline_duration or (5 if args.quick else 15)
-    scenarios = args.only or ["baseline", "sessions", "rush", "checkin"]
+    scenarios = args.only or ["baseline", "sessions", "rush", "checkin", "redeem"]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian package wrk)")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="courrier-bench-web-"))
@@ -542,6 +690,12 @@ def main() -> None:
             checkin_start = dt.datetime.now(dt.UTC)
             results["checkin"] = wrk(base, args.desks, duration, script)
             checkin_window = (checkin_start, checkin_start + dt.timedelta(seconds=duration))
+        if "redeem" in scenarios:
+            vouchers, token = prepare_redemptions(folder, env)
+            script = lua(folder, "redeem", LUA_REDEEM, vouchers, token=token)
+            redeem_start = dt.datetime.now(dt.UTC)
+            results["redeem"] = wrk(base, args.desks, duration, script)
+            redeem_window = (redeem_start, redeem_start + dt.timedelta(seconds=duration))
     finally:
         stop(app)
     over, doubled, total = check(env, window)
@@ -575,6 +729,16 @@ def main() -> None:
             f"checkin ({args.desks} desks): {made:,} check-ins in {duration} s ="
             f" {rate:,.0f} check-ins/s{ratio};"
             f" wrk saw ok/refused {counts[1:] if counts else None}; bookings checked in twice: {twice}"
+        )
+    if "redeem" in results:
+        twice, made = check_redemptions(env, redeem_window)
+        counts = results["redeem"]["counts"]
+        rate = made / duration
+        ratio = f" ({rate / baseline:.2f} of baseline requests/s)" if baseline else ""
+        print(
+            f"redeem ({args.desks} desks): {made:,} redemptions in {duration} s ="
+            f" {rate:,.0f} redemptions/s{ratio};"
+            f" wrk saw ok/refused {counts[1:] if counts else None}; vouchers redeemed twice: {twice}"
         )
     print(f"slots over capacity: {over}; codes with two active bookings of a dose: {doubled}")
     if args.keep is None:
