@@ -88,6 +88,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/staff/audit"): ADMIN,
     # EU DCC: the answer holds no more than the QR code it was given, as verifier apps are open to all
     ("POST", "/api/v1/dcc/verify"): EVERYONE,
+    # the certificate verifier's page: what the API answers, valid or not with the name and birth date
+    ("GET", "/verify"): EVERYONE,
+    ("POST", "/verify"): EVERYONE,
     # the citizen's pages (session cookie)
     ("GET", "/"): EVERYONE,
     ("GET", "/c/{code}"): EVERYONE,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -39,8 +37,7 @@ from courrier.db.transaction import write_transaction
 from courrier.db.types import utcnow
 from courrier.web.pages.render import gettext_for
 
-from ...conftest import _free_port
-from .conftest import CAMPAIGN_FILE, SERVE, _build_database, _wait_for_health, axe_violations
+from .conftest import CAMPAIGN_FILE, _build_database, axe_violations, serving
 from .y4m import camera_page, letter_frames, write_y4m
 
 CENTRE = "LUX-VH"
@@ -133,24 +130,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     folder = tmp_path_factory.mktemp("reception-site")
     url, key_file, _campaign, unused = _build_database(folder)
     letters, printed = _book_today(url, key_file, unused["en"][:BOOKINGS], folder)
-    port = _free_port()
-    log = folder / "serve.log"
-    env = os.environ | {"COURRIER_DATABASE_URL": url, "COURRIER_KEY_FILE": str(key_file)}
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [*SERVE, "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(base_url, server, log)
+    with serving(folder, url, key_file) as base_url:
         yield Desk(base_url=base_url, database_url=url, folder=folder, letters=letters, codes=printed)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 # --- as the desk's staff do it ---

@@ -20,7 +20,7 @@ from courrier.accounts.audit import audit
 from courrier.accounts.sessions import StaffSession
 from courrier.certificates.pki import folder_trust, load_signer
 from courrier.certificates.revocation import FILE_NAME, read_revocations
-from courrier.certificates.verify import verify_hc1
+from courrier.certificates.verify import Verification, verify_hc1
 from courrier.checkin.certificate import vaccination_certificate_pdf
 from courrier.checkin.vaccinations import get_vaccination
 from courrier.db.transaction import write_transaction
@@ -39,11 +39,17 @@ class Certificate(BaseModel):
 
 @router.post("/dcc/verify")
 def verify_certificate(body: Certificate, request: Request) -> dict[str, Any]:
+    return verify_here(request, body.hc1).to_json()
+
+
+def verify_here(request: Request, hc1: str) -> Verification:
+    """``hc1`` verified against the server's DCC folder (its DSCs, its revocation list), now: what the
+    API answers and the verifier page shows."""
     ctx = context(request)
     folder = Path(ctx.dcc_dir)
     revocations = folder / FILE_NAME
     revoked = read_revocations(revocations) if revocations.exists() else None
-    return verify_hc1(body.hc1, folder_trust(folder), ctx.clock(), revoked).to_json()
+    return verify_hc1(hc1, folder_trust(folder), ctx.clock(), revoked)
 
 
 PDF: dict[int | str, dict[str, Any]] = {

@@ -23,6 +23,7 @@ def pages_router() -> APIRouter:
         reception,
         requests,
         staff,
+        verifier,
     )
 
     router = APIRouter(include_in_schema=False)
@@ -36,4 +37,5 @@ def pages_router() -> APIRouter:
     router.include_router(ministry.router)
     router.include_router(audit_log.router)
     router.include_router(establishment.router)
+    router.include_router(verifier.router)
     return router
