@@ -19,8 +19,10 @@ from courrier.booking.requests import submit_request
 from courrier.dashboards.suppression import Withheld, suppress_table
 from courrier.db.schema import letter_requests, persons, pieces, print_jobs
 from courrier.db.transaction import write_transaction
+from courrier.languages import LANGUAGES
 from courrier.register.matricule import make_matricule
 from courrier.vouchers.redemption import undo_redemption
+from courrier.web.pages.render import gettext_for
 
 from ..vouchers.conftest import CAMPSITE, HOTEL, make_vouchers
 from .conftest import NOW, SLOT_DAY
@@ -298,3 +300,17 @@ def _table(html: str, table: str | None, *, table_id: str | None = None) -> list
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
         rows.append([unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells])
     return rows
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_dashboards_speak_every_language(client, sign_in, running, language):
+    _ = gettext_for(language)
+    for role, path, heading in [
+        ("operator", "/staff/operator", "Print shop: the morning view"),
+        ("ministry", "/staff/ministry", "Ministry dashboard"),
+        ("admin", "/staff/audit", "Audit log"),
+    ]:
+        page = sign_in(client, role).get(path, params={"lang": language})
+        assert page.status_code == 200, (language, path)
+        assert f"<h1>{_(heading)}</h1>" in page.text  # the catalogs' texts are markup
+        assert language == "en" or _(heading) != heading
