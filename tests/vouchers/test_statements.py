@@ -181,6 +181,9 @@ def test_periods_must_be_over_follow_each_other_and_be_written_right(six, tmp_pa
     with pytest.raises(ConflictError) as refused:
         issue(six.engine, Period(dt.date(2021, 1, 15), dt.date(2021, 2, 15)), tmp_path)
     assert refused.value.code == "period_overlaps"
+    with pytest.raises(ConflictError) as refused:
+        issue(six.engine, Period(dt.date(2021, 1, 31), dt.date(2021, 1, 31)), tmp_path)
+    assert refused.value.code == "period_overlaps"
     for text in ("2021-01-01", "2021-02-01..2021-01-01", "2021-02-30..2021-03-01", "..", "x..y"):
         with pytest.raises(InputFileError) as refused:
             Period.parse(text)
@@ -249,3 +252,18 @@ def test_statements_composed_on_dask_workers_are_the_same_bytes(six, tmp_path, d
     # Made again here, without the workers: every file matches the sha256 recorded from the workers'.
     again = issue(six.engine, JANUARY, tmp_path)
     assert sorted(again.files_written) == sorted(on_workers.files_written)
+
+
+def test_an_early_run_takes_what_is_redeemed_so_far_and_the_rest_goes_on_the_next(six, tmp_path):
+    first = redeemed(six, 0, HOTEL, local(31, 1, 10))
+    early = issue_statements(
+        six.engine, JANUARY, payer=PAYER, folder=tmp_path, actor="t", now=local(31, 1, 12), early=True
+    )
+    assert [s.total_cents for s in early.statements] == [5000]
+    later = redeemed(six, 1, HOTEL, local(31, 1, 18))  # the same day, after the run
+    february = issue(six.engine, FEBRUARY, tmp_path)
+    (statement,) = february.statements
+    assert [int(row["redemption_id"]) for row in csv_rows(february.folder / f"{statement.number}.csv")] == [
+        later
+    ]
+    assert first != later

@@ -43,6 +43,12 @@ def vouchers() -> None:
     help="The day the bank is to pay (default: the working day after the statements are issued).",
 )
 @click.option(
+    "--early",
+    is_flag=True,
+    help="Issue a period that is not over yet (the campaign's last statements, a demo): what is "
+    "redeemed later in the period goes on the next statement.",
+)
+@click.option(
     "--scheduler",
     help="Compose the statements on this running Dask scheduler (tcp://host:8786) instead of here.",
 )
@@ -58,6 +64,7 @@ def statements_command(
     folder: Path,
     payer_file: Path | None,
     execution_date: dt.datetime | None,
+    early: bool,
     scheduler: str | None,
     workers: int | None,
     as_json: bool,
@@ -90,6 +97,7 @@ def statements_command(
         actor=app.settings.actor,
         now=utcnow(),
         execution_date=execution_date.date() if execution_date else None,
+        early=early,
         client=app.dask_client if scheduler or workers else None,
         progress=progress,
     )

@@ -127,6 +127,7 @@ def issue_statements(
     actor: str,
     now: dt.datetime,
     execution_date: dt.date | None = None,
+    early: bool = False,
     client: Any = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
@@ -134,7 +135,7 @@ def issue_statements(
     workers when one is given); see the module docstring."""
     try:
         with write_transaction(engine) as connection:
-            run_id, issued = _issue(connection, period, payer, folder, actor, now, execution_date)
+            run_id, issued = _issue(connection, period, payer, folder, actor, now, execution_date, early)
     except IntegrityError:
         # The same period issued at the same moment by another process (PostgreSQL): its run stands.
         with engine.connect() as connection:
@@ -164,12 +165,13 @@ def _issue(
     actor: str,
     now: dt.datetime,
     execution_date: dt.date | None,
+    early: bool,
 ) -> tuple[int, bool]:
     existing = _run_of(connection, period)
     if existing is not None:
         return existing, False
     today = now.astimezone(LOCAL).date()
-    if period.last >= today:
+    if period.last >= today and not early:
         raise ConflictError(
             f"the period {period} is not over: its statements are issued from"
             f" {period.last + dt.timedelta(days=1)} on",
