@@ -85,6 +85,12 @@ wait $server 2>/dev/null || true
 trap - EXIT
 demo_code=$(sed -n 's/^DEMO_CODE=//p' demo/booking.txt)
 
+step "Reimbursement: today's statements of the vouchers redeemed (issued early, as at the campaign's end) and the SEPA file"
+today=$(TZ=Europe/Luxembourg date +%F)
+courrier vouchers statements --period "$today..$today" --early --payer examples/vouchers/payer-account.toml --out demo/statements
+courrier vouchers statements --period "$today..$today" --early --payer examples/vouchers/payer-account.toml --out demo/statements
+ls "demo/statements/$today..$today/"
+
 step "Done"
 echo "Print files: demo/print-jobs/vaccination-75plus/ (JOB.pdf, JOB.manifest.csv, JOB.ticket.json, JOB.inserter.csv)"
 if command -v gs >/dev/null; then
@@ -95,6 +101,7 @@ if command -v gs >/dev/null; then
 else
     echo "(install ghostscript for a PNG preview of the first letter)"
 fi
+echo "Reimbursement statements and the SEPA file: demo/statements/$today..$today/"
 echo "Web: run \`make serve\` and open http://127.0.0.1:8000/ (the booking pages; the API is described at"
 echo "/api/openapi.json); a printed code to type: $demo_code (the first letter of the first print job; its QR"
 echo "opens http://127.0.0.1:8000/c/$demo_code, dose 1 is booked, dose 2 is offered)"
