@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from courrier.qr import ALPHANUMERIC_SET, EC_LEVELS, MASKS, penalty, qr_matrix
+from courrier.qr import ALPHANUMERIC_SET, EC_LEVELS, MASKS, penalty, qr_image, qr_matrix
 from courrier.qr.segments import ALPHANUMERIC, BYTE, COUNT_BITS, capacity_codewords
 from courrier.qr.tables import BLOCKS
 
@@ -126,6 +126,20 @@ def test_any_text_reads_back(text: str, level: str, mask: int | None):
     assert found.extra["ECLevel"] == level
     if text.isascii():  # no fewer bits than zxing-cpp's segments: never a larger version
         assert ours.shape[0] <= _zxing(text, level).shape[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.text(alphabet="abcXYZ0123456789-/:*# é", min_size=1, max_size=400),
+    level=st.sampled_from(EC_LEVELS),
+    mask=st.sampled_from([*MASKS, None]),
+)
+def test_the_image_is_the_packed_matrix(text: str, level: str, mask: int | None):
+    # From the per-codeword tables (small symbols) or from the matrix (larger ones, the chosen mask).
+    modules, image = qr_image(text, level, mask)
+    symbol = qr_matrix(text, level, mask)
+    assert modules == len(symbol)
+    assert image == np.packbits(~symbol, axis=1).tobytes()
 
 
 def test_auto_mask_takes_the_least_penalty():

@@ -21,16 +21,20 @@ modules: ``tests/qr/``) with cached segment plans and templates, in a fraction o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import zxingcpp
 
 from courrier.compose.pdf import number
 from courrier.errors import CompositionError
+from courrier.qr import qr_image as encode_qr_image
 from courrier.qr import qr_matrix as encode_qr
 
 DEFAULT_QR_MASK = 2
+Encoded = TypeVar("Encoded")
 
 
 def qr_matrix(
@@ -38,9 +42,28 @@ def qr_matrix(
 ) -> np.ndarray:
     """The QR symbol as a boolean array, True for a dark module, without quiet zone. ``mask`` None lets
     the encoder try all eight masks (see the module docstring)."""
+    return _encoded(encode_qr, content, ec_level, field, mask)
+
+
+def qr_image_operators(
+    content: str, ec_level: str, field: str, mask: int | None, x: float, y: float, size: float
+) -> bytes:
+    """:func:`image_mask_operators` of :func:`qr_matrix`, from the encoder's 1-bit image as it is
+    (``courrier.qr.qr_image``: no matrix made per letter for a small symbol)."""
+    modules, image = _encoded(encode_qr_image, content, ec_level, field, mask)
+    return _image_header(modules, modules, x, y, size) + image + b"\nEI Q\n"
+
+
+def _encoded(
+    encode: Callable[[str, str, int | None], Encoded],
+    content: str,
+    ec_level: str,
+    field: str,
+    mask: int | None,
+) -> Encoded:
     _require_content(content, field)
     try:
-        return encode_qr(content, ec_level, mask)
+        return encode(content, ec_level, mask)
     except ValueError as error:
         raise CompositionError(
             f"cannot encode {content!r}: {error}", code="barcode_error", field=field

@@ -25,7 +25,13 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from courrier.compose.address import fit_address
-from courrier.compose.barcodes import datamatrix_samples, image_mask_operators, qr_matrix, vector_operators
+from courrier.compose.barcodes import (
+    datamatrix_samples,
+    image_mask_operators,
+    qr_image_operators,
+    qr_matrix,
+    vector_operators,
+)
 from courrier.compose.fonts import FileFont, load_face
 from courrier.compose.identification import Identification
 from courrier.compose.layout import Block, Typesetter, paragraph_sources, parse_markup, parse_paragraph
@@ -307,6 +313,10 @@ class _Composer:
         if element.kind == "address":
             return self._address(element, context, language)
         text = unescape_markup(text)  # a barcode's text is no markup: the data as it is
+        if element.kind == "qr" and self.barcode_operators is image_mask_operators:
+            size = element.width * MM
+            x, y = element.x * MM, self.height_pt - element.y * MM - size
+            return qr_image_operators(text, element.ec_level, element.name, element.mask, x, y, size)
         if element.kind == "qr":
             return self._matrix_ops(
                 qr_matrix(text, element.ec_level, element.name, element.mask),

@@ -9,6 +9,6 @@ with zxing-cpp's decoder from pages rendered by Ghostscript (``tests/qr/``).
 """
 
 from courrier.qr.segments import ALPHANUMERIC_SET
-from courrier.qr.symbol import EC_LEVELS, MASKS, penalty, qr_matrix
+from courrier.qr.symbol import EC_LEVELS, MASKS, penalty, qr_image, qr_matrix
 
-__all__ = ["ALPHANUMERIC_SET", "EC_LEVELS", "MASKS", "penalty", "qr_matrix"]
+__all__ = ["ALPHANUMERIC_SET", "EC_LEVELS", "MASKS", "penalty", "qr_image", "qr_matrix"]

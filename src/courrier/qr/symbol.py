@@ -26,21 +26,88 @@ MASKS = tuple(range(8))
 _FORMAT_LEVEL_BITS = {"L": 0b01, "M": 0b00, "Q": 0b11, "H": 0b10}
 
 
+# The largest table of image rows kept per version, level and mask (see ``qr_image``): versions 1 to 5
+# at level M, the sizes of codes and URLs.
+IMAGE_TABLE_LIMIT_BYTES = 4_000_000
+
+
 def qr_matrix(content: str, level: str = "M", mask: int | None = 2) -> np.ndarray:
     """The symbol of ``content`` at error correction ``level`` as a boolean array, True for a dark
     module, without the quiet zone. ``ValueError`` when the content does not fit version 40."""
+    version, data = _encoded(content, level, mask)
+    bits = np.unpackbits(_with_error_correction(data, version, level))
+    if mask is None:
+        symbols = [_placed(bits, version, level, each) for each in MASKS]
+        return min(symbols, key=penalty)
+    return _placed(bits, version, level, mask)
+
+
+def qr_image(content: str, level: str = "M", mask: int | None = 2) -> tuple[int, bytes]:
+    """The symbol's modules per side, and the symbol as a 1-bit image: one row after the other, a
+    set bit for a light module (what a PDF image mask paints as background), each row padded with
+    zero bits to a byte: ``np.packbits(~qr_matrix(...), axis=1)``.
+
+    The same without the matrix for small symbols: everything after the data codewords (error
+    correction, interleaving, placement, mask) is linear over GF(2), so the image is a constant
+    (the masked template) XOR, for each data codeword, the image bits its value flips, looked up in
+    a table made once per version, level and mask (a Python int per codeword position and value;
+    XOR of ints is the cheapest per-letter work Python has)."""
+    version, data = _encoded(content, level, mask)
+    table = None if mask is None else _image_table(version, level, mask)
+    if table is None:
+        symbol = qr_matrix(content, level, mask)
+        return len(symbol), np.packbits(~symbol, axis=1).tobytes()
+    image, flips = table.base, table.flips
+    for position, value in enumerate(data):
+        image ^= flips[position][value]
+    return table.modules, image.to_bytes(table.length, "big")
+
+
+def _encoded(content: str, level: str, mask: int | None) -> tuple[int, bytes]:
+    """The version and the data codewords of ``content``."""
     if level not in EC_LEVELS:
         raise ValueError(f"error correction level {level!r} is not one of {', '.join(EC_LEVELS)}")
     if mask is not None and mask not in MASKS:
         raise ValueError(f"mask {mask!r} is not one of 0 to 7")
     data, eci = content_bytes(content)
     written = plan(class_string(data), eci, level)
-    version = written.version
-    bits = np.unpackbits(_with_error_correction(data_codewords(data, written), version, level))
-    if mask is None:
-        symbols = [_placed(bits, version, level, each) for each in MASKS]
-        return min(symbols, key=penalty)
-    return _placed(bits, version, level, mask)
+    return written.version, data_codewords(data, written)
+
+
+class _ImageTable(NamedTuple):
+    modules: int
+    length: int  # bytes of the image
+    base: int  # the image of all-zero data codewords (the masked template), as one big-endian int
+    flips: list[list[int]]  # [data codeword position][value] -> the image bits that value flips
+
+
+@functools.cache
+def _image_table(version: int, level: str, mask: int) -> _ImageTable | None:
+    modules = 17 + 4 * version
+    length = modules * ((modules + 7) // 8)
+    codewords = capacity_codewords(version, level)
+    if codewords * 256 * length > IMAGE_TABLE_LIMIT_BYTES:
+        return None
+    layout = _layout(version, level, mask)
+    base = int.from_bytes(np.packbits(~layout.template, axis=1).tobytes(), "big")
+    flips = []
+    for position in range(codewords):
+        # The bits one set bit of this codeword flips (k = 0 the most significant)...
+        by_bit = []
+        for k in range(8):
+            unit = bytearray(codewords)
+            unit[position] = 0x80 >> k
+            placed = np.zeros(modules * modules, dtype=bool)
+            placed[layout.positions] = np.unpackbits(_with_error_correction(bytes(unit), version, level))
+            packed = np.packbits(placed.reshape(modules, modules), axis=1).tobytes()
+            by_bit.append(int.from_bytes(packed, "big"))
+        # ... and those of every value, the XOR of its bits'.
+        row = [0] * 256
+        for value in range(1, 256):
+            lowest = value & -value
+            row[value] = row[value ^ lowest] ^ by_bit[8 - lowest.bit_length()]
+        flips.append(row)
+    return _ImageTable(modules, length, base, flips)
 
 
 def _placed(bits: np.ndarray, version: int, level: str, mask: int) -> np.ndarray:
