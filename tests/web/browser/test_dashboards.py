@@ -321,6 +321,10 @@ def _sign_in(page: Any, site: Dashboards, username: str) -> None:
     page.wait_for_url(site.url("/staff"))
 
 
+# The screenshots docs/web.md shows from this test (test_pages checks docs/images/web/ against them).
+DOCS_PAGES = ("40-operator", "41-operator-results", "42-ministry")
+
+
 def _look(page: Any, axe: Path, name: str) -> list[str]:
     """axe at both sizes, and a screenshot at each (docs/images/web/ with COURRIER_UPDATE_SCREENSHOTS)."""
     found = []
