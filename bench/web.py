@@ -40,6 +40,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -444,6 +445,13 @@ def prepare_checkins(folder: Path, env: dict[str, str], limit: int | None = None
     return path, token
 
 
+def _repeated(connection: Any, column: Any, where: Any) -> int:
+    """How many values of ``column`` stand in more than one row matching ``where`` (the doubles the
+    scenarios' checks count)."""
+    grouped = select(column).where(where).group_by(column).having(func.count() > 1).subquery()
+    return int(connection.execute(select(func.count()).select_from(grouped)).scalar_one())
+
+
 def check_checkins(env: dict[str, str], window: tuple[dt.datetime, dt.datetime]) -> tuple[int, int]:
     """Bookings checked in more than once (must be 0), check-ins made inside ``window``."""
     from courrier.db import make_engine
@@ -451,15 +459,7 @@ def check_checkins(env: dict[str, str], window: tuple[dt.datetime, dt.datetime])
 
     engine = make_engine(env["COURRIER_DATABASE_URL"])
     with engine.connect() as connection:
-        doubled = connection.execute(
-            select(func.count()).select_from(
-                select(checkins.c.booking_id)
-                .where(checkins.c.booking_id.is_not(None))
-                .group_by(checkins.c.booking_id)
-                .having(func.count() > 1)
-                .subquery()
-            )
-        ).scalar_one()
+        doubled = _repeated(connection, checkins.c.booking_id, checkins.c.booking_id.is_not(None))
         inside = connection.execute(
             select(func.count()).where(checkins.c.created_at >= window[0], checkins.c.created_at < window[1])
         ).scalar_one()
@@ -547,24 +547,10 @@ def check_redemptions(env: dict[str, str], window: tuple[dt.datetime, dt.datetim
 
     engine = make_engine(env["COURRIER_DATABASE_URL"])
     with engine.connect() as connection:
-        twice = connection.execute(
-            select(func.count()).select_from(
-                select(redemptions.c.code_id)
-                .where(redemptions.c.undone_at.is_(None))
-                .group_by(redemptions.c.code_id)
-                .having(func.count() > 1)
-                .subquery()
-            )
-        ).scalar_one()
-        used_twice = connection.execute(
-            select(func.count()).select_from(
-                select(code_uses.c.code_id)
-                .where(code_uses.c.code_id.in_(select(redemptions.c.code_id)))
-                .group_by(code_uses.c.code_id)
-                .having(func.count() > 1)
-                .subquery()
-            )
-        ).scalar_one()
+        twice = _repeated(connection, redemptions.c.code_id, redemptions.c.undone_at.is_(None))
+        used_twice = _repeated(
+            connection, code_uses.c.code_id, code_uses.c.code_id.in_(select(redemptions.c.code_id))
+        )
         inside = connection.execute(
             select(func.count()).where(
                 redemptions.c.redeemed_at >= window[0], redemptions.c.redeemed_at < window[1]

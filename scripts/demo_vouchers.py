@@ -5,11 +5,10 @@ told that one of them was redeemed already. Standard library and courrier only."
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
-import urllib.request
-from typing import Any
 
+# The booking demo's JSON call (this script's folder is on sys.path when run as scripts/demo_vouchers.py).
+from demo_booking import call
 from sqlalchemy import select
 
 from courrier.campaigns.store import get_campaign
@@ -45,17 +44,6 @@ def first_vouchers(count: int) -> list[str]:
         )
         for row in rows
     ]
-
-
-def call(base: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
-    request = urllib.request.Request(base + path, method=method)
-    data = None if body is None else json.dumps(body).encode()
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, data, timeout=10) as answer:
-        return json.load(answer)
 
 
 def main(base: str) -> None:
