@@ -32,6 +32,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -514,8 +515,11 @@ def _write_once(path: Path, recorded: str | None, data: bytes, summary: RunSumma
     if _kept(path, recorded):
         summary.files_kept += 1
         return digest
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
+    # A partial file of its own: two runs of one period at once (the second only restores the files)
+    # would otherwise replace each other's partial file, and one rename would find none.
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".partial")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
     os.replace(partial, path)
     summary.files_written.append(path.name)
     return digest
