@@ -95,3 +95,11 @@ def test_the_form_needs_its_token_and_the_page_its_script(verifier):
     empty = _verify(client, "   ")
     assert 'data-failed-step="prefix"' in empty
     assert client.get("/static/verifier/verifier.js").status_code == 200
+
+
+def test_the_page_names_the_certificate_check_not_the_booking(verifier):
+    client, _issued, _folder = verifier
+    page = client.get("/verify?lang=fr").text
+    assert '<a class="brand" href="/verify">Vérification des certificats</a>' in page
+    assert "Vérification des certificats</title>" in page
+    assert "Rendez-vous de vaccination" not in page and "8002 8080" not in page

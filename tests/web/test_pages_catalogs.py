@@ -54,6 +54,14 @@ def test_every_catalog_translates_every_text_of_the_pages(language: str):
             assert set(PLACEHOLDER.findall(string)) == set(PLACEHOLDER.findall(ids[-1])), (language, key)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_catalog_gives_one_text_twice(language: str):
+    # Two entries of one msgid: babel keeps the last, so the first translation is silently lost (appends
+    # by two engineers at once made such doubles).
+    ids = re.findall(r'^msgid "(.+)"$', catalog_path(language).read_text(encoding="utf-8"), re.MULTILINE)
+    assert sorted({text for text in ids if ids.count(text) > 1}) == []
+
+
 def test_a_missing_compiled_catalog_is_compiled_from_its_po(tmp_path: Path, monkeypatch):
     # The texts are the .po's whether or not the install compiled the .mo.
     for language in ("de", "lb"):
