@@ -2568,6 +2568,28 @@ _ENTRIES = (
         pt="{file} seria diferente do extrato emitido: um extrato emitido nunca muda.",
         lb="{file} wier anescht wéi déi erstallten Opstellung: eng erstallten Opstellung ännert sech ni.",
     ),
+    _entry(
+        "task_running",
+        ConflictError,
+        409,
+        (),
+        en="This work is already queued or running: wait for it to end.",
+        fr="Ce travail est déjà en attente ou en cours : attendez qu'il se termine.",
+        de="Diese Arbeit wartet bereits oder läuft schon: Warten Sie, bis sie beendet ist.",
+        pt="Este trabalho já está em espera ou em curso: aguarde que termine.",
+        lb="Dës Aarbecht waart schonn oder leeft schonn: waart, bis se fäerdeg ass.",
+    ),
+    _entry(
+        "unknown_task",
+        NotFoundError,
+        404,
+        (),
+        en="No such task.",
+        fr="Cette tâche n'existe pas.",
+        de="Diese Aufgabe gibt es nicht.",
+        pt="Essa tarefa não existe.",
+        lb="Dës Aufgab gëtt et net.",
+    ),
 )
 CATALOGUE: Mapping[str, Entry] = {entry.code: entry for entry in _ENTRIES}
 

@@ -58,6 +58,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("courrier.cli.serve", "serve_command", "Run the web app (booking pages, JSON API)."),
     "slots": ("courrier.cli.centres", "slots", "A campaign's time slots at the centres: open, list."),
     "status": ("courrier.cli.production", "status_command", "The operator's morning view of a campaign."),
+    "tasks": (
+        "courrier.cli.tasks",
+        "tasks",
+        "Long work started from the operator's page: composes, reprints, large results files.",
+    ),
     "template": ("courrier.cli.template", "template", "Letter templates: check one, render letters."),
     "vouchers": (
         "courrier.cli.vouchers",

@@ -659,3 +659,63 @@ statement_lines = Table(
     UniqueConstraint("statement_id", "line", name="uq_statement_lines_statement_id_line"),
     UniqueConstraint("redemption_id", "kind", name="uq_statement_lines_redemption_id_kind"),
 )
+
+# --- long work started from the operator's page ----------------------------------------------------
+
+# A compose, a reprint or a large inserter results file started from the operator's page and run by a
+# `courrier tasks run` worker (see courrier.production.tasks). ``active_key`` names what the task works
+# on (``compose:CAMPAIGN:wave:1``) while it is queued or running and is NULL once it ended: UNIQUE, so a
+# second start of the same work is refused by the database, whichever server worker takes it.
+operator_tasks = Table(
+    "operator_tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("active_key", String(160), unique=True),
+    Column("state", String(16), nullable=False),
+    Column("started_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("heartbeat_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("worker", Text),
+    Column("host", Text),
+    Column("pid", Integer),
+    Column("phase", String(32), nullable=False),
+    Column("current", Text),
+    Column("unit", String(16)),
+    Column("done", Integer, nullable=False),
+    Column("total", Integer),
+    Column("jobs_done", Integer, nullable=False),
+    Column("jobs_total", Integer),
+    Column("counting_since", UTCDateTime),
+    Column("result", Text),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("error_facts", Text),
+)
+
+# The file a results task reads (at most the results reader's 16 MB), in the database so that the
+# worker needs no folder shared with the web servers; deleted when the task ends.
+operator_task_files = Table(
+    "operator_task_files",
+    metadata,
+    Column("task_id", Integer, ForeignKey("operator_tasks.id"), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+# The `courrier tasks run` processes alive, each seen at most a few seconds ago: the page says when a
+# task waits with no worker to take it.
+task_workers = Table(
+    "task_workers",
+    metadata,
+    Column("name", String(160), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+)

@@ -74,7 +74,7 @@ def _try_acquire(engine: Engine, name: str, host: str, pid: int, actor: str, wha
             held = connection.execute(select(step_locks).where(step_locks.c.name == name)).one_or_none()
             if held is None:
                 continue  # released meanwhile
-            if held.host == host and not _running(int(held.pid)):
+            if held.host == host and not process_running(int(held.pid)):
                 # Left by a process that was killed: take it over.
                 connection.execute(
                     delete(step_locks).where(step_locks.c.name == name, step_locks.c.pid == held.pid)
@@ -93,7 +93,7 @@ def _refusal(what: str, host: str, pid: int, actor: str, since: dt.datetime) -> 
     )
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -11,6 +11,7 @@ results file is missing, not that the letters are.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,12 @@ def reprint(
     confirmed: bool = False,
     printer: PrinterProfile | None = None,
     inserter: InserterProfile | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_job_done: Callable[[str, int], None] | None = None,
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
     """Reprint the campaign's pieces not inserted, on the machines ``printer`` and ``inserter`` describe
-    (the settings' profiles, as for ``compose``; default: the built-in ones)."""
+    (the settings' profiles, as for ``compose``; default: the built-in ones). ``on_start`` and
+    ``on_job_done`` are told the progress, as ``compose_wave``'s."""
     with step_lock(engine, f"reprint:{campaign_name}"[:120], actor=actor, what=f"reprint of {campaign_name}"):
         return _reprint(
             engine,
@@ -107,6 +111,8 @@ def reprint(
             client=client,
             printer=printer,
             inserter=inserter,
+            on_start=on_start,
+            on_job_done=on_job_done,
         )
 
 
@@ -124,6 +130,8 @@ def _reprint(
     client: Any,
     printer: PrinterProfile | None,
     inserter: InserterProfile | None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_job_done: Callable[[str, int], None] | None = None,
 ) -> tuple[ReprintPlan, ComposeSummary | None]:
     with engine.connect() as connection:
         campaign = get_campaign(connection, campaign_name)
@@ -190,6 +198,8 @@ def _reprint(
         client=client,
         printer=printer,
         inserter=inserter,
+        on_start=on_start,
+        on_job_done=on_job_done,
     )
     return plan, summary
 

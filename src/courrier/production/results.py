@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,8 @@ from courrier.result import Result
 # A job has a few thousand envelopes, a line ~45 bytes: 16 MB is 350,000 records, far beyond any job.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_FIELD = 64
+# How often the reader tells its progress, in lines.
+PROGRESS_LINES = 10_000
 _PIECE_ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "٥٠١" and "５" are not ids
 _MAX_PIECE_ID = 2**31 - 1  # the database's integer
 
@@ -69,8 +72,11 @@ class ResultsSummary(Result):
         }
 
 
-def read_results_file(path: Path) -> tuple[list[InserterResult], list[tuple[int, str]]]:
-    """The results a file reports, and (line, problem) for the records that cannot be read."""
+def read_results_file(
+    path: Path, progress: Callable[[str, int, int], None] | None = None
+) -> tuple[list[InserterResult], list[tuple[int, str]]]:
+    """The results a file reports, and (line, problem) for the records that cannot be read.
+    ``progress("reading", lines done, lines)`` is told every :data:`PROGRESS_LINES` lines."""
     text = read_text_file(path, max_bytes=MAX_FILE_BYTES, kind="an inserter results file")
     lines = text.splitlines()
     if not lines:
@@ -83,6 +89,8 @@ def read_results_file(path: Path) -> tuple[list[InserterResult], list[tuple[int,
     results: list[InserterResult] = []
     problems: list[tuple[int, str]] = []
     for number, line in enumerate(lines[1:], start=2):
+        if progress is not None and number % PROGRESS_LINES == 0:
+            progress("reading", number - 1, len(lines) - 1)
         if not line.strip():
             continue
         values = _fields(line)
@@ -120,15 +128,26 @@ def _problem(values: list[str] | None, expected: int) -> str | None:
 
 
 def apply_results(
-    engine: Engine, path: Path, *, actor: str, at: dt.datetime, job_name: str | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str,
+    at: dt.datetime,
+    job_name: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ResultsSummary:
-    results, unreadable = read_results_file(path)
+    """Read ``path`` and apply its records to job ``job_name`` (default: the job most of its pieces are
+    in). ``progress(phase, done, total)``: ``reading`` lines, then ``applying`` (records), told before
+    the one transaction that applies them all (nothing can be told from inside it)."""
+    results, unreadable = read_results_file(path, progress)
     if not results and not unreadable:
         raise InputFileError(f"{path} holds no results", code="empty_file")
     piece_ids = sorted({result.piece_id for result in results})
     with engine.connect() as connection:
         job = _job_of(connection, job_name, current_job_ids(connection, piece_ids), path)
     lock = step_lock(engine, f"results:job:{job.id}", actor=actor, what=f"reading results of job {job.name}")
+    if progress is not None:
+        progress("applying", 0, len(results) + len(unreadable))
     with lock, write_transaction(engine) as connection:
         return _apply(connection, path, job.name, results, unreadable, actor=actor, at=at)
 

@@ -1,0 +1,110 @@
+"""``courrier tasks``: the worker that runs the long work started from the operator's page."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+import click
+
+from courrier.cli.common import current_app, echo_json, json_option
+
+_SCHEDULER = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:8786) for composing; default an embedded LocalCluster,"
+    " started at the first compose and kept for the next ones.",
+)
+_WORKERS = click.option(
+    "--workers", type=click.IntRange(min=1), help="LocalCluster workers (default: one per core)."
+)
+
+
+@click.group("tasks")
+def tasks() -> None:
+    """Long work started from the operator's page: composes, reprints, large results files."""
+
+
+@tasks.command("run")
+@click.option("--once", is_flag=True, help="Run the queued tasks, then exit (instead of waiting for more).")
+@click.option(
+    "--poll",
+    "poll_s",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks for a queued task.",
+)
+@_SCHEDULER
+@_WORKERS
+def run_command(once: bool, poll_s: float, scheduler: str | None, workers: int | None) -> None:
+    """Take the tasks the operator's page queued, one at a time, and run them with the same functions
+    as `courrier compose`, `courrier reprint` and `courrier inserter results`. Run one or more (on any
+    machine that reaches the database and the print files' folder); SIGTERM interrupts the running task
+    (it shows as interrupted; started again, it resumes) and exits."""
+    from courrier.cli.compose import _certificate_signer
+    from courrier.production.profiles import configured_profiles
+    from courrier.production.task_runs import Tools, work
+
+    app = current_app(scheduler=scheduler, workers=workers)
+    engine = app.engine
+    settings = app.settings
+    tools = Tools(
+        keys=lambda: app.keys,
+        client=lambda: app.dask_client,
+        signer=lambda campaign: _certificate_signer(app, campaign),
+        profiles=lambda: configured_profiles(settings.printer_profile, settings.inserter_profile),
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def stopping(signum: int, _frame: FrameType | None) -> None:
+        # Waiting: stop at once. Running a task: raised into it, so that it ends "interrupted".
+        stop.set()
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stopping)
+    click.echo("courrier tasks run: waiting for tasks" + (" (once)" if once else ""), err=True)
+    try:
+        ran = work(engine, tools, once=once, poll_s=poll_s, stop=stop)
+    except SystemExit:
+        click.echo("courrier tasks run: stopped", err=True)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo(f"courrier tasks run: {ran} task(s) run", err=True)
+
+
+@tasks.command("list")
+@click.option("--campaign", help="Only this campaign's tasks.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many, newest first."
+)
+@json_option
+def list_command(campaign: str | None, limit: int, as_json: bool) -> None:
+    """The latest tasks: what, whose, in which state, how far."""
+    from courrier.campaigns.store import campaign_id
+    from courrier.db.types import utcnow
+    from courrier.production.tasks import list_tasks, reap_tasks
+
+    engine = current_app().engine
+    reap_tasks(engine, utcnow())
+    with engine.connect() as connection:
+        cid = campaign_id(connection, campaign) if campaign else None
+        found = list_tasks(connection, campaign_id=cid, limit=limit)
+    if as_json:
+        echo_json([task.to_json() for task in found])
+        return
+    for task in found:
+        counts = f" {task.done}/{task.total} {task.unit}" if task.total is not None else ""
+        error = f": {task.error_message} [{task.error_code}]" if task.error_code else ""
+        what: Any = (
+            task.params.get("wave", "re-issues") if task.kind == "compose" else task.params.get("file", "")
+        )
+        click.echo(
+            f"{task.id} {task.kind} {task.campaign} {what or ''} {task.state} ({task.phase}){counts}"
+            f" by {task.started_by} at {task.created_at:%Y-%m-%d %H:%M:%S}{error}"
+        )

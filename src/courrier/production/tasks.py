@@ -1,0 +1,461 @@
+"""Long work started from the operator's page: a task row per compose, reprint or large results file,
+run by a ``courrier tasks run`` worker, its progress in the row.
+
+Why a table and a worker process, not a thread of the web server: the server runs several uvicorn
+workers (and several machines behind a proxy), any of which takes the operator's click; a compose needs
+a Dask cluster and minutes; and a server worker is restarted at will. The row is the one truth every
+page of every server reads, and a worker elsewhere takes it.
+
+States::
+
+    queued ──► running ──► finished
+       │          ├──────► failed        (the step refused: its error's code, message and facts)
+       │          └──────► interrupted   (the worker died or was stopped: no heartbeat, or its pid gone)
+       └─ (a task is never taken twice: claimed by a guarded UPDATE ... WHERE state = 'queued')
+
+One at a time: ``active_key`` (``compose:CAMPAIGN:wave:K``, ``reprint:CAMPAIGN``,
+``results:CAMPAIGN:SHA256``) is set while the task is queued or running and cleared in the transaction
+that ends it; its UNIQUE constraint refuses a second start (``task_running``), on SQLite and PostgreSQL
+alike, however many servers take clicks at once. The step itself still takes its ``step_locks`` row when
+it runs, so a ``courrier compose`` in a terminal and a task from the page exclude each other too.
+
+A running task is *interrupted* when its worker's pid no longer runs on this host, or its heartbeat
+(written every :data:`HEARTBEAT_S` by the worker) is older than :data:`STALE_AFTER_S`. Whoever looks
+(the page, a start, a worker) ends such a task, so a dead worker's task never shows as running forever.
+Starting it again resumes: compose and reprint keep finished jobs, a results file read before changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from courrier.db import write_transaction
+from courrier.db.schema import campaigns, operator_task_files, operator_tasks, step_locks, task_workers
+from courrier.errors import ConflictError, NotFoundError
+from courrier.production.locks import process_running
+
+KINDS = ("compose", "reprint", "results")
+STATES = ("queued", "running", "finished", "failed", "interrupted")
+ENDED = ("finished", "failed", "interrupted")
+# The worker writes its heartbeat this often while a task runs (and its own row while it waits).
+HEARTBEAT_S = 5.0
+# A running task whose heartbeat is older than this is interrupted. Generous: on SQLite a results
+# file's one long write transaction holds the heartbeat back for as long as it lasts.
+STALE_AFTER_S = 300.0
+# A worker not seen for this long is gone (the page says a queued task has nobody to take it).
+WORKER_GONE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    kind: str
+    campaign_id: int
+    campaign: str
+    params: dict[str, Any]
+    state: str
+    started_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    worker: str | None
+    phase: str
+    current: str | None
+    unit: str | None
+    done: int
+    total: int | None
+    jobs_done: int
+    jobs_total: int | None
+    counting_since: dt.datetime | None
+    result: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+    error_facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        """Who the ledger's events name: the operator who started it, as the page's actions do."""
+        return f"staff:{self.started_by}"
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED
+
+    def share(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None
+
+    def rate_per_s(self, now: dt.datetime) -> float | None:
+        """Letters (or records) a second since counting began: up to the end, or to ``now``."""
+        if self.counting_since is None or not self.done:
+            return None
+        until = self.finished_at or self.heartbeat_at or now
+        seconds = (until - self.counting_since).total_seconds()
+        return self.done / seconds if seconds > 0 else None
+
+    def seconds_left(self, now: dt.datetime) -> float | None:
+        rate = self.rate_per_s(now)
+        if rate is None or self.total is None or self.ended:
+            return None
+        return max(0.0, (self.total - self.done) / rate)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "campaign": self.campaign,
+            "params": self.params,
+            "state": self.state,
+            "started_by": self.started_by,
+            "created_at": self.created_at.isoformat(),
+            "phase": self.phase,
+            "current": self.current,
+            "done": self.done,
+            "total": self.total,
+            "unit": self.unit,
+            "jobs_done": self.jobs_done,
+            "jobs_total": self.jobs_total,
+            "error": {"code": self.error_code, "message": self.error_message} if self.error_code else None,
+            "result": self.result,
+        }
+
+
+def this_worker() -> tuple[str, str, int]:
+    """(name, host, pid) of this process as a worker."""
+    host, pid = socket.gethostname(), os.getpid()
+    return f"{host}:{pid}", host, pid
+
+
+def compose_key(campaign: str, wave: int | None) -> str:
+    return f"compose:{campaign}:" + ("reissues" if wave is None else f"wave:{wave}")
+
+
+def task_key(kind: str, campaign: str, params: dict[str, Any]) -> str | None:
+    """What the task works on, for the one-at-a-time guard (see the module's docstring)."""
+    if kind == "compose":
+        return compose_key(campaign, params.get("wave"))[:160]
+    if kind == "reprint":
+        return f"reprint:{campaign}"[:160]
+    return f"results:{campaign}:{params['sha256']}"[:160]
+
+
+def step_lock_name(kind: str, campaign: str, params: dict[str, Any]) -> str | None:
+    """The ``step_locks`` row the step takes when it runs (compose and reprint name theirs by campaign)."""
+    if kind == "compose":
+        return compose_key(campaign, params.get("wave"))[:120]
+    if kind == "reprint":
+        return f"reprint:{campaign}"[:120]
+    return None
+
+
+def start_task(
+    engine: Engine,
+    kind: str,
+    campaign_id: int,
+    campaign: str,
+    params: dict[str, Any],
+    *,
+    started_by: str,
+    now: dt.datetime,
+    what: str,
+    file: tuple[str, bytes] | None = None,
+    on_started: Callable[[Connection, int], None] | None = None,
+) -> int:
+    """Queue a task; its id. Refused with ``task_running`` while the same work is queued or running
+    (from the page, by the UNIQUE key), and with ``step_running`` while the step runs outside a task (a
+    ``courrier compose`` in a terminal). ``on_started(connection, id)`` runs in the inserting transaction
+    (the page's audit). ``file``: (name, bytes) a results task reads."""
+    assert kind in KINDS, kind
+    reap_tasks(engine, now)
+    key = task_key(kind, campaign, params)
+    _refuse_running_step(engine, step_lock_name(kind, campaign, params), what)
+    try:
+        with write_transaction(engine) as connection:
+            inserted = connection.execute(
+                operator_tasks.insert().values(
+                    kind=kind,
+                    campaign_id=campaign_id,
+                    params=json.dumps(params, sort_keys=True),
+                    active_key=key,
+                    state="queued",
+                    started_by=started_by,
+                    created_at=now,
+                    phase="queued",
+                    done=0,
+                    jobs_done=0,
+                )
+            ).inserted_primary_key
+            assert inserted is not None
+            task_id = int(inserted[0])
+            if file is not None:
+                name, content = file
+                connection.execute(
+                    operator_task_files.insert().values(
+                        task_id=task_id, name=name, size=len(content), content=content
+                    )
+                )
+            if on_started is not None:
+                on_started(connection, task_id)
+            return task_id
+    except IntegrityError:
+        with engine.connect() as connection:
+            held = connection.execute(
+                select(operator_tasks.c.id, operator_tasks.c.started_by, operator_tasks.c.created_at).where(
+                    operator_tasks.c.active_key == key
+                )
+            ).first()
+        if held is None:  # ended between the two statements: the operator may simply try again
+            raise ConflictError(f"{what} has just ended: start it again", code="task_running") from None
+        raise ConflictError(
+            f"{what} is already queued or running (task {held.id}, started by {held.started_by} at"
+            f" {held.created_at:%Y-%m-%d %H:%M:%S} UTC): wait for it to end",
+            code="task_running",
+            task=held.id,
+        ) from None
+
+
+def _refuse_running_step(engine: Engine, lock: str | None, what: str) -> None:
+    if lock is None:
+        return
+    with engine.connect() as connection:
+        held = connection.execute(select(step_locks).where(step_locks.c.name == lock)).first()
+    if held is None or (held.host == socket.gethostname() and not process_running(int(held.pid))):
+        return
+    raise ConflictError(
+        f"{what} is already running outside the page (by {held.actor}, pid {held.pid} on {held.host}):"
+        " wait for it to finish",
+        code="step_running",
+    )
+
+
+def _task(row: Any) -> Task:
+    return Task(
+        id=row.id,
+        kind=row.kind,
+        campaign_id=row.campaign_id,
+        campaign=row.campaign,
+        params=json.loads(row.params),
+        state=row.state,
+        started_by=row.started_by,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        heartbeat_at=row.heartbeat_at,
+        finished_at=row.finished_at,
+        worker=row.worker,
+        phase=row.phase,
+        current=row.current,
+        unit=row.unit,
+        done=row.done,
+        total=row.total,
+        jobs_done=row.jobs_done,
+        jobs_total=row.jobs_total,
+        counting_since=row.counting_since,
+        result=json.loads(row.result) if row.result else None,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        error_facts=json.loads(row.error_facts) if row.error_facts else {},
+    )
+
+
+_SELECT = select(operator_tasks, campaigns.c.name.label("campaign")).join(
+    campaigns, campaigns.c.id == operator_tasks.c.campaign_id
+)
+
+
+def get_task(connection: Connection, task_id: int) -> Task:
+    row = connection.execute(_SELECT.where(operator_tasks.c.id == task_id)).first()
+    if row is None:
+        raise NotFoundError(f"there is no task {task_id}", code="unknown_task")
+    return _task(row)
+
+
+def list_tasks(connection: Connection, *, campaign_id: int | None = None, limit: int = 10) -> list[Task]:
+    """The latest tasks, newest first."""
+    query = _SELECT.order_by(operator_tasks.c.id.desc()).limit(limit)
+    if campaign_id is not None:
+        query = query.where(operator_tasks.c.campaign_id == campaign_id)
+    return [_task(row) for row in connection.execute(query)]
+
+
+def task_file(connection: Connection, task_id: int) -> tuple[str, bytes]:
+    row = connection.execute(
+        select(operator_task_files.c.name, operator_task_files.c.content).where(
+            operator_task_files.c.task_id == task_id
+        )
+    ).one()
+    return str(row.name), bytes(row.content)
+
+
+def workers_seen(connection: Connection, now: dt.datetime) -> int:
+    """How many workers were seen in the last :data:`WORKER_GONE_S`."""
+    since = now - dt.timedelta(seconds=WORKER_GONE_S)
+    query = select(func.count()).select_from(task_workers).where(task_workers.c.seen_at >= since)
+    return int(connection.execute(query).scalar_one())
+
+
+# --- the worker's side ---
+
+
+def claim_next(engine: Engine, now: dt.datetime) -> Task | None:
+    """The oldest queued task, now running in this process; None when none is queued. Two workers never
+    take the same one: the UPDATE is guarded by the state the SELECT saw."""
+    name, host, pid = this_worker()
+    with engine.connect() as connection:
+        queued = list(
+            connection.execute(
+                select(operator_tasks.c.id)
+                .where(operator_tasks.c.state == "queued")
+                .order_by(operator_tasks.c.id)
+                .limit(5)
+            ).scalars()
+        )
+    for task_id in queued:
+        with write_transaction(engine) as connection:
+            taken = connection.execute(
+                update(operator_tasks)
+                .where(operator_tasks.c.id == task_id, operator_tasks.c.state == "queued")
+                .values(
+                    state="running",
+                    worker=name,
+                    host=host,
+                    pid=pid,
+                    started_at=now,
+                    heartbeat_at=now,
+                    phase="starting",
+                )
+            ).rowcount
+            if taken == 1:
+                return get_task(connection, task_id)
+    return None
+
+
+def _mine(task_id: int) -> Any:
+    return (
+        (operator_tasks.c.id == task_id)
+        & (operator_tasks.c.state == "running")
+        & (operator_tasks.c.worker == this_worker()[0])
+    )
+
+
+def report(engine: Engine, task_id: int, now: dt.datetime, **values: Any) -> bool:
+    """Write progress (phase, current, done, total, ...) and the heartbeat; False when the task is no
+    longer this worker's (interrupted by someone who thought it dead)."""
+    with write_transaction(engine) as connection:
+        return bool(
+            connection.execute(
+                update(operator_tasks).where(_mine(task_id)).values(heartbeat_at=now, **values)
+            ).rowcount
+        )
+
+
+def end_task(
+    engine: Engine,
+    task_id: int,
+    state: str,
+    now: dt.datetime,
+    *,
+    result: dict[str, Any] | None = None,
+    error: tuple[str, str, dict[str, Any]] | None = None,
+) -> bool:
+    """Finish, fail or interrupt this worker's task, freeing its key and dropping its file; False when
+    it was not this worker's any more."""
+    assert state in ENDED, state
+    code, message, facts = error or (None, None, {})
+    with write_transaction(engine) as connection:
+        ended = connection.execute(
+            update(operator_tasks)
+            .where(_mine(task_id))
+            .values(
+                state=state,
+                active_key=None,
+                finished_at=now,
+                heartbeat_at=now,
+                phase=state,
+                result=json.dumps(result, sort_keys=True, default=str) if result is not None else None,
+                error_code=code,
+                error_message=message,
+                error_facts=json.dumps(facts, sort_keys=True, default=str) if facts else None,
+            )
+        ).rowcount
+        connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id == task_id))
+    return bool(ended)
+
+
+def reap_tasks(engine: Engine, now: dt.datetime) -> list[int]:
+    """Interrupt the running tasks whose worker is gone (see the module's docstring); their ids."""
+    stale_before = now - dt.timedelta(seconds=STALE_AFTER_S)
+    here = socket.gethostname()
+    with engine.connect() as connection:
+        running = connection.execute(
+            select(
+                operator_tasks.c.id,
+                operator_tasks.c.worker,
+                operator_tasks.c.host,
+                operator_tasks.c.pid,
+                operator_tasks.c.heartbeat_at,
+            ).where(operator_tasks.c.state == "running")
+        ).all()
+    reaped = []
+    for row in running:
+        dead = row.host == here and row.pid is not None and not process_running(int(row.pid))
+        silent = row.heartbeat_at is not None and row.heartbeat_at < stale_before
+        if not (dead or silent):
+            continue
+        why = (
+            f"its worker (pid {row.pid} on {row.host}) is no longer running"
+            if dead
+            else f"its worker ({row.worker}) has not been heard from since {row.heartbeat_at:%H:%M:%S} UTC"
+        )
+        message = f"interrupted: {why}; start it again (what was finished is kept)"
+        with write_transaction(engine) as connection:
+            done = connection.execute(
+                update(operator_tasks)
+                .where(
+                    operator_tasks.c.id == row.id,
+                    operator_tasks.c.state == "running",
+                    operator_tasks.c.worker == row.worker,
+                )
+                .values(
+                    state="interrupted",
+                    active_key=None,
+                    finished_at=now,
+                    phase="interrupted",
+                    error_code="worker_lost",
+                    error_message=message,
+                )
+            ).rowcount
+            connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id == row.id))
+        if done:
+            reaped.append(int(row.id))
+    return reaped
+
+
+def worker_seen(engine: Engine, now: dt.datetime, *, started_at: dt.datetime) -> None:
+    """This worker is alive (its row in ``task_workers``, made on the first call)."""
+    name, host, pid = this_worker()
+    with write_transaction(engine) as connection:
+        seen = connection.execute(
+            update(task_workers).where(task_workers.c.name == name).values(seen_at=now)
+        ).rowcount
+        if not seen:
+            connection.execute(
+                task_workers.insert().values(
+                    name=name, host=host, pid=pid, started_at=started_at, seen_at=now
+                )
+            )
+
+
+def worker_gone(engine: Engine) -> None:
+    name, _host, _pid = this_worker()
+    with write_transaction(engine) as connection:
+        connection.execute(delete(task_workers).where(task_workers.c.name == name))
