@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -34,3 +36,30 @@ def test_used_glyphs_keep_their_ids_outlines_and_widths(face_name):
     assert subset["glyf"][subset_order[unused]].numberOfContours == 0
     assert len(subset_truetype(face.data, used)) < len(face.data) / 4
     assert subset_truetype(face.data, used) == subset_truetype(face.data, reversed(used))
+
+
+@pytest.mark.parametrize("count", [1, 40, 3000])
+def test_checksums_are_those_of_the_file_written(count):
+    """The table checksums and head's checkSumAdjustment are summed from the tables, not from the file:
+    they must agree with the file as written."""
+    face = load_face("DejaVuSans")
+    used = sorted(face.cmap.values())[:: max(1, len(face.cmap) // count)][:count]
+    data = subset_truetype(face.data, used)
+    font = TTFont(io.BytesIO(data), checkChecksums=2)  # a table whose checksum is wrong raises
+    assert all(font[tag] is not None for tag in sorted(font.keys()))  # loaded: checksum checked
+    padded = data + b"\0" * (-len(data) % 4)
+    assert sum(struct.unpack(f">{len(padded) // 4}L", padded)) & 0xFFFFFFFF == 0xB1B0AFBA
+
+
+def test_a_face_embeds_each_set_of_glyphs_as_its_own_subset():
+    face = load_face("DejaVuSans")
+
+    def used(text):
+        return {face.cmap[ord(char)]: char for char in text}
+
+    first = face.embedded(used("Hôtel"))
+    assert face.embedded(used("letôH")) is first  # the same glyphs: made once
+    other = face.embedded(used("Hotel"))
+    assert other.program != first.program
+    assert other.base_font != first.base_font
+    assert zlib.decompress(first.program) == subset_truetype(face.data, sorted(used("Hôtel")))

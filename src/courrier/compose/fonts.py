@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zlib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 from courrier.compose.assets import read_asset
-from courrier.compose.pdf import Name, PdfWriter, Raw, Ref
+from courrier.compose.pdf import FLATE_LEVEL, PAGE_MEMORY_LEVEL, Name, PdfWriter, Raw, Ref
 from courrier.compose.subset import subset_truetype
 from courrier.errors import CompositionError, TemplateError
 
@@ -26,6 +28,8 @@ BUNDLED = {
     "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
     "DejaVuSans-Oblique": "DejaVuSans-Oblique.ttf",
 }
+# Subsets a face keeps, made (see ``Embedded``): a few hundred kilobytes at most.
+_EMBEDDED_KEPT = 16
 
 
 class MissingGlyphError(CompositionError):
@@ -44,6 +48,7 @@ class FontFace:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.data = read_asset(path, "font")
+        self._embedded: dict[tuple[tuple[int, str], ...], Embedded] = {}
         try:
             self._read_metrics()
         except TemplateError:
@@ -84,6 +89,18 @@ class FontFace:
 
     def has(self, char: str) -> bool:
         return ord(char) in self.cmap
+
+    def embedded(self, used: dict[int, str]) -> Embedded:
+        """The subset for the glyphs ``used`` (glyph id -> the text it stands for), as last made."""
+        key = tuple(sorted(used.items()))
+        cache = self._embedded
+        found = cache.get(key)
+        if found is None:
+            found = _embedded(self, key)
+            if len(cache) >= _EMBEDDED_KEPT:
+                del cache[next(iter(cache))]  # the oldest
+            cache[key] = found
+        return found
 
 
 @cache
@@ -149,15 +166,16 @@ class FileFont:
     def embed(self, writer: PdfWriter) -> None:
         """Write the subset font program and its dictionaries at ``self.ref``."""
         face = self.face
-        gids = sorted(self.used)
-        program = subset_truetype(face.data, gids)
-        tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(gids).encode()).digest()[:6])
-        base_font = f"{tag}+{face.name}"
-        file_ref = writer.add_stream(program, {"Length1": len(program)})
+        embedded = face.embedded(self.used)
+        file_ref = writer.add_stream(
+            embedded.program,
+            {"Length1": embedded.program_length, "Filter": Name("FlateDecode")},
+            compress=False,
+        )
         descriptor = writer.add(
             {
                 "Type": Name("FontDescriptor"),
-                "FontName": Name(base_font),
+                "FontName": Name(embedded.base_font),
                 "Flags": 32 | (64 if face.italic_angle else 0),
                 "FontBBox": face.bbox,
                 "ItalicAngle": face.italic_angle,
@@ -168,31 +186,61 @@ class FileFont:
                 "FontFile2": file_ref,
             }
         )
-        widths = b" ".join(b"%d [%d]" % (gid, face.advance.get(gid, 0)) for gid in gids)
         cid_font = writer.add(
             {
                 "Type": Name("Font"),
                 "Subtype": Name("CIDFontType2"),
-                "BaseFont": Name(base_font),
+                "BaseFont": Name(embedded.base_font),
                 "CIDSystemInfo": {"Registry": "Adobe", "Ordering": "Identity", "Supplement": 0},
                 "FontDescriptor": descriptor,
                 "CIDToGIDMap": Name("Identity"),
                 "DW": 1000,
-                "W": Raw(b"[" + widths + b"]"),
+                "W": Raw(embedded.widths),
             }
         )
-        to_unicode = writer.add_stream(_to_unicode_cmap(self.used))
+        to_unicode = writer.add_stream(embedded.to_unicode, {"Filter": Name("FlateDecode")}, compress=False)
         writer.add(
             {
                 "Type": Name("Font"),
                 "Subtype": Name("Type0"),
-                "BaseFont": Name(base_font),
+                "BaseFont": Name(embedded.base_font),
                 "Encoding": Name("Identity-H"),
                 "DescendantFonts": [cid_font],
                 "ToUnicode": to_unicode,
             },
             ref=self.ref,
         )
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A subset of a face as a print file embeds it: the font program and ToUnicode map, compressed
+    (as the writer would compress them), the widths array and the subset's name. The same glyphs give
+    the same bytes, so a face keeps the last few it made: files of one kind (a run's statements, a
+    job's letters) mostly use the same glyphs, and subsetting and compressing cost more than the rest
+    of a one-page file."""
+
+    program: bytes
+    program_length: int
+    to_unicode: bytes
+    widths: bytes
+    base_font: str
+
+
+def _embedded(face: FontFace, used: tuple[tuple[int, str], ...]) -> Embedded:
+    gids = [gid for gid, _ in used]
+    program = subset_truetype(face.data, gids)
+    tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(gids).encode()).digest()[:6])
+    widths = b" ".join(b"%d [%d]" % (gid, face.advance.get(gid, 0)) for gid in gids)
+    packer = zlib.compressobj(FLATE_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS, PAGE_MEMORY_LEVEL)
+    to_unicode = packer.compress(_to_unicode_cmap(dict(used))) + packer.flush()
+    return Embedded(
+        zlib.compress(program, FLATE_LEVEL),
+        len(program),
+        to_unicode,
+        b"[" + widths + b"]",
+        f"{tag}+{face.name}",
+    )
 
 
 def _to_unicode_cmap(used: dict[int, str]) -> bytes:

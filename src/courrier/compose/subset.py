@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from functools import lru_cache
 
 _KEPT_AS_IS = (b"OS/2", b"name", b"gasp", b"cmap")
 # Composite glyph component flags (OpenType 'glyf' table).
@@ -28,21 +29,8 @@ _INSTRUCTIONS = 0x0100
 
 
 def subset_truetype(data: bytes, glyph_ids: Iterable[int]) -> bytes:
-    tables = _tables(data)
-    head = bytearray(tables[b"head"])
-    maxp = bytearray(tables[b"maxp"])
-    count = struct.unpack_from(">H", maxp, 4)[0]
-    long_offsets = struct.unpack_from(">h", head, 50)[0] == 1
-    loca = tables[b"loca"]
-    if long_offsets:
-        offsets = struct.unpack(f">{count + 1}L", loca[: 4 * (count + 1)])
-    else:
-        offsets = tuple(2 * v for v in struct.unpack(f">{count + 1}H", loca[: 2 * (count + 1)]))
-    glyf = tables[b"glyf"]
-
-    def glyph(gid: int) -> bytes:
-        return glyf[offsets[gid] : offsets[gid + 1]]
-
+    font = _parsed(data)
+    count = font.count
     keep = {0}
     pending = [gid for gid in glyph_ids if 0 <= gid < count]
     while pending:
@@ -50,49 +38,91 @@ def subset_truetype(data: bytes, glyph_ids: Iterable[int]) -> bytes:
         if gid in keep and gid != 0:
             continue
         keep.add(gid)
-        pending.extend(c for c in _components(glyph(gid)) if c not in keep)
+        pending.extend(c for c in font.components(gid) if c not in keep and c < count)
     # Every slot stays, empty when not kept: the cmap (kept whole) may point at any of them, and so the
-    # glyph count in maxp is unchanged.
-    glyph_data = bytearray()
-    new_offsets = []
-    for gid in range(count):
-        new_offsets.append(len(glyph_data))
-        if gid in keep:
-            glyph_data += _without_instructions(glyph(gid))
-            glyph_data += b"\0" * (-len(glyph_data) % 4)
-    new_offsets.append(len(glyph_data))
-
-    if len(maxp) >= 32:  # version 1.0: no hinting left, so say so (as fontTools does), or rasterisers
-        # set up for programs that are not there and render small text differently
-        struct.pack_into(">HHHHHHH", maxp, 14, 1, 0, 0, 0, 0, 0, 0)
-    if new_offsets[-1] < 0x20000:  # short offsets (halved) when the glyphs fit: half the table
-        loca_table = struct.pack(f">{len(new_offsets)}H", *(offset // 2 for offset in new_offsets))
-        struct.pack_into(">h", head, 50, 0)
-    else:
-        loca_table = struct.pack(f">{len(new_offsets)}L", *new_offsets)
-        struct.pack_into(">h", head, 50, 1)
+    # glyph count in maxp is unchanged. Only the kept glyphs are visited: the offsets of the empty slots
+    # between them repeat the last one (a font has thousands of slots, a file uses a hundred glyphs).
+    kept = sorted(keep)
+    glyphs = [font.stripped(gid) for gid in kept]
+    glyph_data = b"".join(glyphs)
+    head = bytearray(font.head)
+    short = len(glyph_data) < 0x20000  # short offsets (halved) when the glyphs fit: half the table
+    unit = 2 if short else 1
+    new_offsets: list[int] = []
+    position = previous = 0
+    for gid, glyph in zip(kept, glyphs, strict=True):
+        new_offsets += [position // unit] * (gid + 1 - previous)
+        previous = gid + 1
+        position += len(glyph)
+    new_offsets += [position // unit] * (count + 1 - previous)
+    loca_table = struct.pack(f">{count + 1}{'H' if short else 'L'}", *new_offsets)
+    struct.pack_into(">h", head, 50, 0 if short else 1)
     struct.pack_into(">L", head, 8, 0)  # checkSumAdjustment, set below
 
-    post = bytearray(tables[b"post"][:32])
-    struct.pack_into(">L", post, 0, 0x00030000)  # version 3: no glyph names
+    out = dict(font.fixed)
+    out[b"head"] = bytes(head)
+    out[b"loca"] = loca_table
+    out[b"glyf"] = glyph_data
+    assembled, checksum = _assemble(out, font.checksums)
+    adjustment = (0xB1B0AFBA - checksum) & 0xFFFFFFFF
+    head_offset, _ = _directory(assembled)[b"head"]
+    struct.pack_into(">L", assembled, head_offset + 8, adjustment)
+    return bytes(assembled)
 
-    out = {
-        b"head": bytes(head),
-        b"hhea": tables[b"hhea"],
-        b"maxp": bytes(maxp),
-        b"hmtx": tables[b"hmtx"],
-        b"loca": loca_table,
-        b"glyf": bytes(glyph_data),
-        b"post": bytes(post),
-    }
-    for tag in _KEPT_AS_IS:
-        if tag in tables:
-            out[tag] = tables[tag]
-    font = bytearray(_assemble(out))
-    adjustment = (0xB1B0AFBA - _checksum(font)) & 0xFFFFFFFF
-    head_offset, _ = _directory(font)[b"head"]
-    struct.pack_into(">L", font, head_offset + 8, adjustment)
-    return bytes(font)
+
+class _Font:
+    """What every subset of one font file shares: its tables, glyph offsets, the tables copied as they
+    are (with their checksums) and each glyph's bytes without instructions, as first asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        tables = _tables(data)
+        self.head = tables[b"head"]
+        maxp = bytearray(tables[b"maxp"])
+        self.count = count = struct.unpack_from(">H", maxp, 4)[0]
+        long_offsets = struct.unpack_from(">h", self.head, 50)[0] == 1
+        loca = tables[b"loca"]
+        if long_offsets:
+            self.offsets = struct.unpack(f">{count + 1}L", loca[: 4 * (count + 1)])
+        else:
+            self.offsets = tuple(2 * v for v in struct.unpack(f">{count + 1}H", loca[: 2 * (count + 1)]))
+        self.glyf = tables[b"glyf"]
+        if len(maxp) >= 32:  # version 1.0: no hinting left, so say so (as fontTools does), or rasterisers
+            # set up for programs that are not there and render small text differently
+            struct.pack_into(">HHHHHHH", maxp, 14, 1, 0, 0, 0, 0, 0, 0)
+        post = bytearray(tables[b"post"][:32])
+        struct.pack_into(">L", post, 0, 0x00030000)  # version 3: no glyph names
+        self.fixed = {b"hhea": tables[b"hhea"], b"maxp": bytes(maxp), b"hmtx": tables[b"hmtx"]}
+        self.fixed[b"post"] = bytes(post)
+        for tag in _KEPT_AS_IS:
+            if tag in tables:
+                self.fixed[tag] = tables[tag]
+        self.checksums = {tag: _checksum(table) for tag, table in self.fixed.items()}
+        self._stripped: dict[int, bytes] = {}
+        self._components: dict[int, list[int]] = {}
+
+    def glyph(self, gid: int) -> bytes:
+        return self.glyf[self.offsets[gid] : self.offsets[gid + 1]]
+
+    def components(self, gid: int) -> list[int]:
+        found = self._components.get(gid)
+        if found is None:
+            found = self._components[gid] = _components(self.glyph(gid))
+        return found
+
+    def stripped(self, gid: int) -> bytes:
+        """The glyph without its instructions, padded to 4 bytes."""
+        found = self._stripped.get(gid)
+        if found is None:
+            found = _without_instructions(self.glyph(gid))
+            found += b"\0" * (-len(found) % 4)
+            self._stripped[gid] = found
+        return found
+
+
+@lru_cache(maxsize=8)
+def _parsed(data: bytes) -> _Font:
+    # Keyed by the font's bytes: their hash is computed once per bytes object and kept by Python.
+    return _Font(data)
 
 
 def _directory(data: bytes | bytearray) -> dict[bytes, tuple[int, int]]:
@@ -157,7 +187,10 @@ def _checksum(data: bytes | bytearray) -> int:
     return sum(words) & 0xFFFFFFFF
 
 
-def _assemble(tables: dict[bytes, bytes]) -> bytes:
+def _assemble(tables: dict[bytes, bytes], known: dict[bytes, int] | None = None) -> tuple[bytearray, int]:
+    """The font file and its checksum (of the whole file: the header's and every table's, each table
+    padded to 4 bytes); ``known`` holds checksums already computed for some of the tables."""
+    known = known or {}
     tags = sorted(tables)
     count = len(tags)
     power = 1 << (count.bit_length() - 1)
@@ -165,9 +198,21 @@ def _assemble(tables: dict[bytes, bytes]) -> bytes:
     header = struct.pack(">LHHHH", 0x00010000, count, search_range, selector, 16 * count - search_range)
     offset = 12 + 16 * count
     records = []
-    body = bytearray()
+    body = []
+    position = offset
+    total = 0
     for tag in tags:
         table = tables[tag]
-        records.append(struct.pack(">4sLLL", tag, _checksum(table), offset + len(body), len(table)))
-        body += table + b"\0" * (-len(table) % 4)
-    return header + b"".join(records) + bytes(body)
+        checksum = known[tag] if tag in known else _checksum(table)
+        total += checksum
+        records.append(struct.pack(">4sLLL", tag, checksum, position, len(table)))
+        body.append(table)
+        padding = -len(table) % 4
+        if padding:
+            body.append(b"\0" * padding)
+        position += len(table) + padding
+    directory = header + b"".join(records)
+    font = bytearray(directory)
+    for part in body:
+        font += part
+    return font, (total + _checksum(directory)) & 0xFFFFFFFF
