@@ -137,6 +137,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/operator/results"): OPERATOR,
     ("POST", "/staff/operator/requests/{request_id}/approve"): OPERATOR,
     ("POST", "/staff/operator/requests/{request_id}/reject"): OPERATOR,
+    ("POST", "/staff/operator/compose"): OPERATOR,
+    ("POST", "/staff/operator/reprint"): OPERATOR,
+    ("GET", "/staff/operator/tasks/{task_id}"): OPERATOR,
     ("GET", "/staff/ministry"): MINISTRY,
     ("GET", "/staff/ministry/{table}.csv"): MINISTRY,
     ("GET", "/staff/audit"): ADMIN,
@@ -187,6 +190,7 @@ PARAMETERS = {
     "table": "sent",
     "redemption_id": "1",
     "establishment_id": "E01",
+    "task_id": "1",
 }
 # Query parameters a route needs before it reads who calls.
 QUERIES = {"/api/v1/slots": {"centre": "LUX-VH", "date": "2021-01-25"}}

@@ -242,6 +242,7 @@ def _results(
             job_name=task.params.get("job") or None,
             progress=progress.records,
         )
+    progress.write(done=summary.records, total=summary.records)  # applied: every record is done
     result: dict[str, Any] = summary.to_json()
     result["refused_count"] = len(summary.refused)
     result["refused"] = result["refused"][:REFUSED_KEPT]

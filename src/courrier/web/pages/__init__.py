@@ -19,6 +19,7 @@ def pages_router() -> APIRouter:
         helpline,
         ministry,
         operator,
+        operator_tasks,
         physician,
         reception,
         requests,
@@ -38,4 +39,5 @@ def pages_router() -> APIRouter:
     router.include_router(audit_log.router)
     router.include_router(establishment.router)
     router.include_router(verifier.router)
+    router.include_router(operator_tasks.router)
     return router
