@@ -19,6 +19,7 @@ from courrier.web.pages.render import gettext_for
 from .conftest import DESKTOP, DOCS_IMAGES, PHONE, Site, axe_violations, screenshot
 from .steps import question_groups
 from .test_dashboards import DOCS_PAGES as DASHBOARD_PAGES
+from .test_operator_tasks import DOCS_PAGES as TASK_PAGES
 
 HELPLINE = "Cannot book online? Call the helpline: 8002 8080 (free of charge)."
 STAFF_FOOTER = "Every view of a person's data is recorded in the audit log."
@@ -215,5 +216,5 @@ def test_docs_show_the_screenshots_this_test_takes() -> None:
     assert shown == {path.name for path in DOCS_IMAGES.glob("*.png")}
     for name in shown:
         page, size = name.removesuffix(".png").rsplit("-", 1)
-        assert page in DOCS_PAGES + DASHBOARD_PAGES, name
+        assert page in DOCS_PAGES + DASHBOARD_PAGES + TASK_PAGES, name
         assert size in SIZES, name
