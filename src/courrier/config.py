@@ -91,6 +91,12 @@ SETTINGS: tuple[Setting, ...] = (
         "<token>; without it only clients on the loopback interface may.",
     ),
     Setting(
+        "COURRIER_ARGON2_MEMORY_KIB",
+        "",
+        "Memory cost of new staff password hashes (argon2id), in KiB; default pwdlib's 65536. Each hash "
+        "records its parameters, so older hashes still verify. The test suite sets 1024.",
+    ),
+    Setting(
         "COURRIER_PAYER_ACCOUNT",
         "payer-account.toml",
         "Path of the TOML file naming the account reimbursement statements are paid from (name, iban, "
