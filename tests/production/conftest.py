@@ -163,3 +163,12 @@ def dask_scheduler() -> Iterator[str]:
         yield str(cluster.scheduler_address)
     finally:
         cluster.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _step_runs() -> Iterator[None]:
+    """Ends the race tests' fork server (race.py) at the end of the session, if a test started it."""
+    yield
+    from .race import close_server
+
+    close_server()

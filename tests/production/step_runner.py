@@ -1,12 +1,20 @@
 """Runs one ``courrier`` command in its own process, for the race and kill tests.
 
     python step_runner.py PAUSE GUARD -- ARGS...
+    python step_runner.py --serve
 
 ``PAUSE`` is ``module:function`` or ``module:function@N`` (or ``-``): the first (N-th) call of that
 function in that module waits,
 after writing ``$STEP_RUNNER_DIR/paused``, until ``$STEP_RUNNER_DIR/go`` exists, so a test can start a
 second command exactly while the first is inside its step. ``GUARD`` ``off`` replaces the production
 steps' lock by nothing: the control that shows what the lock prevents.
+
+``--serve`` imports courrier and the racing commands once, then for each request on stdin (one JSON line)
+answers one line on stdout: ``{"op": "start", "pause", "guard", "args", "env", "cwd", "output",
+"new_session"}`` forks a process of its own that runs the command as above (stdout and stderr to the file
+``output``; in a session of its own with ``new_session``) and answers ``{"pid": N}``; ``{"op": "poll",
+"pid": N}`` answers ``{"returncode": R}``, ``null`` while it runs (``-9`` when killed). Each run is still a
+process of its own, racing the others for real; only the two seconds of imports are saved each time.
 """
 
 from __future__ import annotations
@@ -53,9 +61,7 @@ def _unguarded() -> None:
             module.step_lock = lambda *args, **kwargs: contextlib.nullcontext()  # type: ignore[attr-defined]
 
 
-def main() -> None:
-    pause, guard, separator, *args = sys.argv[1:]
-    assert separator == "--"
+def _command(pause: str, guard: str, args: list[str]) -> None:
     if pause != "-":
         _pause_at(pause, Path(os.environ["STEP_RUNNER_DIR"]))
     if guard == "off":
@@ -65,5 +71,73 @@ def main() -> None:
     courrier.main(args=args, prog_name="courrier")
 
 
+def main() -> None:
+    pause, guard, separator, *args = sys.argv[1:]
+    assert separator == "--"
+    _command(pause, guard, args)
+
+
+# What the racing commands import (compose, reprint, inserter results, status).
+PRELOAD = (
+    "courrier.cli",
+    "courrier.cli.compose",
+    "courrier.cli.production",
+    "courrier.app",
+    "courrier.production.compose_wave",
+    "courrier.production.reprint",
+    "courrier.production.results",
+    "distributed",
+)
+
+
+def _child(request: dict[str, Any]) -> None:
+    """The forked run: never returns."""
+    code = 0
+    try:
+        if request["new_session"]:
+            os.setsid()
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        _command(request["pause"], request["guard"], request["args"])
+    except SystemExit as done:  # click's way out, as in a process of its own
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except BaseException:  # reported on the run's output, as a process would report it
+        import traceback
+
+        traceback.print_exc()
+        code = 70
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve() -> None:
+    import json
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["op"] == "start":
+            pid = os.fork()
+            if pid == 0:
+                _child(request)
+            answer: dict[str, Any] = {"pid": pid}
+        else:
+            done, status = os.waitpid(int(request["pid"]), os.WNOHANG)
+            answer = {"returncode": os.waitstatus_to_exitcode(status) if done else None}
+        print(json.dumps(answer), flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main()
