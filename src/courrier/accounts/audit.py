@@ -34,6 +34,10 @@ class AuditEntry:
         }
 
 
+# Built once (a check-in or a redemption audits what it shows): see ledger/events.py.
+_INSERT = audit_log.insert()
+
+
 def audit(
     connection: Connection,
     user: StaffUser,
@@ -46,14 +50,15 @@ def audit(
     """Record that ``user`` did ``action`` (dotted, e.g. ``code.viewed``) on ``subject`` (e.g.
     ``person:123``), in the caller's transaction so that nothing is seen without being logged."""
     connection.execute(
-        audit_log.insert().values(
-            at=now,
-            username=user.username,
-            role=user.role,
-            action=action,
-            subject=subject,
-            details=json.dumps(dict(details), sort_keys=True) if details else None,
-        )
+        _INSERT,
+        {
+            "at": now,
+            "username": user.username,
+            "role": user.role,
+            "action": action,
+            "subject": subject,
+            "details": json.dumps(dict(details), sort_keys=True) if details else None,
+        },
     )
 
 

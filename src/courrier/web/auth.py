@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -44,33 +44,50 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+def _lookup(ctx: WebContext, token: str) -> StaffSession | None:
+    with ctx.engine.connect() as connection:
+        return find_session(connection, token, now=ctx.clock())
+
+
+def _caller_token(request: Request) -> tuple[str | None, bool]:
+    """The session token sent (a Bearer token, or the pages' cookie), and whether it came as a Bearer."""
+    bearer = bearer_token(request)
+    return bearer or request.cookies.get(STAFF_COOKIE), bearer is not None
+
+
+def _checked(request: Request, session: StaffSession | None, bearer: bool) -> StaffSession:
+    if session is None:
+        raise AccountError("sign in first", code="not_signed_in")
+    cross_site_risk = not bearer and request.method not in SAFE_METHODS
+    if cross_site_risk and not csrf_matches(session, request.headers.get(CSRF_HEADER)):
+        raise AccountError("send the session's CSRF token in X-CSRF-Token", code="bad_csrf_token")
+    return session
+
+
 def current_staff(request: Request) -> StaffSession:
     """The caller's staff session: a Bearer token, or the pages' cookie. A browser sends the cookie with
     any site's form, so with the cookie alone a write (anything but GET, HEAD, OPTIONS) must also carry
     the session's CSRF token in ``X-CSRF-Token`` (a header no cross-site form can set), else it is
     refused (``bad_csrf_token``)."""
-    bearer = bearer_token(request)
-    token = bearer or request.cookies.get(STAFF_COOKIE)
-    if token is not None:
-        ctx = context(request)
-        with ctx.engine.connect() as connection:
-            session = find_session(connection, token, now=ctx.clock())
-        if session is not None:
-            cross_site_risk = bearer is None and request.method not in SAFE_METHODS
-            if cross_site_risk and not csrf_matches(session, request.headers.get(CSRF_HEADER)):
-                raise AccountError("send the session's CSRF token in X-CSRF-Token", code="bad_csrf_token")
-            return session
-    raise AccountError("sign in first", code="not_signed_in")
+    token, bearer = _caller_token(request)
+    return _checked(request, None if token is None else _lookup(context(request), token), bearer)
 
 
-def staff_with_role(*roles: str) -> Callable[[Request], StaffSession]:
-    """A dependency: the caller's staff session, refused (``forbidden``) unless its role is in ``roles``
-    (admin is always allowed)."""
+def staff_with_role(*roles: str) -> Callable[[Request], Awaitable[StaffSession]]:
+    """A dependency: the caller's staff session (as :func:`current_staff`), refused (``forbidden``)
+    unless its role is in ``roles`` (admin is always allowed).
+
+    ``async``, its lookup on the event loop for SQLite (``on_loop_or_thread``): a plain ``def``
+    dependency is run in the thread pool, and that hand-over, with the GIL going back and forth between
+    the pool's threads and the loop, cost a desk's check-in more than its transaction."""
     assert all(role in ROLES for role in roles), roles
     allowed = frozenset((*roles, "admin"))
 
-    def dependency(request: Request) -> StaffSession:
-        session = current_staff(request)
+    async def dependency(request: Request) -> StaffSession:
+        token, bearer = _caller_token(request)
+        ctx = context(request)
+        found = None if token is None else await on_loop_or_thread(ctx, _lookup, ctx, token)
+        session = _checked(request, found, bearer)
         if session.user.role not in allowed:
             raise AccountError("your role may not do this", code="forbidden")
         return session
