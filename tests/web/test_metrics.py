@@ -70,9 +70,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Only a guard against a server that hangs: under a load of 25-30 on two cores, two workers took over 90 s
+# to start (as the browser tests' server, tests/web/browser/conftest.py).
+UP_WAIT_S = 300
+
+
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> int:
     """Waits for the server's first answer; returns how many /health requests it answered."""
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + UP_WAIT_S
     while time.monotonic() < deadline:
         assert server.poll() is None, "courrier serve ended"
         try:
@@ -80,7 +85,7 @@ def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> int:
                 return 1
         except httpx.TransportError:
             time.sleep(0.3)
-    raise AssertionError("courrier serve did not answer within 90 s")
+    raise AssertionError(f"courrier serve did not answer within {UP_WAIT_S} s")
 
 
 def _access_lines(stderr: Path) -> list[dict[str, object]]:
