@@ -33,8 +33,10 @@ from typing import Any, BinaryIO
 
 from courrier.compose import Template, compose_job, load_template
 from courrier.compose.fonts import load_face
+from courrier.compose.formats import format_date, format_money
 from courrier.compose.print_condition import GRAY
 from courrier.compose.template import MM, Element
+from courrier.country import HOME_COUNTRY
 from courrier.errors import CompositionError
 
 ROWS_PER_PAGE = 30
@@ -194,6 +196,7 @@ def _expanded(elements: Sequence[Element]) -> Iterator[Element]:
 def _page_records(statement: Statement, template: Template) -> Iterator[dict[str, Any]]:
     payee = statement.payee
     reference_column = _reference_width(template)
+    cells = _Cells(template.language_for(payee.language), payee.country or HOME_COUNTRY)
     common = {
         "number": statement.number,
         "person": {
@@ -217,23 +220,50 @@ def _page_records(statement: Statement, template: Template) -> Iterator[dict[str
     }
     for page in range(statement.pages):
         lines = statement.lines[page * ROWS_PER_PAGE : (page + 1) * ROWS_PER_PAGE]
-        rows: list[dict[str, Any] | None] = [_row(line, reference_column) for line in lines]
+        rows: list[dict[str, Any] | None] = [_row(line, reference_column, cells) for line in lines]
         rows += [None] * (ROWS_PER_PAGE - len(rows))
         yield {**common, "piece_id": f"{statement.number}/{page + 1}", "page": page + 1, "rows": rows}
 
 
-def _row(line: StatementLine, reference_column: tuple[float, dict[str, int]]) -> dict[str, Any]:
+def _row(
+    line: StatementLine, reference_column: tuple[float, dict[str, int]], cells: _Cells
+) -> dict[str, Any]:
     return {
         "line": line.line,
         "kind": line.kind,
-        "on": line.on,
-        "stay_from": line.stay_from,
-        "stay_to": line.stay_to,
+        "on": cells.date(line.on),
+        "stay": f"{cells.date(line.stay_from)} – {cells.date(line.stay_to)}",
         "reference": _fitted(line.reference, reference_column),
         "corrects": line.corrects,
         "redemption_id": line.redemption_id,
-        "amount": euros(line.amount_cents),
+        "amount": cells.money(line.amount_cents),
     }
+
+
+class _Cells:
+    """A row's dates and amounts as the template's ``date('short')`` and ``money`` filters print them in
+    the statement's language, each distinct value formatted once (a statement's lines share a few dozen
+    days and, mostly, one amount)."""
+
+    def __init__(self, language: str, country: str) -> None:
+        self.language = language
+        self.country = country
+        self._dates: dict[dt.date, str] = {}
+        self._amounts: dict[int, str] = {}
+
+    def date(self, day: dt.date) -> str:
+        found = self._dates.get(day)
+        if found is None:
+            # No-break spaces, as the filter's: a date is never split across two lines.
+            found = format_date(day, self.language, "short", self.country).replace(" ", "\xa0")
+            self._dates[day] = found
+        return found
+
+    def money(self, cents: int) -> str:
+        found = self._amounts.get(cents)
+        if found is None:
+            found = self._amounts[cents] = format_money(euros(cents), self.language, "EUR", self.country)
+        return found
 
 
 def _reference_width(template: Template) -> tuple[float, dict[str, int]]:
