@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from courrier.compose.check import check_template
+from courrier.compose.sandbox import escape_markup
 from courrier.errors import InputFileError
 from courrier.vouchers.sepa import Payer, credit_transfer, read_transfers, validate_credit_transfer
 from courrier.vouchers.statement_files import (
@@ -22,6 +23,8 @@ from courrier.vouchers.statement_files import (
     Payee,
     Statement,
     StatementLine,
+    _Cells,
+    euros,
     statement_csv,
     statement_pdf,
     statement_template,
@@ -147,6 +150,30 @@ def test_the_same_statement_gives_the_same_bytes():
 def test_a_statement_is_written_in_the_establishments_language(tmp_path, language, title):
     path, _ = write_pdf(tmp_path, statement(3, language=language))
     assert title in PdfTools().text(path)
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "en", "pt", "lb"])
+def test_a_correction_names_the_statement_it_corrects_in_every_language(tmp_path, language):
+    path, _ = write_pdf(tmp_path, statement(2, corrections=1, language=language))
+    (words,) = [w for w in PdfTools().words(path) if w.text == "20260201-00007"]  # the number whole
+    assert words.right_mm <= 90 + 50 + 0.5  # inside the reference column
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "en", "pt", "lb"])
+@pytest.mark.parametrize("country", ["LU", "DE"])
+def test_a_rows_dates_and_amounts_are_what_the_templates_filters_print(language, country):
+    """The rows come formatted (each value once, not through the filters in every cell): what the
+    template's own ``date('short')`` and ``money`` print, whatever the language and country (both then
+    escaped for the markup as any placeholder's value: a negative amount's leading ``-``)."""
+    template = statement_template()
+    cells = _Cells(language, country, template.strings[language])
+    context = {"language": language, "person": {"country": country}}
+    for day in (dt.date(2026, 3, 1), dt.date(2026, 12, 24)):
+        printed = template.compiled("{{ day | date('short') }}").render(context | {"day": day})
+        assert escape_markup(cells.date(day)) == printed
+    for cents in (5000, -5000, 123456789, 1):
+        printed = template.compiled("{{ amount | money }}").render(context | {"amount": euros(cents)})
+        assert escape_markup(cells.money(cents)) == printed
 
 
 def test_a_long_reference_is_cut_to_its_column_and_kept_whole_in_the_csv(tmp_path):

@@ -196,7 +196,8 @@ def _expanded(elements: Sequence[Element]) -> Iterator[Element]:
 def _page_records(statement: Statement, template: Template) -> Iterator[dict[str, Any]]:
     payee = statement.payee
     reference_column = _reference_width(template)
-    cells = _Cells(template.language_for(payee.language), payee.country or HOME_COUNTRY)
+    language = template.language_for(payee.language)
+    cells = _Cells(language, payee.country or HOME_COUNTRY, template.strings.get(language, {}))
     common = {
         "number": statement.number,
         "person": {
@@ -233,7 +234,9 @@ def _row(
         "kind": line.kind,
         "on": cells.date(line.on),
         "stay": f"{cells.date(line.stay_from)} – {cells.date(line.stay_to)}",
-        "reference": _fitted(line.reference, reference_column),
+        "reference": _fitted(line.reference, reference_column)
+        if line.kind != CORRECTION
+        else _correction(cells.correction, line.corrects, reference_column),
         "corrects": line.corrects,
         "redemption_id": line.redemption_id,
         "amount": cells.money(line.amount_cents),
@@ -245,9 +248,10 @@ class _Cells:
     the statement's language, each distinct value formatted once (a statement's lines share a few dozen
     days and, mostly, one amount)."""
 
-    def __init__(self, language: str, country: str) -> None:
+    def __init__(self, language: str, country: str, strings: dict[str, Any]) -> None:
         self.language = language
         self.country = country
+        self.correction = str(strings.get("correction", ""))
         self._dates: dict[dt.date, str] = {}
         self._amounts: dict[int, str] = {}
 
@@ -286,6 +290,15 @@ def _fitted(text: str, column: tuple[float, dict[str, int]]) -> str:
         if used > budget:
             return shown[:cut] + "…"
     return shown
+
+
+def _correction(label: str, corrects: str, column: tuple[float, dict[str, int]]) -> str:
+    """A correction's reference: the label, cut to what the column leaves beside the number of the
+    statement it corrects, and that number whole (in German or English both did not fit)."""
+    width, advance = column
+    number = _fitted(corrects, column)
+    room = width - sum(advance[char] for char in f" {number}")
+    return f"{_fitted(label, (room, advance))} {number}" if room > advance["…"] else number
 
 
 def _grouped_iban(iban: str) -> str:
