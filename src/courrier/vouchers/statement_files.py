@@ -214,7 +214,7 @@ def _page_records(statement: Statement, template: Template) -> Iterator[dict[str
         "period_to": statement.period_to,
         "issued_on": statement.issued_at.date(),
         "pages": statement.pages,
-        "total": euros(statement.total_cents),
+        "total": cells.money(statement.total_cents),
         "lines": len(statement.lines),
         "redemptions": sum(1 for line in statement.lines if line.kind == REDEMPTION),
         "corrections": sum(1 for line in statement.lines if line.kind == CORRECTION),
