@@ -30,9 +30,10 @@ from courrier.codes.sealing import reveal_code
 from courrier.codes.store import qr_content
 from courrier.db import make_engine
 from courrier.db.schema import codes, redemptions
+from courrier.languages import LANGUAGES
 
 from ...conftest import _free_port
-from .conftest import ROOT, SERVE, _wait_for_health
+from .conftest import DESKTOP, PHONE, ROOT, SERVE, _wait_for_health, axe_violations, screenshot
 from .y4m import camera_page, letter_video
 
 PASSWORD = "correct horse battery"
@@ -46,6 +47,7 @@ class Hotel:
     letter: Path
     qr: str
     name: str
+    spare_qr: str
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -62,25 +64,35 @@ def _courrier(env: dict[str, str], *args: str, stdin: str | None = None) -> None
     )
 
 
-def _letter(env: dict[str, str], folder: Path) -> tuple[Path, str, str]:
-    """The first voucher's letter (the example template, the code and QR as printed) and its QR text."""
+def _letter(env: dict[str, str], folder: Path) -> tuple[Path, str, str, str]:
+    """The first voucher's letter (the example template, the code and QR as printed), its QR text and
+    name, and the second voucher's QR text (never redeemed here)."""
     engine = make_engine(env["COURRIER_DATABASE_URL"])
     keys = load_keys(env["COURRIER_KEY_FILE"])
     from courrier.db.schema import persons
 
     with engine.connect() as connection:
         campaign = get_campaign(connection, "hotel-voucher")
-        row = connection.execute(
+        rows = connection.execute(
             select(codes, persons.c.given_names, persons.c.family_name)
             .join(persons, persons.c.id == codes.c.person_id)
             .where(codes.c.campaign_id == campaign.id)
             .order_by(codes.c.id)
-            .limit(1)
-        ).one()
+            .limit(2)
+        ).all()
     engine.dispose()
+    row, second = rows
     code = reveal_code(keys, row.ciphertext)
     qr = qr_content(
         campaign, code, keys=keys, code_id=row.id, valid_from=row.valid_from, valid_until=row.valid_until
+    )
+    spare = qr_content(
+        campaign,
+        reveal_code(keys, second.ciphertext),
+        keys=keys,
+        code_id=second.id,
+        valid_from=second.valid_from,
+        valid_until=second.valid_until,
     )
     sample = json.loads(
         (ROOT / "examples" / "templates" / "voucher" / "sample.jsonl").read_text().splitlines()[0]
@@ -99,7 +111,7 @@ def _letter(env: dict[str, str], folder: Path) -> tuple[Path, str, str]:
         "-o",
         str(pdf),
     )
-    return pdf, qr, f"{row.given_names} {row.family_name}"
+    return pdf, qr, f"{row.given_names} {row.family_name}", spare
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +148,7 @@ def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotel]:
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
-    letter, qr, name = _letter(env, folder)
+    letter, qr, name, spare = _letter(env, folder)
     port = _free_port()
     log = folder / "serve.log"
     with log.open("wb") as output:
@@ -146,7 +158,7 @@ def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotel]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_health(base_url, server, log)
-        yield Hotel(base_url, url, letter, qr, name)
+        yield Hotel(base_url, url, letter, qr, name, spare)
     finally:
         server.terminate()
         try:
@@ -231,3 +243,64 @@ def test_a_token_with_one_byte_changed_is_refused_as_forged(hotel: Hotel, camera
     page.click("#voucher-check")
     page.wait_for_selector("#voucher-refusal")
     assert page.get_attribute("#voucher-refusal", "data-reason") == "voucher_forged"
+
+
+def _look(page: Any, axe: Path, language: str, name: str) -> list[str]:
+    """axe at the desktop's size, and in English at the phone's too (as test_pages does: the texts change
+    with the language, the layout with the size); a screenshot at each under build/screenshots/."""
+    found = []
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        if size == "desktop" or language == "en":
+            found += [f"{name} ({size}): {violation}" for violation in axe_violations(page, axe)]
+        screenshot(page, f"{language}/{name}-{size}")
+    page.set_viewport_size(DESKTOP)
+    return found
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_hotel_pages_pass_axe(hotel: Hotel, new_page: Any, axe_path: Path, language: str):
+    # CSP bypassed for axe-core's inline script only. Nothing is redeemed here: the camera test counts
+    # the redemptions of this module's server.
+    page = new_page(bypass_csp=True)
+    found = []
+    page.goto(hotel.url(f"/establishments/register?lang={language}"))
+    found += _look(page, axe_path, language, "50-register")
+    # One field wrong (the form answers one field's error at a time), then put right.
+    page.fill("#name", "Auberge du Test (synthetic)")
+    page.check("#kind-youth_hostel")
+    for field, value in {
+        "licence_number": f"AUB-2020-{LANGUAGES.index(language):04d}",
+        "address": "Rue du Test 3",
+        "postcode": "L-1750",
+        "iban": "LU00 1234",
+        "contact": "desk@auberge.example.lu",
+    }.items():
+        page.fill(f"#{field}", value)
+    page.click("#register-submit")
+    page.wait_for_selector("#iban-error")
+    found += _look(page, axe_path, language, "51-register-refused")
+    page.fill("#iban", "LU28 0019 4006 4475 0000")
+    page.click("#register-submit")
+    page.wait_for_selector("#register-received")
+    found += _look(page, axe_path, language, "52-registered")
+
+    page.goto(hotel.url(f"/staff/sign-in?lang={language}"))
+    page.fill("#username", "parc1")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in-submit")
+    page.wait_for_url(hotel.url("/staff"))
+    page.click("#establishment-link")
+    page.wait_for_selector("#scan-area[data-ready='true']")
+    found += _look(page, axe_path, language, "53-establishment")
+    page.fill("#voucher-code", hotel.spare_qr)
+    page.click("#voucher-check")
+    page.wait_for_selector("#voucher-ready")
+    found += _look(page, axe_path, language, "54-voucher-ready")
+    raw = bytearray(base45.b45decode(hotel.spare_qr))
+    raw[9] ^= 0x01
+    page.fill("#voucher-code", base45.b45encode(bytes(raw)).decode())
+    page.click("#voucher-check")
+    page.wait_for_selector("#voucher-refusal")
+    found += _look(page, axe_path, language, "55-voucher-forged")
+    assert found == [], "\n".join(found)
