@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, String, Text, select, update
+from sqlalchemy import Engine, String, Text, func, select, update
 
 from courrier.campaigns.plan import plan_campaign
 from courrier.cli import courrier
@@ -17,6 +17,8 @@ from courrier.db.schema import (
     campaigns,
     letter_requests,
     metadata,
+    operator_task_files,
+    operator_tasks,
     persons,
     pieces,
     print_jobs,
@@ -24,6 +26,7 @@ from courrier.db.schema import (
 from courrier.db.transaction import write_transaction
 from courrier.errors import ConflictError
 from courrier.production.purge import PERSONAL_TABLES, campaign_aggregates, campaign_end, purge_campaign
+from courrier.production.tasks import start_task
 
 from ..checkin.conftest import (
     client,
@@ -156,8 +159,33 @@ def test_purge_removes_the_personal_data_and_keeps_the_counts(make_desk, engine:
     with engine.connect() as connection:
         assert campaign_aggregates(connection, desk.campaign_id) == before  # a dry run changes nothing
 
+    # A compose started from the operator's page, whose answer quotes a letter's failure, and a results
+    # file waiting for the task worker: what they said of the letters goes, the tasks stay.
+    _, family_name, street = people[0]
+    task_id = start_task(
+        engine,
+        "compose",
+        desk.campaign_id,
+        name,
+        {"wave": 1},
+        started_by="op",
+        now=later,
+        what="compose",
+        file=("J000001.results.csv", f"{family_name},{street}".encode()),
+    )
+    failure = {"failures": [{"piece_id": 1, "message": f"{family_name} {street} does not fit its box"}]}
+    with engine.begin() as connection:
+        connection.execute(
+            update(operator_tasks).values(state="failed", active_key=None, result=json.dumps(failure))
+        )
+
     done = purge_campaign(engine, name, after_days=90, actor="t", now=later)
     assert done.rows == trial.rows
+    with engine.connect() as connection:
+        assert connection.execute(select(operator_tasks.c.id, operator_tasks.c.result)).all() == [
+            (task_id, None)
+        ]
+        assert connection.execute(select(func.count()).select_from(operator_task_files)).scalar_one() == 0
     with engine.connect() as connection:
         after = campaign_aggregates(connection, desk.campaign_id)
         purged_at = connection.execute(select(campaigns.c.purged_at)).scalar_one()

@@ -44,6 +44,8 @@ from courrier.db.schema import (
     inserter_results,
     job_pieces,
     letter_requests,
+    operator_task_files,
+    operator_tasks,
     pieces,
     print_jobs,
     redemptions,
@@ -155,6 +157,7 @@ def purge_campaign(
         _store(connection, cid, cells)
         for table in PERSONAL_TABLES:
             _delete(connection, table, cid)
+        _forget_tasks(connection, cid)
         connection.execute(update(campaigns).where(campaigns.c.id == cid).values(purged_at=now))
         record_event(
             connection,
@@ -352,3 +355,12 @@ def _personal_files(connection: Connection, cid: int) -> Iterator[Path]:
             path = Path(folder) / f"{name}{suffix}"
             if path.exists():
                 yield path
+
+
+def _forget_tasks(connection: Connection, cid: int) -> None:
+    """The campaign's tasks from the operator's page keep who started what and how it ended, not what
+    their letters said: a compose's answer lists its failed letters with the composer's message (which
+    can quote a name), a results file is the inserter's list of pieces."""
+    ids = select(operator_tasks.c.id).where(operator_tasks.c.campaign_id == cid)
+    connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id.in_(ids)))
+    connection.execute(update(operator_tasks).where(operator_tasks.c.campaign_id == cid).values(result=None))
