@@ -363,3 +363,54 @@ def test_the_tasks_commands_run_the_queue_once_and_list_it(cli_env, planned_piec
     assert task["error"]["code"]
     text = CliRunner().invoke(courrier, ["tasks", "list"])
     assert f"{task_id} compose test 1 failed" in text.output
+
+
+def test_a_real_worker_killed_mid_compose_leaves_the_task_interrupted_and_a_new_start_resumes(
+    engine, db_url, wave, dask_scheduler, dask_client, tmp_path: Path
+):
+    """`courrier tasks run` killed with SIGKILL (its whole session) after its first job of the wave: the
+    task shows interrupted as soon as anyone looks; started again, it makes only the jobs left, each
+    letter composed once."""
+    from courrier.codes.keys import dump_keys
+    from courrier.db.schema import events, job_pieces
+
+    from .race import kill, start_paused
+
+    cid = _campaign_id(engine)
+    first = start_task(engine, "compose", cid, "testing", dict(COMPOSE), started_by="op", now=AT, what="c")
+    worker = start_paused(
+        db_url,
+        tmp_path,  # the worker's working directory: the campaign's print files go under it
+        ["tasks", "run", "--scheduler", dask_scheduler],
+        pause_at="courrier.production.compose_wave:_finish_job@2",
+        env={"COURRIER_KEYS": dump_keys(wave)},
+    )
+    kill(worker)
+    assert reap_tasks(engine, AT) == [first]
+    with engine.connect() as connection:
+        killed = get_task(connection, first)
+        composed_before = connection.execute(
+            select(func.count()).select_from(print_jobs).where(print_jobs.c.state == "composed")
+        ).scalar_one()
+    assert (killed.state, killed.error_code) == ("interrupted", "worker_lost")
+    assert killed.jobs_done == 1
+    assert composed_before == 1
+    again = start_task(engine, "compose", cid, "testing", dict(COMPOSE), started_by="op", now=AT, what="c")
+    assert work(engine, _tools(wave, dask_client), once=True, clock=lambda: AT) == 1
+    with engine.connect() as connection:
+        resumed = get_task(connection, again)
+        placed = connection.execute(
+            select(job_pieces.c.piece_id, func.count()).group_by(job_pieces.c.piece_id)
+        ).all()
+        composed_events = connection.execute(
+            select(events.c.piece_id, func.count())
+            .where(events.c.type == "piece.composed")
+            .group_by(events.c.piece_id)
+        ).all()
+    assert resumed.state == "finished", resumed.error_message
+    assert resumed.result is not None
+    assert len(resumed.result["jobs_kept"]) == 1  # the job the killed worker made
+    assert resumed.jobs_total == killed.jobs_total - 1
+    assert all(count == 1 for _, count in placed)
+    assert all(count == 1 for _, count in composed_events)
+    assert len(composed_events) == len(placed)
