@@ -3,6 +3,8 @@ KiB in tests/conftest.py), a hash of one cost verifying under another."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from courrier.accounts import passwords
@@ -24,9 +26,9 @@ def memory(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     passwords._dummy_hash.cache_clear()
 
 
-def test_the_suite_hashes_with_the_lower_memory_cost_and_verifies():
+def test_the_suite_hashes_with_the_memory_cost_set_and_verifies():
     made = passwords.hash_password("correct horse battery")
-    assert made.startswith("$argon2id$v=19$m=1024,t=3,p=4$")
+    assert made.startswith(f"$argon2id$v=19$m={os.environ[passwords.MEMORY_ENV]},t=3,p=4$")
     assert passwords.verify_password("correct horse battery", made)
     assert not passwords.verify_password("correct horse batterY", made)
     assert not passwords.verify_password("correct horse battery", None)
