@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, case, or_, select
+from sqlalchemy import Connection, bindparam, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.db.schema import code_uses, codes
@@ -77,9 +78,9 @@ def use_code_id(
         return first
     try:
         with connection.begin_nested():
-            use_number = _take_use(connection, code_id, now)
-            if use_number is not None:
-                return _record_use(connection, code_id, use_number, actor, now, nonce, piece_id)
+            taken = take_code_use(connection, code_id, actor=actor, now=now, nonce=nonce, piece_id=piece_id)
+            if taken is not None:
+                return taken
     except IntegrityError:
         # Its twin with the same nonce counted the use and committed first.
         if nonce is not None and (first := _use_by_nonce(connection, code_id, nonce)) is not None:
@@ -96,83 +97,84 @@ def use_code_id(
     raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
 
 
-def _take_use(connection: Connection, code_id: int, now: dt.datetime) -> int | None:
-    """The guarded UPDATE: the new use number, or None if the code may not be used now."""
-    usable = and_(
-        codes.c.id == code_id,
+# Built once (a voucher's redemption counts a use): a statement SQLAlchemy has seen costs its cache lookup.
+_TAKE = (
+    codes.update()
+    .where(
+        codes.c.id == bindparam("code"),
         codes.c.status == "active",
         codes.c.uses < codes.c.max_uses,
-        or_(codes.c.valid_until.is_(None), codes.c.valid_until >= now.date()),
+        or_(codes.c.valid_until.is_(None), codes.c.valid_until >= bindparam("today")),
     )
-    counted = connection.execute(
-        codes.update()
-        .where(usable)
-        .values(
-            uses=codes.c.uses + 1,
-            status=case((codes.c.uses + 1 >= codes.c.max_uses, "used_up"), else_=codes.c.status),
-            updated_at=now,
-        )
-    ).rowcount
-    if counted != 1:
-        return None
-    # Our own update holds the row until commit: nobody changed it since.
-    return int(connection.execute(select(codes.c.uses).where(codes.c.id == code_id)).scalar_one())
+    .values(
+        uses=codes.c.uses + 1,
+        status=case((codes.c.uses + 1 >= codes.c.max_uses, "used_up"), else_=codes.c.status),
+        updated_at=bindparam("now"),
+    )
+    # Our own update holds the row until commit: what it returns is the use just counted.
+    .returning(codes.c.uses, codes.c.campaign_id, codes.c.max_uses)
+)
+_INSERT_USE = code_uses.insert()
 
 
-def _record_use(
+def take_code_use(
     connection: Connection,
     code_id: int,
-    use_number: int,
+    *,
     actor: str,
     now: dt.datetime,
-    nonce: str | None,
-    piece_id: int | None,
-) -> CodeUse:
+    nonce: str | None = None,
+    piece_id: int | None = None,
+) -> CodeUse | None:
+    """The guarded UPDATE of :func:`use_code_id` and its ``code_uses`` row and ``code.used`` event, and
+    nothing else: ``None`` when the code may not be used now (nothing written). No lookup of ``nonce``
+    first and no savepoint: a use already counted with it is an ``IntegrityError`` that ends the
+    caller's transaction (the caller then asks :func:`use_code_id` in a new one, which answers it)."""
+    row = connection.execute(_TAKE, {"code": code_id, "today": now.date(), "now": now}).one_or_none()
+    if row is None:
+        return None
+    use_number, campaign_id, max_uses = int(row.uses), int(row.campaign_id), int(row.max_uses)
     connection.execute(
-        code_uses.insert().values(
-            code_id=code_id, use_number=use_number, nonce=nonce, piece_id=piece_id, actor=actor, used_at=now
-        )
+        _INSERT_USE,
+        {
+            "code_id": code_id,
+            "use_number": use_number,
+            "nonce": nonce,
+            "piece_id": piece_id,
+            "actor": actor,
+            "used_at": now,
+        },
     )
-    found = _use_by_number(connection, code_id, use_number)
     record_event(
         connection,
         "code.used",
         actor,
-        campaign_id=found.campaign_id,
+        campaign_id=campaign_id,
         piece_id=piece_id,
         code_id=code_id,
-        details={"use": use_number, "max_uses": found.max_uses, "nonce": nonce},
+        details={"use": use_number, "max_uses": max_uses, "nonce": nonce},
         at=now,
     )
-    return found
+    return CodeUse(code_id, campaign_id, use_number, max_uses, nonce, now)
 
 
-def _uses_query(code_id: int) -> Select[tuple[int, int, int, int, str | None, dt.datetime]]:
-    return (
-        select(
-            code_uses.c.code_id,
-            codes.c.campaign_id,
-            code_uses.c.use_number,
-            codes.c.max_uses,
-            code_uses.c.nonce,
-            code_uses.c.used_at,
-        )
-        .join(codes, codes.c.id == code_uses.c.code_id)
-        .where(code_uses.c.code_id == code_id)
-    )
+_USES = select(
+    code_uses.c.code_id,
+    codes.c.campaign_id,
+    code_uses.c.use_number,
+    codes.c.max_uses,
+    code_uses.c.nonce,
+    code_uses.c.used_at,
+).join(codes, codes.c.id == code_uses.c.code_id)
+_USE_BY_NONCE = _USES.where(code_uses.c.code_id == bindparam("code"), code_uses.c.nonce == bindparam("nonce"))
 
 
 def _use_by_nonce(connection: Connection, code_id: int, nonce: str) -> CodeUse | None:
-    row = connection.execute(_uses_query(code_id).where(code_uses.c.nonce == nonce)).one_or_none()
+    row = connection.execute(_USE_BY_NONCE, {"code": code_id, "nonce": nonce}).one_or_none()
     return None if row is None else _as_use(row)
 
 
-def _use_by_number(connection: Connection, code_id: int, use_number: int) -> CodeUse:
-    query = _uses_query(code_id).where(code_uses.c.use_number == use_number)
-    return _as_use(connection.execute(query).one())
-
-
-def _as_use(row: Row[tuple[int, int, int, int, str | None, dt.datetime]]) -> CodeUse:
+def _as_use(row: Any) -> CodeUse:
     return CodeUse(row.code_id, row.campaign_id, row.use_number, row.max_uses, row.nonce, row.used_at)
 
 
