@@ -24,10 +24,11 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.centres.store import LOCAL
-from courrier.checkin.policy import checkin_policy
+from courrier.checkin.policy import checkin_policy, policy_from
 from courrier.checkin.reading import Reading, read_scan, read_typed
 from courrier.codes.keys import Keys
-from courrier.db.schema import bookings, checkins, codes, persons, slots
+from courrier.db.schema import bookings, checkin_policies, checkins, codes, persons, slots
+from courrier.db.transaction import statement_savepoint
 from courrier.errors import CodeError, ConflictError, CourrierError, NotFoundError
 from courrier.ledger.events import record_event
 from courrier.result import Result
@@ -137,10 +138,15 @@ _BOOKING = (
         persons.c.given_names,
         persons.c.family_name,
         persons.c.birth_date,
+        # The campaign's check-in policy in the same read (NULL without a row: policy_from).
+        checkin_policies.c.early_minutes,
+        checkin_policies.c.late_minutes,
+        checkin_policies.c.walk_ins,
     )
     .join(slots, slots.c.id == bookings.c.slot_id)
     .join(codes, codes.c.id == bookings.c.code_id)
     .join(persons, persons.c.id == bookings.c.person_id)
+    .outerjoin(checkin_policies, checkin_policies.c.campaign_id == bookings.c.campaign_id)
 )
 _BY_REFERENCE = _BOOKING.where(bookings.c.reference == bindparam("reference"))
 _BY_CODE_ON_DAY = _BOOKING.where(
@@ -435,14 +441,13 @@ def _booked(
         if twin is not None:
             return Answer("ok", checkin=twin, replayed=True)
         raise _refuse(_already(connection, row.id, row.code_id, row.dose), row)
+    policy = policy_from(row)
     if row.state == "no_show":
-        policy = checkin_policy(connection, row.campaign_id)
         latest = row.ends_at + dt.timedelta(minutes=policy.late_minutes)
         raise _refuse(
             ConflictError("too late", code="too_late", latest=latest.isoformat(), time=_local_time(latest)),
             row,
         )
-    policy = checkin_policy(connection, row.campaign_id)
     earliest = row.starts_at - dt.timedelta(minutes=policy.early_minutes)
     latest = row.ends_at + dt.timedelta(minutes=policy.late_minutes)
     if at < earliest:
@@ -556,7 +561,7 @@ def _insert(
 ) -> Answer:
     desk = scan.desk[:MAX_DESK] or scan.by[:MAX_DESK]
     try:
-        with connection.begin_nested():
+        with statement_savepoint(connection):
             inserted = connection.execute(
                 _INSERT,
                 {

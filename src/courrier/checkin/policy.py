@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -37,7 +38,13 @@ _POLICY = select(
 
 def checkin_policy(connection: Connection, campaign_id: int) -> CheckinPolicy:
     row = connection.execute(_POLICY, {"campaign": campaign_id}).one_or_none()
-    if row is None:
+    return policy_from(row)
+
+
+def policy_from(row: Any) -> CheckinPolicy:
+    """The policy from a row holding the ``checkin_policies`` columns of ``_POLICY`` (all NULL, from an
+    outer join, when the campaign has none)."""
+    if row is None or row.early_minutes is None:
         return DEFAULT
     return CheckinPolicy(row.early_minutes, row.late_minutes, row.walk_ins)
 

@@ -15,7 +15,8 @@ special: the guarded ``UPDATE … WHERE`` and the UNIQUE constraints do the work
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -30,3 +31,15 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
             yield connection
+
+
+def statement_savepoint(connection: Connection) -> AbstractContextManager[Any]:
+    """What to wrap one statement in when its ``IntegrityError`` is caught and the transaction goes on
+    (a retried nonce's INSERT): a savepoint on PostgreSQL, where a failed statement aborts the whole
+    transaction; nothing on SQLite, where a failed statement's changes are undone and the transaction
+    stays (SQLite's ABORT). Saves two statements a request there, and SQLAlchemy compiles a SAVEPOINT
+    anew every time (its name is new each time). For one statement only: a block of several would keep
+    the earlier ones' changes on SQLite."""
+    if connection.dialect.name == "sqlite":
+        return nullcontext()
+    return connection.begin_nested()

@@ -40,6 +40,7 @@ from courrier.codes.keys import Keys
 from courrier.codes.sealing import code_hmac
 from courrier.codes.token import token_in_qr, verify_token
 from courrier.db.schema import campaigns, codes, establishments, persons, redemptions
+from courrier.db.transaction import statement_savepoint
 from courrier.errors import AccountError, CodeError, ConflictError, CourrierError, NotFoundError
 from courrier.ledger.codes import effective_status, return_use, use_code_id
 from courrier.ledger.events import record_event
@@ -339,7 +340,7 @@ def redeem_voucher(
         "live_code_id": row.id if guarded else None,
     }
     try:
-        with connection.begin_nested():
+        with statement_savepoint(connection):
             inserted = connection.execute(_INSERT, values)
     except IntegrityError:
         return _twin_or(
