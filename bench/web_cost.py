@@ -50,6 +50,7 @@ def environment(folder: Path, people: int) -> dict[str, str]:
         web.prepare(folder, people, env)
         web.request_file(folder, env)
     else:
+        web.sh(str(Path(sys.executable).parent / "courrier"), "db", "upgrade", env=env)
         web.reset(env)
     return env
 
