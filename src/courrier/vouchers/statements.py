@@ -384,7 +384,20 @@ def write_run_files(
         else:
             to_make.append((statement, row))
     done = len(made) - len(to_make)
-    for (statement, row), files in zip(to_make, _composed([s for s, _ in to_make], client), strict=True):
+    composed = _composed([s for s, _ in to_make], client)
+    payer = Payer(run.payer_name, run.payer_iban, run.payer_bic)
+    sepa_digest = None
+    sepa_xml = None
+    if summary.sepa_file is not None and not _kept(summary.sepa_file, run.sepa_sha256):
+        # Made while the workers compose the first statements (written after them, as before).
+        sepa_xml = credit_transfer(
+            payer,
+            [statement for statement, _, _ in made],
+            message_id=f"COURRIER-{period.first:%Y%m%d}-{period.last:%Y%m%d}",
+            created_at=run.issued_at,
+            execution_date=run.execution_date,
+        )
+    for (statement, row), files in zip(to_make, composed, strict=True):
         for (suffix, column), data in zip(_FILES, files, strict=True):
             issued = row._mapping[column]
             digest = _write_once(folder / f"{statement.number}{suffix}", issued, data, summary)
@@ -393,19 +406,10 @@ def write_run_files(
         done += 1
         if progress is not None:
             progress(done, len(made))
-    payer = Payer(run.payer_name, run.payer_iban, run.payer_bic)
-    sepa_digest = None
     if summary.sepa_file is not None:
         sepa_digest = run.sepa_sha256
-        if not _kept(summary.sepa_file, run.sepa_sha256):
-            xml = credit_transfer(
-                payer,
-                [statement for statement, _, _ in made],
-                message_id=f"COURRIER-{period.first:%Y%m%d}-{period.last:%Y%m%d}",
-                created_at=run.issued_at,
-                execution_date=run.execution_date,
-            )
-            sepa_digest = _write_once(summary.sepa_file, run.sepa_sha256, xml, summary)
+        if sepa_xml is not None:
+            sepa_digest = _write_once(summary.sepa_file, run.sepa_sha256, sepa_xml, summary)
         else:
             summary.files_kept += 1
     with write_transaction(engine) as connection:
@@ -482,15 +486,20 @@ def statement_files(statements: Sequence[Statement]) -> list[tuple[bytes, bytes]
 
 def _composed(to_make: Sequence[Statement], client: Any) -> Iterator[tuple[bytes, bytes]]:
     """The statements' files in order: composed here, or on the Dask ``client``'s workers in tasks of
-    :data:`_TASK_STATEMENTS` statements (a few tasks in flight, so memory stays flat)."""
+    :data:`_TASK_STATEMENTS` statements (a few tasks in flight, so memory stays flat; the first ones
+    submitted at once, so the workers start while the caller goes on)."""
     if client is None or len(to_make) <= _TASK_STATEMENTS:
-        for statement in to_make:
-            yield from statement_files([statement])
-        return
+        return (files for statement in to_make for files in statement_files([statement]))
     batches = [
         to_make[start : start + _TASK_STATEMENTS] for start in range(0, len(to_make), _TASK_STATEMENTS)
     ]
     futures = [client.submit(statement_files, batch, pure=False) for batch in batches[:_IN_FLIGHT]]
+    return _results(client, batches, futures)
+
+
+def _results(
+    client: Any, batches: list[Sequence[Statement]], futures: list[Any]
+) -> Iterator[tuple[bytes, bytes]]:
     for index in range(len(batches)):
         if index + _IN_FLIGHT < len(batches):
             futures.append(client.submit(statement_files, batches[index + _IN_FLIGHT], pure=False))
