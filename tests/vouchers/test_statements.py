@@ -20,6 +20,7 @@ from courrier.cli import courrier
 from courrier.db.schema import redemptions, statement_lines, statement_runs, statements
 from courrier.db.transaction import write_transaction
 from courrier.errors import ConflictError, InputFileError
+from courrier.vouchers import statements as statements_module
 from courrier.vouchers.redemption import undo_redemption
 from courrier.vouchers.sepa import Payer, read_transfers, validate_credit_transfer
 from courrier.vouchers.statements import LOCAL, Period, RunSummary, issue_statements
@@ -214,6 +215,26 @@ def test_two_runs_of_one_period_at_once_issue_it_once(six, tmp_path):
     with six.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(statements)).scalar() == 2
         assert connection.execute(select(func.count()).select_from(statement_lines)).scalar() == 4
+
+
+def test_a_run_of_the_period_committed_between_two_looks_is_that_run(six, tmp_path, monkeypatch):
+    """PostgreSQL's read committed: the second of two runs at once may miss the first's run row, then
+    see it as the last period issued (seen once in the race test above): it is that run, not an
+    overlap."""
+    redeemed(six, 0, HOTEL, local(12, 1, 9))
+    first = issue(six.engine, JANUARY, tmp_path)
+    looks: list[Period] = []
+
+    def committed_after_the_first_look(connection, period):
+        looks.append(period)
+        return None if len(looks) == 1 else found_run(connection, period)
+
+    found_run = statements_module._run_of
+    monkeypatch.setattr(statements_module, "_run_of", committed_after_the_first_look)
+    again = issue(six.engine, JANUARY, tmp_path)
+    assert first.issued
+    assert not again.issued
+    assert len(looks) == 2
 
 
 def test_the_cli_issues_the_statements(six, cli_env, tmp_path):

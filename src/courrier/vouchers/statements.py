@@ -181,6 +181,11 @@ def _issue(
         )
     last_end = connection.execute(select(func.max(statement_runs.c.period_to))).scalar()
     if last_end is not None and period.first <= last_end:
+        # On PostgreSQL each statement sees what was committed before it: a run of this same period
+        # committed by another process after the look above is that run, not an overlap.
+        existing = _run_of(connection, period)
+        if existing is not None:
+            return existing, False
         raise ConflictError(
             f"the period {period} starts on or before the end of the last one issued ({last_end}):"
             " periods follow each other",
