@@ -969,6 +969,17 @@ _ENTRIES = (
         lb="De Fichier ass keen UTF-8-Text.",
     ),
     _entry(
+        "no_codes_for_kind",
+        ConflictError,
+        409,
+        (),
+        en="A campaign of this kind issues no codes: its letters carry certificates.",
+        fr="Une campagne de ce type n'émet pas de codes : ses lettres portent des certificats.",
+        de="Eine Kampagne dieser Art gibt keine Codes aus: Ihre Briefe tragen Zertifikate.",
+        pt="Uma campanha deste tipo não emite códigos: as suas cartas levam certificados.",
+        lb="Eng Kampagne vun dëser Aart gëtt keng Coden eraus: hir Bréiwer droen Zertifikater.",
+    ),
+    _entry(
         "nothing_composed",
         TemplateError,
         422,

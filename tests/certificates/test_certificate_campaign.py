@@ -31,6 +31,7 @@ from courrier.certificates.pki import folder_trust, init_pki, load_signer
 from courrier.certificates.verify import verify_hc1
 from courrier.checkin.certificate import vaccination_certificate_pdf
 from courrier.checkin.vaccinations import Dose, record_vaccination
+from courrier.codes.issue import issue_codes
 from courrier.db.schema import codes, persons, pieces
 from courrier.db.transaction import write_transaction
 from courrier.errors import CourrierError
@@ -148,3 +149,27 @@ def test_a_certificate_campaign_posts_each_vaccinated_person_their_certificate(
     for _code_id, code in desk.codes:
         assert code not in text
         assert code not in manifest
+
+
+def test_codes_are_not_issued_for_a_certificate_campaign(vaccinated, tmp_path: Path):
+    desk, _records, _folder = vaccinated
+    now = desk.at + dt.timedelta(days=1)
+    definition = parse_definition(CAMPAIGN, base=tmp_path)
+    define_campaign(desk.engine, definition, actor="t", now=now)
+    plan_campaign(desk.engine, definition.name, actor="t", now=now)
+    with desk.engine.connect() as connection:
+        before = connection.execute(select(func.count()).select_from(codes)).scalar_one()
+    with pytest.raises(CourrierError) as raised:
+        issue_codes(desk.engine, definition.name, keys=desk.keys, actor="t", now=now)
+    assert raised.value.code == "no_codes_for_kind"
+    assert "courrier compose certificates-2021 --wave N" in str(raised.value)
+    with desk.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(codes)).scalar_one() == before
+        assert (
+            connection.execute(
+                select(func.count())
+                .select_from(pieces)
+                .where(pieces.c.code_id.is_not(None), pieces.c.campaign_id == 2)
+            ).scalar_one()
+            == 0
+        )

@@ -81,6 +81,15 @@ def issue_codes(
     now = now or utcnow()
     with engine.connect() as connection:
         campaign = get_campaign(connection, campaign_name)
+        if campaign.kind == "certificate":
+            # Its letters carry each person's signed certificate: a code would be a second, unused key
+            # to a letter nobody books with.
+            raise ConflictError(
+                f"campaign {campaign.name} is of kind certificate: its letters carry certificates, not"
+                f" codes; compose its waves with `courrier compose {campaign.name} --wave N`",
+                code="no_codes_for_kind",
+                kind=campaign.kind,
+            )
         targets = _waves(connection, campaign, wave)
     report = IssueReport(campaign=campaign.name)
     for wave_id, number, send_date in targets:
