@@ -65,6 +65,7 @@ def use_code_id(
     now: dt.datetime,
     nonce: str | None = None,
     piece_id: int | None = None,
+    fresh_nonce: bool = False,
 ) -> CodeUse:
     """Count one use of a code if it is usable now, with a ``code.used`` event.
 
@@ -72,9 +73,16 @@ def use_code_id(
     of a one-use code exactly one succeeds; the others re-read the code and are told why
     (``code_used_up``, ``code_revoked``, ``code_expired``). ``code_uses`` backs it with one row per use
     number. A ``nonce`` makes the use idempotent: the same nonce again is the same use, answered as the
-    first time, even when both calls run at once.
+    first time, even when both calls run at once. ``fresh_nonce``: the caller has just looked its own
+    record of this nonce up in this transaction and found none (a redemption's), so the lookup before
+    the UPDATE is skipped; a twin that committed since is still found after the guarded UPDATE or the
+    insert fails.
     """
-    if nonce is not None and (first := _use_by_nonce(connection, code_id, nonce)) is not None:
+    if (
+        nonce is not None
+        and not fresh_nonce
+        and (first := _use_by_nonce(connection, code_id, nonce)) is not None
+    ):
         return first
     try:
         with connection.begin_nested():

@@ -385,7 +385,15 @@ def redeem_voucher(
 def _take(connection: Connection, code_id: int, establishment_id: str, now: dt.datetime, nonce: str) -> None:
     """The voucher's one use, by the ledger's guarded UPDATE; its refusals in the voucher's words."""
     try:
-        use_code_id(connection, code_id, actor=f"establishment:{establishment_id}", now=now, nonce=nonce)
+        # redeem_voucher looked the nonce up in this transaction already.
+        use_code_id(
+            connection,
+            code_id,
+            actor=f"establishment:{establishment_id}",
+            now=now,
+            nonce=nonce,
+            fresh_nonce=True,
+        )
     except CodeError as error:
         if error.code == "code_used_up":
             raise _already(connection, code_id) from None
