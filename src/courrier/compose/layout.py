@@ -69,8 +69,16 @@ def paragraph_sources(text: str) -> list[str]:
     if "\n" not in text:
         source = _collapse(text)
         return [source] if source else []
+    text = text.strip()
+    # Where no line break is followed by a space, a tab or a carriage return, every paragraph break is
+    # "\n\n" and str.split finds the same breaks as the expression (leftmost, not overlapping), a
+    # dozen times faster: the body of every letter comes through here.
+    if "\r" in text or "\n " in text or "\n\t" in text:
+        raws = _PARAGRAPH_BREAK.split(text)
+    else:
+        raws = text.split("\n\n")
     sources = []
-    for raw in _PARAGRAPH_BREAK.split(text.strip()):
+    for raw in raws:
         for block in _bullet_blocks(raw) if "- " in raw else (raw,):
             source = _collapse(block)
             if source:
@@ -83,6 +91,8 @@ def _collapse(text: str) -> str:
     times faster than a regular expression, and this runs for every paragraph of every letter."""
     if "\n" in text or "\t" in text or "\r" in text:
         text = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+    if "  " not in text and text[:1] != " " and text[-1:] != " ":  # nothing to collapse: most texts
+        return text
     return " ".join(filter(None, text.split(" ")))
 
 

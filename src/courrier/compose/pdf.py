@@ -33,6 +33,9 @@ HEADER = b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n"
 # on this machine); libdeflate level 6 201,000 to 600. No preset dictionary: PDF's FlateDecode has no
 # way to give one to the reader.
 FLATE_LEVEL = 1
+# zlib's memory level for the font streams compose/fonts.py compresses itself (with zlib: a 64 KB hash
+# table cleared for every stream gains nothing on a few KB). The writer's own streams use libdeflate.
+PAGE_MEMORY_LEVEL = 5
 # Dictionaries per object stream: 100 letters of one page and a DPart. Measured on the reference letter:
 # a letter's page and DPart dictionaries take 190 bytes written out (with their xref rows), about 25 packed
 # by 200; more per stream buys a few bytes and holds more in memory.
