@@ -20,6 +20,7 @@ from PIL import Image
 
 from courrier.qr import ALPHANUMERIC_SET, EC_LEVELS, MASKS, penalty, qr_image, qr_matrix
 from courrier.qr.segments import ALPHANUMERIC, BYTE, COUNT_BITS, capacity_codewords
+from courrier.qr.symbol import penalties
 from courrier.qr.tables import BLOCKS
 
 URL_CODE = "https://rdv.example.lu/c/{}"
@@ -162,6 +163,21 @@ def test_penalty_by_the_four_rules():
     # The row now has light runs of 7 either side (5 points each) and a 1:1:3:1:1 pattern with four
     # light modules on both sides (40 each); no 2 x 2 block, still about half dark.
     assert penalty(finder_row) == 2 * 5 + 2 * 40
+
+
+def test_penalties_of_a_stack_as_one_by_one():
+    # mask = "auto" scores its eight symbols in one pass (penalties): the same points as penalty's.
+    rng = np.random.default_rng(3)
+    stacks = [rng.random((8, side, side)) < rng.random() for side in (21, 25, 29, 45, 57)]
+    light = np.zeros((4, 21, 21), dtype=bool)
+    light[1, ::2, ::2] = True
+    light[2, :, 3:9] = True
+    light[3, 10, 2:9] = [True, False, True, True, True, False, True]
+    for stack in [*stacks, light]:
+        assert penalties(stack).tolist() == [penalty(symbol) for symbol in stack]
+    for content in ("HTTPS://RDV.EXAMPLE.LU/C/7KQ3MZ8PTXV4H9", "a" * 40, "0" * 30):
+        first_least = min((qr_matrix(content, "M", mask) for mask in MASKS), key=penalty)
+        assert (qr_matrix(content, "M", None) == first_least).all()
 
 
 @pytest.mark.parametrize(
