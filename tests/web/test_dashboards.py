@@ -152,6 +152,9 @@ def test_operator_sees_the_morning_view_of_the_cli(client, sign_in, running, eng
     assert 'id="reconcile-J000001"' in html
     assert 'id="reprints-none"' in html
     assert re.search(r'id="wave-1"><th scope="row">1</th>.*?30', html)
+    # The print shop's page, not the citizens' booking service.
+    assert '">Print shop</a>' in html
+    assert "Vaccination booking" not in html
     with engine.connect() as connection:
         assert list_audit(connection, username="operator1", action="requests.viewed")
 
