@@ -344,6 +344,27 @@ def request_file(folder: Path, env: dict[str, str]) -> tuple[Path, int]:
     return path, len(rows)
 
 
+def settle(env: dict[str, str]) -> None:
+    """Wait until the server has finished the requests still in flight when wrk stopped (no booking made
+    for a second): the next scenario's setup inserts bookings for the codes without one, and a rush
+    booking committed meanwhile made that insert fail on PostgreSQL (two active bookings of a dose)."""
+    from courrier.db import make_engine
+    from courrier.db.schema import bookings
+
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    try:
+        seen = -1
+        for _ in range(120):
+            with engine.connect() as connection:
+                now = connection.execute(select(func.count()).select_from(bookings)).scalar_one()
+            if now == seen:
+                return
+            seen = now
+            time.sleep(1)
+    finally:
+        engine.dispose()
+
+
 def check(env: dict[str, str], window: tuple[dt.datetime, dt.datetime]) -> tuple[int, int, int]:
     """Slots over capacity, codes with two active bookings of a dose, and the rush's bookings: made
     through the API (``booked_by`` citizen) inside ``window`` (a request still in flight when wrk stopped
@@ -677,6 +698,7 @@ def main() -> None:
             window_start = dt.datetime.now(dt.UTC)
             results["rush"] = wrk(base, args.connections, duration, script)
             window = (window_start, window_start + dt.timedelta(seconds=duration))
+            settle(env)
             rush_check = check(env, window)
         if "checkin" in scenarios:
             references, token = prepare_checkins(folder, env)
