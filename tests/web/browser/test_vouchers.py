@@ -168,8 +168,8 @@ def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotel]:
             server.wait()
 
 
-def _sign_in(page: Any, hotel: Hotel) -> None:
-    page.goto(hotel.url("/staff/sign-in?lang=en"))
+def _sign_in(page: Any, hotel: Hotel, language: str = "en") -> None:
+    page.goto(hotel.url(f"/staff/sign-in?lang={language}"))
     page.fill("#username", "parc1")
     page.fill("#password", PASSWORD)
     page.click("#sign-in-submit")
@@ -285,13 +285,7 @@ def test_the_hotel_pages_pass_axe(hotel: Hotel, new_page: Any, axe_path: Path, l
     page.wait_for_selector("#register-received")
     found += _look(page, axe_path, language, "52-registered")
 
-    page.goto(hotel.url(f"/staff/sign-in?lang={language}"))
-    page.fill("#username", "parc1")
-    page.fill("#password", PASSWORD)
-    page.click("#sign-in-submit")
-    page.wait_for_url(hotel.url("/staff"))
-    page.click("#establishment-link")
-    page.wait_for_selector("#scan-area[data-ready='true']")
+    _sign_in(page, hotel, language)
     found += _look(page, axe_path, language, "53-establishment")
     page.fill("#voucher-code", hotel.spare_qr)
     page.click("#voucher-check")
