@@ -158,27 +158,13 @@ def _compose(
     engine: Engine, task: tasks.Task, tools: Tools, progress: _Progress, clock: Callable[[], dt.datetime]
 ) -> dict[str, Any]:
     params = task.params
-    progress.phase("starting")
-    signer = tools.signer(task.campaign)
-    printer, inserter = tools.profiles()
-    client = tools.client()
-    progress.phase("planning")
     summary = compose_wave(
         engine,
         task.campaign,
         params.get("wave"),
-        out=None,
-        keys=tools.keys(),
-        signer=signer,
-        actor=task.actor,
-        now=clock(),
-        client=client,
         job_size_sheets=int(params["job_size"]),
         retry_failed=bool(params.get("retry_failed")),
-        on_start=progress.start,
-        on_job_done=progress.job_done,
-        printer=printer,
-        inserter=inserter,
+        **_composing(task, tools, progress, clock),
     )
     result = summary.to_json()
     _require_intact(summary, result)
@@ -188,31 +174,41 @@ def _compose(
 def _reprint(
     engine: Engine, task: tasks.Task, tools: Tools, progress: _Progress, clock: Callable[[], dt.datetime]
 ) -> dict[str, Any]:
-    progress.phase("starting")
-    signer = tools.signer(task.campaign)
-    printer, inserter = tools.profiles()
-    client = tools.client()
-    progress.phase("planning")
     plan, summary = reprint(
         engine,
         task.campaign,
-        out=None,
-        keys=tools.keys(),
-        signer=signer,
-        actor=task.actor,
-        now=clock(),
         threshold=DEFAULT_THRESHOLD,
         confirmed=bool(task.params.get("confirmed")),
-        client=client,
-        printer=printer,
-        inserter=inserter,
-        on_start=progress.start,
-        on_job_done=progress.job_done,
+        **_composing(task, tools, progress, clock),
     )
     result = Reprint(plan, summary).to_json()
     if summary is not None:
         _require_intact(summary, result)
     return result
+
+
+def _composing(
+    task: tasks.Task, tools: Tools, progress: _Progress, clock: Callable[[], dt.datetime]
+) -> dict[str, Any]:
+    """What a compose and a reprint are both given: the signer, profiles and cluster (loaded while the task
+    says "starting"), the task's actor and clock, no --out, and the progress callbacks."""
+    progress.phase("starting")
+    signer = tools.signer(task.campaign)
+    printer, inserter = tools.profiles()
+    client = tools.client()
+    progress.phase("planning")
+    return {
+        "out": None,
+        "keys": tools.keys(),
+        "signer": signer,
+        "actor": task.actor,
+        "now": clock(),
+        "client": client,
+        "printer": printer,
+        "inserter": inserter,
+        "on_start": progress.start,
+        "on_job_done": progress.job_done,
+    }
 
 
 def _require_intact(summary: Any, result: dict[str, Any]) -> None:
