@@ -388,6 +388,27 @@ def test_the_citizen_booking_pages_still_speak_to_the_citizen(client: TestClient
 
 
 @pytest.mark.parametrize("lang", ["fr", "de", "en", "pt", "lb"])
+def test_staff_pages_name_their_own_service_not_the_citizens_booking(client: TestClient, staff_tokens, lang):
+    from courrier.web.pages.translations import translations
+
+    gettext = translations(lang).gettext
+    booking = f'">{gettext("Vaccination booking")}</a>'
+
+    def brand(page: str) -> str:
+        shown = re.search(r'<a class="brand" href="[^"]*">([^<]*)</a>', page)
+        assert shown, page
+        return html.unescape(shown.group(1))
+
+    assert brand(client.get(f"/?lang={lang}").text) == gettext("Vaccination booking")
+    assert brand(client.get(f"/staff/sign-in?lang={lang}").text) == gettext("Staff services")
+    signed_in(client, staff_tokens["reception"])
+    assert brand(client.get(f"/staff?lang={lang}").text) == gettext("Staff services")
+    reception = client.get(f"/reception?lang={lang}").text
+    assert brand(reception) == gettext("Vaccination centre")
+    assert booking not in reception
+
+
+@pytest.mark.parametrize("lang", ["fr", "de", "en", "pt", "lb"])
 def test_the_staff_home_names_the_role_in_the_pages_language(client: TestClient, staff_tokens, lang):
     from courrier.web.pages.translations import translations
 
