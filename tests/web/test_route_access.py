@@ -121,6 +121,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/sign-out"): STAFF,
     ("GET", "/staff"): STAFF,
     ("GET", "/reception"): RECEPTION,
+    # the desk's service worker: code, as public as the /static/ files it keeps
+    ("GET", "/reception/sw.js"): EVERYONE,
     ("POST", "/reception/lookup"): RECEPTION,
     ("POST", "/reception/checkins"): RECEPTION,
     ("GET", "/reception/day"): CENTRE,

@@ -167,11 +167,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @contextlib.contextmanager
-def serving(folder: Path, url: str, key_file: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``courrier serve`` (one worker, plain HTTP) on 127.0.0.1 and a free port, on the database ``url``
-    with ``key_file`` and the settings ``env`` adds, its log in ``folder``; yields its base URL once it
-    answers /health."""
-    port = _free_port()
+def serving(
+    folder: Path, url: str, key_file: Path, *, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
+    """``courrier serve`` (one worker, plain HTTP) on 127.0.0.1 and ``port`` (a free one if not given), on
+    the database ``url`` with ``key_file`` and the settings ``env`` adds, its log in ``folder``; yields its
+    base URL once it answers /health."""
+    port = port or _free_port()
     log = folder / "serve.log"
     env = os.environ | {"COURRIER_DATABASE_URL": url, "COURRIER_KEY_FILE": str(key_file)} | (env or {})
     with log.open("wb") as output:

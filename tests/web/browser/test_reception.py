@@ -10,6 +10,7 @@ bookings there would change what the citizen tests choose.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import urllib.error
@@ -37,20 +38,21 @@ from courrier.db.transaction import write_transaction
 from courrier.db.types import utcnow
 from courrier.web.pages.render import gettext_for
 
-from .conftest import CAMPAIGN_FILE, _build_database, axe_violations, serving
+from .conftest import CAMPAIGN_FILE, _build_database, _free_port, axe_violations, serving
 from .y4m import camera_page, letter_frames, write_y4m
 
 CENTRE = "LUX-VH"
 OTHER_CENTRE = "ESCH-HALL"
 PASSWORD = "correct horse battery"
 DESKS = ("desk1", "desk2")
-BOOKINGS = 6
+BOOKINGS = 7
 
 
 @dataclass
 class Desk:
     base_url: str
     database_url: str
+    key_file: Path
     folder: Path
     # The letters of today's bookings at CENTRE: reference -> confirmation PDF.
     letters: dict[str, Path] = field(default_factory=dict)
@@ -131,7 +133,14 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     url, key_file, _campaign, unused = _build_database(folder)
     letters, printed = _book_today(url, key_file, unused["en"][:BOOKINGS], folder)
     with serving(folder, url, key_file) as base_url:
-        yield Desk(base_url=base_url, database_url=url, folder=folder, letters=letters, codes=printed)
+        yield Desk(
+            base_url=base_url,
+            database_url=url,
+            key_file=key_file,
+            folder=folder,
+            letters=letters,
+            codes=printed,
+        )
 
 
 # --- as the desk's staff do it ---
@@ -324,3 +333,40 @@ def test_offline_a_typed_code_or_reference_is_queued_and_one_checked_in_here_is_
     assert page.locator("#reception-queue li[data-status='ok']").count() == 2
     assert [row["desk"] for row in checkins_of(desk, by_code)] == ["desk2"]
     assert [row["desk"] for row in checkins_of(desk, by_reference)] == ["desk2"]
+
+
+def test_the_desk_page_reloads_while_the_server_is_unreachable_and_sends_its_queue_when_back(
+    new_page: Any, desk: Desk
+) -> None:
+    """The service worker (static/reception/sw.js): the desk page opened online is kept with the files it
+    runs on; with the server gone (the network down between the desk and it, not the browser's own
+    offline switch), a reload shows the page again, judges a typed code from the day list in IndexedDB
+    and queues it; the server back on the same address, the queue is sent and applied once."""
+    reference, code = desk.take_code()
+    port = _free_port()
+    folder = desk.folder / "unreachable"
+    folder.mkdir()
+    with serving(folder, desk.database_url, desk.key_file, port=port) as base_url:
+        here = dataclasses.replace(desk, base_url=base_url)
+        page = new_page()
+        sign_in(page, here, "desk1")
+        page.wait_for_selector("#scan-area[data-worker='ready']")
+        page.wait_for_function(
+            """() => caches.open("courrier-reception-v1")
+                .then((cache) => cache.match("/reception", { ignoreSearch: true }))
+                .then(Boolean)"""
+        )
+    # The server has stopped: without the worker, this reload would be the browser's own error page.
+    page.reload()
+    page.wait_for_selector("#scan-area[data-ready='true'][data-offline-list][data-network='offline']")
+    assert page.locator("#checkin-code").is_visible()
+    page.fill("#checkin-code", code)
+    page.click("#checkin-lookup")
+    shown = page.wait_for_selector(f"#checkin-result .scan-result[data-reference='{reference}']")
+    assert shown.get_attribute("data-status") == "queued", shown.inner_text()
+    assert checkins_of(desk, reference) == []
+    with serving(folder, desk.database_url, desk.key_file, port=port):
+        # The desk asks /health every 5 s while something waits, then sends the queue.
+        page.wait_for_selector("#scan-area[data-network='online'][data-queued='0']", timeout=60_000)
+        assert page.locator("#reception-queue li[data-status='ok']").count() == 1
+    assert [row["desk"] for row in checkins_of(desk, reference)] == ["desk1"]

@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
 
 from courrier.accounts.audit import audit
 from courrier.accounts.sessions import StaffSession
@@ -32,6 +33,7 @@ from courrier.web.pages.staff import staff_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SCRIPT = STATIC / "reception" / "reception.js"
+WORKER = STATIC / "reception" / "sw.js"
 # The refusals an offline desk makes itself, whose texts the config carries (in the staff's language).
 OFFLINE_REASONS = (
     "no_booking_today",
@@ -101,6 +103,7 @@ def _config(found: Visitor, session: StaffSession, centre: str, day: dt.date) ->
             "batch": "/api/v1/checkins/batch",
             "offline": f"/api/v1/centres/{centre}/offline{query}",
             "day": f"/api/v1/centres/{centre}/day{query}",
+            "worker": "/reception/sw.js",
         },
         "messages": _messages(found.language),
         "reasons": {
@@ -170,6 +173,15 @@ def _audit(connection: Any, session: StaffSession, answer: Answer, action: str, 
         subject,
         now=now,
         details={"status": answer.status, "booking": reference},
+    )
+
+
+@router.get("/reception/sw.js")
+def reception_worker() -> Response:
+    """The desk's service worker. Served here rather than from /static/, with a header that lets its
+    scope be /reception itself: a worker's scope may not reach above its own path (/reception/ here)."""
+    return FileResponse(
+        WORKER, media_type="text/javascript", headers={"Service-Worker-Allowed": "/reception"}
     )
 
 

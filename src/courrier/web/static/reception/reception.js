@@ -39,6 +39,7 @@ class Desk {
 
   async start() {
     this.build();
+    this.registerWorker();
     // The decoder's worker, module and WebAssembly are fetched now, while the network is up.
     this.decoder = Camera.supported() ? Decoder.start() : Promise.reject(new Error("no camera"));
     this.decoder.catch(() => {
@@ -68,6 +69,21 @@ class Desk {
       () => {},
     );
     this.area.dataset.ready = "true";
+  }
+
+  // The service worker (sw.js) that serves this page and its files again when it is reloaded offline.
+  registerWorker() {
+    const worker = this.config.endpoints.worker;
+    if (!worker || !("serviceWorker" in navigator)) return;
+    navigator.serviceWorker
+      .register(worker, { scope: "/reception" })
+      .then(() => navigator.serviceWorker.ready)
+      .then(() => {
+        this.area.dataset.worker = "ready";
+      })
+      .catch(() => {
+        this.area.dataset.worker = "unavailable"; // the page works as before; only an offline reload fails
+      });
   }
 
   // --- the page's parts ---
