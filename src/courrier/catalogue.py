@@ -2253,6 +2253,19 @@ _ENTRIES = (
         lb="Wielt d'Aart vum Betrib: Hotel, Camping, Jugendherberg oder Vakanzenhaus.",
     ),
     _entry(
+        "bad_establishment_language",
+        InputFileError,
+        422,
+        (),
+        en="Choose the language of the statements: French, German, English, Portuguese or Luxembourgish.",
+        fr="Choisissez la langue des relevés : français, allemand, anglais, portugais ou luxembourgeois.",
+        de="Wählen Sie die Sprache der Abrechnungen: Französisch, Deutsch, Englisch, Portugiesisch oder"
+        " Luxemburgisch.",
+        pt="Escolha a língua dos extratos: francês, alemão, inglês, português ou luxemburguês.",
+        lb="Wielt d'Sprooch vun den Ofrechnungen: Franséisch, Däitsch, Englesch, Portugisesch oder"
+        " Lëtzebuergesch.",
+    ),
+    _entry(
         "bad_licence_number",
         InputFileError,
         422,

@@ -26,6 +26,7 @@ from courrier.vouchers.establishments import (
     import_establishments,
     read_establishments_file,
     register_establishment,
+    set_language,
 )
 
 from .conftest import ESTABLISHMENTS
@@ -66,6 +67,8 @@ def test_a_good_row_is_normalised():
         ("address", "Rue\x00 1", "bad_text"),
         ("id", "no spaces allowed", "bad_establishment_id"),
         ("licence_number", "A B", "bad_licence_number"),
+        ("language", "es", "bad_establishment_language"),
+        ("language", "fr\x00", "bad_establishment_language"),
     ],
 )
 def test_each_problem_names_its_field_and_code(field, value, code):
@@ -184,3 +187,47 @@ def test_the_cli_imports_lists_and_approves(db_url, engine, tmp_path, monkeypatc
     assert again.exit_code == 1
     assert "already_approved" in again.output
     assert "approved" in runner.invoke(courrier, ["establishments", "list", "--status", "approved"]).output
+
+
+def test_the_language_of_the_statements_comes_from_the_file_and_the_operator(engine, tmp_path):
+    columns = (*COLUMNS, "language")
+    rows = [{**GOOD, "language": "DE"}, {**ESTABLISHMENTS[1], "language": ""}]
+    path = _write(tmp_path / "with-language.csv", rows, columns=columns)
+    with write_transaction(engine) as connection:
+        report = import_establishments(connection, read_establishments_file(path), actor="t", now=NOW)
+        assert (report.added, report.rejected) == (2, 0)
+        assert get_establishment(connection, GOOD["id"]).language == "de"
+        assert get_establishment(connection, ESTABLISHMENTS[1]["id"]).language == "fr"  # empty: French
+    with write_transaction(engine) as connection:
+        changed = set_language(connection, GOOD["id"], "lb", actor="op", now=NOW)
+    assert changed.language == "lb"
+    # A file without the column, or with the cell empty, keeps what the operator set.
+    path = _write(tmp_path / "without.csv", [{**GOOD, "name": "Hôtel du Parc (rénové)"}])
+    with write_transaction(engine) as connection:
+        import_establishments(connection, read_establishments_file(path), actor="t", now=NOW)
+        assert get_establishment(connection, GOOD["id"]).language == "lb"
+    path = _write(tmp_path / "bad.csv", [{**GOOD, "language": "es"}], columns=columns)
+    with write_transaction(engine) as connection:
+        bad = import_establishments(connection, read_establishments_file(path), actor="t", now=NOW)
+        assert [(r.field, r.code) for r in bad.rejects] == [("language", "bad_establishment_language")]
+        assert get_establishment(connection, GOOD["id"]).language == "lb"
+        with pytest.raises(InputFileError) as refused:
+            set_language(connection, GOOD["id"], "es", actor="op", now=NOW)
+        assert refused.value.code == "bad_establishment_language"
+
+
+def test_a_registration_keeps_its_language_and_the_cli_sets_it(db_url, engine, monkeypatch):
+    values = {name: value for name, value in GOOD.items() if name != "id"}
+    with write_transaction(engine) as connection:
+        found = register_establishment(connection, {**values, "language": "pt"}, now=NOW)
+    assert found.language == "pt"
+    monkeypatch.setenv("COURRIER_DATABASE_URL", db_url)
+    runner = CliRunner()
+    result = runner.invoke(courrier, ["establishments", "set-language", found.id.lower(), "en"])
+    assert result.exit_code == 0, result.output
+    assert "statements in en" in result.output
+    listed = runner.invoke(courrier, ["establishments", "list", "--json"])
+    assert [(e["id"], e["language"]) for e in json.loads(listed.output)] == [(found.id, "en")]
+    refused = runner.invoke(courrier, ["establishments", "set-language", found.id, "xx"])
+    assert refused.exit_code == 1
+    assert "bad_establishment_language" in refused.output

@@ -141,13 +141,19 @@ def test_registration_form_refuses_at_the_field_then_registers(client, engine, l
     assert bad.status_code == 422
     assert 'id="iban-error"' in bad.text
     token = re.search(rf'name="{csrf.FIELD}" value="([^"]+)"', bad.text).group(1)
-    done = client.post(f"/establishments/register?lang={language}", data={csrf.FIELD: token, **values})
+    # The statements' language is the page's unless chosen otherwise.
+    assert re.search(rf'id="language-{language}" value="{language}" checked', bad.text)
+    done = client.post(
+        f"/establishments/register?lang={language}", data={csrf.FIELD: token, **values, "language": "de"}
+    )
     assert done.status_code == 200
     assert 'id="register-received"' in done.text
     from courrier.vouchers.establishments import list_establishments
 
     with engine.connect() as connection:
-        assert [e.status for e in list_establishments(connection, "pending")] == ["pending"]
+        assert [(e.status, e.language) for e in list_establishments(connection, "pending")] == [
+            ("pending", "de")
+        ]
 
 
 def test_the_staff_home_links_the_establishment_page(client, vouchers, sign_in):

@@ -21,6 +21,7 @@ from courrier.db.schema import redemptions, statement_lines, statement_runs, sta
 from courrier.db.transaction import write_transaction
 from courrier.errors import ConflictError, InputFileError
 from courrier.vouchers import statements as statements_module
+from courrier.vouchers.establishments import set_language
 from courrier.vouchers.redemption import undo_redemption
 from courrier.vouchers.sepa import Payer, read_transfers, validate_credit_transfer
 from courrier.vouchers.statements import LOCAL, Period, RunSummary, issue_statements
@@ -123,6 +124,49 @@ def test_running_the_period_again_issues_nothing_and_restores_a_lost_file(six, t
         assert connection.execute(select(func.count()).select_from(statement_lines)).scalar() == 1
         digest = connection.execute(select(statements.c.pdf_sha256)).scalar()
     assert digest == hashlib.sha256(issued).hexdigest()
+
+
+TITLES = {
+    "fr": "Relevé de remboursement",
+    "de": "Erstattungsabrechnung",
+    "en": "Reimbursement statement",
+    "pt": "Extrato de reembolso",
+    "lb": "Rembourséierungsopstellung",
+}
+
+
+def test_a_statement_is_in_its_establishments_language_and_keeps_it(six, tmp_path):
+    with write_transaction(six.engine) as connection:
+        set_language(connection, HOTEL, "de", actor="op", now=local(1, 1, 9))
+    redeemed(six, 0, HOTEL, local(15, 1, 10))
+    redeemed(six, 1, CAMPSITE, local(16, 1, 10))
+    first = issue(six.engine, JANUARY, tmp_path)
+    tools = PdfTools()
+    numbers = {s.establishment_id: s.number for s in first.statements}
+    hotel_pdf = first.folder / f"{numbers[HOTEL]}.pdf"
+    german = tools.text(hotel_pdf)
+    assert "Erstattungsabrechnung" in german
+    assert "Die Regierung des Großherzogtums Luxemburg" in german
+    assert "50,00 €" in german
+    assert "Relevé" not in german
+    assert "Relevé de remboursement" in tools.text(first.folder / f"{numbers[CAMPSITE]}.pdf")
+    # The establishment's language changed after the statement was issued: the statement is made again
+    # as it was issued, in German; the next one is in the new language.
+    issued = hotel_pdf.read_bytes()
+    with write_transaction(six.engine) as connection:
+        set_language(connection, HOTEL, "en", actor="op", now=local(2, 2, 9))
+    hotel_pdf.unlink()
+    restored = issue(six.engine, JANUARY, tmp_path)
+    assert restored.files_written == [hotel_pdf.name]
+    assert hotel_pdf.read_bytes() == issued
+    for index, language in enumerate(("en", "pt", "lb", "fr"), start=2):
+        with write_transaction(six.engine) as connection:
+            set_language(connection, HOTEL, language, actor="op", now=local(1, 2, 9))
+        period = Period(dt.date(2021, 2, index), dt.date(2021, 2, index))
+        redeemed(six, index, HOTEL, local(index, 2, 10))
+        (found,) = issue(six.engine, period, tmp_path).statements
+        text = tools.text(tmp_path / str(period) / f"{found.number}.pdf")
+        assert TITLES[language] in text, language
 
 
 def test_an_issued_statement_never_changes_and_a_late_redemption_goes_on_the_next(six, tmp_path):

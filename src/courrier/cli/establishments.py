@@ -1,5 +1,6 @@
 """``courrier establishments``: the hotels, campsites, youth hostels and holiday homes that take the
-vouchers (import the list, list them, approve one that registered on the form)."""
+vouchers (import the list, list them, approve one that registered on the form, set the language of its
+statements)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from courrier.db.types import utcnow
 
 @click.group()
 def establishments() -> None:
-    """Establishments that take the vouchers: import, list, approve."""
+    """Establishments that take the vouchers: import, list, approve, set-language."""
 
 
 @establishments.command("import")
@@ -31,9 +32,10 @@ def establishments() -> None:
 @json_option
 def import_command(file: Path, pending: bool, rejects_path: Path | None, as_json: bool) -> None:
     """Import an establishments file (CSV with the columns id, name, kind, licence_number, address,
-    postcode, iban, contact; docs/vouchers.md). New establishments are approved (the list the ministry
-    sent) unless --pending; known ones (by id) are updated. A row with a problem is rejected whole,
-    with a line per problem in the rejects file; the good rows are imported."""
+    postcode, iban, contact, and optionally language; docs/vouchers.md). New establishments are
+    approved (the list the ministry sent) unless --pending; known ones (by id) are updated. A row with
+    a problem is rejected whole, with a line per problem in the rejects file; the good rows are
+    imported."""
     from courrier.vouchers.establishments import (
         import_establishments,
         read_establishments_file,
@@ -64,7 +66,7 @@ def import_command(file: Path, pending: bool, rejects_path: Path | None, as_json
 @click.option("--status", type=click.Choice(["pending", "approved"]), help="Only those in this status.")
 @json_option
 def list_command(status: str | None, as_json: bool) -> None:
-    """The establishments: id, kind, status, commune, name."""
+    """The establishments: id, kind, status, language, commune, name."""
     from courrier.vouchers.establishments import list_establishments
 
     with open_database().connect() as connection:
@@ -75,7 +77,7 @@ def list_command(status: str | None, as_json: bool) -> None:
     for establishment in found:
         click.echo(
             f"{establishment.id:<12} {establishment.kind:<13} {establishment.status:<9} "
-            f"{establishment.commune:<20} {establishment.name}"
+            f"{establishment.language:<3}{establishment.commune:<20} {establishment.name}"
         )
 
 
@@ -91,3 +93,22 @@ def approve_command(establishment_id: str) -> None:
             connection, establishment_id.upper(), actor=current_app().settings.actor, now=utcnow()
         )
     click.echo(f"establishment {found.id} ({found.name}) approved")
+
+
+@establishments.command("set-language")
+@click.argument("establishment_id")
+@click.argument("language")
+def set_language_command(establishment_id: str, language: str) -> None:
+    """Set the language (fr, de, en, pt, lb) the establishment's next reimbursement statements are
+    printed in; a statement issued already keeps its own."""
+    from courrier.vouchers.establishments import set_language
+
+    with write_transaction(open_database()) as connection:
+        found = set_language(
+            connection,
+            establishment_id.upper(),
+            language,
+            actor=current_app().settings.actor,
+            now=utcnow(),
+        )
+    click.echo(f"establishment {found.id} ({found.name}): statements in {found.language}")

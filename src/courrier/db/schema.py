@@ -545,6 +545,7 @@ campaign_stats = Table(
 # staff accounts (``staff_users.establishment_id``). Only ``approved`` ones redeem; a registration form's
 # establishment is ``pending`` until an operator approves it. ``commune`` and ``region`` (its canton) are
 # what the ministry's aggregates group by; the IBAN is checked (schwifty) and stored compact, upper case.
+# ``language`` (fr, de, en, pt, lb) is the one its reimbursement statements are printed in.
 establishments = Table(
     "establishments",
     metadata,
@@ -559,6 +560,7 @@ establishments = Table(
     Column("region", Text, nullable=False),
     Column("iban", String(34), nullable=False),
     Column("contact", Text, nullable=False),
+    Column("language", String(2), nullable=False, server_default="fr"),
     # pending, approved
     Column("status", String(12), nullable=False),
     Column("approved_by", String(64)),
@@ -617,7 +619,8 @@ statement_runs = Table(
 )
 
 # An establishment's statement of a run, never changed once issued: the establishment as it was named then
-# (an IBAN changed later does not change it), its number of lines and total, and its files' sha256.
+# (an IBAN or a language changed later does not change it), its number of lines and total, and its files'
+# sha256.
 statements = Table(
     "statements",
     metadata,
@@ -631,6 +634,8 @@ statements = Table(
     Column("payee_address", Text, nullable=False),
     Column("payee_postcode", String(8), nullable=False),
     Column("payee_locality", Text, nullable=False),
+    # The language the statement was printed in (its establishment's then).
+    Column("payee_language", String(2), nullable=False, server_default="fr"),
     Column("lines", Integer, nullable=False),
     Column("total_cents", BigInteger, nullable=False),
     Column("pdf_sha256", String(64)),

@@ -7,6 +7,9 @@ staff accounts are scoped to it) and its licence number (UNIQUE). Its IBAN is ch
 stored compact and upper case. Its commune comes from its Luxembourg postcode and its region is that
 commune's canton: the ministry's aggregates group by them. Only ``approved`` establishments redeem; one
 that registers on the form is ``pending`` until an operator approves it (``establishment.approved``).
+Its ``language`` (fr, de, en, pt, lb; French unless given) is the one its reimbursement statements are
+printed in: an optional column of the file, a choice of the form, and the operator's to change
+(``establishment.language_set``).
 
 Every problem with a field is an ``InputFileError`` with a catalogue code and the ``field``, so the
 import's rejects file and the registration form say the same thing, the form in the visitor's language.
@@ -29,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from courrier.codes.format import ALPHABET
 from courrier.db.schema import establishments
 from courrier.errors import ConflictError, CourrierError, InputFileError, NotFoundError
+from courrier.languages import LANGUAGES
 from courrier.ledger.events import record_event
 from courrier.register.communes import communes
 from courrier.register.fields import clean_text, has_control_character, normalise_postcode
@@ -39,6 +43,10 @@ STATUSES = ("pending", "approved")
 # The columns of the establishments file, in order (a file may hold them in any order; `id` may be
 # left empty on the registration form only).
 COLUMNS = ("id", "name", "kind", "licence_number", "address", "postcode", "iban", "contact")
+# A column a file may have: empty or absent, a new establishment's statements are in French and a known
+# one's language is kept (an operator may have set it).
+OPTIONAL_COLUMNS = ("language",)
+DEFAULT_LANGUAGE = "fr"
 MAX_TEXT = 200
 _ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,31})")
 _LICENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/.-]{0,31}")
@@ -57,6 +65,7 @@ class Establishment(Result):
     region: str
     iban: str
     contact: str
+    language: str
     status: str
     approved_by: str | None
     approved_at: dt.datetime | None
@@ -116,7 +125,17 @@ def check_establishment(values: Mapping[str, str]) -> tuple[dict[str, str], list
         found["iban"] = iban or ""
     if found["contact"] and not _EMAIL.fullmatch(found["contact"]):
         problems.append(InputFileError("is not an e-mail address", code="bad_contact", field="contact"))
+    language = clean_text(values.get("language") or "").lower()
+    if language and language not in LANGUAGES:
+        problems.append(_bad_language())
+    found["language"] = language if language in LANGUAGES else ""
     return found, problems
+
+
+def _bad_language() -> InputFileError:
+    return InputFileError(
+        f"is not one of {', '.join(LANGUAGES)}", code="bad_establishment_language", field="language"
+    )
 
 
 def checked_iban(text: str) -> str | None:
@@ -152,6 +171,7 @@ def _establishment(row: Any) -> Establishment:
         region=row.region,
         iban=row.iban,
         contact=row.contact,
+        language=row.language,
         status=row.status,
         approved_by=row.approved_by,
         approved_at=row.approved_at,
@@ -196,8 +216,9 @@ class ImportReport(Result):
 def upsert_establishment(
     connection: Connection, found: Mapping[str, str], *, status: str, now: dt.datetime
 ) -> bool:
-    """Insert the establishment (True) or update a known one's details (False; its status is kept).
-    ``licence_taken`` when another establishment holds the licence number."""
+    """Insert the establishment (True) or update a known one's details (False; its status is kept, and
+    its language unless ``found`` has one). ``licence_taken`` when another establishment holds the
+    licence number."""
     owner = connection.execute(
         select(establishments.c.id).where(establishments.c.licence_number == found["licence_number"])
     ).scalar()
@@ -208,6 +229,8 @@ def upsert_establishment(
             field="licence_number",
         )
     details = {name: found[name] for name in (*COLUMNS, "commune", "region")}
+    if found.get("language"):
+        details["language"] = found["language"]
     updated = connection.execute(
         establishments.update().where(establishments.c.id == found["id"]).values(**details, updated_at=now)
     ).rowcount
@@ -217,7 +240,7 @@ def upsert_establishment(
         with connection.begin_nested():
             connection.execute(
                 establishments.insert().values(
-                    **details,
+                    **{"language": DEFAULT_LANGUAGE, **details},
                     status=status,
                     approved_by=None,
                     approved_at=now if status == "approved" else None,
@@ -328,8 +351,34 @@ def approve_establishment(
     return get_establishment(connection, found.id)
 
 
+def set_language(
+    connection: Connection, establishment_id: str, language: str, *, actor: str, now: dt.datetime
+) -> Establishment:
+    """Set the language the establishment's statements are printed in (the next ones: an issued
+    statement keeps its own); ``bad_establishment_language`` for one we do not write."""
+    language = language.strip().lower()
+    if language not in LANGUAGES:
+        raise _bad_language()
+    found = get_establishment(connection, establishment_id)
+    if found.language != language:
+        connection.execute(
+            establishments.update()
+            .where(establishments.c.id == found.id)
+            .values(language=language, updated_at=now)
+        )
+        record_event(
+            connection,
+            "establishment.language_set",
+            actor,
+            details={"establishment": found.id, "language": language, "was": found.language},
+            at=now,
+        )
+    return get_establishment(connection, found.id)
+
+
 def read_establishments_file(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """The rows of an establishments file (CSV, UTF-8, a header naming :data:`COLUMNS` in any order),
+    """The rows of an establishments file (CSV, UTF-8, a header naming :data:`COLUMNS` in any order,
+    and any of :data:`OPTIONAL_COLUMNS`),
     each with its line number; a row that is not UTF-8 comes through with its bad bytes kept (and is
     rejected by :func:`check_establishment`), a short row with its missing columns empty. The whole
     file is refused only when it cannot be read or lacks a column (``missing_columns``)."""

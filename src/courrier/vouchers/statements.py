@@ -228,6 +228,7 @@ def _issue(
                 payee_address=payee["address"],
                 payee_postcode=payee["postcode"],
                 payee_locality=payee["commune"],
+                payee_language=payee["language"],
                 lines=len(lines),
                 total_cents=sum(line["amount_cents"] for line in lines),
             ),
@@ -469,6 +470,7 @@ def _statements_of(connection: Connection, run: Any) -> Iterable[tuple[Statement
             street=row.payee_address,
             postcode=row.payee_postcode,
             locality=row.payee_locality,
+            language=row.payee_language,
         )
         yield (
             Statement(

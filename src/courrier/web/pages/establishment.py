@@ -36,6 +36,7 @@ from courrier.web.app import STATIC
 from courrier.web.auth import context
 from courrier.web.pages import csrf
 from courrier.web.pages.render import (
+    LANGUAGE_NAMES,
     FormTokenError,
     PageRoute,
     Visitor,
@@ -51,7 +52,7 @@ from courrier.web.pages.staff import staff_page
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SCRIPT = STATIC / "establishment" / "establishment.js"
 REGISTER = "/establishments/register"
-REGISTER_FIELDS = ("name", "kind", "licence_number", "address", "postcode", "iban", "contact")
+REGISTER_FIELDS = ("name", "kind", "licence_number", "address", "postcode", "iban", "contact", "language")
 
 
 def _messages(language: str) -> dict[str, str]:
@@ -280,7 +281,7 @@ async def undo_page(redemption_id: int, request: Request) -> Response:
 def register_page(request: Request) -> Response:
     found = visitor(request)
     found.form_token = anonymous_form_token(found)
-    return render(found, "establishment_register.html", here=REGISTER, values={}, errors={})
+    return _register_form(found, {}, {})
 
 
 @router.post(REGISTER)
@@ -298,12 +299,23 @@ async def register(request: Request) -> Response:
             registered = register_establishment(connection, values, now=ctx.clock())
     except CourrierError as error:
         field = str(error.facts.get("field", "name"))
-        found.form_token = anonymous_form_token(found)
-        errors = {field: error_text(error, found.language)}
-        return render(
-            found, "establishment_register.html", status=422, here=REGISTER, values=values, errors=errors
-        )
+        return _register_form(found, values, {field: error_text(error, found.language)}, status=422)
     return render(found, "establishment_registered.html", here=REGISTER, registered=registered)
+
+
+def _register_form(
+    found: Visitor, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    found.form_token = anonymous_form_token(found)
+    return render(
+        found,
+        "establishment_register.html",
+        status=status,
+        here=REGISTER,
+        values=values,
+        errors=errors,
+        statement_languages=list(LANGUAGE_NAMES.items()),
+    )
 
 
 def _text(value: object) -> str | None:
