@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
-from courrier.db.schema import campaigns, persons, pieces, register_imports, template_versions, waves
+from courrier.db.schema import (
+    campaigns,
+    metadata,
+    persons,
+    pieces,
+    register_imports,
+    template_versions,
+    waves,
+)
 
 AT = dt.datetime(2026, 3, 12, 8, 0, tzinfo=dt.UTC)
 
@@ -153,16 +163,11 @@ def add_job(engine: Engine, name: str, piece_ids: list[int], *, reprint_of: int 
 
 
 @pytest.fixture(scope="session")
-def dask_scheduler() -> Iterator[str]:
-    """One LocalCluster for the tests that compose many times (starting one costs seconds each time);
-    its address goes to `courrier compose --scheduler`."""
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
-    try:
-        yield str(cluster.scheduler_address)
-    finally:
-        cluster.close()
+def dask_scheduler(dask_client: Any) -> str:
+    """The address of the session's LocalCluster (the `dask_client` fixture's), for the tests that compose
+    many times through `courrier compose --scheduler` (starting a cluster costs seconds each time, and a
+    second one per pytest worker would cost two more worker processes on the suite's two cores)."""
+    return str(dask_client.cluster.scheduler_address)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -172,3 +177,68 @@ def _step_runs() -> Iterator[None]:
     from .race import close_server
 
     close_server()
+
+
+# --- a database made once per session, restored for each test that asks for it ---
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every row of every table, and PostgreSQL's sequence positions, as a fixture's setup left them."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    sequences: list[tuple[str, str, int]]
+
+
+_SNAPSHOTS: dict[tuple[str, str], tuple[Snapshot, Any]] = {}
+
+
+def take_snapshot(engine: Engine) -> Snapshot:
+    with engine.connect() as connection:
+        rows = {
+            table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+            for table in metadata.sorted_tables
+        }
+        sequences: list[tuple[str, str, int]] = []
+        if engine.dialect.name == "postgresql":
+            sequences = [
+                (str(schema), str(name), int(value))
+                for schema, name, value in connection.execute(
+                    text(
+                        "SELECT schemaname, sequencename, last_value FROM pg_sequences"
+                        " WHERE last_value IS NOT NULL"
+                    )
+                )
+            ]
+    return Snapshot(rows=rows, sequences=sequences)
+
+
+def restore_snapshot(engine: Engine, snapshot: Snapshot) -> None:
+    """The snapshot's rows put back into an empty database (the `engine` fixture's), the same ids and
+    values; on PostgreSQL each sequence where it was, so the next ids are the same too."""
+    with engine.begin() as connection:
+        for table in metadata.sorted_tables:  # parents before the tables that refer to them
+            if snapshot.rows[table.name]:
+                connection.execute(table.insert(), snapshot.rows[table.name])
+        for schema, name, value in snapshot.sequences:
+            connection.execute(
+                text(
+                    "SELECT setval(format('%I.%I', CAST(:schema AS text), CAST(:name AS text)),"
+                    " CAST(:value AS bigint))"
+                ),
+                {"schema": schema, "name": name, "value": value},
+            )
+
+
+def made_once_per_session(engine: Engine, name: str, make: Callable[[], Any]) -> Any:
+    """``make()`` (which fills the empty database of ``engine`` and returns a value, its keys say) run
+    once per pytest worker and database kind; later tests get its rows restored and the same value.
+    For setups that cost seconds (a register imported, a campaign planned, codes issued)."""
+    key = (name, engine.dialect.name)
+    if key not in _SNAPSHOTS:
+        value = make()
+        _SNAPSHOTS[key] = (take_snapshot(engine), value)
+        return value
+    snapshot, value = _SNAPSHOTS[key]
+    restore_snapshot(engine, snapshot)
+    return value
