@@ -38,7 +38,7 @@ from courrier.register.generate import generate_register
 from courrier.register.load import import_register
 
 from ..compose.conftest import EXAMPLES, PdfTools
-from .conftest import AT
+from .conftest import AT, made_once_per_session
 
 PROFILES = EXAMPLES.parent / "profiles"
 PREFLIGHT = EXAMPLES.parents[1] / "bench" / "preflight.py"
@@ -68,6 +68,12 @@ def wave(engine, tmp_path: Path):
 
 
 def issued_wave(engine, tmp_path: Path):
+    """The campaign of about 120 people with codes issued for wave 1, made once per pytest worker and
+    database (seconds of importing, planning and issuing) and restored for each test; its keys."""
+    return made_once_per_session(engine, "issued_wave", lambda: _issue_wave(engine, tmp_path))
+
+
+def _issue_wave(engine, tmp_path: Path):
     register = tmp_path / "register.csv"
     generate_register(register, people=110, cross_border=25, seed=5)
     import_register(engine, register)
