@@ -34,7 +34,8 @@ from .test_promises import CAMPAIGN
 
 NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 DASK = Path(sys.executable).with_name("dask")
-START_TIMEOUT_S = 60
+# Only a guard against a hang (a busy machine starts a worker in seconds, or minutes): never a timing.
+START_TIMEOUT_S = 300
 
 
 def _free_port() -> int:
@@ -126,12 +127,12 @@ class Killer(threading.Thread):
         self.cluster, self.name = cluster, name
         self.held: list[str] = []  # the tasks the worker held when it was killed
         self.ready = threading.Event()
+        self.stop = threading.Event()  # set when the compose is over: no fixed deadline, a busy machine
 
     def run(self) -> None:
         with self.cluster.client() as client:
             self.ready.set()
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while time.monotonic() < deadline:
+            while not self.stop.is_set():
                 info = client.scheduler_info()["workers"]
                 address = next((a for a, w in info.items() if str(w["name"]) == self.name), None)
                 held = list(client.processing().get(address, ())) if address else []
@@ -192,6 +193,7 @@ def test_a_wave_composed_on_a_dask_cluster_survives_a_killed_worker(
     try:
         _compose(distributed, out, "--scheduler", cluster.address, monkeypatch=monkeypatch)
     finally:
+        killer.stop.set()
         killer.join(START_TIMEOUT_S)
         if cluster.processes["w2"].poll() is not None:  # the next database's run gets two workers again
             cluster.start_worker("w2")

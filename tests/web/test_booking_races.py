@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, func, select
@@ -17,6 +18,26 @@ from .conftest import NOW, first_slot
 
 CLIENTS = 200
 LAST_PLACES = 10
+# Only a guard against a hang: the racers wait for each other, never for a time.
+HANG_S = 300
+
+
+def _together(parties: int, callers: int) -> Callable[[], None]:
+    """A wait for ``callers`` calls that lets them go in groups of ``parties``, each group at once when
+    all of it is there; the callers of the last, incomplete group go straight through (the barrier alone
+    held them until its timeout)."""
+    barrier = threading.Barrier(parties, timeout=HANG_S)
+    waiting = callers - callers % parties
+    arrivals = itertools.count()
+    lock = threading.Lock()
+
+    def wait() -> None:
+        with lock:
+            arrival = next(arrivals)
+        if arrival < waiting:
+            barrier.wait()
+
+    return wait
 
 
 def _leave_places(engine: Engine, slot_id: int, places: int) -> None:
@@ -29,12 +50,11 @@ def _leave_places(engine: Engine, slot_id: int, places: int) -> None:
 def _race(db_url: str, calls: list[tuple[int, int, str | None]], **options: object) -> list[object]:
     engine = make_engine(db_url)
     engine.pool._pool.maxsize = 40  # type: ignore[attr-defined]
-    start = threading.Barrier(min(len(calls), 32))
+    start = _together(min(len(calls), 32), len(calls))
 
     def one(call: tuple[int, int, str | None]) -> object:
         code_id, slot_id, key = call
-        with contextlib.suppress(threading.BrokenBarrierError):
-            start.wait(timeout=5)
+        start()
         try:
             return book_dose(
                 engine, code_id, slot_id, 1, booked_by="t", now=NOW, idempotency_key=key, **options
@@ -99,12 +119,7 @@ def test_control_without_the_guard_the_slot_is_overbooked(engine, db_url, make_w
     slot = first_slot(engine, world.campaign_id)
     _leave_places(engine, slot, LAST_PLACES)
     # Every client reads "places left" before any of them writes: what a read-then-write site does.
-    checked = threading.Barrier(32, timeout=10)
-
-    def pause() -> None:
-        with contextlib.suppress(threading.BrokenBarrierError):
-            checked.wait()
-
+    pause = _together(32, len(world.codes))
     results = _race(db_url, [(code_id, slot, None) for code_id, _ in world.codes], guarded=False, pause=pause)
     taken, capacity, booked = _taken(engine, slot)
     assert booked > LAST_PLACES
