@@ -58,7 +58,7 @@ serve: install
 # PYTHONDONTWRITEBYTECODE unset: the suite starts a hundred Python processes (CLI runs, races, the server),
 # each compiling courrier's modules again without their cached bytecode (0.3 s of CPU each).
 test: dev
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: dev
 	$(BIN)/ruff check src tests bench

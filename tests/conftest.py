@@ -41,6 +41,31 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("COURRIER_ARGON2_MEMORY_KIB", "1024")
 
 
+BROWSER_TESTS = Path(__file__).parent / "web" / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n 2 --dist loadgroup`` (``make test``), the tests that share a costly fixture run on
+    one pytest worker, which makes it once: the browser tests (a served site, Chromium) as one group, and
+    each module with a module-scoped fixture (a cluster, a site, a composed batch) as a group of its own.
+    Without ``--dist loadgroup`` the marks change nothing."""
+    for item in items:
+        path = Path(str(item.path))
+        if path.is_relative_to(BROWSER_TESTS):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            continue
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is None:
+            continue
+        if any(
+            definitions[-1].scope == "module"
+            for definitions in fixtures.name2fixturedefs.values()
+            if definitions
+        ):
+            item.add_marker(pytest.mark.xdist_group(path.stem))
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip a test for a missing component; in CI (COURRIER_REQUIRE_ALL=1) fail instead."""
     if REQUIRE_ALL:
