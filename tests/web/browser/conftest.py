@@ -139,6 +139,9 @@ def _build_database(folder: Path) -> tuple[str, Path, str, dict[str, list[str]]]
 
 # Only a guard against a server that hangs: under a load of 35 on two cores, starting took over 60 s.
 HEALTH_WAIT_S = 300
+# Playwright's wait for an element, a navigation or a click: only a guard against a page that hangs (a
+# busy machine answers in seconds, sometimes tens of them), never a timing.
+PAGE_WAIT_MS = 120_000
 
 
 def _wait_for_health(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -241,7 +244,7 @@ def new_page(browser: Any) -> Iterator[Any]:
     def make(**options: Any) -> Any:
         options.setdefault("viewport", DESKTOP)
         context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(PAGE_WAIT_MS)
         context.on(
             "request",
             lambda request: None if request.url.startswith(LOCAL) else foreign.append(request.url),

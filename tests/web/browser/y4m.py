@@ -29,7 +29,7 @@ import zxingcpp
 from PIL import Image, ImageFilter
 
 from ...compose.conftest import PdfTools
-from .conftest import CHROMIUM_ARGS, LOCAL
+from .conftest import CHROMIUM_ARGS, LOCAL, PAGE_WAIT_MS
 
 WIDTH = 640
 HEIGHT = 480
@@ -128,7 +128,7 @@ def camera_page(
     errors: list[str] = []
     try:
         context = browser.new_context(permissions=["camera"], bypass_csp=bypass_csp)
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(PAGE_WAIT_MS)
         context.on(
             "request",
             lambda request: None if request.url.startswith(LOCAL) else foreign.append(request.url),
