@@ -21,13 +21,15 @@ MAY_IMPORT: dict[str, set[str]] = {
     "errors": set(),
     # Our QR encoder, below both of its users (the composer and the certificates).
     "qr": set(),
+    # Base45 (RFC 9285), below its two users: the letters' signed tokens and the certificates.
+    "base45": set(),
     "config": {"languages", "country", "result", "errors"},
     "db": {"languages", "country", "result", "errors", "config"},
     "ledger": {"languages", "country", "result", "errors", "db"},
     "compose": {"languages", "country", "result", "errors", "qr"},
     "register": {"languages", "country", "result", "errors", "config", "db", "ledger"},
     "campaigns": {"languages", "country", "result", "errors", "config", "db", "ledger"},
-    "codes": {"languages", "country", "result", "errors", "config", "db", "ledger", "campaigns"},
+    "codes": {"languages", "country", "result", "errors", "config", "db", "ledger", "campaigns", "base45"},
     # Specimen records for tests, benchmarks and docs, drawn from the synthetic register (and printed
     # with the piece's reference, as production makes it).
     "specimens": {"languages", "country", "result", "errors", "codes", "register", "production"},
@@ -84,8 +86,18 @@ MAY_IMPORT: dict[str, set[str]] = {
     "dashboards": {"languages", "country", "result", "errors", "config", "db", "campaigns", "centres"},
     "catalogue": {"languages", "country", "result", "errors"},
     # EU DCC: files, no database; the key file writer of codes; the composer for the printed certificate;
-    # the QR encoder.
-    "certificates": {"languages", "country", "result", "errors", "config", "codes", "compose", "qr"},
+    # the QR encoder and base45.
+    "certificates": {
+        "languages",
+        "country",
+        "result",
+        "errors",
+        "config",
+        "codes",
+        "compose",
+        "qr",
+        "base45",
+    },
     "app": {"languages", "country", "result", "errors", "config", "db", "codes"},
 }
 

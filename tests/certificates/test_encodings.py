@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from courrier.certificates import base45
+from courrier import base45
 from courrier.certificates.names import icao_transliterate
 from courrier.certificates.uvci import CHARSET, check_character, check_uvci, new_uvci
 from courrier.errors import CourrierError

@@ -25,7 +25,7 @@ from pycose.keys.curves import P256
 from pycose.messages import Sign1Message
 from tests.certificates.conftest import DCC_DATA, NOW, RECORD_FILE
 
-from courrier.certificates import base45
+from courrier import base45
 from courrier.certificates.cose import sign1
 from courrier.certificates.issue import issue_certificate, sign_payload
 from courrier.certificates.payload import Vaccination, certificate_payload, read_facts

@@ -21,7 +21,7 @@ from typing import Any
 
 import cbor2
 
-from courrier.certificates import base45
+from courrier import base45
 from courrier.certificates.cose import sign1
 from courrier.certificates.payload import (
     KIND_NAMES,

@@ -25,7 +25,7 @@ from typing import Any
 
 import cbor2
 
-from courrier.certificates import base45
+from courrier import base45
 from courrier.certificates.cose import ALG, COSE_SIGN1_TAG, CWT_TAG, KID, check_signature, sig_structure
 from courrier.certificates.payload import KIND_NAMES, kind_of, schema_problems, unknown_codes
 from courrier.certificates.pki import TrustedSigner

@@ -5,7 +5,9 @@ first. Decoding refuses characters outside the set, a dangling single character 
 value does not fit their bytes (``ValueError``).
 
 Vectorised with numpy: a certificate's 500 characters decode in about 10 µs, against 230 µs for the
-pure-Python ``base45`` package (a verifier's budget is 200 µs for everything).
+pure-Python ``base45`` package (a verifier's budget is 200 µs for everything); a letter's signed code
+token (79 bytes) encodes in a few µs, where that package took 180 µs of the print run's main process.
+Below its two users: the letters' signed tokens (``codes/``) and the EU DCC (``certificates/``).
 """
 
 from __future__ import annotations
