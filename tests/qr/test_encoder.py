@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from courrier.qr import ALPHANUMERIC_SET, EC_LEVELS, MASKS, penalty, qr_image, qr_matrix
-from courrier.qr.segments import ALPHANUMERIC, BYTE, COUNT_BITS, capacity_codewords
+from courrier.qr.segments import ALPHANUMERIC, BYTE, COUNT_BITS, capacity_codewords, class_string, plan
 from courrier.qr.symbol import penalties
 from courrier.qr.tables import BLOCKS
 
@@ -178,6 +178,46 @@ def test_penalties_of_a_stack_as_one_by_one():
     for content in ("HTTPS://RDV.EXAMPLE.LU/C/7KQ3MZ8PTXV4H9", "a" * 40, "0" * 30):
         first_least = min((qr_matrix(content, "M", mask) for mask in MASKS), key=penalty)
         assert (qr_matrix(content, "M", None) == first_least).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    runs=st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789", min_size=1, max_size=20),
+            st.text(alphabet=ALPHANUMERIC_SET, min_size=1, max_size=40),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    level=st.sampled_from(EC_LEVELS),
+)
+def test_short_digit_runs_classed_alphanumeric_keep_the_segments(runs: list[str], level: str):
+    # Alphanumeric text (an HC1: string) with digits in it: runs too short to gain from numeric mode
+    # are classed as alphanumeric, so that such contents share a plan; the segments stay the
+    # cheapest ones, those of every digit classed as a digit.
+    data = "".join(runs).encode("ascii")
+    every_digit = bytes(b"N"[0] if byte in b"0123456789" else b"A"[0] for byte in data)
+    try:
+        expected = plan(every_digit, 0, level)
+    except ValueError:
+        return
+    assert plan(class_string(data), 0, level) == expected
+
+
+def test_alphanumeric_asks_for_one_alphanumeric_segment():
+    # An EU DCC's HC1: string in alphanumeric mode, as the certificates' specification asks, even
+    # where a numeric segment would be shorter (a long run of digits inside).
+    content = "HC1:NCF" + "0123456789" * 4 + "6BF%N3LM*6*8ODB3" * 5
+    symbol = qr_matrix(content, "Q", 2, alphanumeric=True)
+    assert _read(symbol).text == content
+    version = _version(symbol)
+    # The smallest version one alphanumeric segment of this length fits.
+    assert _longest(version - 1, "Q", ALPHANUMERIC, 5.5) < len(content)
+    assert len(content) <= _longest(version, "Q", ALPHANUMERIC, 5.5)
+    assert _version(qr_matrix(content, "Q", 2)) < version  # the cheapest segments: a numeric one
+    with pytest.raises(ValueError, match="alphanumeric"):
+        qr_matrix("HC1:abc", "Q", 2, alphanumeric=True)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from courrier.qr.segments import capacity_codewords, class_string, content_bytes, data_codewords, plan
+from courrier.qr.segments import (
+    ALPHANUMERIC_BYTES,
+    capacity_codewords,
+    class_string,
+    content_bytes,
+    data_codewords,
+    plan,
+)
 from courrier.qr.tables import BLOCKS
 
 EC_LEVELS = ("L", "M", "Q", "H")
@@ -31,17 +38,23 @@ _FORMAT_LEVEL_BITS = {"L": 0b01, "M": 0b00, "Q": 0b11, "H": 0b10}
 IMAGE_TABLE_LIMIT_BYTES = 4_000_000
 
 
-def qr_matrix(content: str, level: str = "M", mask: int | None = 2) -> np.ndarray:
+def qr_matrix(
+    content: str, level: str = "M", mask: int | None = 2, *, alphanumeric: bool = False
+) -> np.ndarray:
     """The symbol of ``content`` at error correction ``level`` as a boolean array, True for a dark
-    module, without the quiet zone. ``ValueError`` when the content does not fit version 40."""
-    version, data = _encoded(content, level, mask)
-    bits = np.unpackbits(_with_error_correction(data, version, level))
+    module, without the quiet zone. ``ValueError`` when the content does not fit version 40.
+    ``alphanumeric``: in one alphanumeric segment whatever the content's digits (an EU DCC's
+    ``HC1:`` string, as its specification asks); ``ValueError`` for a character outside that set."""
+    version, data = _encoded(content, level, mask, alphanumeric)
+    layout = _symbol_layout(version, level)
+    bits = np.unpackbits(_codeword_stream(data, version, level))[layout.sources]
     if mask is None:
-        symbols = np.stack([_placed(bits, version, level, each) for each in MASKS])
+        symbols = layout.templates ^ bits
         # The first of the least penalised, as min() over the masks in order would pick.
-        chosen: np.ndarray = symbols[int(np.argmin(penalties(symbols)))]
+        chosen: np.ndarray = symbols[int(np.argmin(penalties(symbols.view(bool))))].view(bool)
         return chosen
-    return _placed(bits, version, level, mask)
+    symbol: np.ndarray = (layout.templates[mask] ^ bits).view(bool)
+    return symbol
 
 
 def qr_image(content: str, level: str = "M", mask: int | None = 2) -> tuple[int, bytes]:
@@ -65,14 +78,19 @@ def qr_image(content: str, level: str = "M", mask: int | None = 2) -> tuple[int,
     return table.modules, image.to_bytes(table.length, "big")
 
 
-def _encoded(content: str, level: str, mask: int | None) -> tuple[int, bytes]:
+def _encoded(content: str, level: str, mask: int | None, alphanumeric: bool = False) -> tuple[int, bytes]:
     """The version and the data codewords of ``content``."""
     if level not in EC_LEVELS:
         raise ValueError(f"error correction level {level!r} is not one of {', '.join(EC_LEVELS)}")
     if mask is not None and mask not in MASKS:
         raise ValueError(f"mask {mask!r} is not one of 0 to 7")
     data, eci = content_bytes(content)
-    written = plan(class_string(data), eci, level)
+    if alphanumeric:
+        if eci or data.translate(None, ALPHANUMERIC_BYTES):
+            raise ValueError(f"{content[:40]!r}: not only QR alphanumeric characters")
+        written = plan(b"A" * len(data), 0, level)
+    else:
+        written = plan(class_string(data), eci, level)
     return written.version, data_codewords(data, written)
 
 
@@ -112,30 +130,30 @@ def _image_table(version: int, level: str, mask: int) -> _ImageTable | None:
     return _ImageTable(modules, length, base, flips)
 
 
-def _placed(bits: np.ndarray, version: int, level: str, mask: int) -> np.ndarray:
-    layout = _layout(version, level, mask)
-    symbol = layout.template.copy()
-    symbol.reshape(-1)[layout.positions] = bits ^ layout.mask_bits
-    return symbol
-
-
 class _Correction(NamedTuple):
     blocks: np.ndarray  # (blocks, longest block) indices into the data codewords and a zero after them
-    table: np.ndarray  # [position, byte] -> that byte's remainder there, for the longest block
-    positions: np.ndarray  # 0 .. longest block - 1, a column
-    order: np.ndarray  # indices into data, zero, error correction codewords: transmission order
+    offsets: np.ndarray  # (blocks, longest block): a codeword's row in ``table`` is its offset + its value
+    table: np.ndarray  # [position * 256 + byte] -> that byte's remainder there, as 8-byte words
+    transmission: np.ndarray  # indices into the codeword stream (_codeword_stream), in transmission order
+
+
+def _codeword_stream(data: bytes, version: int, level: str) -> np.ndarray:
+    """The data codewords, a zero codeword, then each block's error correction codewords (in words
+    of 8 bytes, zero-padded): what ``_Correction.transmission`` and ``_SymbolLayout.sources`` index."""
+    plan = _correction(version, level)
+    codewords = np.frombuffer(data + b"\0", dtype=np.uint8)
+    remainders = np.bitwise_xor.reduce(plan.table[plan.offsets + codewords[plan.blocks]], axis=1)
+    stream: np.ndarray = np.concatenate((codewords, remainders.view(np.uint8).reshape(-1)))
+    return stream
 
 
 def _with_error_correction(data: bytes, version: int, level: str) -> np.ndarray:
-    plan = _correction(version, level)
-    codewords = np.frombuffer(data + b"\0", dtype=np.uint8)
-    blocks = codewords[plan.blocks]
-    remainders = np.bitwise_xor.reduce(plan.table[plan.positions, blocks], axis=1)
-    ordered: np.ndarray = np.concatenate((codewords, remainders.reshape(-1)))[plan.order]
+    """The data and error correction codewords in transmission order."""
+    ordered: np.ndarray = _codeword_stream(data, version, level)[_correction(version, level).transmission]
     return ordered
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _correction(version: int, level: str) -> _Correction:
     ecc_length, groups = BLOCKS[level][version - 1]
     zero = capacity_codewords(version, level)
@@ -148,13 +166,39 @@ def _correction(version: int, level: str) -> _Correction:
     # Transmission order: the i-th data codeword of every block, then the i-th ECC codeword of every block.
     order = [block[i] for i in range(longest) for block in blocks if i < len(block)]
     blocks = [[zero] * (longest - len(block)) + block for block in blocks]
+    words = -(-ecc_length // 8)
     first_ecc = zero + 1
-    order += [first_ecc + b * ecc_length + i for i in range(ecc_length) for b in range(len(blocks))]
+    order += [first_ecc + b * 8 * words + i for i in range(ecc_length) for b in range(len(blocks))]
+    table = np.zeros((longest, 256, 8 * words), dtype=np.uint8)
+    table[:, :, :ecc_length] = _remainder_table(longest, ecc_length)
+    offsets = np.broadcast_to(256 * np.arange(longest, dtype=np.intp), (len(blocks), longest))
     return _Correction(
         blocks=np.array(blocks, dtype=np.intp),
-        table=_remainder_table(longest, ecc_length),
-        positions=np.arange(longest, dtype=np.intp),
-        order=np.array(order, dtype=np.intp),
+        offsets=np.ascontiguousarray(offsets),
+        table=table.reshape(longest * 256, 8 * words).view(np.uint64),
+        transmission=np.array(order, dtype=np.intp),
+    )
+
+
+class _SymbolLayout(NamedTuple):
+    templates: np.ndarray  # (mask, side, side) 0/1: _Layout.template of each mask
+    sources: np.ndarray  # (side, side): per module, the bit of the codeword stream it shows (a zero bit
+    # for function patterns and remainder modules, which the template holds)
+
+
+@functools.lru_cache(maxsize=64)
+def _symbol_layout(version: int, level: str) -> _SymbolLayout:
+    """Placement as one gather: a symbol is its mask's template XOR the codeword stream's bits, taken
+    at ``sources`` (the data modules' bits are their codewords' bits XOR the mask, which the template
+    holds there; every other module takes a bit of the zero codeword)."""
+    layouts = [_layout(version, level, mask) for mask in MASKS]
+    size = len(layouts[0].template)
+    plan = _correction(version, level)
+    sources = np.full(size * size, 8 * capacity_codewords(version, level), dtype=np.intp)
+    sources[layouts[0].positions] = (8 * plan.transmission[:, None] + np.arange(8)).reshape(-1)
+    return _SymbolLayout(
+        templates=np.stack([layout.template for layout in layouts]).astype(np.uint8),
+        sources=sources.reshape(size, size),
     )
 
 
