@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import web
 
 
-def environment(folder: Path, people: int) -> dict[str, str]:
+def environment(folder: Path, people: int, database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["COURRIER_DATABASE_URL"] = f"sqlite:///{folder / 'courrier.db'}"
+    env["COURRIER_DATABASE_URL"] = database_url or f"sqlite:///{folder / 'courrier.db'}"
     env["COURRIER_KEY_FILE"] = str(folder / "courrier.keys")
     env["COURRIER_ACTOR"] = "bench"
     folder.mkdir(parents=True, exist_ok=True)
@@ -177,10 +177,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--people", type=int, default=4000)
     parser.add_argument("--warmup", type=int, default=20, help="requests sent before measuring")
+    parser.add_argument(
+        "--database-url", help="PostgreSQL URL of an empty database, kept with --folder (default: SQLite)"
+    )
     parser.add_argument("--prepare-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare_to is not None:
-        env = environment(args.folder, args.people)
+        env = environment(args.folder, args.people, args.database_url)
         made = requests_for(args.scenario, args.folder, env, args.requests + args.warmup)
         args.prepare_to.write_text(
             json.dumps({"env": env, "requests": [[p, h, b.decode()] for p, h, b in made]})
@@ -207,10 +210,15 @@ def main() -> None:
         statements[statement.split(None, 1)[0].upper()] += 1
 
     event.listen(engine, "before_cursor_execute", count)
+    # Round trips the listener above does not see: COMMIT, and a checkout's ping (pool_pre_ping).
+    other: Counter[str] = Counter()
+    event.listen(engine, "commit", lambda _conn: other.update(["commit"]))
+    event.listen(engine.pool, "checkout", lambda *_args: other.update(["checkout"]))
     # BEGIN IMMEDIATE goes through exec_driver_sql (counted); the driver's COMMIT does not pass a cursor.
     warm, measured = made[: args.warmup], made[args.warmup :]
     asyncio.run(drive(app, warm, min(args.concurrency, max(1, len(warm)))))
     statements.clear()
+    other.clear()
     instrument("on")
     cpu, wall = time.process_time(), time.perf_counter()
     statuses = asyncio.run(drive(app, measured, args.concurrency)) if measured else Counter()
@@ -224,6 +232,7 @@ def main() -> None:
     )
     kinds = ", ".join(f"{kind} {value / n:.2f}" for kind, value in statements.most_common())
     print(f"  SQL statements per request {total / n:.2f} ({kinds})")
+    print(f"  commits {other['commit'] / n:.2f}, pool checkouts {other['checkout'] / n:.2f} per request")
     print(f"  CPU {cpu / n * 1000:.3f} ms per request (all threads), wall {wall / n * 1000:.3f} ms")
 
 

@@ -26,7 +26,7 @@ from courrier.codes.format import ALPHABET, CODE_LENGTH, GROUP, normalise, parse
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import code_hmac
 from courrier.db.schema import bookings, campaigns, codes, persons
-from courrier.db.transaction import write_transaction
+from courrier.db.transaction import read_connection, write_transaction
 from courrier.errors import CodeError, CourrierError, NotFoundError
 from courrier.ledger.codes import REFUSALS, effective_status
 
@@ -134,7 +134,7 @@ def enter_code(engine: Engine, keys: Keys, typed: str, *, client: str, now: dt.d
     A success only reads; a failure is counted in its own write transaction before it is raised."""
     client = client[:64]
     typed_key = code_hmac(keys, normalise(typed)[:64] or "-").hex()[:32]
-    with engine.connect() as connection:
+    with read_connection(engine) as connection:
         _check_throttle(connection, client, typed_key, now)
         try:
             return _holder(connection, keys, typed, now)

@@ -12,6 +12,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from courrier.db.transaction import WRITE_OPTION
 from courrier.errors import ConfigError
 
+# Connections a PostgreSQL engine keeps open (and as many more lent for a moment).
+POOL_SIZE = 8
+
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout.
@@ -38,7 +41,12 @@ def _make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No ping before each checkout (a round trip for every connection a request takes): after a restart
+    # of the server, the first statement on an old connection fails, and that invalidates every
+    # connection the pool made before it, so the next checkouts connect anew. The pool keeps what the
+    # web layer's database threads use at once (web/auth.py, DATABASE_THREADS), and lends more to
+    # the other callers of one process for a moment.
+    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
 
 
 def missing_sqlite_file(engine: Engine) -> str | None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from courrier.accounts.roles import ROLES
 from courrier.accounts.sessions import StaffSession, csrf_matches, find_session
+from courrier.db.engine import POOL_SIZE
+from courrier.db.transaction import read_connection
 from courrier.errors import AccountError
 from courrier.web.context import WebContext
 
@@ -25,13 +30,29 @@ def context(request: Request) -> WebContext:
     return found
 
 
+# Threads that may run a request's database work at once in one server process (PostgreSQL): no more
+# than the engine's pool keeps (engine.py), and few, since each thread waits for the GIL after every
+# round trip while the others run; the event loop's default pool has 40.
+DATABASE_THREADS = POOL_SIZE
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _limiter() -> CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    found = _limiters.get(loop)
+    if found is None:
+        found = _limiters[loop] = CapacityLimiter(DATABASE_THREADS)
+    return found
+
+
 async def on_loop_or_thread(ctx: WebContext, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a short database use case for an ``async`` route: on the event loop for SQLite (in-process
-    calls of a few microseconds; the thread pool's hand-over costs more), in the thread pool for a server
-    database, whose round trips would otherwise hold the loop while they wait."""
+    calls of a few microseconds; the thread pool's hand-over costs more), in a thread for a server
+    database, whose round trips would otherwise hold the loop while they wait (at most
+    ``DATABASE_THREADS`` at once, the others queued on the loop)."""
     if ctx.engine.dialect.name == "sqlite":
         return function(*args, **kwargs)
-    return await run_in_threadpool(functools.partial(function, *args, **kwargs))
+    return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=_limiter())
 
 
 def bearer_token(request: Request) -> str | None:
@@ -45,7 +66,7 @@ def client_address(request: Request) -> str:
 
 
 def _lookup(ctx: WebContext, token: str) -> StaffSession | None:
-    with ctx.engine.connect() as connection:
+    with read_connection(ctx.engine) as connection:
         return find_session(connection, token, now=ctx.clock())
 
 
