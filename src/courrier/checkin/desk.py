@@ -21,14 +21,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, select
-from sqlalchemy.exc import IntegrityError
 
 from courrier.centres.store import LOCAL
 from courrier.checkin.policy import checkin_policy, policy_from
 from courrier.checkin.reading import Reading, read_scan, read_typed
 from courrier.codes.keys import Keys
 from courrier.db.schema import bookings, checkin_policies, checkins, codes, persons, slots
-from courrier.db.transaction import statement_savepoint
+from courrier.db.transaction import InsertUnlessTaken
 from courrier.errors import CodeError, ConflictError, CourrierError, NotFoundError
 from courrier.ledger.events import record_event
 from courrier.result import Result
@@ -190,7 +189,9 @@ _TAKE = (
     )
     .values(checked_in_at=bindparam("at"), updated_at=bindparam("now"))
 )
-_INSERT = checkins.insert()
+# A twin's nonce (UNIQUE centre and nonce) or a walk-in's dose checked in already (UNIQUE code and
+# walk-in dose): no row, and the transaction goes on to say so.
+_INSERT = InsertUnlessTaken(checkins)
 
 
 def booking_state(state: str, checked_in_at: dt.datetime | None, done_at: dt.datetime | None) -> str:
@@ -560,35 +561,31 @@ def _insert(
     row: Any = None,
 ) -> Answer:
     desk = scan.desk[:MAX_DESK] or scan.by[:MAX_DESK]
-    try:
-        with statement_savepoint(connection):
-            inserted = connection.execute(
-                _INSERT,
-                {
-                    "nonce": nonce,
-                    "centre_id": centre_id,
-                    "booking_id": booking_id,
-                    "campaign_id": campaign_id,
-                    "code_id": code_id,
-                    "person_id": person_id,
-                    "dose": dose,
-                    "walk_in_dose": dose if booking_id is None else None,
-                    "state": "arrived",
-                    "desk": desk,
-                    "checked_in_by": scan.by[:64],
-                    "checked_in_at": at,
-                    "created_at": now,
-                },
-            )
-    except IntegrityError:
+    checkin_id = _INSERT(
+        connection,
+        {
+            "nonce": nonce,
+            "centre_id": centre_id,
+            "booking_id": booking_id,
+            "campaign_id": campaign_id,
+            "code_id": code_id,
+            "person_id": person_id,
+            "dose": dose,
+            "walk_in_dose": dose if booking_id is None else None,
+            "state": "arrived",
+            "desk": desk,
+            "checked_in_by": scan.by[:64],
+            "checked_in_at": at,
+            "created_at": now,
+        },
+    )
+    if checkin_id is None:
         twin = _by_nonce(connection, centre_id, nonce)
         if twin is not None:
             return Answer("ok", checkin=twin, replayed=True)
         if booking_id is None:
-            raise _refuse(_already(connection, None, code_id, dose)) from None
-        raise ConflictError("this nonce was used for another check-in", code="nonce_reused") from None
-    assert inserted.inserted_primary_key is not None
-    checkin_id = int(inserted.inserted_primary_key[0])
+            raise _refuse(_already(connection, None, code_id, dose))
+        raise ConflictError("this nonce was used for another check-in", code="nonce_reused")
     # The answer is made of what was read and written: no second read of the new check-in.
     found = Checkin(
         id=checkin_id,

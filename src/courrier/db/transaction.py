@@ -14,11 +14,12 @@ special: the guarded ``UPDATE … WHERE`` and the UNIQUE constraints do the work
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 # The execution option that asks the SQLite connection to begin with BEGIN IMMEDIATE (engine.py).
 WRITE_OPTION = "courrier_write"
@@ -46,13 +47,31 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
-def statement_savepoint(connection: Connection) -> AbstractContextManager[Any]:
-    """What to wrap one statement in when its ``IntegrityError`` is caught and the transaction goes on
-    (a retried nonce's INSERT): a savepoint on PostgreSQL, where a failed statement aborts the whole
-    transaction; nothing on SQLite, where a failed statement's changes are undone and the transaction
-    stays (SQLite's ABORT). Saves two statements a request there, and SQLAlchemy compiles a SAVEPOINT
-    anew every time (its name is new each time). For one statement only: a block of several would keep
-    the earlier ones' changes on SQLite."""
-    if connection.dialect.name == "sqlite":
-        return nullcontext()
-    return connection.begin_nested()
+class InsertUnlessTaken:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` into ``table``, built once per dialect: called
+    with a connection and the row's values, it gives the new row's id, or ``None`` when a UNIQUE
+    constraint (of ``conflict``'s columns, or any) already holds one of its values, a twin's nonce say.
+
+    Instead of an ``INSERT`` whose ``IntegrityError`` is caught inside a savepoint: nothing fails, so
+    the transaction goes on with no ``SAVEPOINT`` and ``RELEASE`` (two round trips on PostgreSQL, where
+    a failed statement aborts the transaction). A concurrent transaction inserting the same value is
+    waited for, as for a plain INSERT; once it commits, the row is not inserted, and a read of the
+    twin (READ COMMITTED) finds it. Other failures (a foreign key, NOT NULL, a CHECK) still raise."""
+
+    def __init__(self, table: Table, conflict: Sequence[str] | None = None) -> None:
+        self._table = table
+        self._conflict = conflict
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, connection: Connection, values: Mapping[str, Any]) -> int | None:
+        name = connection.dialect.name
+        statement = self._built.get(name)
+        if statement is None:
+            insert = postgresql.insert if name == "postgresql" else sqlite.insert
+            statement = self._built[name] = (
+                insert(self._table)
+                .on_conflict_do_nothing(index_elements=self._conflict)
+                .returning(self._table.c.id)
+            )
+        found = connection.execute(statement, values).scalar()
+        return None if found is None else int(found)

@@ -32,7 +32,6 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.exc import IntegrityError
 
 from courrier.booking.code_entry import candidates
 from courrier.codes.format import CODE_LENGTH, normalise
@@ -40,7 +39,7 @@ from courrier.codes.keys import Keys
 from courrier.codes.sealing import code_hmac
 from courrier.codes.token import token_in_qr, verify_token
 from courrier.db.schema import campaigns, codes, establishments, persons, redemptions
-from courrier.db.transaction import statement_savepoint
+from courrier.db.transaction import InsertUnlessTaken
 from courrier.errors import AccountError, CodeError, ConflictError, CourrierError, NotFoundError
 from courrier.ledger.codes import effective_status, return_use, use_code_id
 from courrier.ledger.events import record_event
@@ -77,7 +76,9 @@ _BY_TOKEN = _VOUCHER.where(codes.c.id == bindparam("code_id"), codes.c.campaign_
 _BY_NONCE = select(redemptions).where(redemptions.c.nonce == bindparam("nonce"))
 _LIVE = select(redemptions.c.redeemed_at).where(redemptions.c.live_code_id == bindparam("code_id"))
 _STATUS = select(establishments.c.status).where(establishments.c.id == bindparam("establishment"))
-_INSERT = redemptions.insert()
+# A twin's nonce (UNIQUE nonce) or the voucher's standing redemption (UNIQUE live_code_id): no row, and
+# the transaction goes on to say so.
+_INSERT = InsertUnlessTaken(redemptions)
 
 
 @dataclass(frozen=True)
@@ -339,18 +340,14 @@ def redeem_voucher(
         "undone_by": None,
         "live_code_id": row.id if guarded else None,
     }
-    try:
-        with statement_savepoint(connection):
-            inserted = connection.execute(_INSERT, values)
-    except IntegrityError:
+    redemption_id = _INSERT(connection, values)
+    if redemption_id is None:
         return _twin_or(
             connection,
             nonce,
             establishment_id,
             Answer("refused", voucher=voucher, refusal=_already(connection, row.id)),
         )
-    assert inserted.inserted_primary_key is not None
-    redemption_id = int(inserted.inserted_primary_key[0])
     record_event(
         connection,
         "voucher.redeemed",
