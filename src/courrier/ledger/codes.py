@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from courrier.db.schema import code_uses, codes
+from courrier.db.transaction import InsertUnlessTaken
 from courrier.errors import CodeError
 from courrier.ledger.events import record_event
 
@@ -75,8 +75,8 @@ def use_code_id(
     number. A ``nonce`` makes the use idempotent: the same nonce again is the same use, answered as the
     first time, even when both calls run at once. ``fresh_nonce``: the caller has just looked its own
     record of this nonce up in this transaction and found none (a redemption's), so the lookup before
-    the UPDATE is skipped; a twin that committed since is still found after the guarded UPDATE or the
-    insert fails.
+    the UPDATE is skipped; a twin that committed since is still found after the guarded UPDATE, or when
+    the use's row finds its nonce taken.
     """
     if (
         nonce is not None
@@ -84,16 +84,19 @@ def use_code_id(
         and (first := _use_by_nonce(connection, code_id, nonce)) is not None
     ):
         return first
-    try:
-        with connection.begin_nested():
-            taken = take_code_use(connection, code_id, actor=actor, now=now, nonce=nonce, piece_id=piece_id)
-            if taken is not None:
-                return taken
-    except IntegrityError:
-        # Its twin with the same nonce counted the use and committed first.
-        if nonce is not None and (first := _use_by_nonce(connection, code_id, nonce)) is not None:
-            return first
-        raise
+    row = connection.execute(_TAKE, {"code": code_id, "today": now.date(), "now": now}).one_or_none()
+    if row is not None:
+        values = _use_values(code_id, int(row.uses), nonce, piece_id, actor, now)
+        if _INSERT_USE_UNLESS_COUNTED(connection, values) is not None:
+            return _recorded(connection, row, values)
+        # Its twin with the same nonce counted a use and committed while we waited for the code's row
+        # (a code of several uses): ours is taken back, exactly (the row is ours since the UPDATE, and
+        # the guard had it active), and the twin's use is the answer. No savepoint: two statements of
+        # every use saved for this rare path's one.
+        connection.execute(_GIVE_BACK, {"code": code_id})
+        first = _use_by_nonce(connection, code_id, nonce) if nonce is not None else None
+        assert first is not None, "a use's row conflicts only on its code and nonce"
+        return first
     if nonce is not None and (first := _use_by_nonce(connection, code_id, nonce)) is not None:
         return first  # its twin won the last use while we waited for the row
     row = connection.execute(
@@ -123,6 +126,11 @@ _TAKE = (
     .returning(codes.c.uses, codes.c.campaign_id, codes.c.max_uses)
 )
 _INSERT_USE = code_uses.insert()
+_INSERT_USE_UNLESS_COUNTED = InsertUnlessTaken(code_uses, conflict=("code_id", "nonce"))
+# The UPDATE of _TAKE undone in the same transaction (the guard had the code active).
+_GIVE_BACK = (
+    codes.update().where(codes.c.id == bindparam("code")).values(uses=codes.c.uses - 1, status="active")
+)
 
 
 def take_code_use(
@@ -141,24 +149,35 @@ def take_code_use(
     row = connection.execute(_TAKE, {"code": code_id, "today": now.date(), "now": now}).one_or_none()
     if row is None:
         return None
-    use_number, campaign_id, max_uses = int(row.uses), int(row.campaign_id), int(row.max_uses)
-    connection.execute(
-        _INSERT_USE,
-        {
-            "code_id": code_id,
-            "use_number": use_number,
-            "nonce": nonce,
-            "piece_id": piece_id,
-            "actor": actor,
-            "used_at": now,
-        },
-    )
+    values = _use_values(code_id, int(row.uses), nonce, piece_id, actor, now)
+    connection.execute(_INSERT_USE, values)
+    return _recorded(connection, row, values)
+
+
+def _use_values(
+    code_id: int, use_number: int, nonce: str | None, piece_id: int | None, actor: str, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "code_id": code_id,
+        "use_number": use_number,
+        "nonce": nonce,
+        "piece_id": piece_id,
+        "actor": actor,
+        "used_at": now,
+    }
+
+
+def _recorded(connection: Connection, row: Any, values: dict[str, Any]) -> CodeUse:
+    """The ``code.used`` event of the use just counted (``row``: what ``_TAKE`` returned)."""
+    code_id, use_number, nonce = values["code_id"], values["use_number"], values["nonce"]
+    now = values["used_at"]
+    campaign_id, max_uses = int(row.campaign_id), int(row.max_uses)
     record_event(
         connection,
         "code.used",
-        actor,
+        values["actor"],
         campaign_id=campaign_id,
-        piece_id=piece_id,
+        piece_id=values["piece_id"],
         code_id=code_id,
         details={"use": use_number, "max_uses": max_uses, "nonce": nonce},
         at=now,
