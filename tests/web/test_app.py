@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -92,3 +94,27 @@ def test_only_admin_reads_the_audit_log(client: TestClient, staff_tokens: dict[s
     answer = client.get("/api/v1/staff/audit", headers=headers)
     expected = {None: 401, "admin": 200}.get(role, 403)
     assert answer.status_code == expected, answer.text
+
+
+def test_no_two_routes_answer_one_path_and_method(client: TestClient):
+    """The app includes its busiest routers first (web/app.py): that is only a matter of cost while no
+    route's pattern matches another route's path with one of its methods."""
+
+    def routes(found: list[Any]) -> list[Any]:
+        flat = []
+        for route in found:
+            if getattr(route, "methods", None) and hasattr(route, "path_regex"):
+                flat.append(route)
+            elif hasattr(route, "routes"):
+                flat.extend(routes(route.routes))
+            elif hasattr(route, "original_router"):  # an included router (FastAPI's _IncludedRouter)
+                flat.extend(routes(route.original_router.routes))
+        return flat
+
+    every = routes(client.app.router.routes)
+    assert len(every) > 100
+    for route in every:
+        for other in every:
+            example = re.sub(r"\{[^}]+\}", "1", other.path)
+            if other is not route and route.methods & other.methods:
+                assert not route.path_regex.match(example), (route.path, other.path)

@@ -34,14 +34,17 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.state.context = ctx
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
+    # The routers of the busiest routes first: a request is matched against the routes in this order
+    # (no two routes of the app match one path and method, so the order changes only what it costs:
+    # a check-in was tried against 27 routes before its own, a redemption 36).
     app.include_router(citizen.router)
+    app.include_router(checkins.router)
+    app.include_router(redemptions.router)
     app.include_router(confirmation.router)
     app.include_router(requests.router)
     app.include_router(helpline.router)
     app.include_router(staff.router)
     app.include_router(dcc.router)
-    app.include_router(checkins.router)
-    app.include_router(redemptions.router)
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_metrics(app, ctx.engine)
