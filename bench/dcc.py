@@ -1,9 +1,21 @@
-"""Benchmark: EU Digital COVID Certificates issued and verified per second on one core.
+"""Benchmark: EU Digital COVID Certificates issued, verified and composed as letters per second on one core.
 
 Issue targets (issue 15): issuing (payload and its schema check, sign, compress, base45, QR matrix)
-at least 2,000 certificates/s; verifying (every step, revocation list included) at least 5,000/s.
-Measured in the same run, on the same core, as baselines: a plain ES256 signature and a plain ES256
-verification of a certificate-sized message with `cryptography`, the least either can cost.
+at least 2,000 certificates/s; verifying (every step, revocation list included) at least 5,000/s;
+certificate letters composed at least 1,000/s. Measured in the same run, on the same core, as
+baselines: a plain ES256 signature and a plain ES256 verification of a certificate-sized message with
+`cryptography`, the least either can cost, and the composer's reference letter (bench/compose.py's,
+issue 10) for the letters.
+
+The letters go the way a certificate campaign's do (``production.records.job_records``): each
+person's certificate issued, :func:`courrier.certificates.letter.certificate_fields` of it beside the
+register's fields (languages fr, de and en in turn), then one print file of them all by
+``compose_job`` with the certificate template (``certificates/certificate_template``). The letters'
+rate is the composer's (the records are made first, as a job's are before it is shipped to a
+worker); issuing and composing one after the other is given beside it.
+
+Rates are by CPU time (``time.process_time``, the process being pinned to one core), steadier than
+wall time on a shared machine; the load average is printed beside them.
 
     flock /tmp/courrier-bench.lock python bench/dcc.py [--count 2000] [--json]
 """
@@ -12,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,16 +39,25 @@ import zxingcpp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from courrier.certificates.issue import issue_certificate
+from courrier.certificates.issue import IssuedCertificate, issue_certificate
+from courrier.certificates.letter import certificate_fields, certificate_template
 from courrier.certificates.payload import Holder, Vaccination
 from courrier.certificates.pki import init_pki, load_signer
 from courrier.certificates.qr import hc1_matrix
 from courrier.certificates.revocation import uci_hash
 from courrier.certificates.verify import verify_hc1
+from courrier.compose import Template, compose_job, load_template
+from courrier.production.piece_ids import format_piece_id
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compose import TEMPLATE as REFERENCE_LETTER
+from compose import records as reference_records
 
 NOW = dt.datetime(2026, 3, 12, 8, 30, tzinfo=dt.UTC)
 ISSUE_TARGET = 2_000
 VERIFY_TARGET = 5_000
+LETTER_TARGET = 1_000
+LANGUAGES = ("fr", "de", "en")
 FAMILY_NAMES = ("Ağaoğlu-Müller", "Ngô", "D'Souza", "Фёдорова", "Schmit", "Da Silva Pereira", "Weber")
 GIVEN_NAMES = ("Łukasz", "Zoé", "Øystein", "Ζωή", "Marie-Louise", "Jang", "Ana")
 
@@ -64,10 +87,53 @@ def _record(number: int) -> Vaccination:
 
 
 def _rate(count: int, run: Callable[[int], object]) -> float:
-    started = time.perf_counter()
+    started = time.process_time()
     for number in range(count):
         run(number)
-    return count / (time.perf_counter() - started)
+    return count / (time.process_time() - started)
+
+
+def _letter_record(number: int, issued: IssuedCertificate) -> dict[str, Any]:
+    """A certificate campaign's record (production.records.job_records): the register's person, the
+    piece, no code, the certificate's fields in the person's language."""
+    holder = _record(number).holder
+    language = LANGUAGES[number % len(LANGUAGES)]
+    person = {
+        "id": number + 1,
+        "family_name": holder.family_name,
+        "given_names": holder.given_name,
+        "sex": "F" if number % 2 else "M",
+        "language": language,
+        "care_of": "",
+        "house_number": str(number % 120 + 1),
+        "street": "rue de la Gare",
+        "postcode": f"L-{1000 + number % 8000}",
+        "locality": "Luxembourg",
+        "country": "LU",
+    }
+    return {
+        "piece_id": str(number + 1),
+        "piece_ref": format_piece_id(number + 1),
+        "sequence": number + 1,
+        "person": person,
+        "campaign": "certificates-2026",
+        "letter_date": "2026-03-12",
+        "code": "",
+        "qr": "",
+        "valid_from": "",
+        "valid_until": "",
+    } | certificate_fields(issued)
+
+
+def _letters_rate(template: Template, records: list[dict[str, Any]]) -> float:
+    """Letters composed per second of CPU, one print file of ``records``."""
+    compose_job(template, records[:50], io.BytesIO())  # fonts loaded and texts compiled outside the timing
+    with tempfile.TemporaryFile() as out:  # a real file, as a print run writes
+        started = time.process_time()
+        result = compose_job(template, records, out)
+        seconds = time.process_time() - started
+    assert result.letters == len(records), result.failures[:3]
+    return len(records) / seconds
 
 
 def main() -> None:
@@ -114,6 +180,22 @@ def main() -> None:
         assert result.valid, result.steps
 
     results["verify_per_s"] = _rate(options.count, verify)
+
+    certificates = [issue_certificate(record, signer, NOW) for record in records]
+    letters = [_letter_record(number, issued) for number, issued in enumerate(certificates)]
+    results["baseline_reference_letter_per_s"] = _letters_rate(
+        load_template(REFERENCE_LETTER), list(reference_records(options.count))
+    )
+    results["letter_per_s"] = _letters_rate(certificate_template(), letters)
+    started = time.process_time()
+    issued_and_composed = [
+        _letter_record(number, issue_certificate(record, signer, NOW))
+        for number, record in enumerate(records)
+    ]
+    issuing = time.process_time() - started
+    results["issue_and_letter_per_s"] = 1 / (
+        issuing / options.count + 1 / _letters_rate(certificate_template(), issued_and_composed)
+    )
     results["load_average_1min"] = os.getloadavg()[0]
     if options.json:
         print(json.dumps(results, indent=2))
@@ -121,9 +203,12 @@ def main() -> None:
     print(f"load average (1 min) {results['load_average_1min']:.2f} on {os.cpu_count()} cores; one core used")
     print(f"baseline ES256 sign    {results['baseline_sign_per_s']:9,.0f} /s")
     print(f"baseline ES256 verify  {results['baseline_verify_per_s']:9,.0f} /s")
+    reference = results["baseline_reference_letter_per_s"]
+    print(f"baseline reference letter {reference:6,.0f} /s (bench/compose.py's)")
     for name, target, baseline in (
         ("issue", ISSUE_TARGET, "baseline_sign_per_s"),
         ("verify", VERIFY_TARGET, "baseline_verify_per_s"),
+        ("letter", LETTER_TARGET, "baseline_reference_letter_per_s"),
     ):
         rate = results[f"{name}_per_s"]
         verdict = "meets" if rate >= target else "misses"
@@ -134,6 +219,7 @@ def main() -> None:
     print(f"  issue without the QR {results['issue_without_qr_per_s']:9,.0f} /s")
     print(f"  QR matrix alone      {results['qr_matrix_per_s']:9,.0f} /s")
     print(f"  the same by zxing-cpp{results['qr_matrix_zxing_per_s']:9,.0f} /s")
+    print(f"  issue, then letter   {results['issue_and_letter_per_s']:9,.0f} /s")
 
 
 if __name__ == "__main__":

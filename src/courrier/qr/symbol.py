@@ -46,6 +46,10 @@ def qr_matrix(
     ``alphanumeric``: in one alphanumeric segment whatever the content's digits (an EU DCC's
     ``HC1:`` string, as its specification asks); ``ValueError`` for a character outside that set."""
     version, data = _encoded(content, level, mask, alphanumeric)
+    return _matrix(version, data, level, mask)
+
+
+def _matrix(version: int, data: bytes, level: str, mask: int | None) -> np.ndarray:
     layout = _symbol_layout(version, level)
     bits = np.unpackbits(_codeword_stream(data, version, level))[layout.sources]
     if mask is None:
@@ -70,7 +74,7 @@ def qr_image(content: str, level: str = "M", mask: int | None = 2) -> tuple[int,
     version, data = _encoded(content, level, mask)
     table = None if mask is None else _image_table(version, level, mask)
     if table is None:
-        symbol = qr_matrix(content, level, mask)
+        symbol = _matrix(version, data, level, mask)
         return len(symbol), np.packbits(~symbol, axis=1).tobytes()
     image, flips = table.base, table.flips
     for position, value in enumerate(data):
