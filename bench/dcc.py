@@ -8,8 +8,8 @@ baselines: a plain ES256 signature and a plain ES256 verification of a certifica
 issue 10) for the letters.
 
 The letters go the way a certificate campaign's do (``production.records.job_records``): each
-person's certificate issued, :func:`courrier.certificates.letter.certificate_fields` of it beside the
-register's fields (languages fr, de and en in turn), then one print file of them all by
+person's certificate issued, :func:`courrier.certificates.letter.certificate_fields` of it in the
+person's language beside the register's fields (fr, de and en in turn), then one print file of them all by
 ``compose_job`` with the certificate template (``certificates/certificate_template``). The letters'
 rate is the composer's (the records are made first, as a job's are before it is shipped to a
 worker); issuing and composing one after the other is given beside it.
@@ -122,7 +122,7 @@ def _letter_record(number: int, issued: IssuedCertificate) -> dict[str, Any]:
         "qr": "",
         "valid_from": "",
         "valid_until": "",
-    } | certificate_fields(issued)
+    } | certificate_fields(issued, language)
 
 
 def _letters_rate(template: Template, records: list[dict[str, Any]]) -> float:

@@ -6,11 +6,15 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from courrier.cli.common import current_app, echo_json, json_option
 from courrier.country import HOME_COUNTRY
+
+if TYPE_CHECKING:
+    from courrier.certificates.payload import Holder
 
 
 def _folder() -> Path:
@@ -93,16 +97,37 @@ def trust_list_command(output: Path | None) -> None:
 @dcc.command("issue")
 @click.argument("record", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the QR as PNG.")
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the printed certificate (one A4 page, for a window envelope): RECORD then needs the "
+    "holder's address.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(["fr", "de", "en"]),
+    default="fr",
+    show_default=True,
+    help="The printed certificate's language.",
+)
 @click.option("--validity-days", type=click.IntRange(min=1), default=365, show_default=True)
 @json_option
-def issue_command(record: Path, qr_path: Path | None, validity_days: int, as_json: bool) -> None:
+def issue_command(
+    record: Path,
+    qr_path: Path | None,
+    pdf_path: Path | None,
+    language: str,
+    validity_days: int,
+    as_json: bool,
+) -> None:
     """Issue the certificate of RECORD (a JSON file) and print its HC1: string.
 
     RECORD's "kind" is vaccination (the default), test or recovery. All kinds: family_name,
     given_name, birth_date, country, issuer. A vaccination: product, manufacturer, prophylaxis, dose,
     series, date. A test: test_type, sampled_at (ISO 8601 with its offset), result, centre, and
-    test_name (NAA) or device (rapid antigen). A recovery: first_positive, valid_from, valid_until
-    (docs/certificates.md).
+    test_name (NAA) or device (rapid antigen). A recovery: first_positive, valid_from, valid_until.
+    With --pdf, "address": {street, house_number, postcode, locality, country} (docs/certificates.md).
     """
     from courrier.certificates.issue import issue_certificate
     from courrier.certificates.payload import read_facts
@@ -118,7 +143,13 @@ def issue_command(record: Path, qr_path: Path | None, validity_days: int, as_jso
     if not isinstance(document, dict):
         raise InputFileError(f"{record}: not a JSON object", code="dcc_invalid_record")
     signer = load_signer(_folder(), allow_shared=current_app().settings.allow_shared_key_file)
-    issued = issue_certificate(read_facts(document), signer, _utcnow(), validity_days=validity_days)
+    facts = read_facts(document)
+    holder = _holder_person(document, facts.holder, language) if pdf_path is not None else None
+    issued = issue_certificate(facts, signer, _utcnow(), validity_days=validity_days)
+    if pdf_path is not None and holder is not None:
+        from courrier.certificates.letter import certificate_pdf
+
+        pdf_path.write_bytes(certificate_pdf(issued, holder))
     if qr_path is not None:
         from PIL import Image
 
@@ -134,6 +165,31 @@ def issue_command(record: Path, qr_path: Path | None, validity_days: int, as_jso
         echo_json(issued.to_json())
     else:
         click.echo(issued.hc1)
+
+
+def _holder_person(document: dict[str, Any], holder: Holder, language: str) -> dict[str, Any]:
+    """The register-like person a printed certificate is addressed to: the holder's names and the
+    record's ``address``; ``dcc_invalid_record`` without one (a window envelope needs it)."""
+    from courrier.errors import InputFileError
+
+    address = document.get("address")
+    if not isinstance(address, dict) or not (address.get("postcode") or address.get("locality")):
+        raise InputFileError(
+            '--pdf: the record needs the holder\'s "address" (street, house_number, postcode, locality, '
+            "country), for the envelope's window",
+            code="dcc_invalid_record",
+            field="address",
+        )
+    fields = ("care_of", "house_number", "street", "postcode", "locality")
+    return {
+        "id": 0,
+        "family_name": holder.family_name,
+        "given_names": holder.given_name,
+        "sex": "",
+        "language": language,
+        **{name: str(address.get(name) or "") for name in fields},
+        "country": str(address.get("country") or HOME_COUNTRY),
+    }
 
 
 @dcc.command("verify")

@@ -75,7 +75,7 @@ def job_records(
         for record in records:
             found = issued.get(record["person"]["id"])
             if found is not None:
-                record |= certificate_fields(found)
+                record |= certificate_fields(found, record["person"]["language"])
     return records
 
 
