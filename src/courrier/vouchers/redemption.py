@@ -76,6 +76,10 @@ _BY_TOKEN = _VOUCHER.where(codes.c.id == bindparam("code_id"), codes.c.campaign_
 _BY_NONCE = select(redemptions).where(redemptions.c.nonce == bindparam("nonce"))
 _LIVE = select(redemptions.c.redeemed_at).where(redemptions.c.live_code_id == bindparam("code_id"))
 _STATUS = select(establishments.c.status).where(establishments.c.id == bindparam("establishment"))
+# A redemption's first read: whether its nonce was redeemed already, and the establishment's status, in
+# one statement (a round trip fewer on PostgreSQL).
+_FIRST = select(redemptions.c.id).where(redemptions.c.nonce == bindparam("nonce"))
+_OPENING = select(_FIRST.scalar_subquery().label("first"), _STATUS.scalar_subquery().label("status"))
 # A twin's nonce (UNIQUE nonce) or the voucher's standing redemption (UNIQUE live_code_id): no row, and
 # the transaction goes on to say so.
 _INSERT = InsertUnlessTaken(redemptions)
@@ -259,7 +263,11 @@ def _redemption(row: Any) -> Redemption:
 
 def require_approved(connection: Connection, establishment_id: str) -> None:
     """``establishment_not_approved`` for a pending (or unknown) establishment: it may not redeem yet."""
-    if connection.execute(_STATUS, {"establishment": establishment_id}).scalar() != "approved":
+    _approved(connection.execute(_STATUS, {"establishment": establishment_id}).scalar(), establishment_id)
+
+
+def _approved(status: str | None, establishment_id: str) -> None:
+    if status != "approved":
         raise AccountError(
             f"establishment {establishment_id} is not approved", code="establishment_not_approved"
         )
@@ -307,10 +315,10 @@ def redeem_voucher(
     caller's write transaction. ``guarded`` False is the race tests' control only: it trusts a preview
     read before this transaction ("not redeemed yet") and writes without the guard."""
     nonce = scan.nonce[:MAX_NONCE]
-    first = connection.execute(_BY_NONCE, {"nonce": nonce}).one_or_none()
-    if first is not None:
-        return _replay(connection, first, establishment_id)
-    require_approved(connection, establishment_id)
+    opening = connection.execute(_OPENING, {"nonce": nonce, "establishment": establishment_id}).one()
+    if opening.first is not None:
+        return _replay(connection, connection.execute(_BY_NONCE, {"nonce": nonce}).one(), establishment_id)
+    _approved(opening.status, establishment_id)
     stay = check_stay(stay)
     try:
         row = read_voucher(connection, keys, scan.text, scanned=scan.scanned)
