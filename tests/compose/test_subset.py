@@ -63,3 +63,43 @@ def test_a_face_embeds_each_set_of_glyphs_as_its_own_subset():
     assert other.program != first.program
     assert other.base_font != first.base_font
     assert zlib.decompress(first.program) == subset_truetype(face.data, sorted(used("Hôtel")))
+
+
+@pytest.mark.parametrize("face_name", ["DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"])
+def test_only_the_kept_glyphs_keep_metrics_and_characters(face_name):
+    face = load_face(face_name)
+    text = TEXT + "𝐀"  # and one beyond the BMP, when the face has it
+    used = sorted({face.cmap[ord(char)] for char in text if ord(char) in face.cmap})
+    subset = TTFont(io.BytesIO(subset_truetype(face.data, used)))
+    full = TTFont(io.BytesIO(face.data))
+    order = full.getGlyphOrder()
+    kept_gids = {0}
+    pending = list(used)
+    while pending:  # composites' components (and theirs) are kept too, with their metrics
+        gid = pending.pop()
+        if gid not in kept_gids:
+            kept_gids.add(gid)
+            glyph = full["glyf"][order[gid]]
+            if glyph.isComposite():
+                pending.extend(full.getGlyphID(component.glyphName) for component in glyph.components)
+    subset_cmap = {code: subset.getGlyphID(name) for code, name in subset.getBestCmap().items()}
+    assert subset_cmap == {
+        code: gid
+        for code, gid in ((code, full.getGlyphID(name)) for code, name in full.getBestCmap().items())
+        if gid in kept_gids
+    }
+    assert {ord(char) for char in text if ord(char) in face.cmap} <= set(subset_cmap)
+    subset_order = subset.getGlyphOrder()
+    last_full_record = full["hhea"].numberOfHMetrics - 1
+    for gid, name in enumerate(order):
+        kept = subset["hmtx"].metrics[subset_order[gid]]
+        if gid in kept_gids or gid == last_full_record:
+            assert kept == full["hmtx"].metrics[name], name
+        elif gid > last_full_record:  # a side bearing alone: the advance is the last full record's
+            assert kept == (full["hmtx"].metrics[order[last_full_record]][0], 0), name
+        else:
+            assert kept == (0, 0), name
+    # The licence travels with the font: its Windows names (the Macintosh ones say the same).
+    names = {(r.nameID, r.toUnicode()) for r in subset["name"].names}
+    assert names == {(r.nameID, r.toUnicode()) for r in full["name"].names if r.platformID == 3}
+    assert {0, 13} <= {name_id for name_id, _ in names}

@@ -124,7 +124,16 @@ class FileFont:
         self.used: dict[int, str] = {}  # glyph id -> the text it stands for
         self._words: dict[str, tuple[int, bytes]] = {}
         self._chars: set[str] = set()  # characters whose glyph is in ``used``
+        self._lines = False  # whether encode_line was called
         self.space_width, self.space_hex = self.encode(" ")
+
+    @property
+    def referenced(self) -> bool:
+        """Whether any text was set in this face: a file embeds only those (the template's italic, say,
+        is often not used: a subset of nothing but its space was 3 KB of every statement). A face is set
+        only through :meth:`encode` (every word it encodes stays in ``_words``: the first is one past the
+        space encoded here) and :meth:`encode_line`."""
+        return self._lines or len(self._words) > 1
 
     def encode(self, word: str, field: str = "") -> tuple[int, bytes]:
         """(width in 1/1000 em, hex glyph ids) of ``word``; remembers the glyphs for the subset."""
@@ -150,6 +159,7 @@ class FileFont:
         """Like :meth:`encode` for a whole line (spaces included), without caching it: lines with names
         and streets rarely repeat, and would crowd the words out of the cache. ``str.translate`` does
         the per-character work in C."""
+        self._lines = True
         face = self.face
         hexed = text.translate(face.hex_by_codepoint)
         if len(hexed) != 4 * len(text):  # a character without a glyph was left as it was

@@ -564,11 +564,13 @@ class _Composer:
 
     def close(self) -> JobResult:
         writer, template = self.writer, self.template
-        for font in self.fonts.values():
+        fonts = [font for font in self.fonts.values() if font.referenced]
+        for font in fonts:
             font.embed(writer)
         writer.add(
             {
-                "Font": {font.resource: font.ref for font in self.fonts.values()},
+                # A face no text was set in is not embedded (its reserved object number stays free).
+                "Font": {font.resource: font.ref for font in fonts},
                 "XObject": dict(self.xobjects.items()),
             },
             ref=self.resources,
