@@ -265,3 +265,46 @@ def test_a_stroke_that_is_no_colour_is_refused(folder, stroke: str):
         load_template(folder)
     assert caught.value.code == "bad_template"
     assert "stroke must be" in str(caught.value)
+
+
+def test_elements_set_alike_share_their_layout_but_name_their_own_field(tmp_path: Path, pdf_tools):
+    """Two single-line elements of one style, size and width share a typesetter (and the lines it laid
+    out): a text that fails still names the element it is in, and each is drawn at its own place."""
+    folder = tmp_path / "alike"
+    folder.mkdir()
+    (folder / "template.toml").write_text(
+        """
+languages = ["de"]
+fields = ["first", "second"]
+[[pages]]
+[[pages.elements]]
+type = "text"
+name = "first"
+x = 30
+y = 150
+size = 9
+text = "{{ first }}"
+[[pages.elements]]
+type = "text"
+name = "second"
+x = 30
+y = 160
+size = 9
+text = "{{ second }}"
+""",
+        encoding="utf-8",
+    )
+    letters = [
+        record(1, "Weber", language="de") | {"first": "Kirchberg", "second": "Kirchberg"},
+        record(2, "Weber", language="de") | {"first": "Kirchberg", "second": "Impfzentrum 漢"},
+        record(3, "Weber", language="de") | {"first": "漢", "second": "Kirchberg"},
+    ]
+    out = io.BytesIO()
+    result = compose_job(load_template(folder), letters, out)
+    fields = [(p.ok, p.error_field) for p in result.pieces]
+    assert fields == [(True, None), (False, "second"), (False, "first")]
+    path = tmp_path / "alike.pdf"
+    path.write_bytes(out.getvalue())
+    words = [w for w in pdf_tools.words(path) if w.text == "Kirchberg"]
+    assert sorted(round(w.x_mm) for w in words) == [30, 30]
+    assert round(abs(words[0].y_mm - words[1].y_mm)) == 10

@@ -173,6 +173,7 @@ class _Composer:
         self.dparts = array("L")
         self.paragraphs: OrderedDict[tuple[str, str, str], tuple[Block, str | None]] = OrderedDict()
         self.typesetters: dict[tuple[str, str, float], Typesetter] = {}
+        self.alike_typesetters: dict[tuple[str, float, float, float, str], Typesetter] = {}
         self.lines: dict[tuple[int, str, str], tuple[bytes, float]] = {}
         self._language_sources: dict[str, list[tuple[str, str]]] = {}
         self.language_only = _language_only_elements(template)
@@ -384,14 +385,22 @@ class _Composer:
         key = (element.name, language, size)
         typesetter = self.typesetters.get(key)
         if typesetter is None:
-            fonts = dict(self.fonts)
-            if element.style != "regular":
-                fonts["regular"] = self.fonts[element.style]
             leading = size * 1.3 if size else element.leading
-            typesetter = Typesetter(
-                fonts, size or element.size, leading, element.width * MM, language, element.name
-            )
+            size = size or element.size
+            width = element.width * MM
+            # Elements set alike (style, size, leading, width, language) share one typesetter, and so
+            # the lines it laid out (``_line``): a statement's 30 rows of cells are four typesetters,
+            # not 180, and its amount is laid out once, not once per row.
+            alike = (element.style, size, leading, width, language)
+            typesetter = self.alike_typesetters.get(alike)
+            if typesetter is None:
+                fonts = dict(self.fonts)
+                if element.style != "regular":
+                    fonts["regular"] = self.fonts[element.style]
+                typesetter = Typesetter(fonts, size, leading, width, language, element.name)
+                self.alike_typesetters[alike] = typesetter
             self.typesetters[key] = typesetter
+        typesetter.field = element.name  # what a text that does not fit or lacks a glyph names
         return typesetter
 
     def _flow(self, element: Element, text: str, language: str) -> bytes:
