@@ -2266,6 +2266,17 @@ _ENTRIES = (
         " Lëtzebuergesch.",
     ),
     _entry(
+        "unknown_statement",
+        NotFoundError,
+        404,
+        (),
+        en="There is no such statement of your establishment.",
+        fr="Votre établissement n'a pas de relevé de ce numéro.",
+        de="Ihr Betrieb hat keine Abrechnung mit dieser Nummer.",
+        pt="O seu estabelecimento não tem nenhum extrato com esse número.",
+        lb="Äre Betrib huet keng Ofrechnung mat dëser Nummer.",
+    ),
+    _entry(
         "bad_licence_number",
         InputFileError,
         422,

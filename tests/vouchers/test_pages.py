@@ -170,3 +170,63 @@ def test_the_registration_pages_name_the_voucher_service_not_the_booking(client)
     assert "Hotelgutscheine</title>" in page
     assert "Impftermine" not in page
     assert "8002 8080" not in page
+
+
+def test_an_establishment_downloads_its_own_statements_only(client, vouchers, sign_in, tmp_path):
+    from courrier.vouchers.sepa import Payer
+    from courrier.vouchers.statements import LOCAL, Period, issue_statements
+
+    sign_in("hotel1")
+    empty = client.get("/establishment/statements?lang=en")
+    assert empty.status_code == 200
+    assert 'id="no-statements"' in empty.text
+    redeemed_at = dt.datetime(2021, 1, 12, 9, tzinfo=dt.UTC)
+    vouchers.redeem(vouchers.qr[0], at=HOTEL, now=redeemed_at, reference="PARC-7")
+    vouchers.redeem(vouchers.qr[1], at=CAMPSITE, now=dt.datetime(2021, 1, 13, 9, tzinfo=dt.UTC))
+    summary = issue_statements(
+        vouchers.engine,
+        Period(dt.date(2021, 1, 1), dt.date(2021, 1, 15)),
+        payer=Payer("Ministère de l'Économie", "LU280019400644750000", "BCEELULL"),
+        folder=tmp_path / "statements",
+        actor="t",
+        now=dt.datetime(2021, 1, 16, 9, tzinfo=LOCAL),
+    )
+    numbers = {s.establishment_id: s.number for s in summary.statements}
+    ours, theirs = numbers[HOTEL], numbers[CAMPSITE]
+    for language in LANGUAGES:
+        page = client.get(f"/establishment/statements?lang={language}")
+        assert page.status_code == 200
+        assert f'id="statement-{ours}"' in page.text
+        assert theirs not in page.text
+    pdf = client.get(f"/establishment/statements/{ours}.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert f'filename="{ours}.pdf"' in pdf.headers["content-disposition"]
+    assert pdf.content == (summary.folder / f"{ours}.pdf").read_bytes()
+    csv_file = client.get(f"/establishment/statements/{ours}.csv")
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    assert "PARC-7" in csv_file.text
+    # A file gone from the run's folder is made again from the rows: the same bytes.
+    issued = pdf.content
+    (summary.folder / f"{ours}.pdf").unlink()
+    assert client.get(f"/establishment/statements/{ours}.pdf").content == issued
+    # Another establishment's statement, a made-up one, another kind of file: not shown to exist.
+    for name in (f"{theirs}.pdf", f"{theirs}.csv", "20210101-09999.pdf", f"{ours}.xml", ours):
+        refused = client.get(f"/establishment/statements/{name}?lang=en")
+        assert refused.status_code == 404, name
+        assert 'data-code="unknown_statement"' in refused.text
+    sign_in("camp1")
+    assert theirs in client.get("/establishment/statements").text
+    assert ours not in client.get("/establishment/statements").text
+    assert client.get(f"/establishment/statements/{ours}.pdf").status_code == 404
+    assert client.get(f"/establishment/statements/{theirs}.pdf").status_code == 200
+    # Admin names the establishment; the other staff roles are refused.
+    sign_in("boss")
+    assert client.get(f"/establishment/statements/{ours}.pdf?establishment={HOTEL}").content == issued
+    for name in ("op1", "min1"):
+        sign_in(name)
+        assert client.get(f"/establishment/statements/{ours}.pdf").status_code == 403
+        assert client.get("/establishment/statements").status_code == 403
+    sign_in("hotel1")
+    assert 'id="statements-link"' in client.get("/staff?lang=en").text
+    assert 'id="statements-link"' in client.get("/establishment?lang=en").text

@@ -150,6 +150,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/establishment/check"): ESTABLISHMENT,
     ("POST", "/establishment/redemptions"): ESTABLISHMENT,
     ("POST", "/establishment/redemptions/{redemption_id}/undo"): ESTABLISHMENT,
+    ("GET", "/establishment/statements"): ESTABLISHMENT,
+    ("GET", "/establishment/statements/{name}"): ESTABLISHMENT,
     ("GET", "/establishments/register"): EVERYONE,
     ("POST", "/establishments/register"): EVERYONE,
     ("GET", "/helpline"): HELPLINE,
@@ -192,6 +194,7 @@ PARAMETERS = {
     "table": "sent",
     "redemption_id": "1",
     "establishment_id": "E01",
+    "name": "20210101-00001.pdf",
     "task_id": "1",
 }
 # Query parameters a route needs before it reads who calls.

@@ -24,6 +24,10 @@ nothing). Their sha256 is recorded the
 first time; a later run keeps a file that matches it, makes a missing or altered one again (the same
 bytes: the composer is deterministic) and refuses (``statement_files_changed``) to write anything that
 would differ from what was issued.
+
+**An establishment's own statements** (:func:`establishment_statements`, :func:`statement_file`): its
+staff download each one's PDF and CSV, the run folder's file when it matches what was issued, else made
+again from the rows (the same bytes); another establishment's statement is ``unknown_statement``.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from courrier.db.bulk import bulk_insert
 from courrier.db.schema import establishments, redemptions, statement_lines, statement_runs, statements
 from courrier.db.transaction import write_transaction
-from courrier.errors import ConflictError, InputFileError
+from courrier.errors import ConflictError, InputFileError, NotFoundError
 from courrier.ledger.events import record_event
 from courrier.result import Result
 from courrier.vouchers.sepa import Payer, credit_transfer
@@ -434,6 +438,111 @@ def write_run_files(
     return summary
 
 
+@dataclass(frozen=True)
+class IssuedStatement(Result):
+    number: str
+    period_from: dt.date
+    period_to: dt.date
+    issued_at: dt.datetime
+    lines: int
+    total_cents: int
+
+
+def establishment_statements(connection: Connection, establishment_id: str) -> list[IssuedStatement]:
+    """The establishment's statements, the newest period first."""
+    rows = connection.execute(
+        select(
+            statements.c.number,
+            statement_runs.c.period_from,
+            statement_runs.c.period_to,
+            statement_runs.c.issued_at,
+            statements.c.lines,
+            statements.c.total_cents,
+        )
+        .join(statement_runs, statement_runs.c.id == statements.c.run_id)
+        .where(statements.c.establishment_id == establishment_id)
+        .order_by(statement_runs.c.period_from.desc(), statements.c.number)
+    )
+    return [
+        IssuedStatement(
+            row.number, row.period_from, row.period_to, row.issued_at, row.lines, int(row.total_cents)
+        )
+        for row in rows
+    ]
+
+
+def statement_file(connection: Connection, establishment_id: str, number: str, suffix: str) -> bytes:
+    """The statement's file (``suffix`` ``.pdf`` or ``.csv``) as it was issued: the run folder's when it
+    matches its recorded sha256, else made again from the rows (``statement_files_changed`` if that
+    would differ). ``unknown_statement`` for a number that is not this establishment's."""
+    column = dict(_FILES).get(suffix)
+    found = (
+        connection.execute(
+            select(statements, statement_runs.c.folder)
+            .join(statement_runs, statement_runs.c.id == statements.c.run_id)
+            .where(statements.c.number == number, statements.c.establishment_id == establishment_id)
+        ).one_or_none()
+        if column is not None
+        else None
+    )
+    if found is None or column is None:
+        raise NotFoundError(f"no statement {number!r} of this establishment", code="unknown_statement")
+    recorded = found._mapping[column]
+    path = Path(found.folder) / f"{number}{suffix}"
+    if recorded is not None and path.is_file():
+        data = path.read_bytes()
+        if _sha256(data) == recorded:
+            return data
+    run = connection.execute(select(statement_runs).where(statement_runs.c.id == found.run_id)).one()
+    lines = connection.execute(
+        select(statement_lines)
+        .where(statement_lines.c.statement_id == found.id)
+        .order_by(statement_lines.c.line)
+    )
+    made = _statement(found, run, tuple(_statement_line(line) for line in lines))
+    if suffix == ".csv":
+        data = statement_csv(made)
+    else:
+        out = io.BytesIO()
+        statement_pdf(made, out)
+        data = out.getvalue()
+    if recorded is not None and _sha256(data) != recorded:
+        raise ConflictError(
+            f"{number}{suffix} would now be made differently from when it was issued",
+            code="statement_files_changed",
+            file=f"{number}{suffix}",
+        )
+    return data
+
+
+def _statement_line(line: Any) -> StatementLine:
+    return StatementLine(
+        line.line,
+        line.kind,
+        line.redemption_id,
+        line.on_date,
+        line.stay_from,
+        line.stay_to,
+        line.reference,
+        line.amount_cents,
+        line.corrects,
+    )
+
+
+def _statement(row: Any, run: Any, lines: tuple[StatementLine, ...]) -> Statement:
+    payee = Payee(
+        establishment_id=row.establishment_id,
+        name=row.payee_name,
+        iban=row.payee_iban,
+        licence=row.payee_licence,
+        street=row.payee_address,
+        postcode=row.payee_postcode,
+        locality=row.payee_locality,
+        language=row.payee_language,
+    )
+    return Statement(row.number, payee, run.period_from, run.period_to, run.issued_at, lines)
+
+
 def _statements_of(connection: Connection, run: Any) -> Iterable[tuple[Statement, str, Any]]:
     rows = list(
         connection.execute(select(statements).where(statements.c.run_id == run.id).order_by(statements.c.id))
@@ -445,40 +554,11 @@ def _statements_of(connection: Connection, run: Any) -> Iterable[tuple[Statement
         .order_by(statement_lines.c.statement_id, statement_lines.c.line)
     )
     by_statement = {
-        statement_id: tuple(
-            StatementLine(
-                line.line,
-                line.kind,
-                line.redemption_id,
-                line.on_date,
-                line.stay_from,
-                line.stay_to,
-                line.reference,
-                line.amount_cents,
-                line.corrects,
-            )
-            for line in group
-        )
+        statement_id: tuple(_statement_line(line) for line in group)
         for statement_id, group in groupby(lines, key=lambda line: line.statement_id)
     }
     for row in rows:
-        payee = Payee(
-            establishment_id=row.establishment_id,
-            name=row.payee_name,
-            iban=row.payee_iban,
-            licence=row.payee_licence,
-            street=row.payee_address,
-            postcode=row.payee_postcode,
-            locality=row.payee_locality,
-            language=row.payee_language,
-        )
-        yield (
-            Statement(
-                row.number, payee, run.period_from, run.period_to, run.issued_at, by_statement.get(row.id, ())
-            ),
-            row.establishment_id,
-            row,
-        )
+        yield _statement(row, run, by_statement.get(row.id, ())), row.establishment_id, row
 
 
 def statement_files(statements: Sequence[Statement]) -> list[tuple[bytes, bytes]]:

@@ -1,7 +1,8 @@
 """The establishment's pages, without JavaScript: scan (a keyboard scanner types the QR) or type the
 voucher's code, see whether it is genuine and the name on it to compare with the guest's ID, redeem it
 with the stay's dates and the booking reference; its own redemptions, with an undo while it is allowed.
-And the registration form for an establishment that wants to take vouchers (an operator approves it).
+Its reimbursement statements, each one's PDF and CSV to download (its own only). And the registration
+form for an establishment that wants to take vouchers (an operator approves it).
 
 ``section#scan-area`` and ``script#establishment-config`` are what ``static/establishment/`` takes over
 to scan with the camera (the reception desk's decoder); docs/vouchers.md has the contract.
@@ -31,6 +32,8 @@ from courrier.vouchers.redemption import (
     redeem_voucher,
     undo_redemption,
 )
+from courrier.vouchers.statement_files import euros
+from courrier.vouchers.statements import LOCAL, establishment_statements, statement_file
 from courrier.web.api.redemptions import staff_establishment
 from courrier.web.app import STATIC
 from courrier.web.auth import context
@@ -275,6 +278,44 @@ async def undo_page(redemption_id: int, request: Request) -> Response:
         )
     joiner = "&" if query else "?"
     return found.redirect(f"/establishment{query}{joiner}undone={redemption_id}")
+
+
+_DOWNLOADS = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/establishment/statements")
+def statements_page(request: Request) -> Response:
+    """The establishment's reimbursement statements, newest first, each with its PDF and CSV."""
+    found, session = staff_page(request, "establishment")
+    establishment, query = _establishment(request, session)
+    with context(request).engine.connect() as connection:
+        issued = establishment_statements(connection, establishment)
+    return render(
+        found,
+        "establishment_statements.html",
+        here="/establishment/statements" + query,
+        establishment=establishment,
+        query=query,
+        statements=[
+            (statement, euros(statement.total_cents), statement.issued_at.astimezone(LOCAL).date())
+            for statement in issued
+        ],
+    )
+
+
+@router.get("/establishment/statements/{name}")
+def statement_download(name: str, request: Request) -> Response:
+    """``NUMBER.pdf`` or ``NUMBER.csv``: one of the establishment's own statements, as it was issued."""
+    _found, session = staff_page(request, "establishment")
+    establishment, _query = _establishment(request, session)
+    number, dot, suffix = name.rpartition(".")
+    with context(request).engine.connect() as connection:
+        data = statement_file(connection, establishment, number, dot + suffix)
+    return Response(
+        data,
+        media_type=_DOWNLOADS[dot + suffix],
+        headers={"Content-Disposition": f'attachment; filename="{number}.{suffix}"'},
+    )
 
 
 @router.get(REGISTER)

@@ -38,7 +38,7 @@ ROLE_PAGES = {
     "operator": ("/staff/operator",),
     "ministry": ("/staff/ministry",),
     "admin": ("/staff/audit",),
-    "establishment": ("/establishment",),
+    "establishment": ("/establishment", "/establishment/statements"),
 }
 
 
