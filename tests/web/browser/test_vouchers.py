@@ -2,7 +2,8 @@
 composer, rendered by Ghostscript, its QR filmed (a Y4M, tests/web/browser/y4m.py) and decoded by the
 WebAssembly decoder the page loads; the signature is checked in the browser, the page shows the name on
 the voucher, the desk redeems it with the stay and its booking reference, and the voucher is paid once.
-A token with one byte changed, typed as a keyboard scanner would, is refused as forged.
+A token with one byte changed, typed as a keyboard scanner would, is refused as forged. The campsite's
+staff find its reimbursement statement (issued by the CLI for a voucher it redeemed) and download it.
 
 A server of its own, on a database the CLI builds as an operator would: a synthetic register, the
 example voucher campaign (signed QR), wave 1's codes, the example establishments and a desk account.
@@ -38,6 +39,7 @@ from .y4m import camera_page, letter_video
 
 PASSWORD = "correct horse battery"
 HOTEL = "H-0001"
+CAMPSITE = "C-0002"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,59 @@ def _letter(env: dict[str, str], folder: Path) -> tuple[Path, str, str, str]:
     return pdf, qr, f"{row.given_names} {row.family_name}", spare
 
 
+def _campsite_statement(env: dict[str, str], folder: Path) -> None:
+    """The third voucher redeemed at the campsite (not the hotel, whose redemptions the camera test
+    counts), then today's statements issued as an operator would (``--early``)."""
+    import datetime as dt
+
+    from courrier.db.transaction import write_transaction
+    from courrier.vouchers.redemption import Scan, Stay, redeem_voucher
+    from courrier.vouchers.statements import LOCAL
+
+    engine = make_engine(env["COURRIER_DATABASE_URL"])
+    keys = load_keys(env["COURRIER_KEY_FILE"])
+    now = dt.datetime.now(dt.UTC)
+    with write_transaction(engine) as connection:
+        campaign = get_campaign(connection, "hotel-voucher")
+        third = connection.execute(
+            select(codes).where(codes.c.campaign_id == campaign.id).order_by(codes.c.id).offset(2).limit(1)
+        ).one()
+        answer = redeem_voucher(
+            connection,
+            keys,
+            Scan(reveal_code(keys, third.ciphertext), False, "browser-statement", "camp1"),
+            Stay(now.date(), now.date() + dt.timedelta(days=1), "SURE-0001"),
+            establishment_id=CAMPSITE,
+            amount_cents=5000,
+            now=now,
+        )
+    engine.dispose()
+    assert answer.status == "ok", answer
+    today = now.astimezone(LOCAL).date().isoformat()
+    _courrier(
+        env,
+        "vouchers",
+        "statements",
+        "--period",
+        f"{today}..{today}",
+        "--early",
+        "--out",
+        str(folder / "statements"),
+        "--payer",
+        str(ROOT / "examples" / "vouchers" / "payer-account.toml"),
+    )
+
+
+def _sign_in_campsite(page: Any, hotel: Hotel, language: str = "en") -> None:
+    page.goto(hotel.url(f"/staff/sign-in?lang={language}"))
+    page.fill("#username", "camp1")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in-submit")
+    page.wait_for_url(hotel.url("/staff"))
+    page.click("#statements-link")
+    page.wait_for_selector("#statements")
+
+
 @pytest.fixture(scope="module")
 def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotel]:
     folder = tmp_path_factory.mktemp("hotel-site")
@@ -148,7 +203,20 @@ def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotel]:
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
+    _courrier(
+        env,
+        "users",
+        "add",
+        "camp1",
+        "--role",
+        "establishment",
+        "--establishment",
+        CAMPSITE,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     letter, qr, name, spare = _letter(env, folder)
+    _campsite_statement(env, folder)
     port = _free_port()
     log = folder / "serve.log"
     with log.open("wb") as output:
@@ -184,7 +252,9 @@ def _redemptions(hotel: Hotel) -> int:
         with engine.connect() as connection:
             return int(
                 connection.execute(
-                    select(func.count()).select_from(redemptions).where(redemptions.c.undone_at.is_(None))
+                    select(func.count())
+                    .select_from(redemptions)
+                    .where(redemptions.c.undone_at.is_(None), redemptions.c.establishment_id == HOTEL)
                 ).scalar_one()
             )
     finally:
@@ -245,6 +315,27 @@ def test_a_token_with_one_byte_changed_is_refused_as_forged(hotel: Hotel, camera
     assert page.get_attribute("#voucher-refusal", "data-reason") == "voucher_forged"
 
 
+def test_the_campsite_downloads_its_statement(hotel: Hotel, new_page: Any, tmp_path: Path):
+    page = new_page(accept_downloads=True)
+    _sign_in_campsite(page, hotel)
+    rows = page.locator("#statements tbody tr")
+    assert rows.count() == 1
+    number = (rows.first.get_attribute("id") or "").removeprefix("statement-")
+    with page.expect_download() as download:
+        page.click(f"#statement-{number}-pdf")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == f"{number}.pdf"
+    assert path.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "SURE-0001" in text
+    with page.expect_download() as download:
+        page.click(f"#statement-{number}-csv")
+    csv_path = tmp_path / download.value.suggested_filename
+    download.value.save_as(csv_path)
+    assert "SURE-0001" in csv_path.read_text(encoding="utf-8")
+
+
 def _look(page: Any, axe: Path, language: str, name: str) -> list[str]:
     """axe at the desktop's size, and in English at the phone's too (as test_pages does: the texts change
     with the language, the layout with the size); a screenshot at each under build/screenshots/."""
@@ -297,4 +388,10 @@ def test_the_hotel_pages_pass_axe(hotel: Hotel, new_page: Any, axe_path: Path, l
     page.click("#voucher-check")
     page.wait_for_selector("#voucher-refusal")
     found += _look(page, axe_path, language, "55-voucher-forged")
+    page.click("#statements-link")
+    page.wait_for_selector("#no-statements")
+    found += _look(page, axe_path, language, "56-no-statements")
+    page.context.clear_cookies()
+    _sign_in_campsite(page, hotel, language)
+    found += _look(page, axe_path, language, "57-statements")
     assert found == [], "\n".join(found)
