@@ -16,11 +16,11 @@ voucher letters from in-memory records: the ratio shows what the rest costs.
 establishments in bulk (untimed; foreign keys to codes are off for that insert: the statements read
 only redemptions and establishments), then times ``courrier vouchers statements --workers CORES`` for the
 month: the cluster's start, the run's transaction, every statement's PDF and CSV (on the cluster), and the
-SEPA file. Baseline: composing one 30-line
-statement page alone, times the pages made.
+SEPA file. ``--workers 0`` composes them in this process instead (no cluster: what the run costs on
+one core). Baseline: composing one 30-line statement page alone, times the pages made.
 
     python bench/vouchers.py [--campaign] [--statements] [--people 20000] [--redemptions 130000]
-                             [--establishments 1500] [--json]
+                             [--establishments 1500] [--workers N] [--json]
 
 Run it under ``flock /tmp/courrier-bench.lock``; on a machine shared with other work the times are
 what that machine gave (the load average is printed).
@@ -140,7 +140,7 @@ def campaign_baseline(letters: int) -> float:
     return time.perf_counter() - started
 
 
-def statements(folder: Path, redemption_count: int, establishment_count: int) -> dict[str, Any]:
+def statements(folder: Path, redemption_count: int, establishment_count: int, workers: int) -> dict[str, Any]:
     from courrier.db import make_engine, upgrade
     from courrier.db.bulk import bulk_insert
     from courrier.db.schema import establishments, redemptions
@@ -208,12 +208,9 @@ def statements(folder: Path, redemption_count: int, establishment_count: int) ->
     from courrier.app import local_cluster
 
     payer = load_payer(EXAMPLES / "vouchers" / "payer-account.toml")
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    # As `courrier vouchers statements --workers 2` runs it: the cluster's start is in the time.
-    with local_cluster(os.cpu_count() or 1) as cluster, Client(cluster) as client:
-        workers_before = client.run(time.process_time)
-        summary = issue_statements(
+
+    def run(client: Any) -> Any:
+        return issue_statements(
             engine,
             month,
             payer=payer,
@@ -222,10 +219,21 @@ def statements(folder: Path, redemption_count: int, establishment_count: int) ->
             now=dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC),
             client=client,
         )
-        workers_after = client.run(time.process_time)
+
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    workers_cpu_s = 0.0
+    if workers == 0:
+        summary = run(None)
+    else:
+        # As `courrier vouchers statements --workers N` runs it: the cluster's start is in the time.
+        with local_cluster(workers) as cluster, Client(cluster) as client:
+            workers_before = client.run(time.process_time)
+            summary = run(client)
+            workers_after = client.run(time.process_time)
+        workers_cpu_s = sum(workers_after[worker] - workers_before[worker] for worker in workers_after)
     elapsed = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_started
-    workers_cpu_s = sum(workers_after[worker] - workers_before[worker] for worker in workers_after)
     pages = sum(-(-s.lines // 30) for s in summary.statements)
     total_bytes = sum(path.stat().st_size for path in summary.folder.iterdir())
     return {
@@ -274,6 +282,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20_000, help="register size for (a)")
     parser.add_argument("--redemptions", type=int, default=130_000)
     parser.add_argument("--establishments", type=int, default=1_500)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="(b) Dask workers; 0: in this process"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     both = not (args.campaign or args.statements)
@@ -300,7 +311,7 @@ def main() -> None:
                 "ratio_to_one_core_composer": round(baseline_s / total_s, 2),
             }
         if args.statements or both:
-            measured = statements(folder, args.redemptions, args.establishments)
+            measured = statements(folder, args.redemptions, args.establishments, args.workers)
             baseline_s = statement_page_baseline(measured["pages"])
             result["statements"] = {
                 **{
