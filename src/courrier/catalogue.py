@@ -2615,6 +2615,17 @@ _ENTRIES = (
         lb="Dës Aarbecht waart schonn oder leeft schonn: waart, bis se fäerdeg ass.",
     ),
     _entry(
+        "task_ended",
+        ConflictError,
+        409,
+        (),
+        en="This work has already ended: there is nothing to cancel.",
+        fr="Ce travail est déjà terminé : il n'y a rien à annuler.",
+        de="Diese Arbeit ist bereits beendet: Es gibt nichts abzubrechen.",
+        pt="Este trabalho já terminou: não há nada a cancelar.",
+        lb="Dës Aarbecht ass schonn eriwwer: et gëtt näischt ofzebriechen.",
+    ),
+    _entry(
         "unknown_task",
         NotFoundError,
         404,

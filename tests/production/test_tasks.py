@@ -173,6 +173,67 @@ def test_a_worker_silent_on_another_host_is_interrupted_after_its_heartbeat_is_s
     assert reap_tasks(engine, AT + dt.timedelta(seconds=tasks.STALE_AFTER_S + 1)) == [task_id]
 
 
+def test_a_queued_task_cancelled_is_never_taken_and_frees_its_work(engine, planned_pieces):
+    task_id = _start(engine)
+    assert tasks.cancel_task(engine, task_id, by="operator2", now=AT) == "cancelled"
+    assert claim_next(engine, AT) is None
+    with engine.connect() as connection:
+        task = get_task(connection, task_id)
+    assert (task.state, task.error_code, task.finished_at) == ("cancelled", "task_cancelled", AT)
+    assert "operator2" in (task.error_message or "")
+    with pytest.raises(ConflictError) as ended:
+        tasks.cancel_task(engine, task_id, by="operator2", now=AT)
+    assert ended.value.code == "task_ended"
+    assert _start(engine) != task_id  # the same wave may be started again
+
+
+def test_a_cancelled_task_whose_worker_died_ends_cancelled(engine, planned_pieces):
+    task_id = _start(engine)
+    claim_next(engine, AT)
+    assert tasks.cancel_task(engine, task_id, by="operator2", now=AT) == "cancelling"
+    assert tasks.cancel_task(engine, task_id, by="operator2", now=AT) == "cancelling"  # twice is one cancel
+    with engine.begin() as connection:
+        connection.execute(update(operator_tasks).values(host="elsewhere", pid=1, heartbeat_at=AT))
+    assert reap_tasks(engine, AT + dt.timedelta(seconds=tasks.STALE_AFTER_S + 1)) == [task_id]
+    with engine.connect() as connection:
+        assert get_task(connection, task_id).state == "cancelled"
+
+
+def test_a_running_compose_cancelled_stops_between_jobs_and_a_new_start_makes_the_rest(
+    engine, wave, dask_client, monkeypatch
+):
+    """The cancel is asked (from another connection, as the page does) once the first print job is made;
+    the worker stops at its next progress report, and the jobs it made stay made."""
+    params = {"wave": 1, "retry_failed": False, "job_size": 15}
+    task_id = _start(engine, params)
+    counted = task_runs._Progress.job_done
+
+    def cancel_after_the_first(progress: Any, job: str, letters: int) -> None:
+        counted(progress, job, letters)
+        if progress.jobs == 1:
+            assert tasks.cancel_task(engine, task_id, by="operator2", now=AT) == "cancelling"
+
+    tools = _tools(wave, dask_client)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(task_runs._Progress, "job_done", cancel_after_the_first)
+        assert work(engine, tools, once=True, clock=lambda: AT) == 1
+    with engine.connect() as connection:
+        cancelled = get_task(connection, task_id)
+        made = _count(engine, select(func.count()).where(print_jobs.c.state == "composed"))
+    assert cancelled.state == "cancelled", cancelled.error_message
+    assert "operator2" in (cancelled.error_message or "")
+    assert cancelled.jobs_total is not None
+    assert 1 <= made < cancelled.jobs_total, "it stopped before the end, keeping what it made"
+    again = _start(engine, params)
+    assert work(engine, tools, once=True, clock=lambda: AT) == 1
+    with engine.connect() as connection:
+        resumed = get_task(connection, again)
+    assert resumed.state == "finished", resumed.error_message
+    assert resumed.result is not None
+    assert len(resumed.result["jobs_kept"]) == made
+    assert made + len(resumed.result["jobs_composed"]) == cancelled.jobs_total
+
+
 def test_a_failing_step_ends_its_task_failed_with_the_steps_refusal(engine, planned_pieces):
     """The campaign's template is no real one: compose refuses as on the command line."""
     _start(engine)
@@ -363,6 +424,16 @@ def test_the_tasks_commands_run_the_queue_once_and_list_it(cli_env, planned_piec
     assert task["error"]["code"]
     text = CliRunner().invoke(courrier, ["tasks", "list"])
     assert f"{task_id} compose test 1 failed" in text.output
+    # cancel: a queued task at once; an ended one is refused in one line, naming why.
+    engine = make_engine(cli_env)
+    queued = _start(engine)
+    engine.dispose()
+    cancelled = CliRunner().invoke(courrier, ["tasks", "cancel", str(queued)])
+    assert cancelled.exit_code == 0, cancelled.output
+    assert f"task {queued} cancelled" in cancelled.output
+    again = CliRunner().invoke(courrier, ["tasks", "cancel", str(queued)])
+    assert again.exit_code != 0
+    assert "task_ended" in again.output or "already ended" in again.output, again.output
 
 
 def test_a_real_worker_killed_mid_compose_leaves_the_task_interrupted_and_a_new_start_resumes(

@@ -6,6 +6,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import subprocess
 import threading
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, func, select, update
 from courrier.accounts.audit import list_audit
 from courrier.accounts.sessions import open_session
 from courrier.accounts.users import get_user
+from courrier.catalogue import CATALOGUE
 from courrier.db.schema import operator_tasks, pieces, print_jobs
 from courrier.db.transaction import write_transaction
 from courrier.languages import LANGUAGES
@@ -234,6 +236,51 @@ def test_a_task_whose_worker_died_shows_interrupted_and_may_be_started_again(
     assert 'data-code="worker_lost"' in page
     assert f"pid {dead.pid}" in page
     assert _start_compose(client, world.campaign, token).status_code == 303
+
+
+@pytest.mark.parametrize("lang", ["fr", "de", "en", "pt", "lb"])
+def test_the_operator_cancels_a_queued_and_a_running_task_from_its_page(
+    engine, client, operating, clock, lang
+):
+    """Queued: cancelled at once, never taken. Running: the page says it is stopping (its worker stops at
+    its next progress report, tests/production/test_tasks.py). Both audited; an ended task has no button,
+    and a cancel sent anyway is refused in the page's language."""
+    world, token, _page = operating
+    gettext = gettext_for(lang)
+    location = _start_compose(client, world.campaign, token).headers["location"]
+    page = client.get(location, params={"lang": lang}).text
+    assert 'id="task-cancel"' in page
+    sent = client.post(f"{location}/cancel", data={"csrf_token": form_token(page)}, follow_redirects=False)
+    assert (sent.status_code, sent.headers["location"]) == (303, location)
+    page = client.get(location, params={"lang": lang}).text
+    assert 'data-state="cancelled"' in page
+    shown = gettext("Cancelled. What was finished is kept: start it again to do the rest.")
+    assert shown in html.unescape(page)
+    assert 'id="task-cancel"' not in page
+    assert tasks.claim_next(engine, clock()) is None
+    refused = client.post(f"{location}/cancel", data={"csrf_token": form_token(page)}, follow_redirects=False)
+    assert refused.status_code == 409
+    assert html.unescape(CATALOGUE["task_ended"].messages[lang]) in html.unescape(refused.text)
+    # Started again, taken by a worker, then cancelled: stopping.
+    running = _start_compose(client, world.campaign, token).headers["location"]
+    assert tasks.claim_next(engine, clock()) is not None
+    page = client.get(running, params={"lang": lang}).text
+    client.post(f"{running}/cancel", data={"csrf_token": form_token(page)}, follow_redirects=False)
+    page = client.get(running, params={"lang": lang}).text
+    assert 'data-state="cancelling"' in page
+    assert gettext("Cancelling: the worker stops after what it is doing now.") in html.unescape(page)
+    with engine.connect() as connection:
+        cancels = list_audit(connection, username="operator1", action="task.cancelled")
+    assert len(cancels) == 2
+
+
+def test_a_cancel_needs_the_form_token(engine, client, operating):
+    world, token, _page = operating
+    location = _start_compose(client, world.campaign, token).headers["location"]
+    refused = client.post(f"{location}/cancel", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert refused.status_code in (400, 403), refused.status_code
+    with engine.connect() as connection:
+        assert tasks.get_task(connection, int(location.rsplit("/", 1)[1])).state == "queued"
 
 
 def test_a_steps_refusal_is_shown_in_the_pages_language(engine, client, operating, keys, clock):

@@ -142,6 +142,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/operator/compose"): OPERATOR,
     ("POST", "/staff/operator/reprint"): OPERATOR,
     ("GET", "/staff/operator/tasks/{task_id}"): OPERATOR,
+    ("POST", "/staff/operator/tasks/{task_id}/cancel"): OPERATOR,
     ("GET", "/staff/ministry"): MINISTRY,
     ("GET", "/staff/ministry/{table}.csv"): MINISTRY,
     ("GET", "/staff/audit"): ADMIN,

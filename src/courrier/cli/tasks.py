@@ -108,3 +108,21 @@ def list_command(campaign: str | None, limit: int, as_json: bool) -> None:
             f"{task.id} {task.kind} {task.campaign} {what or ''} {task.state} ({task.phase}){counts}"
             f" by {task.started_by} at {task.created_at:%Y-%m-%d %H:%M:%S}{error}"
         )
+
+
+@tasks.command("cancel")
+@click.argument("task_id", type=int)
+def cancel_command(task_id: int) -> None:
+    """Cancel task TASK_ID, as the task's page does: a queued one at once; a running one stops after the
+    print job (or inside the results file's transaction) it is on, keeping what it finished."""
+    from courrier.db.types import utcnow
+    from courrier.production.tasks import cancel_task, get_task
+
+    app = current_app()
+    with app.engine.connect() as connection:
+        get_task(connection, task_id)
+    state = cancel_task(app.engine, task_id, by=app.settings.actor, now=utcnow())
+    if state == "cancelled":
+        click.echo(f"task {task_id} cancelled")
+    else:
+        click.echo(f"task {task_id} is being cancelled: its worker stops after what it is doing now")

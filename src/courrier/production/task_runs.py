@@ -13,8 +13,9 @@ results    ``apply_results`` (``inserter results``)    job (optional), file, siz
 While a task runs, a thread writes its heartbeat every :data:`~courrier.production.tasks.HEARTBEAT_S`
 and the step's own callbacks write its progress (jobs and letters done, records read). A step's refusal
 (a ``CourrierError``) ends the task ``failed`` with the error's code, English message and facts; a
-SIGTERM or Ctrl-C ends it ``interrupted`` (the worker then exits); anything else is a bug: ``failed``
-with code ``error``, the traceback in the worker's log.
+SIGTERM or Ctrl-C ends it ``interrupted`` (the worker then exits); an operator's cancel ends it
+``cancelled`` at the step's next progress report; anything else is a bug: ``failed`` with code
+``error``, the traceback in the worker's log.
 """
 
 from __future__ import annotations
@@ -65,8 +66,11 @@ class _Progress:
         self.mine = True
 
     def write(self, **values: Any) -> None:
+        """Raises :class:`~courrier.production.tasks.TaskCancelledError` once the task is cancelled: the step
+        stops at its next report (between two print jobs, or inside a results file's transaction)."""
         try:
-            self.mine = tasks.report(self.engine, self.task_id, self.clock(), **values) and self.mine
+            written = tasks.report(self.engine, self.task_id, self.clock(), stop_if_cancelled=True, **values)
+            self.mine = written and self.mine
         except OperationalError:  # SQLite busy past its timeout: the next report says it
             log.warning("task %s: progress not written (database busy)", self.task_id)
 
@@ -131,6 +135,15 @@ def run_task(
     try:
         with _Heartbeat(engine, task.id, clock):
             result = _RUNNERS[task.kind](engine, task, tools, progress, clock)
+    except tasks.TaskCancelledError:
+        with engine.connect() as connection:
+            asked = tasks.get_task(connection, task.id).error_message or "cancelled"
+        message = (
+            f"{asked}; the worker stopped there: start it again to do the rest (what was finished is kept)"
+        )
+        tasks.end_task(engine, task.id, "cancelled", clock(), error=("task_cancelled", message, {}))
+        log.info("task %s cancelled", task.id)
+        return "cancelled"
     except CourrierError as error:
         failed = getattr(error, "task_result", None)
         facts = {name: str(value) for name, value in error.facts.items()}

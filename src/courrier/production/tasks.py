@@ -10,7 +10,10 @@ States::
 
     queued ──► running ──► finished
        │          ├──────► failed        (the step refused: its error's code, message and facts)
-       │          └──────► interrupted   (the worker died or was stopped: no heartbeat, or its pid gone)
+       │          ├──────► interrupted   (the worker died or was stopped: no heartbeat, or its pid gone)
+       │          └─► cancelling ─► cancelled (an operator cancelled it: the worker stops after the
+       │                                       print job or records it is on, keeping what it finished)
+       ├─────────────────────────► cancelled (cancelled before a worker took it)
        └─ (a task is never taken twice: claimed by a guarded UPDATE ... WHERE state = 'queued')
 
 One at a time: ``active_key`` (``compose:CAMPAIGN:wave:K``, ``reprint:CAMPAIGN``,
@@ -45,8 +48,10 @@ from courrier.errors import ConflictError, NotFoundError
 from courrier.production.locks import process_running
 
 KINDS = ("compose", "reprint", "results")
-STATES = ("queued", "running", "finished", "failed", "interrupted")
-ENDED = ("finished", "failed", "interrupted")
+STATES = ("queued", "running", "cancelling", "finished", "failed", "interrupted", "cancelled")
+ENDED = ("finished", "failed", "interrupted", "cancelled")
+# A worker's own task: running, or asked to stop (it still ends it, as cancelled or as it finished).
+WORKING = ("running", "cancelling")
 # The worker writes its heartbeat this often while a task runs (and its own row while it waits).
 HEARTBEAT_S = 5.0
 # A running task whose heartbeat is older than this is interrupted. Generous: on SQLite a results
@@ -339,23 +344,73 @@ def claim_next(engine: Engine, now: dt.datetime) -> Task | None:
     return None
 
 
-def _mine(task_id: int) -> Any:
+def _mine(task_id: int, states: tuple[str, ...] = WORKING) -> Any:
     return (
         (operator_tasks.c.id == task_id)
-        & (operator_tasks.c.state == "running")
+        & operator_tasks.c.state.in_(states)
         & (operator_tasks.c.worker == this_worker()[0])
     )
 
 
-def report(engine: Engine, task_id: int, now: dt.datetime, **values: Any) -> bool:
+class TaskCancelledError(Exception):
+    """Raised in the worker by a progress report once an operator has cancelled its task: the step stops
+    there (between two print jobs, or inside a results file's transaction, which rolls back)."""
+
+
+def report(
+    engine: Engine, task_id: int, now: dt.datetime, *, stop_if_cancelled: bool = False, **values: Any
+) -> bool:
     """Write progress (phase, current, done, total, ...) and the heartbeat; False when the task is no
-    longer this worker's (interrupted by someone who thought it dead)."""
+    longer this worker's (interrupted by someone who thought it dead). With ``stop_if_cancelled``,
+    raises :class:`TaskCancelledError` once the task has been cancelled (its progress is written first)."""
     with write_transaction(engine) as connection:
-        return bool(
-            connection.execute(
-                update(operator_tasks).where(_mine(task_id)).values(heartbeat_at=now, **values)
-            ).rowcount
+        written = connection.execute(
+            update(operator_tasks)
+            .where(_mine(task_id))
+            .values(heartbeat_at=now, **values)
+            .returning(operator_tasks.c.state)
+        ).scalar_one_or_none()
+    if stop_if_cancelled and written == "cancelling":
+        raise TaskCancelledError(task_id)
+    return written is not None
+
+
+def cancel_task(engine: Engine, task_id: int, *, by: str, now: dt.datetime) -> str:
+    """Cancel a task for the operator ``by``: a queued one ends ``cancelled`` at once (no worker will take
+    it: the claim is guarded by ``queued``); a running one becomes ``cancelling`` and its worker stops at
+    its next progress report, keeping the print jobs (or nothing of a results file) it finished. The
+    task's new state; ``task_ended`` when it has already ended. Asking twice is one cancel."""
+    queued_message = f"cancelled by {by} before a worker took it"
+    with write_transaction(engine) as connection:
+        cancelled = connection.execute(
+            update(operator_tasks)
+            .where(operator_tasks.c.id == task_id, operator_tasks.c.state == "queued")
+            .values(
+                state="cancelled",
+                active_key=None,
+                finished_at=now,
+                phase="cancelled",
+                error_code="task_cancelled",
+                error_message=queued_message,
+            )
+        ).rowcount
+        if cancelled:
+            connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id == task_id))
+            return "cancelled"
+        connection.execute(
+            update(operator_tasks)
+            .where(operator_tasks.c.id == task_id, operator_tasks.c.state == "running")
+            .values(state="cancelling", error_code="task_cancelled", error_message=f"cancelled by {by}")
         )
+        task = get_task(connection, task_id)
+    if task.ended:
+        raise ConflictError(
+            f"task {task_id} has already ended ({task.state}): there is nothing to cancel",
+            code="task_ended",
+            task=task_id,
+            state=task.state,
+        )
+    return task.state
 
 
 def end_task(
@@ -371,6 +426,8 @@ def end_task(
     it was not this worker's any more."""
     assert state in ENDED, state
     code, message, facts = error or (None, None, {})
+    if state == "finished":  # it ended before it noticed a cancel: it finished, nothing was cancelled
+        code = message = None
     with write_transaction(engine) as connection:
         ended = connection.execute(
             update(operator_tasks)
@@ -403,7 +460,8 @@ def reap_tasks(engine: Engine, now: dt.datetime) -> list[int]:
                 operator_tasks.c.host,
                 operator_tasks.c.pid,
                 operator_tasks.c.heartbeat_at,
-            ).where(operator_tasks.c.state == "running")
+                operator_tasks.c.state,
+            ).where(operator_tasks.c.state.in_(WORKING))
         ).all()
     reaped = []
     for row in running:
@@ -416,21 +474,23 @@ def reap_tasks(engine: Engine, now: dt.datetime) -> list[int]:
             if dead
             else f"its worker ({row.worker}) has not been heard from since {row.heartbeat_at:%H:%M:%S} UTC"
         )
-        message = f"interrupted: {why}; start it again (what was finished is kept)"
+        # A cancelled task whose worker died before it stopped is cancelled all the same.
+        ending = "cancelled" if row.state == "cancelling" else "interrupted"
+        message = f"{ending}: {why}; start it again (what was finished is kept)"
         with write_transaction(engine) as connection:
             done = connection.execute(
                 update(operator_tasks)
                 .where(
                     operator_tasks.c.id == row.id,
-                    operator_tasks.c.state == "running",
+                    operator_tasks.c.state == row.state,
                     operator_tasks.c.worker == row.worker,
                 )
                 .values(
-                    state="interrupted",
+                    state=ending,
                     active_key=None,
                     finished_at=now,
-                    phase="interrupted",
-                    error_code="worker_lost",
+                    phase=ending,
+                    error_code="task_cancelled" if ending == "cancelled" else "worker_lost",
                     error_message=message,
                 )
             ).rowcount

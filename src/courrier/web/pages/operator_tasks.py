@@ -6,7 +6,8 @@ task's page; a ``courrier tasks run`` worker takes it and calls the function the
 its checks and refusals. The task's state is in the database, so the page survives a reload, another
 server worker, or the operator's colleague opening it. Without JavaScript the page refreshes itself
 while the work runs (``?refresh=0`` stops that); with it, ``static/operator/task.js`` swaps the live
-parts in place. Each start is audited (``task.started``) in the transaction that queues it.
+parts in place. Each start is audited (``task.started``) in the transaction that queues it, each cancel
+(``task.cancelled``) after it.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from courrier.accounts.audit import audit
 from courrier.accounts.sessions import StaffSession
 from courrier.campaigns.store import get_campaign, require_frozen_template
 from courrier.catalogue import CATALOGUE, DEFAULT_LANGUAGE
+from courrier.db.transaction import write_transaction
 from courrier.errors import NotFoundError
 from courrier.production.compose_plan import wave_id
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
-from courrier.production.tasks import Task, get_task, reap_tasks, start_task, workers_seen
+from courrier.production.tasks import Task, cancel_task, get_task, reap_tasks, start_task, workers_seen
 from courrier.web.auth import context
 from courrier.web.pages import operator
 from courrier.web.pages.render import PageRoute, Redirect, render
@@ -125,6 +127,24 @@ def start_results(
     sha256 = hashlib.sha256(content).hexdigest()
     params = {"job": job or "", "file": name, "size": len(content), "sha256": sha256}
     return _start(request, session, "results", campaign, params, f"reading {name}", (name, content))
+
+
+@router.post(TASKS + "/{task_id}/cancel")
+async def cancel(request: Request, task_id: int) -> Response:
+    """Cancel a task: a queued one at once, a running one at its worker's next progress report (after
+    the print job it is making; a results file's transaction rolls back). Audited (``task.cancelled``)."""
+    _found, session = staff_page(request, "operator")
+    await operator.read_form(request, session)
+    ctx = context(request)
+    now = ctx.clock()
+    with ctx.engine.connect() as connection:
+        get_task(connection, task_id)  # unknown_task, before anything is written
+    state = cancel_task(ctx.engine, task_id, by=session.user.username, now=now)
+    with write_transaction(ctx.engine) as connection:
+        audit(
+            connection, session.user, "task.cancelled", f"task:{task_id}", now=now, details={"state": state}
+        )
+    raise Redirect(f"{TASKS}/{task_id}")
 
 
 @router.get(TASKS + "/{task_id}")

@@ -4,7 +4,7 @@
 // (<noscript> refresh) instead.
 
 const POLL_MS = 2000;
-const ENDED = new Set(["finished", "failed", "interrupted"]);
+const ENDED = new Set(["finished", "failed", "interrupted", "cancelled"]);
 
 function ended(root) {
   return ENDED.has(root.dataset.state);
