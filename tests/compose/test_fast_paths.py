@@ -88,3 +88,19 @@ def test_paragraph_sources_as_the_regular_expression() -> None:
     texts += ["Madame,\n\nLe texte.\n\n\nFin", "a\n\n\n\nb", " a \n\n b ", "- un\n- deux\n\ntrois"]
     for text in texts:
         assert paragraph_sources(text) == _paragraph_sources_as_before(text), repr(text)
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "en", "pt", "lb"])
+def test_money_from_the_cache_is_babels_for_every_value(language: str) -> None:
+    """Equal values that Babel prints differently (0.0 and -0.0, Decimal("-0")) are not one cache entry."""
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    from courrier.compose.formats import format_money, locale_of
+
+    values = [0.0, -0.0, 0, Decimal("-0"), Decimal("0.00"), 50, 50.0, Decimal("50.005"), -12.5, 1234567.891]
+    for _round in range(2):  # the second round is served from the cache
+        for value in values:
+            expected = format_currency(value, "EUR", locale=locale_of(language, "LU"))
+            assert format_money(value, language, "EUR", "LU") == expected, value

@@ -74,16 +74,16 @@ def format_number(value: Any, language: str, country: str = HOME_COUNTRY) -> str
 
 def format_money(value: Any, language: str, currency: str = "EUR", country: str = HOME_COUNTRY) -> str:
     try:
-        return _format_money(value, language, currency, country)
+        return _format_money(value, repr(value), language, currency, country)
     except TypeError:  # an unhashable value: formatted, not cached
-        return _format_money.__wrapped__(value, language, currency, country)
+        return _format_money.__wrapped__(value, "", language, currency, country)
 
 
 # A voucher letter prints its value twice and a campaign has one value: Babel's currency formatting
-# (locale lookups, the currency's name and digits) was 18% of a voucher letter's time. typed: 50 and
-# 50.0 are kept apart, so a value is formatted exactly as it was given.
-@lru_cache(maxsize=4096, typed=True)
-def _format_money(value: Any, language: str, currency: str, country: str) -> str:
+# (locale lookups, the currency's name and digits) was 18% of a voucher letter's time. The value's repr
+# is part of the key: equal values that print differently (0.0 and -0.0, 50 and 50.0) are kept apart.
+@lru_cache(maxsize=4096)
+def _format_money(value: Any, _spelled: str, language: str, currency: str, country: str) -> str:
     return str(format_currency(value, currency, locale=locale_of(language, country)))
 
 
