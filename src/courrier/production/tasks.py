@@ -385,17 +385,10 @@ def cancel_task(engine: Engine, task_id: int, *, by: str, now: dt.datetime) -> s
         cancelled = connection.execute(
             update(operator_tasks)
             .where(operator_tasks.c.id == task_id, operator_tasks.c.state == "queued")
-            .values(
-                state="cancelled",
-                active_key=None,
-                finished_at=now,
-                phase="cancelled",
-                error_code="task_cancelled",
-                error_message=queued_message,
-            )
+            .values(**_ending("cancelled", now, "task_cancelled", queued_message))
         ).rowcount
         if cancelled:
-            connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id == task_id))
+            _drop_file(connection, task_id)
             return "cancelled"
         connection.execute(
             update(operator_tasks)
@@ -433,19 +426,32 @@ def end_task(
             update(operator_tasks)
             .where(_mine(task_id))
             .values(
-                state=state,
-                active_key=None,
-                finished_at=now,
+                **_ending(state, now, code, message),
                 heartbeat_at=now,
-                phase=state,
                 result=json.dumps(result, sort_keys=True, default=str) if result is not None else None,
-                error_code=code,
-                error_message=message,
                 error_facts=json.dumps(facts, sort_keys=True, default=str) if facts else None,
             )
         ).rowcount
-        connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id == task_id))
+        _drop_file(connection, task_id)
     return bool(ended)
+
+
+def _ending(state: str, now: dt.datetime, code: str | None, message: str | None) -> dict[str, Any]:
+    """What every end of a task writes, whoever ends it: the state (also its phase), the time, why, and
+    the one-at-a-time key freed."""
+    return {
+        "state": state,
+        "active_key": None,
+        "finished_at": now,
+        "phase": state,
+        "error_code": code,
+        "error_message": message,
+    }
+
+
+def _drop_file(connection: Connection, task_id: int) -> None:
+    """An ended task's results file is read no more."""
+    connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id == task_id))
 
 
 def reap_tasks(engine: Engine, now: dt.datetime) -> list[int]:
@@ -486,15 +492,12 @@ def reap_tasks(engine: Engine, now: dt.datetime) -> list[int]:
                     operator_tasks.c.worker == row.worker,
                 )
                 .values(
-                    state=ending,
-                    active_key=None,
-                    finished_at=now,
-                    phase=ending,
-                    error_code="task_cancelled" if ending == "cancelled" else "worker_lost",
-                    error_message=message,
+                    **_ending(
+                        ending, now, "task_cancelled" if ending == "cancelled" else "worker_lost", message
+                    )
                 )
             ).rowcount
-            connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id == row.id))
+            _drop_file(connection, row.id)
         if done:
             reaped.append(int(row.id))
     return reaped
