@@ -239,11 +239,13 @@ def return_use(
     a ``code.use_returned`` event: the code is usable again unless it was revoked meanwhile. False when
     no use was counted with that nonce (given back already)."""
     returned = connection.execute(
-        code_uses.delete().where(code_uses.c.code_id == code_id, code_uses.c.nonce == nonce)
-    ).rowcount
-    if returned != 1:
+        code_uses.delete()
+        .where(code_uses.c.code_id == code_id, code_uses.c.nonce == nonce)
+        .returning(code_uses.c.use_number)
+    ).scalar_one_or_none()
+    if returned is None:
         return False
-    connection.execute(
+    counted = connection.execute(
         codes.update()
         .where(codes.c.id == code_id, codes.c.uses > 0)
         .values(
@@ -251,8 +253,24 @@ def return_use(
             status=case((codes.c.status == "used_up", "active"), else_=codes.c.status),
             updated_at=now,
         )
-    )
-    campaign_id = connection.execute(select(codes.c.campaign_id).where(codes.c.id == code_id)).scalar_one()
+        .returning(codes.c.uses + 1, codes.c.campaign_id)
+    ).one_or_none()
+    if counted is None:  # a use's row with the code's count at 0: nothing left to number
+        campaign_id = connection.execute(
+            select(codes.c.campaign_id).where(codes.c.id == code_id)
+        ).scalar_one()
+        last = returned
+    else:
+        last, campaign_id = counted
+    # The next use is numbered from the count (``uses + 1``), and use numbers are UNIQUE per code: a use
+    # given back from the middle leaves its number free and the last one would be taken twice. The last
+    # use takes the freed number, so the numbers stay 1..uses (its own event keeps the number it had).
+    if returned < last:
+        connection.execute(
+            code_uses.update()
+            .where(code_uses.c.code_id == code_id, code_uses.c.use_number == last)
+            .values(use_number=returned)
+        )
     record_event(
         connection,
         "code.use_returned",
