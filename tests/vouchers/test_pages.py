@@ -60,6 +60,8 @@ def test_scan_see_the_name_redeem_and_undo(client, vouchers, sign_in, clock):
     done = client.post("/establishment/redemptions?lang=en", data=form)
     assert done.status_code == 201
     assert "Redeemed: deduct 50.00 EUR from the bill" in done.text
+    listed = client.get("/establishment?lang=de").text
+    assert "<td>50,00</td>" in listed  # the redemption's amount as a German clerk writes it
     redemption = re.search(r'data-redemption="(\d+)"', done.text).group(1)
     # A double click: the same nonce is the same redemption.
     assert client.post("/establishment/redemptions", data=form).status_code == 201
@@ -193,10 +195,13 @@ def test_an_establishment_downloads_its_own_statements_only(client, vouchers, si
     )
     numbers = {s.establishment_id: s.number for s in summary.statements}
     ours, theirs = numbers[HOTEL], numbers[CAMPSITE]
+    # The amount as each language writes it: a decimal comma but in English.
+    amounts = {"en": "50.00", "fr": "50,00", "de": "50,00", "pt": "50,00", "lb": "50,00"}
     for language in LANGUAGES:
         page = client.get(f"/establishment/statements?lang={language}")
         assert page.status_code == 200
         assert f'id="statement-{ours}"' in page.text
+        assert f'<td class="number">{amounts[language]}</td>' in page.text
         assert theirs not in page.text
     pdf = client.get(f"/establishment/statements/{ours}.pdf")
     assert pdf.status_code == 200

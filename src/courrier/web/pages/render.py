@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +41,7 @@ LANGUAGE_NAMES = {
     "pt": "Português",
 }
 LANG_COOKIE = "lang"
+EURO_FORMAT = "#,##0.00"
 # The citizen's session (pages/citizen.py); an error page keeps their way back to their appointments.
 CITIZEN_COOKIE = "courrier_citizen"
 LANG_COOKIE_S = 365 * 24 * 3600
@@ -60,6 +62,9 @@ def environment(language: str) -> Environment:
     env.filters["date_full"] = lambda value: format_date(_local(value), "full", locale=language)
     env.filters["date"] = lambda value: format_date(value, "long", locale=language)
     env.filters["km"] = lambda value: format_decimal(round(value), locale=language)
+    # An amount in euros as the reader writes it ("50,00" in French, German, Portuguese, Luxembourgish):
+    # the API's amounts are "50.00", which a clerk reads as fifty only in English.
+    env.filters["euros"] = lambda value: format_decimal(Decimal(value), EURO_FORMAT, locale=language)
     return env
 
 
