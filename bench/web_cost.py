@@ -11,7 +11,8 @@ in a child process, which callgrind does not follow; the app's start and the war
     CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.out \
         .venv/bin/python bench/web_cost.py --folder /tmp/cost --scenario checkin --requests 300
 
-and divide the ``summary`` (or ``totals``) line of /tmp/cg.out by the requests.
+and divide the ``summary`` (or ``totals``) line of /tmp/cg.out by the requests. ``--profile FILE`` writes
+a cProfile of the measured requests (the event loop's thread only) for ``python -m pstats FILE``.
 
 Scenarios: ``checkin`` (POST /api/v1/checkins, a signed-in reception desk, one booking per request),
 ``redeem`` (POST /api/v1/redemptions), ``sessions`` (POST /api/v1/sessions), ``book`` (POST
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime as dt
 import json
 import os
@@ -180,6 +182,9 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="PostgreSQL URL of an empty database, kept with --folder (default: SQLite)"
     )
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of the measured requests to this file (pstats)"
+    )
     parser.add_argument("--prepare-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare_to is not None:
@@ -219,11 +224,18 @@ def main() -> None:
     asyncio.run(drive(app, warm, min(args.concurrency, max(1, len(warm)))))
     statements.clear()
     other.clear()
+    profiler = cProfile.Profile() if args.profile is not None else None
     instrument("on")
     cpu, wall = time.process_time(), time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     statuses = asyncio.run(drive(app, measured, args.concurrency)) if measured else Counter()
+    if profiler is not None:
+        profiler.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     instrument("off")
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     n = max(1, len(measured))
     total = sum(statements.values())
     print(
