@@ -2,6 +2,8 @@
 
 The client holds a random token (a cookie for pages, a Bearer token for the API); the table holds its
 sha256. Every session has its own CSRF token, which every form posts back.
+
+A server process may keep the sessions it found for a few seconds (``accounts.session_cache``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select
 
+from courrier.accounts.session_cache import forget_sessions
 from courrier.accounts.users import StaffUser
 from courrier.db.schema import staff_sessions, staff_users
 
@@ -25,6 +28,7 @@ class StaffSession:
     token: str
     csrf_token: str
     user: StaffUser
+    expires_at: dt.datetime | None = None
 
 
 def _digest(token: str) -> bytes:
@@ -71,10 +75,11 @@ def find_session(connection: Connection, token: str, *, now: dt.datetime) -> Sta
     if row is None or row.ended_at is not None or row.expires_at <= now or row.disabled:
         return None
     user = StaffUser(row.id, row.username, row.role, row.centre_id, row.establishment_id, row.disabled)
-    return StaffSession(token, row.csrf_token, user)
+    return StaffSession(token, row.csrf_token, user, row.expires_at)
 
 
 def end_session(connection: Connection, token: str, *, now: dt.datetime) -> None:
+    forget_sessions(token=token)
     connection.execute(
         staff_sessions.update()
         .where(staff_sessions.c.token_sha256 == _digest(token), staff_sessions.c.ended_at.is_(None))

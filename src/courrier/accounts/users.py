@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from courrier.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from courrier.accounts.roles import check_scope
+from courrier.accounts.session_cache import forget_sessions
 from courrier.accounts.throttle import Limit, clear_failures, count_failure, retry_after
 from courrier.db.schema import staff_users
 from courrier.errors import AccountError, ConflictError, NotFoundError
@@ -117,6 +118,7 @@ def disable_user(connection: Connection, username: str, *, now: dt.datetime) -> 
     connection.execute(
         staff_users.update().where(staff_users.c.id == user.id).values(disabled=True, updated_at=now)
     )
+    forget_sessions(user_id=user.id)
     return get_user(connection, username)
 
 

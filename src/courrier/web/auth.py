@@ -13,6 +13,7 @@ from anyio import CapacityLimiter
 from fastapi import Request
 
 from courrier.accounts.roles import ROLES
+from courrier.accounts.session_cache import SessionCache
 from courrier.accounts.sessions import StaffSession, csrf_matches, find_session
 from courrier.db.engine import POOL_SIZE
 from courrier.db.transaction import read_connection
@@ -65,9 +66,29 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+_session_caches: weakref.WeakKeyDictionary[Any, SessionCache] = weakref.WeakKeyDictionary()
+
+
+def _sessions(ctx: WebContext) -> SessionCache:
+    """The process's cache of staff sessions for ``ctx``'s database (``accounts.session_cache``)."""
+    found = _session_caches.get(ctx.engine)
+    if found is None:
+        found = _session_caches[ctx.engine] = SessionCache()
+    return found
+
+
 def _lookup(ctx: WebContext, token: str) -> StaffSession | None:
+    cache = _sessions(ctx)
+    generation = cache.generation
     with read_connection(ctx.engine) as connection:
-        return find_session(connection, token, now=ctx.clock())
+        found = find_session(connection, token, now=ctx.clock())
+    if found is not None:
+        cache.put(found, read_at_generation=generation)
+    return found
+
+
+def _known(ctx: WebContext, token: str) -> StaffSession | None:
+    return _sessions(ctx).get(token, now=ctx.clock())
 
 
 def _caller_token(request: Request) -> tuple[str | None, bool]:
@@ -91,7 +112,9 @@ def current_staff(request: Request) -> StaffSession:
     the session's CSRF token in ``X-CSRF-Token`` (a header no cross-site form can set), else it is
     refused (``bad_csrf_token``)."""
     token, bearer = _caller_token(request)
-    return _checked(request, None if token is None else _lookup(context(request), token), bearer)
+    ctx = context(request)
+    found = None if token is None else _known(ctx, token) or _lookup(ctx, token)
+    return _checked(request, found, bearer)
 
 
 def staff_with_role(*roles: str) -> Callable[[Request], Awaitable[StaffSession]]:
@@ -100,14 +123,17 @@ def staff_with_role(*roles: str) -> Callable[[Request], Awaitable[StaffSession]]
 
     ``async``, its lookup on the event loop for SQLite (``on_loop_or_thread``): a plain ``def``
     dependency is run in the thread pool, and that hand-over, with the GIL going back and forth between
-    the pool's threads and the loop, cost a desk's check-in more than its transaction."""
+    the pool's threads and the loop, cost a desk's check-in more than its transaction. A session found
+    in the last few seconds is not read again (``accounts.session_cache``)."""
     assert all(role in ROLES for role in roles), roles
     allowed = frozenset((*roles, "admin"))
 
     async def dependency(request: Request) -> StaffSession:
         token, bearer = _caller_token(request)
         ctx = context(request)
-        found = None if token is None else await on_loop_or_thread(ctx, _lookup, ctx, token)
+        found = None if token is None else _known(ctx, token)
+        if found is None and token is not None:
+            found = await on_loop_or_thread(ctx, _lookup, ctx, token)
         session = _checked(request, found, bearer)
         if session.user.role not in allowed:
             raise AccountError("your role may not do this", code="forbidden")
