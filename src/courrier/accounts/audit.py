@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from courrier.accounts.users import StaffUser
+from courrier.db.prepared import Prepared
 from courrier.db.schema import audit_log
 
 
@@ -34,8 +35,8 @@ class AuditEntry:
         }
 
 
-# Built once (a check-in or a redemption audits what it shows): see ledger/events.py.
-_INSERT = audit_log.insert()
+# Built once and sent through the driver's cursor (a check-in or a redemption audits what it shows).
+_INSERT = Prepared(audit_log.insert())
 
 
 def audit(
@@ -49,8 +50,8 @@ def audit(
 ) -> None:
     """Record that ``user`` did ``action`` (dotted, e.g. ``code.viewed``) on ``subject`` (e.g.
     ``person:123``), in the caller's transaction so that nothing is seen without being logged."""
-    connection.execute(
-        _INSERT,
+    _INSERT.rowcount(
+        connection,
         {
             "at": now,
             "username": user.username,

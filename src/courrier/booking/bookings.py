@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from courrier.booking.policy import policy_from
 from courrier.booking.questions import checked_answers
 from courrier.codes.format import ALPHABET
+from courrier.db.prepared import Prepared
 from courrier.db.schema import booking_policies, bookings, campaigns, centres, codes, slots
 from courrier.db.transaction import write_transaction
 from courrier.errors import CodeError, ConflictError, NotFoundError
@@ -218,16 +219,17 @@ def _check_request(
     return row
 
 
-_TAKE_PLACE = (
+# The two writes of a booking, sent through the driver's cursor (db.prepared).
+_TAKE_PLACE = Prepared(
     slots.update()
     .where(slots.c.id == bindparam("slot"), slots.c.taken < slots.c.capacity)
     .values(taken=slots.c.taken + 1)
 )
-_INSERT = bookings.insert()
+_INSERT = Prepared(bookings.insert().returning(bookings.c.id))
 
 
 def _take_place(connection: Connection, slot_id: int) -> None:
-    taken = connection.execute(_TAKE_PLACE, {"slot": slot_id}).rowcount
+    taken = _TAKE_PLACE.rowcount(connection, {"slot": slot_id})
     if taken != 1:
         raise ConflictError("this slot is full", code="slot_full")
 
@@ -278,8 +280,8 @@ def book_dose(
                     slots.update().where(slots.c.id == slot_id).values(taken=slots.c.taken + 1)
                 )
             reference = new_reference()
-            inserted = connection.execute(
-                _INSERT,
+            booking_id = _INSERT.scalar(
+                connection,
                 {
                     "reference": reference,
                     "campaign_id": request.campaign_id,
@@ -296,10 +298,9 @@ def book_dose(
                     "updated_at": now,
                 },
             )
-            assert inserted.inserted_primary_key is not None
             # The answer is made of what was read and written: no second read of the new booking.
             booking = Booking(
-                id=int(inserted.inserted_primary_key[0]),
+                id=int(booking_id),
                 reference=reference,
                 campaign_id=request.campaign_id,
                 code_id=code_id,

@@ -26,6 +26,7 @@ from courrier.centres.store import LOCAL
 from courrier.checkin.policy import checkin_policy, policy_from
 from courrier.checkin.reading import Reading, read_scan, read_typed
 from courrier.codes.keys import Keys
+from courrier.db.prepared import Prepared
 from courrier.db.schema import bookings, checkin_policies, checkins, codes, persons, slots
 from courrier.db.transaction import InsertUnlessTaken
 from courrier.errors import CodeError, ConflictError, CourrierError, NotFoundError
@@ -180,7 +181,7 @@ _CHECKIN = (
 _BY_NONCE = _CHECKIN.where(
     checkins.c.centre_id == bindparam("centre"), checkins.c.nonce == bindparam("nonce")
 )
-_TAKE = (
+_TAKE = Prepared(
     bookings.update()
     .where(
         bookings.c.id == bindparam("booking"),
@@ -466,7 +467,7 @@ def _booked(
     if not write:
         return Answer("ready", booking=_view(row), person=_person(row))
     if guarded:
-        taken = connection.execute(_TAKE, {"booking": row.id, "at": at, "now": now}).rowcount
+        taken = _TAKE.rowcount(connection, {"booking": row.id, "at": at, "now": now})
     else:
         taken = connection.execute(
             bookings.update().where(bookings.c.id == row.id).values(checked_in_at=at, updated_at=now)

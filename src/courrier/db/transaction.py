@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from courrier.db.prepared import Prepared
+
 # The execution option that asks the SQLite connection to begin with BEGIN IMMEDIATE (engine.py).
 WRITE_OPTION = "courrier_write"
 
@@ -61,17 +63,18 @@ class InsertUnlessTaken:
     def __init__(self, table: Table, conflict: Sequence[str] | None = None) -> None:
         self._table = table
         self._conflict = conflict
-        self._built: dict[str, Any] = {}
+        self._built: dict[str, Prepared] = {}
 
     def __call__(self, connection: Connection, values: Mapping[str, Any]) -> int | None:
+        """Sent through the driver's cursor (``db.prepared``): every column's value must be given."""
         name = connection.dialect.name
         statement = self._built.get(name)
         if statement is None:
             insert = postgresql.insert if name == "postgresql" else sqlite.insert
-            statement = self._built[name] = (
+            statement = self._built[name] = Prepared(
                 insert(self._table)
                 .on_conflict_do_nothing(index_elements=self._conflict)
                 .returning(self._table.c.id)
             )
-        found = connection.execute(statement, values).scalar()
+        found = statement.scalar(connection, values)
         return None if found is None else int(found)
