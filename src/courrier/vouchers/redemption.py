@@ -96,9 +96,13 @@ class Voucher(Result):
     valid_until: dt.date | None
 
     def to_json(self) -> dict[str, Any]:
-        found = super().to_json()
-        del found["code_id"], found["campaign_id"]  # ids stay in the library
-        return found
+        # Spelled out, as Redemption's (every redemption answers with both; the generic to_json cost a
+        # redemption a twentieth of its CPU); the ids stay in the library.
+        return {
+            "name": self.name,
+            "valid_from": None if self.valid_from is None else self.valid_from.isoformat(),
+            "valid_until": None if self.valid_until is None else self.valid_until.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,21 @@ class Redemption(Result):
         return f"{self.amount_cents // 100}.{self.amount_cents % 100:02d}"
 
     def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "amount": self.amount}
+        # tests/vouchers/test_answer_json.py holds this to the generic shape (result.py) and "amount".
+        return {
+            "id": self.id,
+            "nonce": self.nonce,
+            "establishment": self.establishment,
+            "amount_cents": self.amount_cents,
+            "stay_from": self.stay_from.isoformat(),
+            "stay_to": self.stay_to.isoformat(),
+            "reference": self.reference,
+            "redeemed_by": self.redeemed_by,
+            "redeemed_at": self.redeemed_at.isoformat(),
+            "undone_at": None if self.undone_at is None else self.undone_at.isoformat(),
+            "undone_by": self.undone_by,
+            "amount": self.amount,
+        }
 
 
 @dataclass(frozen=True)
