@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, or_, select
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from courrier.db.schema import throttle_counters
@@ -46,16 +46,35 @@ def retry_after(connection: Connection, scope: str, key: str, now: dt.datetime) 
 def first_blocked(connection: Connection, keys: Sequence[tuple[str, str]], now: dt.datetime) -> int | None:
     """Seconds to wait while any of the ``(scope, key)`` pairs is blocked (the longest), else ``None``:
     one read for all of them (code entry checks its client and the typed code on every request)."""
-    params: dict[str, object] = {"now": now}
-    for number, (scope, key) in enumerate(keys):
-        params[f"scope{number}"] = scope
-        params[f"key{number}"] = key
+    params = throttle_params(keys, now)
     waits = [
         retry
         for blocked_until in connection.execute(_blocked_query(len(keys)), params).scalars()
         if (retry := _seconds(blocked_until, now)) is not None
     ]
     return max(waits) if waits else None
+
+
+def throttle_params(keys: Sequence[tuple[str, str]], now: dt.datetime) -> dict[str, object]:
+    """The parameters of :func:`blocked_until_column` for the ``(scope, key)`` pairs."""
+    params: dict[str, object] = {"now": now}
+    for number, (scope, key) in enumerate(keys):
+        params[f"scope{number}"] = scope
+        params[f"key{number}"] = key
+    return params
+
+
+@functools.cache
+def blocked_until_column(pairs: int) -> Any:
+    """A scalar subquery: the latest ``blocked_until`` still to come of ``pairs`` ``(scope, key)`` pairs
+    (:func:`throttle_params`), else NULL; for a caller that reads its own row in the same statement."""
+    found = _blocked_query(pairs).subquery()
+    return select(func.max(found.c.blocked_until)).scalar_subquery()
+
+
+def wait_for(blocked_until: dt.datetime | None, now: dt.datetime) -> int | None:
+    """Seconds to wait while blocked until ``blocked_until`` (at least 1), else ``None``."""
+    return _seconds(blocked_until, now)
 
 
 @functools.cache
