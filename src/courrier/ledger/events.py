@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from courrier.db.bulk import bulk_insert
+from courrier.db.prepared import Prepared
 from courrier.db.schema import events
 from courrier.db.types import utcnow
 
-# Built once: the statement with its parameters bound per call, so SQLAlchemy compiles it once (a check-in
-# or a booking appends one event each; building ``insert().values(...)`` every time cost more than the
-# database's own work).
-_INSERT = events.insert()
+# Built once and sent straight to the driver (db.prepared): a check-in appends one event, a redemption two,
+# and SQLAlchemy's execution of the statement cost more than the database's own work.
+_INSERT = Prepared(events.insert().returning(events.c.id))
 
 
 def record_event(
@@ -36,8 +36,8 @@ def record_event(
     at: datetime | None = None,
 ) -> int:
     """Append one event (``type`` is dotted, e.g. ``code.revoked``); returns its id."""
-    result = connection.execute(
-        _INSERT,
+    found = _INSERT.scalar(
+        connection,
         {
             "at": at or utcnow(),
             "actor": actor,
@@ -49,8 +49,8 @@ def record_event(
             "details": _details(details),
         },
     )
-    assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0])
+    assert found is not None, "INSERT … RETURNING gives the new row's id"
+    return int(found)
 
 
 def record_piece_events(
