@@ -75,6 +75,13 @@ SETTINGS: tuple[Setting, ...] = (
         "may remove its personal data.",
     ),
     Setting(
+        "COURRIER_TASKS_KEEP_DAYS",
+        "30",
+        "Days an ended task of the operator's page is kept; then courrier tasks prune, or a running task "
+        "worker (hourly), deletes it. A failed or interrupted one is kept until the same work has finished "
+        "since (or its campaign was purged); a queued or running one is never deleted.",
+    ),
+    Setting(
         "COURRIER_VOUCHER_VALUE_CENTS",
         "5000",
         "What one voucher pays an establishment, in euro cents (each redemption records it).",
@@ -116,6 +123,7 @@ class Settings:
     inserter_profile: str = ""
     dcc_dir: str = "dcc"
     purge_after_days: int = 90
+    tasks_keep_days: int = 30
     voucher_value_cents: int = 5000
     redemption_undo_minutes: int = 15
     payer_account: str = "payer-account.toml"
@@ -135,6 +143,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         inserter_profile=values["COURRIER_INSERTER_PROFILE"],
         dcc_dir=values["COURRIER_DCC_DIR"],
         purge_after_days=_days("COURRIER_PURGE_AFTER_DAYS", values["COURRIER_PURGE_AFTER_DAYS"]),
+        tasks_keep_days=_days("COURRIER_TASKS_KEEP_DAYS", values["COURRIER_TASKS_KEEP_DAYS"]),
         voucher_value_cents=_days("COURRIER_VOUCHER_VALUE_CENTS", values["COURRIER_VOUCHER_VALUE_CENTS"]),
         redemption_undo_minutes=_days(
             "COURRIER_REDEMPTION_UNDO_MINUTES", values["COURRIER_REDEMPTION_UNDO_MINUTES"]

@@ -69,7 +69,7 @@ def run_command(once: bool, poll_s: float, scheduler: str | None, workers: int |
     previous = signal.signal(signal.SIGTERM, stopping)
     click.echo("courrier tasks run: waiting for tasks" + (" (once)" if once else ""), err=True)
     try:
-        ran = work(engine, tools, once=once, poll_s=poll_s, stop=stop)
+        ran = work(engine, tools, once=once, poll_s=poll_s, stop=stop, keep_days=settings.tasks_keep_days)
     except SystemExit:
         click.echo("courrier tasks run: stopped", err=True)
         raise
@@ -126,3 +126,42 @@ def cancel_command(task_id: int) -> None:
         click.echo(f"task {task_id} cancelled")
     else:
         click.echo(f"task {task_id} is being cancelled: its worker stops after what it is doing now")
+
+
+@tasks.command("prune")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0),
+    metavar="DAYS",
+    help="Delete the tasks that ended more than DAYS days ago [default: COURRIER_TASKS_KEEP_DAYS, 30].",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@json_option
+def prune_command(days: int | None, dry_run: bool, as_json: bool) -> None:
+    """Delete old ended tasks of the operator's page (the table would grow forever otherwise): every
+    finished or cancelled task that ended more than DAYS days ago, with its file. A failed or interrupted
+    task is a problem to look at: it is kept until the same work (the same wave's compose, the campaign's
+    reprint, the same results file) has finished since, or its campaign was purged. A queued, running or
+    cancelling task is never deleted. Each `courrier tasks run` worker does the same every hour; the audit
+    log keeps its own rows of who started and cancelled what."""
+    from courrier.db.types import utcnow
+    from courrier.production.tasks import prune_tasks
+
+    app = current_app()
+    keep_days = app.settings.tasks_keep_days if days is None else days
+    pruned = prune_tasks(app.engine, utcnow(), keep_days=keep_days, dry_run=dry_run)
+    if as_json:
+        echo_json({**pruned.to_json(), "dry_run": dry_run})
+        return
+    states = ", ".join(f"{count} {state}" for state, count in sorted(pruned.deleted.items()))
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb} {pruned.total} task(s) ended before {pruned.before:%Y-%m-%d %H:%M} UTC"
+        + (f" ({states})" if states else "")
+    )
+    if pruned.kept_failures:
+        click.echo(
+            f"kept {pruned.kept_failures} failed or interrupted task(s) whose work has not finished since"
+            " (see courrier tasks list)"
+        )

@@ -273,19 +273,27 @@ def work(
     poll_s: float = 1.0,
     stop: threading.Event | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
+    keep_days: int | None = None,
 ) -> int:
     """Take queued tasks one after the other until ``stop`` is set (with ``once``: until none is
-    queued); interrupt the tasks of dead workers on the way. Returns how many tasks it ran."""
+    queued); interrupt the tasks of dead workers on the way, and with ``keep_days`` prune the tasks
+    ended longer ago (at the start, then every ``PRUNE_EVERY_S``). Returns how many tasks it ran."""
     stop = stop or threading.Event()
     started = clock()
     ran = 0
     seen_at: dt.datetime | None = None
+    pruned_at: dt.datetime | None = None
     try:
         while not stop.is_set():
             now = clock()
             if seen_at is None or (now - seen_at).total_seconds() >= tasks.HEARTBEAT_S:
                 tasks.worker_seen(engine, now, started_at=started)
                 seen_at = now
+            if keep_days is not None and (
+                pruned_at is None or (now - pruned_at).total_seconds() >= tasks.PRUNE_EVERY_S
+            ):
+                _prune(engine, now, keep_days)
+                pruned_at = now
             for reaped in tasks.reap_tasks(engine, now):
                 log.warning("task %s interrupted: its worker is gone", reaped)
             task = tasks.claim_next(engine, now)
@@ -299,3 +307,21 @@ def work(
     finally:
         tasks.worker_gone(engine)
     return ran
+
+
+def _prune(engine: Engine, now: dt.datetime, keep_days: int) -> None:
+    """Housekeeping beside the work: a busy database only puts it off to the next round."""
+    try:
+        pruned = tasks.prune_tasks(engine, now, keep_days=keep_days)
+    except OperationalError:
+        log.warning("tasks not pruned (database busy): next time")
+        return
+    if pruned.total or pruned.workers:
+        log.info(
+            "pruned %s task(s) ended before %s (%s), %s gone worker(s); kept %s failure(s) not dealt with",
+            pruned.total,
+            f"{pruned.before:%Y-%m-%d %H:%M}",
+            ", ".join(f"{count} {state}" for state, count in sorted(pruned.deleted.items())),
+            pruned.workers,
+            pruned.kept_failures,
+        )

@@ -27,6 +27,13 @@ A running task is *interrupted* when its worker's pid no longer runs on this hos
 (the page, a start, a worker) ends such a task, so a dead worker's task never shows as running forever.
 Starting it again resumes: compose and reprint keep finished jobs, a results file read before changes
 nothing.
+
+Pruning (:func:`prune_tasks`, ``courrier tasks prune``, and each task worker once every
+:data:`PRUNE_EVERY_S`): an ended task is deleted ``COURRIER_TASKS_KEEP_DAYS`` after it ended, with its
+file. Never a queued, running or cancelling one. A failed or interrupted task is a problem nobody has
+acknowledged (there is no such state: the page only shows it), so it is kept until the same work (its
+one-at-a-time key) has finished since, or its campaign's personal data was purged; then it goes too.
+The audit log keeps its own ``task.started`` and ``task.cancelled`` rows.
 """
 
 from __future__ import annotations
@@ -59,6 +66,14 @@ HEARTBEAT_S = 5.0
 STALE_AFTER_S = 300.0
 # A worker not seen for this long is gone (the page says a queued task has nobody to take it).
 WORKER_GONE_S = 60.0
+# A task worker prunes the ended tasks (see the module's docstring) when it starts and this often.
+PRUNE_EVERY_S = 3600.0
+# The days an ended task is kept by default (COURRIER_TASKS_KEEP_DAYS): a month of the morning's work.
+DEFAULT_KEEP_DAYS = 30
+# Ended states that report a problem: kept by the pruning until dealt with (see prune_tasks).
+FAILURES = ("failed", "interrupted")
+# Task ids per DELETE (SQLite's parameter limit is far above; a short write transaction each).
+PRUNE_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -522,3 +537,104 @@ def worker_gone(engine: Engine) -> None:
     name, _host, _pid = this_worker()
     with write_transaction(engine) as connection:
         connection.execute(delete(task_workers).where(task_workers.c.name == name))
+
+
+# --- pruning ---
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What :func:`prune_tasks` deleted (or, dry, would delete) of the tasks ended before ``before``."""
+
+    before: dt.datetime
+    deleted: dict[str, int]  # by state
+    kept_failures: int  # failed or interrupted before ``before``, their work not done since: kept
+    workers: int  # rows of task workers gone (not seen since before ``before``, a day at least)
+
+    @property
+    def total(self) -> int:
+        return sum(self.deleted.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "before": self.before.isoformat(),
+            "deleted": dict(sorted(self.deleted.items())),
+            "total": self.total,
+            "kept_failures": self.kept_failures,
+            "workers": self.workers,
+        }
+
+
+def prune_tasks(engine: Engine, now: dt.datetime, *, keep_days: int, dry_run: bool = False) -> Pruned:
+    """Delete the tasks that ended more than ``keep_days`` days before ``now`` (and their files): every
+    finished or cancelled one, and a failed or interrupted one once the same work has finished since or
+    its campaign was purged. Queued, running and cancelling tasks are never touched: only rows whose
+    state is an ended one are selected, and the DELETE says so again."""
+    before = now - dt.timedelta(days=keep_days)
+    with engine.connect() as connection:
+        old = connection.execute(
+            select(
+                operator_tasks.c.id,
+                operator_tasks.c.state,
+                operator_tasks.c.kind,
+                operator_tasks.c.params,
+                campaigns.c.name.label("campaign"),
+                campaigns.c.purged_at,
+            )
+            .join(campaigns, campaigns.c.id == operator_tasks.c.campaign_id)
+            .where(operator_tasks.c.state.in_(ENDED), operator_tasks.c.finished_at < before)
+            .order_by(operator_tasks.c.id)
+        ).all()
+        failures = [row for row in old if row.state in FAILURES and row.purged_at is None]
+        done_since = _work_finished_after(connection, min((row.id for row in failures), default=None))
+    doomed: dict[int, str] = {}
+    kept = 0
+    for row in old:
+        if row.state in FAILURES and row.purged_at is None:
+            key = task_key(row.kind, row.campaign, json.loads(row.params))
+            if done_since.get(key or "", 0) <= row.id:
+                kept += 1
+                continue
+        doomed[int(row.id)] = row.state
+    deleted: dict[str, int] = {}
+    for state in doomed.values():
+        deleted[state] = deleted.get(state, 0) + 1
+    workers_before = min(before, now - dt.timedelta(days=1))  # never a worker alive a minute ago
+    if dry_run:
+        with engine.connect() as connection:
+            workers = connection.execute(
+                select(func.count()).select_from(task_workers).where(task_workers.c.seen_at < workers_before)
+            ).scalar_one()
+        return Pruned(before, deleted, kept, int(workers))
+    ids = sorted(doomed)
+    for start in range(0, len(ids), PRUNE_CHUNK):
+        chunk = ids[start : start + PRUNE_CHUNK]
+        with write_transaction(engine) as connection:
+            connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id.in_(chunk)))
+            connection.execute(
+                delete(operator_tasks).where(
+                    operator_tasks.c.id.in_(chunk), operator_tasks.c.state.in_(ENDED)
+                )
+            )
+    with write_transaction(engine) as connection:
+        workers = connection.execute(
+            delete(task_workers).where(task_workers.c.seen_at < workers_before)
+        ).rowcount
+    return Pruned(before, deleted, kept, int(workers))
+
+
+def _work_finished_after(connection: Connection, first_id: int | None) -> dict[str, int]:
+    """The last finished task's id per work key, among the tasks from ``first_id`` on (none: {})."""
+    if first_id is None:
+        return {}
+    finished = connection.execute(
+        select(operator_tasks.c.id, operator_tasks.c.kind, operator_tasks.c.params, campaigns.c.name)
+        .join(campaigns, campaigns.c.id == operator_tasks.c.campaign_id)
+        .where(operator_tasks.c.state == "finished", operator_tasks.c.id > first_id)
+    )
+    last: dict[str, int] = {}
+    for row in finished:
+        key = task_key(row.kind, row.name, json.loads(row.params))
+        if key is not None:
+            last[key] = max(last.get(key, 0), int(row.id))
+    return last
