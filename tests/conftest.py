@@ -67,6 +67,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(path.stem))
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """Refuse a run that ``--dist loadgroup`` would not group. pytest-xdist tells its scheduler a test's
+    group by appending ``@group`` to the test's id; when that is lost (pytest 9.2 with pytest-xdist
+    3.8: pytest-xdist issue 1386), nothing fails, but every costly fixture is made on each worker,
+    minutes of a run. The browser tests are always grouped, so an id of theirs without ``@`` says so.
+    Runs in the controller, which has the workers' ids but not their marks."""
+    if node.config.getoption("dist", None) != "loadgroup":
+        return
+    browser = f"{BROWSER_TESTS.relative_to(node.config.rootpath).as_posix()}/"
+    lost = [nodeid for nodeid in ids if nodeid.startswith(browser) and "@" not in nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist loadgroup would not group the browser tests ({lost[0]}): this pytest and "
+            "pytest-xdist do not work together (pytest-xdist issue 1386); install the versions "
+            "pyproject.toml allows (make dev)"
+        )
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip a test for a missing component; in CI (COURRIER_REQUIRE_ALL=1) fail instead."""
     if REQUIRE_ALL:
