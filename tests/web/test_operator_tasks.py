@@ -114,7 +114,7 @@ def test_the_operator_starts_a_compose_and_follows_it_to_its_jobs(
     assert re.search(r'<progress id="task-progress"[^>]*max="12" value="12"', done)
     assert "3 of 3" in done
     view = client.get(PAGE, params={"campaign": world.campaign, "lang": "en"}).text
-    assert re.search(r'<tr id="task-row-\d+" data-state="finished">', view)
+    assert re.search(r'<tr id="task-row-\d+" data-state="finished"[ >]', view)
     for job in jobs:
         assert f'id="mark-{job}"' in view  # composed: waiting for the printer
     for language in LANGUAGES:
@@ -123,6 +123,49 @@ def test_the_operator_starts_a_compose_and_follows_it_to_its_jobs(
         assert shown.status_code == 200
         assert f"<h1>{_('Compose of wave %(wave)s') % {'wave': 1}}</h1>" in shown.text
         assert language == "en" or _("Finished.") != "Finished."
+
+
+def _tbody(page: str) -> str:
+    found = re.search(r'<table id="tasks-table".*?<tbody>(.*?)</tbody>', page, re.DOTALL)
+    assert found is not None, page
+    return found.group(1)
+
+
+def test_the_latest_work_has_a_page_of_its_own_that_the_morning_view_asks_for_again(
+    engine, client, operating
+):
+    """The morning view's list is live through its own page: the same rows, each with its state and what a
+    change of it says; cheap to ask for every few seconds: it neither writes nor fills the audit log."""
+    world, token, page = operating
+    assert f'data-source="{PAGE}/tasks?campaign={world.campaign}"' in page
+    assert '<script src="/static/operator/tasks.js" type="module">' in page
+    assert 'id="tasks-live-hint" class="hint" hidden' in page  # shown by the script only
+    assert re.search(r'<p id="tasks-announce" class="visually-hidden" role="status"></p>', page)
+    listed = client.get(f"{PAGE}/tasks", params={"campaign": world.campaign, "lang": "en"})
+    assert listed.status_code == 200
+    assert 'id="tasks-none"' in listed.text
+    assert 'data-active="0"' in listed.text
+    location = _start_compose(client, world.campaign, token).headers["location"]
+    task_id = location.rsplit("/", 1)[1]
+    with engine.connect() as connection:
+        audited = len(list_audit(connection, limit=None))
+    listed = client.get(f"{PAGE}/tasks", params={"campaign": world.campaign, "lang": "en"}).text
+    announce = "Compose of wave 1: waiting for a worker"
+    row = f'<tr id="task-row-{task_id}" data-state="queued" data-announce="{announce}">'
+    assert row in listed
+    assert 'data-active="1"' in listed
+    view = client.get(PAGE, params={"campaign": world.campaign, "lang": "en"}).text
+    assert _tbody(view) == _tbody(listed)
+    with engine.connect() as connection:
+        # The morning view audits its re-send requests' view; the list page, asked again and again, not.
+        assert len(list_audit(connection, limit=None)) == audited + 1
+    for _look in range(3):
+        client.get(f"{PAGE}/tasks", params={"campaign": world.campaign})
+    with engine.connect() as connection:
+        assert len(list_audit(connection, limit=None)) == audited + 1
+    french = client.get(f"{PAGE}/tasks", params={"campaign": world.campaign, "lang": "fr"}).text
+    assert 'data-announce="Composition de la vague 1 : ' in french
+    assert client.get(f"{PAGE}/tasks", params={"campaign": "no-such-campaign"}).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["ministry", "helpline", "reception"])

@@ -141,6 +141,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/operator/requests/{request_id}/reject"): OPERATOR,
     ("POST", "/staff/operator/compose"): OPERATOR,
     ("POST", "/staff/operator/reprint"): OPERATOR,
+    ("GET", "/staff/operator/tasks"): OPERATOR,
     ("GET", "/staff/operator/tasks/{task_id}"): OPERATOR,
     ("POST", "/staff/operator/tasks/{task_id}/cancel"): OPERATOR,
     ("GET", "/staff/ministry"): MINISTRY,

@@ -3,8 +3,10 @@ morning view; the task's page says nobody runs the worker yet; a real `courrier 
 after its second print job, so the page is seen mid-run: progress bar, jobs, rate, the job being made),
 the page follows it in place with JavaScript, survives a reload, and shows the finished jobs, which the
 morning view then lists for the printer. Then the same without JavaScript: wave 2 started, the page
-reloads itself until the work is done. axe-core at a desktop's and a phone's size; screenshots
-(docs/images/web/43-operator-task-running, 44-operator-task-finished with COURRIER_UPDATE_SCREENSHOTS=1)."""
+reloads itself until the work is done. The morning view's list of the latest work follows a task started
+elsewhere through its states without a reload, announcing only the changes of state. axe-core at a
+desktop's and a phone's size; screenshots (docs/images/web/43-operator-task-running,
+44-operator-task-finished, 45-operator-work-live with COURRIER_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -28,9 +30,10 @@ from courrier.campaigns.store import create_campaign
 from courrier.codes.issue import issue_codes
 from courrier.codes.keys import create_key_file
 from courrier.db import make_engine, upgrade
-from courrier.db.schema import print_jobs
+from courrier.db.schema import campaigns, print_jobs
 from courrier.db.transaction import write_transaction
 from courrier.db.types import utcnow
+from courrier.production import tasks
 
 from ...campaigns.conftest import add_persons
 from .conftest import CAMPAIGN_FILE, DESKTOP, PHONE, axe_violations, screenshot, serving
@@ -47,7 +50,9 @@ HELD_AT = "courrier.production.compose_wave:_finish_job@3"
 WAIT_MS = 300_000
 
 # The screenshots docs/web.md shows from this test (test_pages checks docs/images/web/ against them).
-DOCS_PAGES = ("43-operator-task-running", "44-operator-task-finished")
+DOCS_PAGES = ("43-operator-task-running", "44-operator-task-finished", "45-operator-work-live")
+# The morning view's list asks again every 15 s while nothing runs (tasks.js): a guard above that.
+IDLE_WAIT_MS = 60_000
 
 
 @dataclass
@@ -251,4 +256,77 @@ def test_the_operator_composes_a_wave_from_the_page_and_follows_its_progress(
         finished = connection.exec_driver_sql("SELECT count(*) FROM operator_tasks WHERE state = 'finished'")
         assert finished.scalar() == 2
     engine.dispose()
+    assert violations == []
+
+
+def test_the_morning_views_latest_work_follows_a_task_without_a_reload(
+    shop: Shop, new_page: Any, axe_path: Path
+):
+    """A colleague's reprint (queued here through the library, as the page's start does; then taken,
+    advanced and finished as a worker does) shows up in an open morning view and follows its states in
+    place; screen readers hear each new state once, never the counts; a keyboard user's focus on the
+    task's link survives the update. Without JavaScript the list is the one rendered."""
+    page = new_page(bypass_csp=True)
+    _sign_in(page, shop)
+    page.goto(shop.url("/staff/operator?lang=en"))
+    page.wait_for_selector('#tasks-list[data-polling="on"]')
+    assert page.is_visible("#tasks-live-hint")
+    page.evaluate(
+        """() => {
+        window.sameDocument = true;
+        window.announced = [];
+        const line = document.getElementById("tasks-announce");
+        new MutationObserver(() => window.announced.push(line.textContent)).observe(
+            line, {childList: true, characterData: true, subtree: true});
+    }"""
+    )
+    engine = make_engine(shop.database_url)
+    try:
+        with engine.connect() as connection:
+            cid, name = connection.execute(select(campaigns.c.id, campaigns.c.name)).one()
+        task_id = tasks.start_task(
+            engine,
+            "reprint",
+            cid,
+            name,
+            {"confirmed": False},
+            started_by="operator2",
+            now=utcnow(),
+            what="reprint",
+        )
+        row = f"#task-row-{task_id}"
+        # Nothing was running: the list looks again within 15 s.
+        page.wait_for_selector(f'{row}[data-state="queued"]', timeout=IDLE_WAIT_MS)
+        assert "Reprints" in page.inner_text(row)
+        assert "operator2" in page.inner_text(row)
+        assert tasks.claim_next(engine, utcnow()) is not None
+        page.wait_for_selector(f'{row}[data-state="running"]', timeout=WAIT_MS)
+        tasks.report(engine, task_id, utcnow(), phase="composing", unit="letters", done=5, total=12)
+        page.wait_for_function(
+            f"() => document.querySelector('{row} td.number').textContent.includes('5 / 12 letters')",
+            timeout=WAIT_MS,
+        )
+        violations = _look(page, axe_path, "45-operator-work-live")
+        page.focus(f"#task-link-{task_id}")
+        tasks.end_task(engine, task_id, "finished", utcnow())
+        page.wait_for_selector(f'{row}[data-state="finished"]', timeout=WAIT_MS)
+    finally:
+        engine.dispose()
+    assert page.evaluate("() => document.activeElement.id") == f"task-link-{task_id}"
+    assert page.evaluate("() => window.sameDocument") is True
+    # Each state once; the counts' change (5 of 12) was not announced.
+    assert page.evaluate("() => window.announced") == [
+        "Reprints: waiting for a worker",
+        "Reprints: running",
+        "Reprints: finished",
+    ]
+    assert page.get_attribute("#tasks-list", "data-active") == "0"
+    violations += axe_violations(page, axe_path)
+
+    plain = new_page(java_script_enabled=False)
+    _sign_in(plain, shop)
+    plain.goto(shop.url("/staff/operator?lang=en"))
+    assert plain.get_attribute(row, "data-state") == "finished"
+    assert not plain.is_visible("#tasks-live-hint")
+    assert plain.get_attribute("#tasks-list", "data-polling") is None
     assert violations == []

@@ -2,9 +2,9 @@
 reprints ``courrier reprint`` would make and the pending re-send requests of one campaign, with the
 operator's actions: mark a job printed or posted, read an inserter results file, approve or reject a
 re-send request, and start the long work (compose a wave, make the reprints, a large results file;
-see :mod:`.operator_tasks`), its latest tasks listed. Each action calls the library function the CLI
-calls (the same checks, the same refusals) and is written to the audit log in its transaction; the
-requests' list is audited as a view, as on the API.
+see :mod:`.operator_tasks`), its latest tasks listed (live: ``static/operator/tasks.js``). Each action
+calls the library function the CLI calls (the same checks, the same refusals) and is written to the
+audit log in its transaction; the requests' list is audited as a view, as on the API.
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ FAILURES_SHOWN = 50
 INLINE_RESULTS_BYTES = 1024 * 1024
 # The campaign's latest tasks (composes, reprints, results files started from the page) listed.
 TASKS_SHOWN = 5
+
+
+def tasks_url(campaign: str) -> str:
+    """The campaign's latest work alone: the page the morning view's script asks for again."""
+    return f"{PAGE}/tasks?campaign={quote(campaign)}"
 
 
 def _actor(session: StaffSession) -> str:
@@ -110,6 +115,7 @@ def morning_view(request: Request, session: StaffSession, name: str | None) -> d
         "failures": status.failures[:FAILURES_SHOWN],
         "requests": pending,
         "tasks": tasks,
+        "tasks_url": tasks_url(chosen),
         "waves": [wave for wave in status.pieces if wave != "reissues"],
         "has_reissues": "reissues" in status.pieces,
         "job_size": DEFAULT_JOB_SIZE_SHEETS,

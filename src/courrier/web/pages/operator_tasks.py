@@ -6,8 +6,10 @@ task's page; a ``courrier tasks run`` worker takes it and calls the function the
 its checks and refusals. The task's state is in the database, so the page survives a reload, another
 server worker, or the operator's colleague opening it. Without JavaScript the page refreshes itself
 while the work runs (``?refresh=0`` stops that); with it, ``static/operator/task.js`` swaps the live
-parts in place. Each start is audited (``task.started``) in the transaction that queues it, each cancel
-(``task.cancelled``) after it.
+parts in place. The morning view's list of the latest tasks is live the same way: its own page
+(``GET /staff/operator/tasks?campaign=NAME``, the same rows) is asked for again by
+``static/operator/tasks.js``. Each start is audited (``task.started``) in the transaction that queues
+it, each cancel (``task.cancelled``) after it.
 """
 
 from __future__ import annotations
@@ -20,13 +22,21 @@ from fastapi import APIRouter, Request, Response
 
 from courrier.accounts.audit import audit
 from courrier.accounts.sessions import StaffSession
-from courrier.campaigns.store import get_campaign, require_frozen_template
+from courrier.campaigns.store import campaign_id, get_campaign, require_frozen_template
 from courrier.catalogue import CATALOGUE, DEFAULT_LANGUAGE
-from courrier.db.transaction import write_transaction
+from courrier.db.transaction import read_connection, write_transaction
 from courrier.errors import NotFoundError
 from courrier.production.compose_plan import wave_id
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
-from courrier.production.tasks import Task, cancel_task, get_task, reap_tasks, start_task, workers_seen
+from courrier.production.tasks import (
+    Task,
+    cancel_task,
+    get_task,
+    list_tasks,
+    reap_tasks,
+    start_task,
+    workers_seen,
+)
 from courrier.web.auth import context
 from courrier.web.pages import operator
 from courrier.web.pages.render import PageRoute, Redirect, render
@@ -145,6 +155,29 @@ async def cancel(request: Request, task_id: int) -> Response:
             connection, session.user, "task.cancelled", f"task:{task_id}", now=now, details={"state": state}
         )
     raise Redirect(f"{TASKS}/{task_id}")
+
+
+@router.get(TASKS)
+def task_list_page(request: Request) -> Response:
+    """The campaign's latest tasks, the rows the morning view lists: what its script asks for again to
+    keep that list live. It shows what was started, by which operator and how far it is, nothing about
+    a person: not audited, unlike the morning view (whose re-send requests are), so that a poll every
+    few seconds neither writes nor fills the audit log."""
+    found, _session = staff_page(request, "operator")
+    ctx = context(request)
+    name = request.query_params.get("campaign", "")[:100]
+    reap_tasks(ctx.engine, ctx.clock())  # as the morning view: a dead worker's task shows interrupted
+    with read_connection(ctx.engine) as connection:
+        listed = list_tasks(connection, campaign_id=campaign_id(connection, name), limit=operator.TASKS_SHOWN)
+    return render(
+        found,
+        "operator_task_list.html",
+        here=operator.tasks_url(name),
+        tasks=listed,
+        campaign=name,
+        tasks_url=operator.tasks_url(name),
+        back=f"{operator.PAGE}?campaign={quote(name)}",
+    )
 
 
 @router.get(TASKS + "/{task_id}")
