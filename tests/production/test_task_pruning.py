@@ -66,7 +66,12 @@ def _ids(engine: Engine) -> set[int]:
         return set(connection.execute(select(operator_tasks.c.id)).scalars())
 
 
-def test_old_ended_tasks_go_and_live_tasks_and_failures_not_dealt_with_stay(engine, planned_pieces):
+def test_old_ended_tasks_go_and_live_tasks_and_failures_not_dealt_with_stay(
+    engine, planned_pieces, monkeypatch
+):
+    # Chunks of two (of one failure): several transactions, as a backlog of years takes.
+    monkeypatch.setattr(tasks, "PRUNE_CHUNK", 2)
+    monkeypatch.setattr(tasks, "PRUNE_FAILURES_CHUNK", 1)
     reprint = {"confirmed": False}
     # In the order they were started (ids grow with time), oldest first. Never ended, however old:
     living = {_task(engine, state, 90) for state in ("queued", "running", "cancelling")}

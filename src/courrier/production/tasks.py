@@ -70,10 +70,14 @@ WORKER_GONE_S = 60.0
 PRUNE_EVERY_S = 3600.0
 # The days an ended task is kept by default (COURRIER_TASKS_KEEP_DAYS): a month of the morning's work.
 DEFAULT_KEEP_DAYS = 30
-# Ended states that report a problem: kept by the pruning until dealt with (see prune_tasks).
+# Ended states that report a problem: kept by the pruning until dealt with (see prune_tasks); the
+# others need nothing more (a cancel is the operator's own decision).
 FAILURES = ("failed", "interrupted")
-# Task ids per DELETE (SQLite's parameter limit is far above; a short write transaction each).
-PRUNE_CHUNK = 500
+PLAIN_ENDS = ("finished", "cancelled")
+# Tasks deleted a transaction: short enough that SQLite's writer lock is held a moment only.
+PRUNE_CHUNK = 5000
+# Failures dealt with, by id, per DELETE (well under SQLite's parameter limit).
+PRUNE_FAILURES_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -569,58 +573,77 @@ def prune_tasks(engine: Engine, now: dt.datetime, *, keep_days: int, dry_run: bo
     """Delete the tasks that ended more than ``keep_days`` days before ``now`` (and their files): every
     finished or cancelled one, and a failed or interrupted one once the same work has finished since or
     its campaign was purged. Queued, running and cancelling tasks are never touched: only rows whose
-    state is an ended one are selected, and the DELETE says so again."""
+    state is an ended one are selected, and each DELETE says so again."""
     before = now - dt.timedelta(days=keep_days)
+    workers_before = min(before, now - dt.timedelta(days=1))  # never a worker alive a minute ago
+    old = operator_tasks.c.finished_at < before
     with engine.connect() as connection:
-        old = connection.execute(
+        plain: dict[str, int] = {
+            str(state): int(count)
+            for state, count in connection.execute(
+                select(operator_tasks.c.state, func.count())
+                .where(operator_tasks.c.state.in_(PLAIN_ENDS), old)
+                .group_by(operator_tasks.c.state)
+            )
+        }
+        failures = connection.execute(
             select(
                 operator_tasks.c.id,
                 operator_tasks.c.state,
                 operator_tasks.c.kind,
                 operator_tasks.c.params,
-                campaigns.c.name.label("campaign"),
+                campaigns.c.name,
                 campaigns.c.purged_at,
             )
             .join(campaigns, campaigns.c.id == operator_tasks.c.campaign_id)
-            .where(operator_tasks.c.state.in_(ENDED), operator_tasks.c.finished_at < before)
+            .where(operator_tasks.c.state.in_(FAILURES), old)
             .order_by(operator_tasks.c.id)
         ).all()
-        failures = [row for row in old if row.state in FAILURES and row.purged_at is None]
-        done_since = _work_finished_after(connection, min((row.id for row in failures), default=None))
-    doomed: dict[int, str] = {}
-    kept = 0
-    for row in old:
-        if row.state in FAILURES and row.purged_at is None:
-            key = task_key(row.kind, row.campaign, json.loads(row.params))
-            if done_since.get(key or "", 0) <= row.id:
-                kept += 1
-                continue
-        doomed[int(row.id)] = row.state
-    deleted: dict[str, int] = {}
-    for state in doomed.values():
-        deleted[state] = deleted.get(state, 0) + 1
-    workers_before = min(before, now - dt.timedelta(days=1))  # never a worker alive a minute ago
+        done_since = _work_finished_after(connection, failures[0].id if failures else None)
+        gone_workers = connection.execute(
+            select(func.count()).select_from(task_workers).where(task_workers.c.seen_at < workers_before)
+        ).scalar_one()
+    dealt_with = [
+        row
+        for row in failures
+        if row.purged_at is not None
+        or done_since.get(task_key(row.kind, row.name, json.loads(row.params)) or "", 0) > row.id
+    ]
+    deleted = dict(plain)
+    for row in dealt_with:
+        deleted[row.state] = deleted.get(row.state, 0) + 1
+    pruned = Pruned(before, deleted, len(failures) - len(dealt_with), int(gone_workers))
     if dry_run:
-        with engine.connect() as connection:
-            workers = connection.execute(
-                select(func.count()).select_from(task_workers).where(task_workers.c.seen_at < workers_before)
-            ).scalar_one()
-        return Pruned(before, deleted, kept, int(workers))
-    ids = sorted(doomed)
-    for start in range(0, len(ids), PRUNE_CHUNK):
-        chunk = ids[start : start + PRUNE_CHUNK]
+        return pruned
+    # The bulk (finished and cancelled) chosen by the database, a chunk a transaction: a backlog of years
+    # never holds SQLite's writer lock for long, and no list of ids goes back and forth.
+    chunk = (
+        select(operator_tasks.c.id)
+        .where(operator_tasks.c.state.in_(PLAIN_ENDS), old)
+        .order_by(operator_tasks.c.id)
+        .limit(PRUNE_CHUNK)
+    )
+    while True:
         with write_transaction(engine) as connection:
             connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id.in_(chunk)))
+            if (
+                connection.execute(delete(operator_tasks).where(operator_tasks.c.id.in_(chunk))).rowcount
+                < PRUNE_CHUNK
+            ):
+                break
+    ids = [int(row.id) for row in dealt_with]
+    for start in range(0, len(ids), PRUNE_FAILURES_CHUNK):
+        some = ids[start : start + PRUNE_FAILURES_CHUNK]
+        with write_transaction(engine) as connection:
+            connection.execute(delete(operator_task_files).where(operator_task_files.c.task_id.in_(some)))
             connection.execute(
                 delete(operator_tasks).where(
-                    operator_tasks.c.id.in_(chunk), operator_tasks.c.state.in_(ENDED)
+                    operator_tasks.c.id.in_(some), operator_tasks.c.state.in_(FAILURES)
                 )
             )
     with write_transaction(engine) as connection:
-        workers = connection.execute(
-            delete(task_workers).where(task_workers.c.seen_at < workers_before)
-        ).rowcount
-    return Pruned(before, deleted, kept, int(workers))
+        connection.execute(delete(task_workers).where(task_workers.c.seen_at < workers_before))
+    return pruned
 
 
 def _work_finished_after(connection: Connection, first_id: int | None) -> dict[str, int]:
