@@ -76,22 +76,7 @@ class Prepared:
             }
         if not connection.in_transaction():
             connection.begin()  # as SQLAlchemy's autobegin would, so that the caller's commit sends one
-        cursor = connection.connection.cursor()
-        listened = connection._has_events or connection.engine._has_events
-        sql = built.sql
-        if listened:
-            for listener in connection.dispatch.before_cursor_execute:
-                listener(connection, cursor, sql, parameters, None, False)
-        try:
-            cursor.execute(sql, parameters)
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(
-                sql, parameters, error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
-            ) from error
-        if listened:
-            for listener in connection.dispatch.after_cursor_execute:
-                listener(connection, cursor, sql, parameters, None, False)
-        return cursor
+        return send(connection, built.sql, parameters)
 
     def rowcount(self, connection: Connection, values: Mapping[str, Any]) -> int:
         cursor = self.execute(connection, values)
@@ -105,3 +90,24 @@ class Prepared:
         row = cursor.fetchone()
         cursor.close()
         return None if row is None else row[0]
+
+
+def send(connection: Connection, sql: str, parameters: Any = ()) -> Any:
+    """``sql`` on a new DBAPI cursor of ``connection``'s own DBAPI connection, as it stands (no
+    transaction is begun for it); the cursor. The cursor events fire when anything listens; a driver
+    error is raised as SQLAlchemy's."""
+    cursor = connection.connection.cursor()
+    listened = connection._has_events or connection.engine._has_events
+    if listened:
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, sql, parameters, None, False)
+    try:
+        cursor.execute(sql, parameters)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise exc.DBAPIError.instance(
+            sql, parameters, error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
+        ) from error
+    if listened:
+        for listener in connection.dispatch.after_cursor_execute:
+            listener(connection, cursor, sql, parameters, None, False)
+    return cursor
