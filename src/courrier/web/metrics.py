@@ -87,6 +87,10 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.metrics = _Metrics.get()
+        # The counter's and the histogram's children by (method, route, status): prometheus_client's
+        # labels() checks, converts and joins the values and takes a lock on every call. As many as
+        # the metrics' own label sets, so no more bounded or unbounded than they are.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(
         self,
@@ -98,11 +102,12 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = [500]
+        status = 500
 
         async def sending(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status[0] = int(message["status"])
+                status = int(message["status"])
             await send(message)
 
         try:
@@ -110,8 +115,15 @@ class RequestMetrics:
         finally:
             elapsed = time.perf_counter() - started
             route, method = _route(scope), str(scope.get("method", ""))
-            self.metrics.requests.labels(method, route, str(status[0])).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            key = (method, route, status)
+            children = self._children.get(key)
+            if children is None:
+                children = self._children[key] = (
+                    self.metrics.requests.labels(method, route, str(status)),
+                    self.metrics.latency.labels(method, route),
+                )
+            children[0].inc()
+            children[1].observe(elapsed)
 
 
 class DatabaseCollector:

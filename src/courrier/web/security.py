@@ -32,6 +32,10 @@ _HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _NO_STORE = (b"cache-control", b"no-store")
+# What an answer outside /static/ that sets none of these headers gets (every API answer): built once
+# instead of filtered for each.
+_DYNAMIC_HEADERS = [*_HEADERS, _NO_STORE]
+_DYNAMIC_NAMES = frozenset(name for name, _ in _DYNAMIC_HEADERS)
 
 log = logging.getLogger("courrier.web.requests")
 
@@ -55,12 +59,15 @@ class SecurityHeaders:
                 status = message["status"]
                 headers: list[Any] = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                if wasm_worker:
-                    headers.append(_WORKER_CSP)
-                    present.add(_WORKER_CSP[0])
-                headers.extend(item for item in _HEADERS if item[0] not in present)
-                if dynamic and b"cache-control" not in present:
-                    headers.append(_NO_STORE)
+                if dynamic and not wasm_worker and _DYNAMIC_NAMES.isdisjoint(present):
+                    headers += _DYNAMIC_HEADERS
+                else:
+                    if wasm_worker:
+                        headers.append(_WORKER_CSP)
+                        present.add(_WORKER_CSP[0])
+                    headers.extend(item for item in _HEADERS if item[0] not in present)
+                    if dynamic and b"cache-control" not in present:
+                        headers.append(_NO_STORE)
                 message["headers"] = headers
             await send(message)
 
