@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import Engine, bindparam, event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, MultipleResultsFound
 
-from courrier.db.prepared import Prepared
+from courrier.db.prepared import Prepared, PreparedRead
 from courrier.db.schema import events
 from courrier.db.transaction import write_transaction
 
@@ -66,3 +66,31 @@ def test_a_prepared_write_outside_a_transaction_is_committed_by_the_callers_comm
         event_id = INSERT.scalar(connection, {**ROW, "at": AT, "reason": None, "details": None})
         connection.commit()
     assert _stored(engine, event_id)[0] == event_id
+
+
+READ = PreparedRead(
+    select(events.c.id, events.c.at, events.c.actor.label("who"), events.c.details).where(
+        events.c.type == bindparam("type")
+    )
+)
+
+
+def test_a_prepared_read_gives_the_row_sqlalchemy_gives(engine: Engine):
+    with write_transaction(engine) as connection:
+        values = {**ROW, "type": "test.one", "at": AT, "reason": None, "details": '{"a": 1}'}
+        INSERT.scalar(connection, values)
+        ours = READ.one_or_none(connection, {"type": "test.one"})
+        theirs = connection.execute(READ._statement, {"type": "test.one"}).one()
+    assert tuple(ours) == tuple(theirs)
+    assert ours._fields == tuple(theirs._fields) == ("id", "at", "who", "details")
+    assert ours.at == AT  # read back aware, the same instant
+    assert ours.at.tzinfo is not None
+
+
+def test_a_prepared_read_of_no_row_is_none_and_of_two_rows_an_error(engine: Engine):
+    with write_transaction(engine) as connection:
+        assert READ.one_or_none(connection, {"type": "test.none"}) is None
+        for _ in range(2):
+            INSERT.scalar(connection, {**ROW, "type": "test.two", "at": AT, "reason": None, "details": None})
+        with pytest.raises(MultipleResultsFound):
+            READ.one_or_none(connection, {"type": "test.two"})

@@ -7,20 +7,23 @@ SQL text, the parameters' order and their types' bind processors (a timestamp's 
 SQLite ``DATETIME``'s text) from one compilation of the Core statement per dialect: the ``Table``
 metadata stays the one source of the SQL, and the values sent are the ones SQLAlchemy would send.
 
-Only writes whose answer is a row count or one returned scalar (an ``INSERT … RETURNING id``): no
-result processing. The statement runs on the connection's own DBAPI connection, inside the caller's
-transaction; the ``before_cursor_execute`` and ``after_cursor_execute`` events still fire when anything
-listens (the statement counts of ``bench/web_cost.py``, tests), and a driver error is raised as
-SQLAlchemy's (``IntegrityError`` and the rest).
+Writes whose answer is a row count or one returned scalar (an ``INSERT … RETURNING id``), and, with
+:class:`PreparedRead`, a hot read of one row (the columns' result processors applied as SQLAlchemy
+applies them: a SQLite ``DATETIME``'s text read back, a UTC timestamp made aware). The statement runs
+on the connection's own DBAPI connection, inside the caller's transaction; the ``before_cursor_execute``
+and ``after_cursor_execute`` events still fire when anything listens (the statement counts of
+``bench/web_cost.py``, tests), and a driver error is raised as SQLAlchemy's (``IntegrityError`` and the
+rest).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, Select, exc
 from sqlalchemy.sql.dml import UpdateBase
 
 
@@ -38,7 +41,7 @@ class Prepared:
     whose values are given per call) compiled once per dialect for the keys given at the first call.
     Every value must be given: a column's Python-side default is not filled in (refused when built)."""
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: UpdateBase | Select[Any]) -> None:
         self._statement = statement
         self._built: dict[tuple[str, frozenset[str]], _Built] = {}
 
@@ -90,6 +93,45 @@ class Prepared:
         row = cursor.fetchone()
         cursor.close()
         return None if row is None else row[0]
+
+
+class PreparedRead(Prepared):
+    """A ``SELECT`` (its values ``bindparam``s) sent as :class:`Prepared` sends a write; its one row, or
+    ``None``, as a named tuple of the statement's column names, each value through its type's result
+    processor for this driver's column type (read from the first answer's cursor description, as
+    SQLAlchemy's result does)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        super().__init__(statement)
+        self._names = tuple(statement.selected_columns.keys())
+        self._readers: dict[str, tuple[Any, tuple[Callable[[Any], Any] | None, ...]]] = {}
+
+    def _reader(self, connection: Connection, description: Any) -> tuple[Any, tuple[Any, ...]]:
+        dialect = connection.dialect
+        compiled = self._statement.compile(dialect=dialect)
+        processors = tuple(
+            entry.type._cached_result_processor(dialect, column[1])
+            for entry, column in zip(compiled._result_columns, description, strict=True)
+        )
+        return namedtuple("Row", self._names), processors
+
+    def one_or_none(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """The statement's one row (``MultipleResultsFound`` if it has more), or ``None``."""
+        cursor = self.execute(connection, values)
+        rows = cursor.fetchmany(2)
+        reader = self._readers.get(connection.dialect.name)
+        if reader is None:
+            reader = self._readers[connection.dialect.name] = self._reader(connection, cursor.description)
+        cursor.close()
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise exc.MultipleResultsFound("Multiple rows were found when one or none was required")
+        row, processors = reader
+        return row._make(
+            value if processor is None else processor(value)
+            for processor, value in zip(processors, rows[0], strict=True)
+        )
 
 
 def send(connection: Connection, sql: str, parameters: Any = ()) -> Any:
