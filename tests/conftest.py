@@ -29,6 +29,9 @@ from courrier.db import make_engine, upgrade
 from courrier.db.schema import metadata
 
 REQUIRE_ALL = os.environ.get("COURRIER_REQUIRE_ALL") == "1"
+# How long a race test's threads wait for each other (a barrier, a join, a pool): only a guard against a
+# hang, never a timing. At a load of 19 on 2 cores, a 30 s barrier of two page requests broke.
+HANG_S = 300
 
 # No test may depend on the machine's speed: a busy machine made a 200 ms Hypothesis deadline fail.
 settings.register_profile("courrier", deadline=None)

@@ -14,6 +14,7 @@ from courrier.db import make_engine
 from courrier.db.schema import checkins
 from courrier.db.transaction import write_transaction
 
+from ..conftest import HANG_S
 from .conftest import CENTRE
 
 DESKS = 50
@@ -22,9 +23,9 @@ DESKS = 50
 def _race(db_url, keys, desk, nonces: list[str], *, guarded: bool = True) -> list[Answer]:
     engine = make_engine(db_url)
     engine.pool._pool.maxsize = DESKS + 5  # type: ignore[attr-defined]
-    start = threading.Barrier(len(nonces), timeout=30)
+    start = threading.Barrier(len(nonces), timeout=HANG_S)
     # The control: every desk reads "not checked in yet" (a preview) before any of them writes.
-    checked = threading.Barrier(len(nonces), timeout=30)
+    checked = threading.Barrier(len(nonces), timeout=HANG_S)
 
     def one(index: int) -> Answer:
         scan = Scan(desk.letter(), True, nonces[index], f"desk-{index}", "reception1")

@@ -28,12 +28,11 @@ from courrier.db.schema import code_uses, codes, pieces
 from courrier.errors import CourrierError
 
 from ..campaigns.conftest import CAMPAIGN, NOW, add_persons
+from ..conftest import HANG_S
 
 KEYS = new_keys()
 CROWD = 100
 AT = dt.datetime(2021, 2, 1, 9, 0, tzinfo=dt.UTC)
-# Only a guard against a hang, never a timing (as tests/web/test_booking_races.py).
-HANG_S = 300
 
 
 def _voucher(engine: Engine, make_definition: Any, max_uses: int) -> str:
@@ -158,7 +157,7 @@ def test_control_without_the_guard_a_one_use_code_is_used_many_times(engine, mak
     with engine.connect() as connection:
         code_id = connection.execute(select(codes.c.id)).scalar_one()
     workers = 8  # each holds its connection at the barrier: stay within the pool
-    start = threading.Barrier(workers, timeout=60)
+    start = threading.Barrier(workers, timeout=HANG_S)
 
     def one(_index: int) -> bool:
         with engine.begin() as connection:

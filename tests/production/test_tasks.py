@@ -27,6 +27,7 @@ from courrier.production.profiles import load_inserter, load_printer
 from courrier.production.task_runs import Tools, run_task, work
 from courrier.production.tasks import claim_next, get_task, reap_tasks, start_task
 
+from ..conftest import HANG_S
 from .conftest import AT
 from .test_compose_chain import issued_wave
 
@@ -86,7 +87,7 @@ def test_two_starts_at_once_queue_one_task(engine, planned_pieces, monkeypatch, 
     original = tasks.write_transaction
 
     def together(engine_: Any) -> Any:
-        ready.wait(timeout=30)  # both inside start_task, about to insert
+        ready.wait(timeout=HANG_S)  # both inside start_task, about to insert
         return original(engine_)
 
     monkeypatch.setattr(tasks, "write_transaction", together)
@@ -102,7 +103,7 @@ def test_two_starts_at_once_queue_one_task(engine, planned_pieces, monkeypatch, 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=HANG_S)
     queued = _count(engine, select(func.count()).select_from(operator_tasks))
     if guard:
         assert sorted(type(outcome).__name__ for outcome in outcomes) == ["int", "str"]

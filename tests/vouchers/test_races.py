@@ -16,6 +16,7 @@ from courrier.db.schema import redemptions
 from courrier.db.transaction import write_transaction
 from courrier.vouchers.redemption import Answer, Scan, Stay, preview_voucher, redeem_voucher
 
+from ..conftest import HANG_S
 from ..web.conftest import NOW
 from .conftest import CAMPSITE, HOTEL
 
@@ -25,9 +26,9 @@ STAY = Stay(NOW.date(), NOW.date() + dt.timedelta(days=1), "BK-1")
 def _race(db_url, vouchers, at: list[str], nonces: list[str], *, guarded: bool = True) -> list[Answer]:
     engine = make_engine(db_url)
     engine.pool._pool.maxsize = len(at) + 5  # type: ignore[attr-defined]
-    start = threading.Barrier(len(at), timeout=30)
+    start = threading.Barrier(len(at), timeout=HANG_S)
     # The control: every desk reads "not redeemed yet" (the preview) before any of them writes.
-    previewed = threading.Barrier(len(at), timeout=30)
+    previewed = threading.Barrier(len(at), timeout=HANG_S)
 
     def one(index: int) -> Answer:
         scan = Scan(vouchers.qr[0], True, nonces[index], f"desk-{index}")

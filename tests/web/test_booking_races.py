@@ -14,12 +14,11 @@ from courrier.db import make_engine
 from courrier.db.schema import bookings, slots
 from courrier.errors import ConflictError
 
+from ..conftest import HANG_S
 from .conftest import NOW, first_slot
 
 CLIENTS = 200
 LAST_PLACES = 10
-# Only a guard against a hang: the racers wait for each other, never for a time.
-HANG_S = 300
 
 
 def _together(parties: int, callers: int) -> Callable[[], None]:

@@ -31,6 +31,7 @@ from courrier.production.task_runs import Tools, work
 from courrier.web.pages import operator
 from courrier.web.pages.render import gettext_for
 
+from ..conftest import HANG_S
 from .conftest import NOW
 from .dashboard_data import compose_job
 from .pages import form_token
@@ -200,7 +201,7 @@ def test_two_starts_at_once_from_two_browsers_queue_one_compose(
     original = tasks.write_transaction
 
     def together(engine_: Any) -> Any:
-        ready.wait(timeout=30)
+        ready.wait(timeout=HANG_S)
         return original(engine_)
 
     monkeypatch.setattr(tasks, "write_transaction", together)
@@ -215,7 +216,7 @@ def test_two_starts_at_once_from_two_browsers_queue_one_compose(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=HANG_S)
     if guard:
         assert sorted(statuses) == [303, 409]
         assert _task_count(engine) == 1
