@@ -19,6 +19,13 @@ REASON = Prepared(
     events.update().where(events.c.id == bindparam("event"), events.c.reason.is_(None)).values(reason="why")
 )
 
+REASON_RETURNING = Prepared(
+    events.update()
+    .where(events.c.id == bindparam("event"), events.c.reason.is_(None))
+    .values(reason="why")
+    .returning(events.c.id, events.c.type)
+)
+
 
 def _stored(engine: Engine, event_id: int) -> tuple[object, ...]:
     with engine.connect() as connection:
@@ -43,6 +50,14 @@ def test_a_guarded_prepared_update_counts_its_rows(engine: Engine):
         event_id = INSERT.scalar(connection, {**ROW, "at": AT, "reason": None, "details": None})
         assert REASON.rowcount(connection, {"event": event_id}) == 1
         assert REASON.rowcount(connection, {"event": event_id}) == 0  # the guard holds
+    assert _stored(engine, event_id)[7] == "why"
+
+
+def test_a_guarded_prepared_update_returns_its_row_once(engine: Engine):
+    with write_transaction(engine) as connection:
+        event_id = INSERT.scalar(connection, {**ROW, "at": AT, "reason": None, "details": None})
+        assert REASON_RETURNING.first_row(connection, {"event": event_id}) == (event_id, "test.done")
+        assert REASON_RETURNING.first_row(connection, {"event": event_id}) is None  # the guard holds
     assert _stored(engine, event_id)[7] == "why"
 
 

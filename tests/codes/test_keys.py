@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from courrier.cli import courrier
 from courrier.codes.format import random_codes
-from courrier.codes.keys import add_signing_key, create_key_file, dump_keys, load_keys, new_keys
+from courrier.codes.keys import Keys, add_signing_key, create_key_file, dump_keys, load_keys, new_keys
 from courrier.codes.sealing import code_hmac, reveal_code, seal_codes
-from courrier.codes.token import TOKEN_BYTES, sign_token, verify_token
+from courrier.codes.token import TOKEN_BYTES, sign_token, verify_own_token, verify_token
 from courrier.errors import CodeError, ConfigError, ConflictError
 
 KEYS = new_keys()
@@ -111,6 +112,54 @@ def test_any_altered_byte_is_refused(position: int, flip: int):
     assert caught.value.code in {"bad_signature", "unsupported_version", "unknown_key"}
 
 
+@given(st.integers(0, TOKEN_BYTES - 1), st.integers(1, 255))
+def test_the_signers_own_check_answers_an_altered_byte_as_verify_token_does(position: int, flip: int):
+    import base45
+
+    raw = bytearray(base45.b45decode(_token()))
+    raw[position] ^= flip
+    altered = base45.b45encode(bytes(raw)).decode()
+    answers = []
+    for verify in (
+        lambda: verify_token(altered, KEYS.verifying_keys, TODAY),
+        lambda: verify_own_token(altered, KEYS, TODAY),
+    ):
+        with pytest.raises(CodeError) as caught:
+            verify()
+        answers.append((caught.value.code, str(caught.value)))
+    assert answers[0] == answers[1]
+
+
+class _NotDeterministic:
+    """A signing key whose signatures differ from the deterministic one (another valid signer)."""
+
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self._key = key
+
+    def sign(self, data: bytes) -> bytes:
+        return bytes(64)
+
+    def public_key(self) -> Ed25519PublicKey:
+        return self._key.public_key()
+
+
+def test_the_signers_own_check_verifies_a_signature_it_would_not_have_made():
+    keys = Keys(KEYS.hmac_key, KEYS.encryption_keys, {1: _NotDeterministic(KEYS.signing_keys[1])})  # type: ignore[dict-item]
+    token = _token(code_id=7)  # a valid signature, not the one keys' signer makes
+    assert verify_own_token(token, keys, TODAY) == verify_token(token, KEYS.verifying_keys, TODAY)
+    assert verify_own_token(token, KEYS, TODAY).code_id == 7
+    for changes, expected in (
+        ({"valid_until": dt.date(2021, 6, 30)}, "token_expired"),
+        ({"valid_from": dt.date(2021, 7, 2)}, "token_not_yet_valid"),
+    ):
+        with pytest.raises(CodeError) as caught:
+            verify_own_token(_token(**changes), KEYS, TODAY)
+        assert caught.value.code == expected
+    with pytest.raises(CodeError) as caught:
+        verify_own_token(_token(), new_keys(), TODAY)
+    assert caught.value.code == "bad_signature"
+
+
 def test_expired_early_forged_and_garbled_tokens_are_refused():
     public = {1: KEYS.public_key(1)}
     cases = {
@@ -138,6 +187,27 @@ def test_rotation_signs_with_the_new_key_and_old_tokens_still_verify(tmp_path: P
     assert verify_token(old_token, public, TODAY).key_id == 1
     assert verify_token(new_token, public, TODAY).key_id == 2
     assert rotated.hmac_key == old.hmac_key
+
+
+def test_verifying_keys_are_derived_once_and_follow_a_rotation(tmp_path: Path):
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def raw(public: object) -> dict[int, bytes]:
+        return {k: v.public_bytes(Encoding.Raw, PublicFormat.Raw) for k, v in public.items()}  # type: ignore[attr-defined]
+
+    path = tmp_path / "courrier.keys"
+    create_key_file(path)
+    old = load_keys(str(path))
+    assert old.verifying_keys is old.verifying_keys
+    assert raw(old.verifying_keys) == raw({1: old.public_key(1)})
+    add_signing_key(path)
+    rotated = load_keys(str(path))
+    assert raw(rotated.verifying_keys) == raw({key_id: rotated.public_key(key_id) for key_id in (1, 2)})
+    token = sign_token(rotated, campaign_id=1, code_id=2, valid_from=TODAY, valid_until=TODAY)
+    assert verify_token(token, rotated.verifying_keys, TODAY).key_id == 2
+    with pytest.raises(CodeError) as caught:
+        verify_token(token, old.verifying_keys, TODAY)  # the keys loaded before the rotation
+    assert caught.value.code == "unknown_key"
 
 
 def test_keys_commands_and_offline_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

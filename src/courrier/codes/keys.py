@@ -32,6 +32,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,13 @@ class Keys:
             known = ", ".join(str(k) for k in sorted(self.signing_keys)) or "none"
             raise ConfigError(f"no signing key with id {key_id} (known: {known})", code="unknown_key")
         return self.signing_keys[key_id].public_key()
+
+    @cached_property
+    def verifying_keys(self) -> Mapping[int, Ed25519PublicKey]:
+        """The public key of every signing key, by id, as :func:`courrier.codes.token.verify_token` takes
+        them: derived once per :class:`Keys` (a process's keys do not change while it runs; a rotation
+        writes a new key file, which a new ``load_keys`` reads), not on every scan verified."""
+        return {key_id: key.public_key() for key_id, key in self.signing_keys.items()}
 
 
 def new_keys() -> Keys:

@@ -94,6 +94,14 @@ class Prepared:
         cursor.close()
         return None if row is None else row[0]
 
+    def first_row(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row returned (``RETURNING``) as the driver gives it, or ``None`` without a row: for
+        columns the driver returns as Python wants them (integers, text), since no result processor runs."""
+        cursor = self.execute(connection, values)
+        row = cursor.fetchone()
+        cursor.close()
+        return None if row is None else tuple(row)
+
 
 class PreparedRead(Prepared):
     """A ``SELECT`` (its values ``bindparam``s) sent as :class:`Prepared` sends a write; its one row, or

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, or_, select
 
+from courrier.db.prepared import Prepared
 from courrier.db.schema import code_uses, codes
 from courrier.db.transaction import InsertUnlessTaken
 from courrier.errors import CodeError
@@ -84,9 +85,9 @@ def use_code_id(
         and (first := _use_by_nonce(connection, code_id, nonce)) is not None
     ):
         return first
-    row = connection.execute(_TAKE, {"code": code_id, "today": now.date(), "now": now}).one_or_none()
+    row = _TAKE.first_row(connection, {"code": code_id, "today": now.date(), "now": now})
     if row is not None:
-        values = _use_values(code_id, int(row.uses), nonce, piece_id, actor, now)
+        values = _use_values(code_id, int(row[_TAKEN_USES]), nonce, piece_id, actor, now)
         if _INSERT_USE_UNLESS_COUNTED(connection, values) is not None:
             return _recorded(connection, row, values)
         # Its twin with the same nonce counted a use and committed while we waited for the code's row
@@ -108,8 +109,10 @@ def use_code_id(
     raise CodeError(f"the code is {status}", code=REFUSALS.get(status, CodeError.code))
 
 
-# Built once (a voucher's redemption counts a use): a statement SQLAlchemy has seen costs its cache lookup.
-_TAKE = (
+# The guard: built once and sent straight to the driver (db.prepared), as check-in's guarded UPDATE is (a
+# voucher's redemption counts a use, and SQLAlchemy's execution of it cost more than SQLite's own work).
+# What it returns is integers only (no result processing): uses, campaign_id, max_uses.
+_TAKE = Prepared(
     codes.update()
     .where(
         codes.c.id == bindparam("code"),
@@ -125,6 +128,7 @@ _TAKE = (
     # Our own update holds the row until commit: what it returns is the use just counted.
     .returning(codes.c.uses, codes.c.campaign_id, codes.c.max_uses)
 )
+_TAKEN_USES, _TAKEN_CAMPAIGN, _TAKEN_MAX_USES = range(3)
 _INSERT_USE = code_uses.insert()
 _INSERT_USE_UNLESS_COUNTED = InsertUnlessTaken(code_uses, conflict=("code_id", "nonce"))
 # The UPDATE of _TAKE undone in the same transaction (the guard had the code active).
@@ -146,10 +150,10 @@ def take_code_use(
     nothing else: ``None`` when the code may not be used now (nothing written). No lookup of ``nonce``
     first and no savepoint: a use already counted with it is an ``IntegrityError`` that ends the
     caller's transaction (the caller then asks :func:`use_code_id` in a new one, which answers it)."""
-    row = connection.execute(_TAKE, {"code": code_id, "today": now.date(), "now": now}).one_or_none()
+    row = _TAKE.first_row(connection, {"code": code_id, "today": now.date(), "now": now})
     if row is None:
         return None
-    values = _use_values(code_id, int(row.uses), nonce, piece_id, actor, now)
+    values = _use_values(code_id, int(row[_TAKEN_USES]), nonce, piece_id, actor, now)
     connection.execute(_INSERT_USE, values)
     return _recorded(connection, row, values)
 
@@ -167,11 +171,11 @@ def _use_values(
     }
 
 
-def _recorded(connection: Connection, row: Any, values: dict[str, Any]) -> CodeUse:
+def _recorded(connection: Connection, row: tuple[Any, ...], values: dict[str, Any]) -> CodeUse:
     """The ``code.used`` event of the use just counted (``row``: what ``_TAKE`` returned)."""
     code_id, use_number, nonce = values["code_id"], values["use_number"], values["nonce"]
     now = values["used_at"]
-    campaign_id, max_uses = int(row.campaign_id), int(row.max_uses)
+    campaign_id, max_uses = int(row[_TAKEN_CAMPAIGN]), int(row[_TAKEN_MAX_USES])
     record_event(
         connection,
         "code.used",

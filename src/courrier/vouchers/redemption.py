@@ -25,19 +25,17 @@ marks the row undone (never deleted), clears ``live_code_id`` and gives the use 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, bindparam, select
 
 from courrier.booking.code_entry import candidates
 from courrier.codes.format import CODE_LENGTH, normalise
 from courrier.codes.keys import Keys
 from courrier.codes.sealing import code_hmac
-from courrier.codes.token import token_in_qr, verify_token
+from courrier.codes.token import token_in_qr, verify_own_token
 from courrier.db.schema import campaigns, codes, establishments, persons, redemptions
 from courrier.db.transaction import InsertUnlessTaken
 from courrier.errors import AccountError, CodeError, ConflictError, CourrierError, NotFoundError
@@ -80,6 +78,15 @@ _STATUS = select(establishments.c.status).where(establishments.c.id == bindparam
 # one statement (a round trip fewer on PostgreSQL).
 _FIRST = select(redemptions.c.id).where(redemptions.c.nonce == bindparam("nonce"))
 _OPENING = select(_FIRST.scalar_subquery().label("first"), _STATUS.scalar_subquery().label("status"))
+# The voucher's read with the opening's two answers in its columns: a redemption's reads in one statement
+# (SQLAlchemy's execution of a statement cost more than SQLite's own work, and it is a round trip on
+# PostgreSQL). A scan that names no voucher gets no row: the opening is then read alone.
+_OPENING_COLUMNS = (
+    _FIRST.scalar_subquery().label("opening_first"),
+    _STATUS.scalar_subquery().label("opening_status"),
+)
+_OPENING_BY_HMAC = _BY_HMAC.add_columns(*_OPENING_COLUMNS)
+_OPENING_BY_TOKEN = _BY_TOKEN.add_columns(*_OPENING_COLUMNS)
 # A twin's nonce (UNIQUE nonce) or the voucher's standing redemption (UNIQUE live_code_id): no row, and
 # the transaction goes on to say so.
 _INSERT = InsertUnlessTaken(redemptions)
@@ -189,42 +196,38 @@ def check_stay(stay: Stay) -> Stay:
     return Stay(stay.stay_from, stay.stay_to, reference)
 
 
-@functools.cache
-def _keys_of(signing: tuple[tuple[int, bytes], ...]) -> dict[int, Ed25519PublicKey]:
-    return {key_id: Ed25519PublicKey.from_public_bytes(raw) for key_id, raw in signing}
-
-
-def _public_keys(keys: Keys) -> dict[int, Ed25519PublicKey]:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    raw = {
-        key_id: keys.public_key(key_id).public_bytes(Encoding.Raw, PublicFormat.Raw)
-        for key_id in keys.signing_keys
-    }
-    return _keys_of(tuple(sorted(raw.items())))
-
-
 def read_voucher(connection: Connection, keys: Keys, text: str, *, scanned: bool) -> Any:
     """The voucher row a scanned QR or a typed code names; its refusal (a :class:`CourrierError`)."""
+    return _found(connection.execute(*_lookup(keys, text, scanned=scanned)))
+
+
+def _lookup(keys: Keys, text: str, *, scanned: bool, opening: bool = False) -> tuple[Any, dict[str, Any]]:
+    """The statement that reads the voucher ``text`` names, and its parameters, once the text is read
+    (a token's signature verified): a refusal (``voucher_forged``, ``bad_token``) reads nothing.
+    ``opening``: the statement that also answers :data:`_OPENING` (given ``nonce`` and ``establishment``)."""
     inner = token_in_qr(text.strip()) if scanned else text
     if not scanned or len(normalise(inner)) == CODE_LENGTH:
         digests = [code_hmac(keys, code) for code in candidates(inner)]
-        found = list(connection.execute(_BY_HMAC, {"digests": digests}))
-        if len(found) != 1:
-            raise NotFoundError("no such voucher: it was never issued", code="unknown_voucher")
-        return found[0]
+        return (_OPENING_BY_HMAC if opening else _BY_HMAC), {"digests": digests}
     try:
-        claims = verify_token(inner, _public_keys(keys), _ANY_DAY, check_dates=False)
+        claims = verify_own_token(inner, keys, _ANY_DAY, check_dates=False)
     except CodeError as error:
         if error.code in _FORGED:
             raise CodeError(f"not a genuine voucher: {error}", code="voucher_forged") from None
         raise
-    row = connection.execute(
-        _BY_TOKEN, {"code_id": claims.code_id, "campaign": claims.campaign_id}
-    ).one_or_none()
-    if row is None:
+    return (_OPENING_BY_TOKEN if opening else _BY_TOKEN), {
+        "code_id": claims.code_id,
+        "campaign": claims.campaign_id,
+    }
+
+
+def _found(rows: Any) -> Any:
+    """The one voucher row read by :func:`_lookup`'s statement: ``unknown_voucher`` for none (or for a
+    typed code that two vouchers' could be)."""
+    found = list(rows)
+    if len(found) != 1:
         raise NotFoundError("no such voucher: it was never issued", code="unknown_voucher")
-    return row
+    return found[0]
 
 
 def _voucher(row: Any) -> Voucher:
@@ -333,13 +336,29 @@ def redeem_voucher(
     caller's write transaction. ``guarded`` False is the race tests' control only: it trusts a preview
     read before this transaction ("not redeemed yet") and writes without the guard."""
     nonce = scan.nonce[:MAX_NONCE]
-    opening = connection.execute(_OPENING, {"nonce": nonce, "establishment": establishment_id}).one()
-    if opening.first is not None:
+    known = {"nonce": nonce, "establishment": establishment_id}
+    # The scan is read first (no database work; the signature's check) so that one statement reads the
+    # opening and the voucher; the refusals keep their order: a replayed nonce, an establishment not
+    # approved, a bad stay, then the scan's.
+    refusal: Exception | None = None
+    rows: list[Any] = []
+    try:
+        statement, parameters = _lookup(keys, scan.text, scanned=scan.scanned, opening=True)
+    except Exception as error:  # raised below, where the scan was read before, whatever it is
+        refusal = error
+    else:
+        rows = list(connection.execute(statement, {**parameters, **known}))
+    first, status = (
+        (rows[0].opening_first, rows[0].opening_status) if rows else connection.execute(_OPENING, known).one()
+    )
+    if first is not None:
         return _replay(connection, connection.execute(_BY_NONCE, {"nonce": nonce}).one(), establishment_id)
-    _approved(opening.status, establishment_id)
+    _approved(status, establishment_id)
     stay = check_stay(stay)
     try:
-        row = read_voucher(connection, keys, scan.text, scanned=scan.scanned)
+        if refusal is not None:
+            raise refusal
+        row = _found(rows)
     except CourrierError as error:
         return Answer("refused", refusal=error)
     voucher = _voucher(row)
