@@ -89,9 +89,7 @@ class Prepared:
 
     def scalar(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         """The first column of the first row returned (``RETURNING``), or ``None`` without a row."""
-        cursor = self.execute(connection, values)
-        row = cursor.fetchone()
-        cursor.close()
+        row = self.first_row(connection, values)
         return None if row is None else row[0]
 
     def first_row(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
