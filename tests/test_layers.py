@@ -48,7 +48,11 @@ MAY_IMPORT: dict[str, set[str]] = {
         # A certificate campaign's letters: each person's EU DCC from their vaccination record.
         "certificates",
         "checkin",
+        # The task worker's hourly housekeeping prunes the staff sessions and failure counters too.
+        "accounts",
     },
+    # Staff accounts, their sessions, the audit log and the failure counters: over the database only.
+    "accounts": {"errors", "db"},
     # The centre's side: check-in and the vaccination record, over the booking it follows.
     "checkin": {
         "languages",

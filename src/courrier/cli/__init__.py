@@ -69,7 +69,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "vouchers",
         "Hotel vouchers: reimbursement statements and their SEPA file.",
     ),
-    "users": ("courrier.cli.users", "users", "Staff accounts: add, list, disable, change a password."),
+    "users": (
+        "courrier.cli.users",
+        "users",
+        "Staff accounts: add, list, disable, change a password, prune ended sessions.",
+    ),
 }
 
 

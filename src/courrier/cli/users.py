@@ -7,6 +7,7 @@ import sys
 import click
 
 from courrier.accounts.audit import list_audit
+from courrier.accounts.housekeeping import prune_web_leftovers
 from courrier.accounts.roles import ROLES
 from courrier.accounts.users import add_user, disable_user, list_users, set_password
 from courrier.cli.common import echo_json, json_option, open_database
@@ -23,8 +24,8 @@ def _read_password(from_stdin: bool) -> str:
 
 @click.group()
 def users() -> None:
-    """Staff accounts: add, list, disable, change a password. Passwords come from a prompt or, with
-    --password-stdin, from standard input; never from an argument."""
+    """Staff accounts: add, list, disable, change a password; prune their ended sessions. Passwords come
+    from a prompt or, with --password-stdin, from standard input; never from an argument."""
 
 
 @users.command("add")
@@ -84,6 +85,22 @@ def passwd_command(username: str, password_stdin: bool) -> None:
     with write_transaction(open_database()) as connection:
         set_password(connection, username, password, now=utcnow())
     click.echo(f"password changed for {username}")
+
+
+@users.command("prune")
+@json_option
+def prune_command(as_json: bool) -> None:
+    """Delete the staff sessions that can sign nobody in any more (signed out, disabled or expired) and
+    the failure counters of code entry and sign-in that no longer block or count (they hold client
+    addresses). Each task worker does this every hour; this is the same by hand or from cron."""
+    with write_transaction(open_database()) as connection:
+        pruned = prune_web_leftovers(connection, utcnow())
+    if as_json:
+        echo_json(pruned.to_json())
+        return
+    click.echo(
+        f"deleted {pruned.sessions} ended staff session(s) and {pruned.counters} idle failure counter(s)"
+    )
 
 
 @click.command("audit")

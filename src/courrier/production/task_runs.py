@@ -32,8 +32,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from courrier.accounts.housekeeping import prune_web_leftovers
 from courrier.certificates.pki import Signer
 from courrier.codes.keys import Keys
+from courrier.db.transaction import write_transaction
 from courrier.db.types import utcnow
 from courrier.errors import CourrierError
 from courrier.production import tasks
@@ -313,9 +315,17 @@ def _prune(engine: Engine, now: dt.datetime, keep_days: int) -> None:
     """Housekeeping beside the work: a busy database only puts it off to the next round."""
     try:
         pruned = tasks.prune_tasks(engine, now, keep_days=keep_days)
+        with write_transaction(engine) as connection:
+            leftovers = prune_web_leftovers(connection, now)
     except OperationalError:
         log.warning("tasks not pruned (database busy): next time")
         return
+    if leftovers.sessions or leftovers.counters:
+        log.info(
+            "pruned %s ended staff session(s), %s idle failure counter(s)",
+            leftovers.sessions,
+            leftovers.counters,
+        )
     if pruned.total or pruned.workers:
         log.info(
             "pruned %s task(s) ended before %s (%s), %s gone worker(s); kept %s failure(s) not dealt with",
