@@ -2626,6 +2626,17 @@ _ENTRIES = (
         lb="Dës Aarbecht ass schonn eriwwer: et gëtt näischt ofzebriechen.",
     ),
     _entry(
+        "task_not_failed",
+        ConflictError,
+        409,
+        (),
+        en="This work did not fail: there is nothing to mark as dealt with.",
+        fr="Ce travail n'a pas échoué : il n'y a rien à marquer comme traité.",
+        de="Diese Arbeit ist nicht fehlgeschlagen: Es gibt nichts als erledigt zu markieren.",
+        pt="Este trabalho não falhou: não há nada a marcar como tratado.",
+        lb="Dës Aarbecht ass net feelgeschloen: et gëtt näischt als erleedegt ze markéieren.",
+    ),
+    _entry(
         "unknown_task",
         NotFoundError,
         404,

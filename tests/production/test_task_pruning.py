@@ -196,3 +196,30 @@ def test_the_prune_command_explains_counts_and_deletes(cli_env, planned_pieces):
     refused = CliRunner().invoke(courrier, ["tasks", "prune", "--older-than", "-1"])
     assert refused.exit_code == 2
     engine.dispose()
+
+
+def test_the_acknowledge_command_marks_a_failure_once_and_refuses_other_states(cli_env, planned_pieces):
+    engine = make_engine(cli_env)
+    now = utcnow()
+    age = (AT - now).total_seconds() / 86400
+    failed = _task(engine, "interrupted", age + 40, kind="reprint", params={"confirmed": False})
+    finished = _task(engine, "finished", age + 40, params=WAVE_2)
+    marked = CliRunner().invoke(courrier, ["tasks", "acknowledge", str(failed)])
+    assert marked.exit_code == 0, marked.output
+    assert f"task {failed} (interrupted) marked as dealt with by test" in marked.output
+    with engine.connect() as connection:
+        first = tasks.get_task(connection, failed).acknowledged_at
+    again = CliRunner().invoke(courrier, ["tasks", "acknowledge", str(failed)])
+    assert again.exit_code == 0, again.output
+    with engine.connect() as connection:
+        assert tasks.get_task(connection, failed).acknowledged_at == first  # the first mark stays
+    listed = CliRunner().invoke(courrier, ["tasks", "list"])
+    assert "(dealt with by test)" in listed.output
+    for task_id, code in ((finished, "task_not_failed"), (99999, "unknown_task")):
+        refused = CliRunner().invoke(courrier, ["tasks", "acknowledge", str(task_id)])
+        assert refused.exit_code != 0
+        assert code in refused.output or code in str(refused.exception), refused.output
+    pruned = CliRunner().invoke(courrier, ["tasks", "prune", "--json"])
+    assert json.loads(pruned.output)["deleted"] == {"finished": 1, "interrupted": 1}
+    assert _ids(engine) == set()
+    engine.dispose()

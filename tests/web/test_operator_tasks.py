@@ -327,9 +327,9 @@ def test_a_cancel_needs_the_form_token(engine, client, operating):
         assert tasks.get_task(connection, int(location.rsplit("/", 1)[1])).state == "queued"
 
 
-def test_a_steps_refusal_is_shown_in_the_pages_language(engine, client, operating, keys, clock):
+def _failed_reprint(engine: Engine, client: TestClient, operating: Any, keys: Any, clock: Any) -> str:
     """A reprint of a printed job nothing was reported for, not confirmed: `courrier reprint` refuses it
-    above the threshold without --yes, and so does the task."""
+    above the threshold without --yes, and so does the task. The failed task's page."""
     world, token, _page = operating
     with engine.connect() as connection:
         ids = list(connection.execute(select(pieces.c.id).order_by(pieces.c.id)).scalars())
@@ -344,8 +344,59 @@ def test_a_steps_refusal_is_shown_in_the_pages_language(engine, client, operatin
     assert sent.status_code == 303
     clock.now = NOW + dt.timedelta(minutes=1)
     assert work(engine, _tools(keys), once=True, clock=clock) == 1
-    page = client.get(sent.headers["location"], params={"lang": "fr"}).text
+    return str(sent.headers["location"])
+
+
+def test_a_steps_refusal_is_shown_in_the_pages_language(engine, client, operating, keys, clock):
+    location = _failed_reprint(engine, client, operating, keys, clock)
+    page = client.get(location, params={"lang": "fr"}).text
     assert 'data-state="failed"' in page
     assert 'data-code="reprint_threshold"' in page
     assert "Échec" in page
     assert "--yes" in page  # the command line's own words, beside the page's
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_operator_marks_a_failure_as_dealt_with_and_it_is_pruned_by_its_age(
+    engine, client, operating, keys, clock, lang
+):
+    """The failed task's page offers the mark; sent, the page says who marked it and when, in its
+    language, and offers it no more; audited. The pruning then deletes it once old enough, which it
+    would not do before (the same reprint never finished since). A task that did not fail is refused."""
+    gettext = gettext_for(lang)
+    location = _failed_reprint(engine, client, operating, keys, clock)
+    task_id = int(location.rsplit("/", 1)[1])
+    page = client.get(location, params={"lang": lang}).text
+    assert 'id="task-acknowledge"' in page
+    assert gettext("Mark as dealt with") in html.unescape(page)
+    later = clock.now + dt.timedelta(days=40)
+    assert tasks.prune_tasks(engine, later, keep_days=30).kept_failures == 1
+    forged = client.post(f"{location}/acknowledge", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert forged.status_code in (400, 403), forged.status_code
+
+    sent = client.post(
+        f"{location}/acknowledge", data={"csrf_token": form_token(page)}, follow_redirects=False
+    )
+    assert (sent.status_code, sent.headers["location"]) == (303, location)
+    page = client.get(location, params={"lang": lang}).text
+    assert 'id="task-acknowledge"' not in page
+    assert 'id="task-acknowledged"' in page
+    assert "operator1" in page
+    assert 'data-state="failed"' in page  # still what happened
+    with engine.connect() as connection:
+        marks = list_audit(connection, username="operator1", action="task.acknowledged")
+        assert tasks.get_task(connection, task_id).acknowledged_by == "operator1"
+    assert [mark.subject for mark in marks] == [f"task:{task_id}"]
+
+    assert tasks.prune_tasks(engine, clock.now + dt.timedelta(days=10), keep_days=30).total == 0
+    pruned = tasks.prune_tasks(engine, later, keep_days=30)
+    assert (pruned.deleted, pruned.kept_failures) == ({"failed": 1}, 0)
+    world, token, _page = operating
+    queued = _start_compose(client, world.campaign, token).headers["location"]
+    page = client.get(queued, params={"lang": lang}).text
+    assert 'id="task-acknowledge"' not in page
+    refused = client.post(
+        f"{queued}/acknowledge", data={"csrf_token": form_token(page)}, follow_redirects=False
+    )
+    assert refused.status_code == 409
+    assert html.unescape(CATALOGUE["task_not_failed"].messages[lang]) in html.unescape(refused.text)

@@ -144,6 +144,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/operator/tasks"): OPERATOR,
     ("GET", "/staff/operator/tasks/{task_id}"): OPERATOR,
     ("POST", "/staff/operator/tasks/{task_id}/cancel"): OPERATOR,
+    ("POST", "/staff/operator/tasks/{task_id}/acknowledge"): OPERATOR,
     ("GET", "/staff/ministry"): MINISTRY,
     ("GET", "/staff/ministry/{table}.csv"): MINISTRY,
     ("GET", "/staff/audit"): ADMIN,

@@ -107,6 +107,7 @@ def list_command(campaign: str | None, limit: int, as_json: bool) -> None:
         click.echo(
             f"{task.id} {task.kind} {task.campaign} {what or ''} {task.state} ({task.phase}){counts}"
             f" by {task.started_by} at {task.created_at:%Y-%m-%d %H:%M:%S}{error}"
+            + (f" (dealt with by {task.acknowledged_by})" if task.acknowledged_by else "")
         )
 
 
@@ -128,6 +129,23 @@ def cancel_command(task_id: int) -> None:
         click.echo(f"task {task_id} is being cancelled: its worker stops after what it is doing now")
 
 
+@tasks.command("acknowledge")
+@click.argument("task_id", type=int)
+def acknowledge_command(task_id: int) -> None:
+    """Mark the failed or interrupted task TASK_ID as dealt with, as the task's page does: it is then
+    pruned by its age like a finished task, instead of kept until the same work has finished since."""
+    from courrier.db.types import utcnow
+    from courrier.production.tasks import acknowledge_task
+
+    app = current_app()
+    task = acknowledge_task(app.engine, task_id, by=app.settings.actor, now=utcnow())
+    assert task.acknowledged_at is not None
+    click.echo(
+        f"task {task_id} ({task.state}) marked as dealt with by {task.acknowledged_by}"
+        f" at {task.acknowledged_at:%Y-%m-%d %H:%M:%S}"
+    )
+
+
 @tasks.command("prune")
 @click.option(
     "--older-than",
@@ -141,8 +159,9 @@ def cancel_command(task_id: int) -> None:
 def prune_command(days: int | None, dry_run: bool, as_json: bool) -> None:
     """Delete old ended tasks of the operator's page (the table would grow forever otherwise): every
     finished or cancelled task that ended more than DAYS days ago, with its file. A failed or interrupted
-    task is a problem to look at: it is kept until the same work (the same wave's compose, the campaign's
-    reprint, the same results file) has finished since, or its campaign was purged. A queued, running or
+    task is a problem to look at: it is kept until it is marked as dealt with (`courrier tasks acknowledge`,
+    or the task page's button), the same work (the same wave's compose, the campaign's reprint, the same
+    results file) has finished since, or its campaign was purged. A queued, running or
     cancelling task is never deleted. Each `courrier tasks run` worker does the same every hour; the audit
     log keeps its own rows of who started and cancelled what."""
     from courrier.db.types import utcnow

@@ -700,6 +700,9 @@ operator_tasks = Table(
     Column("error_code", String(64)),
     Column("error_message", Text),
     Column("error_facts", Text),
+    # A failed or interrupted task an operator marked as dealt with: pruned by age from then on.
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(64)),
 )
 
 # The file a results task reads (at most the results reader's 16 MB), in the database so that the

@@ -30,9 +30,10 @@ nothing.
 
 Pruning (:func:`prune_tasks`, ``courrier tasks prune``, and each task worker once every
 :data:`PRUNE_EVERY_S`): an ended task is deleted ``COURRIER_TASKS_KEEP_DAYS`` after it ended, with its
-file. Never a queued, running or cancelling one. A failed or interrupted task is a problem nobody has
-acknowledged (there is no such state: the page only shows it), so it is kept until the same work (its
-one-at-a-time key) has finished since, or its campaign's personal data was purged; then it goes too.
+file. Never a queued, running or cancelling one. A failed or interrupted task is a problem someone has
+to look at, so it is kept until an operator marks it as dealt with (:func:`acknowledge_task`, the task
+page's button), the same work (its one-at-a-time key) has finished since, or its campaign's personal
+data was purged; then it goes too.
 The audit log keeps its own ``task.started`` and ``task.cancelled`` rows.
 """
 
@@ -106,6 +107,8 @@ class Task:
     error_code: str | None
     error_message: str | None
     error_facts: dict[str, Any] = field(default_factory=dict)
+    acknowledged_at: dt.datetime | None = None
+    acknowledged_by: str | None = None
 
     @property
     def actor(self) -> str:
@@ -151,6 +154,11 @@ class Task:
             "jobs_total": self.jobs_total,
             "error": {"code": self.error_code, "message": self.error_message} if self.error_code else None,
             "result": self.result,
+            "acknowledged": (
+                {"by": self.acknowledged_by, "at": self.acknowledged_at.isoformat()}
+                if self.acknowledged_at
+                else None
+            ),
         }
 
 
@@ -288,6 +296,8 @@ def _task(row: Any) -> Task:
         error_code=row.error_code,
         error_message=row.error_message,
         error_facts=json.loads(row.error_facts) if row.error_facts else {},
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
     )
 
 
@@ -423,6 +433,31 @@ def cancel_task(engine: Engine, task_id: int, *, by: str, now: dt.datetime) -> s
             state=task.state,
         )
     return task.state
+
+
+def acknowledge_task(engine: Engine, task_id: int, *, by: str, now: dt.datetime) -> Task:
+    """Mark a failed or interrupted task as dealt with by the operator ``by``: from then on the pruning
+    deletes it by its age, as a finished one (a failure is otherwise kept until the same work has
+    finished since). Marking twice keeps the first mark; any other state is refused (``task_not_failed``)."""
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(operator_tasks)
+            .where(
+                operator_tasks.c.id == task_id,
+                operator_tasks.c.state.in_(FAILURES),
+                operator_tasks.c.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=now, acknowledged_by=by)
+        )
+        task = get_task(connection, task_id)
+    if task.state not in FAILURES:
+        raise ConflictError(
+            f"task {task_id} did not fail ({task.state}): there is nothing to mark as dealt with",
+            code="task_not_failed",
+            task=task_id,
+            state=task.state,
+        )
+    return task
 
 
 def end_task(
@@ -571,9 +606,9 @@ class Pruned:
 
 def prune_tasks(engine: Engine, now: dt.datetime, *, keep_days: int, dry_run: bool = False) -> Pruned:
     """Delete the tasks that ended more than ``keep_days`` days before ``now`` (and their files): every
-    finished or cancelled one, and a failed or interrupted one once the same work has finished since or
-    its campaign was purged. Queued, running and cancelling tasks are never touched: only rows whose
-    state is an ended one are selected, and each DELETE says so again."""
+    finished or cancelled one, and a failed or interrupted one once it was marked as dealt with, the same
+    work has finished since, or its campaign was purged. Queued, running and cancelling tasks are never
+    touched: only rows whose state is an ended one are selected, and each DELETE says so again."""
     before = now - dt.timedelta(days=keep_days)
     workers_before = min(before, now - dt.timedelta(days=1))  # never a worker alive a minute ago
     old = operator_tasks.c.finished_at < before
@@ -594,6 +629,7 @@ def prune_tasks(engine: Engine, now: dt.datetime, *, keep_days: int, dry_run: bo
                 operator_tasks.c.params,
                 campaigns.c.name,
                 campaigns.c.purged_at,
+                operator_tasks.c.acknowledged_at,
             )
             .join(campaigns, campaigns.c.id == operator_tasks.c.campaign_id)
             .where(operator_tasks.c.state.in_(FAILURES), old)
@@ -607,6 +643,7 @@ def prune_tasks(engine: Engine, now: dt.datetime, *, keep_days: int, dry_run: bo
         row
         for row in failures
         if row.purged_at is not None
+        or row.acknowledged_at is not None
         or done_since.get(task_key(row.kind, row.name, json.loads(row.params)) or "", 0) > row.id
     ]
     deleted = dict(plain)

@@ -9,7 +9,8 @@ while the work runs (``?refresh=0`` stops that); with it, ``static/operator/task
 parts in place. The morning view's list of the latest tasks is live the same way: its own page
 (``GET /staff/operator/tasks?campaign=NAME``, the same rows) is asked for again by
 ``static/operator/tasks.js``. Each start is audited (``task.started``) in the transaction that queues
-it, each cancel (``task.cancelled``) after it.
+it, each cancel (``task.cancelled``) after it, and so is marking a failure as dealt with
+(``task.acknowledged``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from courrier.errors import NotFoundError
 from courrier.production.compose_plan import wave_id
 from courrier.production.presort import DEFAULT_JOB_SIZE_SHEETS
 from courrier.production.tasks import (
+    FAILURES,
     Task,
+    acknowledge_task,
     cancel_task,
     get_task,
     list_tasks,
@@ -157,6 +160,28 @@ async def cancel(request: Request, task_id: int) -> Response:
     raise Redirect(f"{TASKS}/{task_id}")
 
 
+@router.post(TASKS + "/{task_id}/acknowledge")
+async def acknowledge(request: Request, task_id: int) -> Response:
+    """Mark a failed or interrupted task as dealt with: the pruning then deletes it by its age (it is kept
+    otherwise until the same work has finished since). Audited (``task.acknowledged``) after the mark, as
+    a cancel is; marking twice keeps the first mark (who and when), and the audit log has both clicks."""
+    _found, session = staff_page(request, "operator")
+    await operator.read_form(request, session)
+    ctx = context(request)
+    now = ctx.clock()
+    task = acknowledge_task(ctx.engine, task_id, by=session.user.username, now=now)
+    with write_transaction(ctx.engine) as connection:
+        audit(
+            connection,
+            session.user,
+            "task.acknowledged",
+            f"task:{task_id}",
+            now=now,
+            details={"state": task.state},
+        )
+    raise Redirect(f"{TASKS}/{task_id}")
+
+
 @router.get(TASKS)
 def task_list_page(request: Request) -> Response:
     """The campaign's latest tasks, the rows the morning view lists: what its script asks for again to
@@ -201,6 +226,7 @@ def task_page(request: Request, task_id: int) -> Response:
         left=_minutes(task.seconds_left(now)),
         reason=_reason(task, found.language),
         waiting_for_worker=waiting_for_worker,
+        may_acknowledge=task.state in FAILURES and task.acknowledged_at is None,
         refresh_s=REFRESH_S if refresh else None,
         page=here,
         refused_shown=REFUSED_SHOWN,
