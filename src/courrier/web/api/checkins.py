@@ -10,14 +10,10 @@ Every answer that shows a person is audited in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import email.message
-import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Connection, select
 
 from courrier.accounts.audit import audit
@@ -39,11 +35,11 @@ from courrier.db.transaction import write_transaction
 from courrier.errors import AccountError, NotFoundError
 from courrier.web.auth import context, on_loop_or_thread, staff_with_role
 from courrier.web.i18n import request_language
+from courrier.web.json_body import documented_body, read_json_body, validated
 from courrier.web.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["centre"])
 MAX_BATCH = 500
-_Model = TypeVar("_Model", bound=BaseModel)
 
 
 _reception = staff_with_role("reception")
@@ -165,87 +161,23 @@ def _check_in_now(request: Request, session: StaffSession, body: CheckinBody) ->
     return _apply_scan(request, session, body.centre, scan, context(request).clock(), "checkin.scanned")
 
 
-_MISSING = object()
-
-
-async def _json_body(request: Request) -> Any:
-    """The body as FastAPI reads a route's JSON body (``_MISSING`` when empty; the bytes themselves,
-    to be refused, without a JSON content type). orjson first, the standard library's ``json`` (what
-    FastAPI uses) for what orjson refuses, so that the same bodies are read and refused alike."""
-    raw = await request.body()
-    if not raw:
-        return _MISSING
-    content_type = request.headers.get("content-type")
-    if content_type != "application/json" and not _is_json(content_type):
-        return raw
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "json_invalid",
-                    "loc": ("body", error.pos),
-                    "msg": "JSON decode error",
-                    "input": {},
-                    "ctx": {"error": error.msg},
-                }
-            ],
-            body=error.doc,
-        ) from error
-
-
-def _is_json(content_type: str | None) -> bool:
-    if not content_type:
-        return False  # FastAPI's strict content type: a body without one is not read as JSON
-    message = email.message.Message()
-    message["content-type"] = content_type
-    subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
-
-
-def _validated(model: type[_Model], value: Any) -> _Model:
-    """``value`` validated as FastAPI validates a body parameter, its errors in ``body``."""
-    if value is _MISSING:
-        raise RequestValidationError(
-            [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
-        )
-    try:
-        return model.model_validate(value, from_attributes=True)
-    except ValidationError as error:
-        raise RequestValidationError(
-            [{**found, "loc": ("body", *found["loc"])} for found in error.errors(include_url=False)]
-        ) from None
-
-
-# The check-in reads its body (_json_body, _validated) and its caller (_reception) itself, in the order
-# FastAPI would, rather than through a body parameter and a dependency: FastAPI's resolution of the two
-# cost a check-in about a twentieth of its instructions. The same answers (tests/checkin/
-# test_checkin_body.py), and the body still documented in the OpenAPI spec.
+# The check-in reads its body (web.json_body) and its caller (_reception) itself, in the order FastAPI
+# would, rather than through a body parameter and a dependency: FastAPI's resolution of the two cost a
+# check-in about a twentieth of its instructions. The same answers (tests/checkin/test_checkin_body.py),
+# and the body still documented in the OpenAPI spec.
 @router.post(
     "/checkins",
     status_code=201,
     response_model=dict[str, Any],
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/json": {"schema": CheckinBody.model_json_schema()}},
-            "required": True,
-        }
-    },
+    openapi_extra=documented_body(CheckinBody),
 )
 async def post_checkin(request: Request) -> Response:
     """Check a person in: 201 ``ok``, or 200 ``refused`` with the reason (a refusal writes nothing). The
     same nonce again answers as the first time (header ``Idempotent-Replayed: true``)."""
     # In FastAPI's order: the body's JSON (refused whoever sends it), who calls, the body's fields.
-    raw = await _json_body(request)
+    raw = await read_json_body(request)
     session = await _reception(request)
-    body = _validated(CheckinBody, raw)
+    body = validated(CheckinBody, raw)
     answer = await on_loop_or_thread(context(request), _check_in_now, request, session, body)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     status = 201 if answer.status == "ok" else 200

@@ -33,11 +33,13 @@ from courrier.vouchers.redemption import (
 )
 from courrier.web.auth import context, on_loop_or_thread, staff_with_role
 from courrier.web.i18n import request_language
+from courrier.web.json_body import documented_body, read_json_body, validated
 from courrier.web.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["establishment"])
 
-EstablishmentStaff = Annotated[StaffSession, Depends(staff_with_role("establishment"))]
+_establishment_staff = staff_with_role("establishment")
+EstablishmentStaff = Annotated[StaffSession, Depends(_establishment_staff)]
 Operator = Annotated[StaffSession, Depends(staff_with_role("operator"))]
 
 
@@ -114,10 +116,23 @@ def _redeem(request: Request, session: StaffSession, body: RedemptionBody) -> An
     return answer
 
 
-@router.post("/redemptions", status_code=201, response_model=dict[str, Any])
-async def post_redemption(body: RedemptionBody, request: Request, session: EstablishmentStaff) -> Response:
+# The redemption reads its body (web.json_body) and its caller (_establishment_staff) itself, in the
+# order FastAPI would, rather than through a body parameter and a dependency: FastAPI's resolution of
+# the two cost a redemption about 130,000 instructions (a twenty-fifth). The same answers
+# (tests/vouchers/test_redemption_body.py), and the body still documented in the OpenAPI spec.
+@router.post(
+    "/redemptions",
+    status_code=201,
+    response_model=dict[str, Any],
+    openapi_extra=documented_body(RedemptionBody),
+)
+async def post_redemption(request: Request) -> Response:
     """Redeem a voucher: 201 ``ok`` with the amount, or 200 ``refused`` with the reason (a refusal writes
     nothing). The same nonce again answers as the first time (header ``Idempotent-Replayed: true``)."""
+    # In FastAPI's order: the body's JSON (refused whoever sends it), who calls, the body's fields.
+    raw = await read_json_body(request)
+    session = await _establishment_staff(request)
+    body = validated(RedemptionBody, raw)
     answer = await on_loop_or_thread(context(request), _redeem, request, session, body)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     status = 201 if answer.status == "ok" else 200

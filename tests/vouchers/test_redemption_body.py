@@ -1,0 +1,79 @@
+"""POST /api/v1/redemptions reads its body and caller itself (web/json_body.py): every body, good or
+bad, from every kind of caller, is answered as FastAPI's own body parameter and dependency answer it,
+held here to a route that takes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import Request
+
+from courrier.accounts.sessions import open_session
+from courrier.accounts.users import get_user
+from courrier.db.transaction import write_transaction
+from courrier.web.api.redemptions import EstablishmentStaff, RedemptionBody
+
+from ..web.body_equivalence import JSON, assert_answered_alike, envelope_bodies, with_reference
+from ..web.conftest import NOW, bearer
+
+STAY = b'"stay_from": "2021-01-20", "stay_to": "2021-01-21"'
+GOOD = b'{"scan": "a", ' + STAY + b', "reference": "BK-7", "nonce": "x"}'
+
+
+def _with(fields: bytes) -> bytes:
+    return b"{" + fields + b"}"
+
+
+BODIES = [
+    *envelope_bodies(GOOD),
+    (_with(STAY + b', "reference": "BK-7", "nonce": "x"'), JSON),  # neither scan nor code
+    (_with(b'"scan": "a", "code": "b", ' + STAY + b', "reference": "BK-7", "nonce": "x"'), JSON),
+    (_with(b'"code": "' + b"c" * 65 + b'", ' + STAY + b', "reference": "BK-7", "nonce": "x"'), JSON),
+    (_with(b'"scan": "' + b"s" * 2001 + b'", ' + STAY + b', "reference": "BK-7", "nonce": "x"'), JSON),
+    (_with(b'"scan": 5, ' + STAY + b', "reference": "BK-7", "nonce": "x"'), JSON),
+    (_with(b'"scan": "a", "stay_to": "2021-01-21", "reference": "BK-7", "nonce": "x"'), JSON),
+    (
+        _with(b'"scan": "a", "stay_from": "2021-13-01", "stay_to": "x", "reference": "BK-7", "nonce": "x"'),
+        JSON,
+    ),
+    (_with(b'"scan": "a", "stay_from": 20210120, "stay_to": null, "reference": "BK-7", "nonce": "x"'), JSON),
+    (_with(b'"scan": "a", ' + STAY + b', "nonce": "x"'), JSON),  # no reference
+    (_with(b'"scan": "a", ' + STAY + b', "reference": "' + b"r" * 65 + b'", "nonce": "x"'), JSON),
+    (_with(b'"scan": "a", ' + STAY + b', "reference": "BK-7"'), JSON),  # no nonce
+    (_with(b'"scan": "a", ' + STAY + b', "reference": "BK-7", "nonce": ""'), JSON),
+    (_with(b'"scan": "a", ' + STAY + b', "reference": "BK-7", "nonce": "' + b"n" * 65 + b'"'), JSON),
+    (_with(b'"scan": "a", ' + STAY + b', "reference": "BK-7", "nonce": "x", "establishment": 7'), JSON),
+    (_with(b'"scan": "a", ' + STAY + b', "reference": NaN, "nonce": "x"'), JSON),
+    (_with(b'"scan": "a", ' + STAY + b', "reference": 123456789012345678901234567890, "nonce": "x"'), JSON),
+    (_with(b'"scan": "\\ud800", ' + STAY + b', "reference": "BK-7", "nonce": "x"'), JSON),
+    (_with(b'"scan": "a", ' + STAY + b', "reference": "BK-7", "nonce": "x", "unknown": 1'), JSON),
+]
+
+
+@pytest.fixture
+def callers(engine, vouchers, establishment_staff, clock) -> list[dict[str, str]]:
+    """No session, an establishment's front desk, and a role that may not redeem (the ministry)."""
+    with write_transaction(engine) as connection:
+        tokens = [
+            open_session(connection, get_user(connection, name), now=NOW).token for name in ("hotel1", "min1")
+        ]
+    return [{}, *(bearer(token) for token in tokens)]
+
+
+def _by_fastapi(body: RedemptionBody, request: Request, session: EstablishmentStaff) -> dict[str, Any]:
+    return {"read": body.model_dump(mode="json")}
+
+
+@pytest.mark.parametrize(("body", "content_type"), BODIES)
+def test_a_body_is_read_or_refused_as_fastapi_reads_or_refuses_it(client, callers, body, content_type):
+    reference = with_reference(client, "/test/redemptions-by-fastapi", _by_fastapi)
+    assert_answered_alike(client, "/api/v1/redemptions", reference, body, content_type, callers)
+
+
+def test_the_openapi_spec_still_documents_the_body(client):
+    spec = client.get("/api/openapi.json").json()
+    body = spec["paths"]["/api/v1/redemptions"]["post"]["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert sorted(schema["required"]) == ["nonce", "reference", "stay_from", "stay_to"]
