@@ -11,7 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 
-def pages_router() -> APIRouter:
+def page_routers() -> list[APIRouter]:
+    """The pages' routers, the busiest first (the app adds their routes in this order)."""
     from courrier.web.pages import (
         audit_log,
         citizen,
@@ -27,17 +28,17 @@ def pages_router() -> APIRouter:
         verifier,
     )
 
-    router = APIRouter(include_in_schema=False)
-    router.include_router(citizen.router)
-    router.include_router(staff.router)
-    router.include_router(helpline.router)
-    router.include_router(requests.router)
-    router.include_router(reception.router)
-    router.include_router(physician.router)
-    router.include_router(operator.router)
-    router.include_router(ministry.router)
-    router.include_router(audit_log.router)
-    router.include_router(establishment.router)
-    router.include_router(verifier.router)
-    router.include_router(operator_tasks.router)
-    return router
+    return [
+        citizen.router,
+        staff.router,
+        helpline.router,
+        requests.router,
+        reception.router,
+        physician.router,
+        operator.router,
+        ministry.router,
+        audit_log.router,
+        establishment.router,
+        verifier.router,
+        operator_tasks.router,
+    ]
