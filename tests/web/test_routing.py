@@ -3,11 +3,16 @@ a wrong method, an unknown path, a trailing slash, HEAD, the static files."""
 
 from __future__ import annotations
 
+import ast
+import inspect
+from pathlib import Path
+
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+import courrier.web.routing
 from courrier.web.routing import add_routes
 
 
@@ -59,3 +64,20 @@ def test_a_router_with_something_else_than_routes_is_refused():
     outer.include_router(inner)
     with pytest.raises(TypeError):
         add_routes(FastAPI(), outer)
+
+
+def test_every_setting_fastapi_takes_for_a_route_is_copied():
+    """add_routes passes each of add_api_route's parameters from the route: a FastAPI release with one
+    more (which add_routes would leave at its default, silently) fails here, before pyproject's bound on
+    fastapi is moved."""
+    tree = ast.parse(Path(courrier.web.routing.__file__).read_text(encoding="utf-8"))
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "add_api_route"
+    ]
+    assert len(calls) == 1
+    passed = {"self"} | {keyword.arg for keyword in calls[0].keywords} | {"path", "endpoint"}
+    assert set(inspect.signature(APIRouter.add_api_route).parameters) == passed
