@@ -7,17 +7,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, event, func, select, text, update
 
+from courrier.accounts.throttle import Limit, count_failure
 from courrier.cli import courrier
 from courrier.db import make_engine
-from courrier.db.schema import campaigns, operator_task_files, operator_tasks, pieces, task_workers
+from courrier.db.schema import (
+    campaigns,
+    operator_task_files,
+    operator_tasks,
+    pieces,
+    task_workers,
+    throttle_counters,
+)
 from courrier.db.transaction import write_transaction
 from courrier.db.types import utcnow
-from courrier.production import tasks
+from courrier.production import task_runs, tasks
 from courrier.production.task_runs import Tools, work
 
 from .conftest import AT
@@ -25,6 +37,7 @@ from .conftest import AT
 WAVE_1 = {"wave": 1, "retry_failed": False, "job_size": 40}
 WAVE_2 = {"wave": 2, "retry_failed": False, "job_size": 40}
 WAVE_3 = {"wave": 3, "retry_failed": False, "job_size": 40}
+LIMIT = Limit(failures=3, window_s=60, block_s=60)
 RESULTS = {"job": "", "file": "results.csv", "size": 3, "sha256": "ab" * 32}
 
 
@@ -159,6 +172,81 @@ def test_a_task_worker_prunes_when_it_starts_and_then_hourly(engine, planned_pie
 
     work(engine, tools, clock=lambda: next(times), keep_days=30, stop=StopAfterThreeLooks())  # type: ignore[arg-type]
     assert calls == [AT, AT + dt.timedelta(minutes=61)]
+
+
+def _impatient(engine: Engine) -> Engine:
+    """``engine`` giving up on a lock after 0.2 s (SQLite's busy timeout, PostgreSQL's lock_timeout)
+    instead of waiting 30 s or for ever: a busy database as a worker meets it, sooner."""
+
+    @event.listens_for(engine, "connect")
+    def _give_up_soon(dbapi_connection: Any, _record: Any) -> None:
+        if engine.dialect.name == "sqlite":
+            dbapi_connection.execute("PRAGMA busy_timeout=200")
+        else:
+            dbapi_connection.execute("SET lock_timeout = 200")
+            dbapi_connection.commit()
+
+    return engine
+
+
+@contextmanager
+def _locked(engine: Engine, table: str) -> Iterator[Connection]:
+    """Another connection holding the lock a write of ``table`` waits for: SQLite's one writer lock,
+    PostgreSQL's lock of that table."""
+    with write_transaction(engine) as connection:
+        if engine.dialect.name != "sqlite":
+            connection.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        yield connection
+
+
+@pytest.mark.parametrize("busy", ["leftovers", "tasks"])
+def test_a_busy_database_puts_off_one_part_of_the_pruning_and_the_other_still_logs(
+    engine, db_url, planned_pieces, monkeypatch, caplog, busy
+):
+    """The worker's round prunes the tasks, then the web's leftovers (accounts.housekeeping): each part
+    says what it pruned, or that it met a busy database, whatever the other part met."""
+    old = _task(engine, "finished", 40)
+    with write_transaction(engine) as connection:
+        for _ in range(3):  # an old block, long over: an idle counter
+            count_failure(connection, "code-client", "203.0.113.3", LIMIT, AT - dt.timedelta(hours=2))
+    pruning = tasks.prune_tasks
+    held = ExitStack()
+
+    def tasks_then_lock(worker: Engine, now: dt.datetime, **options: Any) -> tasks.Pruned:
+        if busy == "tasks":
+            with _locked(engine, "operator_tasks"):
+                return pruning(worker, now, **options)
+        pruned = pruning(worker, now, **options)
+        # The lock is taken as the tasks are done and held until the round is over: the leftovers meet it.
+        held.enter_context(_locked(engine, "throttle_counters"))
+        return pruned
+
+    monkeypatch.setattr(tasks, "prune_tasks", tasks_then_lock)
+    worker = _impatient(make_engine(db_url))
+    caplog.set_level(logging.INFO, logger="courrier.tasks")
+    with held:
+        # The worker's hourly round alone (work() then goes on writing: its heartbeat, its claim).
+        task_runs._prune(worker, AT, keep_days=30)
+    logged = [record.getMessage() for record in caplog.records]
+    with engine.connect() as connection:
+        counters = connection.execute(select(func.count()).select_from(throttle_counters)).scalar_one()
+    if busy == "leftovers":
+        assert old not in _ids(engine)
+        assert counters == 1
+        assert any(line.startswith("pruned 1 task(s) ended before") for line in logged), logged
+        assert "staff sessions and failure counters not pruned (database busy): next time" in logged
+    else:
+        assert old in _ids(engine)
+        assert counters == 0
+        assert "tasks not pruned (database busy): next time" in logged
+        assert "pruned 0 ended staff session(s), 1 idle failure counter(s)" in logged
+    # The next round, on a quiet database, prunes what was put off.
+    monkeypatch.setattr(tasks, "prune_tasks", pruning)
+    task_runs._prune(worker, AT, keep_days=30)
+    assert old not in _ids(engine)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(throttle_counters)).scalar_one() == 0
+    worker.dispose()
 
 
 def test_the_prune_command_explains_counts_and_deletes(cli_env, planned_pieces):

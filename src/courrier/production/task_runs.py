@@ -312,20 +312,18 @@ def work(
 
 
 def _prune(engine: Engine, now: dt.datetime, keep_days: int) -> None:
-    """Housekeeping beside the work: a busy database only puts it off to the next round."""
+    """Housekeeping beside the work, in two parts that each log what they did: a busy database only
+    puts a part off to the next round, and never hides what the other part pruned."""
+    _prune_tasks(engine, now, keep_days)
+    _prune_web_leftovers(engine, now)
+
+
+def _prune_tasks(engine: Engine, now: dt.datetime, keep_days: int) -> None:
     try:
         pruned = tasks.prune_tasks(engine, now, keep_days=keep_days)
-        with write_transaction(engine) as connection:
-            leftovers = prune_web_leftovers(connection, now)
     except OperationalError:
         log.warning("tasks not pruned (database busy): next time")
         return
-    if leftovers.sessions or leftovers.counters:
-        log.info(
-            "pruned %s ended staff session(s), %s idle failure counter(s)",
-            leftovers.sessions,
-            leftovers.counters,
-        )
     if pruned.total or pruned.workers:
         log.info(
             "pruned %s task(s) ended before %s (%s), %s gone worker(s); kept %s failure(s) not dealt with",
@@ -334,4 +332,19 @@ def _prune(engine: Engine, now: dt.datetime, keep_days: int) -> None:
             ", ".join(f"{count} {state}" for state, count in sorted(pruned.deleted.items())),
             pruned.workers,
             pruned.kept_failures,
+        )
+
+
+def _prune_web_leftovers(engine: Engine, now: dt.datetime) -> None:
+    try:
+        with write_transaction(engine) as connection:
+            leftovers = prune_web_leftovers(connection, now)
+    except OperationalError:
+        log.warning("staff sessions and failure counters not pruned (database busy): next time")
+        return
+    if leftovers.sessions or leftovers.counters:
+        log.info(
+            "pruned %s ended staff session(s), %s idle failure counter(s)",
+            leftovers.sessions,
+            leftovers.counters,
         )
