@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, Select, Table, select, text
 
 from courrier.db.schema import (
     campaigns,
@@ -193,10 +193,17 @@ class Snapshot:
 _SNAPSHOTS: dict[tuple[str, str], tuple[Snapshot, Any]] = {}
 
 
+def _in_key_order(table: Table) -> Select[Any]:
+    """The table's rows by primary key (all columns without one): PostgreSQL returns an updated row
+    from wherever its new version went, so a plain scan's order differs between equal tables."""
+    key = list(table.primary_key.columns) or list(table.columns)
+    return table.select().order_by(*key)
+
+
 def take_snapshot(engine: Engine) -> Snapshot:
     with engine.connect() as connection:
         rows = {
-            table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+            table.name: [dict(row._mapping) for row in connection.execute(_in_key_order(table))]
             for table in metadata.sorted_tables
         }
         sequences: list[tuple[str, str, int]] = []
