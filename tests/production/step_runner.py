@@ -51,6 +51,7 @@ def _pause_at(target: str, folder: Path) -> None:
 
 
 def _unguarded() -> None:
+    _short_sqlite_busy_timeout()
     for name in (
         "courrier.production.results",
         "courrier.production.compose_wave",
@@ -59,6 +60,21 @@ def _unguarded() -> None:
         module = importlib.import_module(name)
         if hasattr(module, "step_lock"):
             module.step_lock = lambda *args, **kwargs: contextlib.nullcontext()  # type: ignore[attr-defined]
+
+
+def _short_sqlite_busy_timeout() -> None:
+    """Without the lock, the second of two SQLite runs waits for the first's transaction until the busy
+    timeout and fails with "database is locked": the crash the control shows. It fails the same after
+    1 s as after the 30 s a real run waits, and the test's worker is not left idle meanwhile."""
+    from courrier.db import engine
+
+    pragmas = engine._sqlite_pragmas
+
+    def with_short_timeout(dbapi_connection: Any, record: Any) -> None:
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute("PRAGMA busy_timeout=1000")
+
+    engine._sqlite_pragmas = with_short_timeout  # type: ignore[assignment]
 
 
 def _command(pause: str, guard: str, args: list[str]) -> None:
