@@ -3,8 +3,7 @@ a wrong method, an unknown path, a trailing slash, HEAD, the static files."""
 
 from __future__ import annotations
 
-import ast
-import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -66,18 +65,29 @@ def test_a_router_with_something_else_than_routes_is_refused():
         add_routes(FastAPI(), outer)
 
 
-def test_every_setting_fastapi_takes_for_a_route_is_copied():
-    """add_routes passes each of add_api_route's parameters from the route: a FastAPI release with one
-    more (which add_routes would leave at its default, silently) fails here, before pyproject's bound on
-    fastapi is moved."""
-    tree = ast.parse(Path(courrier.web.routing.__file__).read_text(encoding="utf-8"))
-    calls = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "add_api_route"
+def test_the_app_answers_with_the_routers_own_routes(client: TestClient):
+    """Each app of the process shares the routers' route objects (web/routing.py), in the routers' order:
+    none is made again per app."""
+    from courrier.web.api import checkins, citizen
+
+    routes = client.app.router.routes  # type: ignore[attr-defined]
+    first = next(n for n, route in enumerate(routes) if route is citizen.router.routes[0])
+    after = first + len(citizen.router.routes)
+    assert all(a is b for a, b in zip(routes[first:after], citizen.router.routes, strict=True))
+    assert routes[after] is checkins.router.routes[0]
+
+
+SETS_OVERRIDES = re.compile(r"dependency_overrides\s*(\[|=|\.)")
+
+
+def test_nothing_relies_on_dependency_overrides():
+    """The shared routes' overrides provider is their router's (none), so ``app.dependency_overrides``
+    would not reach them: nothing in the code or the tests sets it."""
+    root = Path(courrier.web.routing.__file__).resolve().parents[3]
+    found = [
+        path
+        for folder in ("src", "tests")
+        for path in (root / folder).rglob("*.py")
+        if SETS_OVERRIDES.search(path.read_text(encoding="utf-8")) and path.name != "test_routing.py"
     ]
-    assert len(calls) == 1
-    passed = {"self"} | {keyword.arg for keyword in calls[0].keywords} | {"path", "endpoint"}
-    assert set(inspect.signature(APIRouter.add_api_route).parameters) == passed
+    assert found == []
