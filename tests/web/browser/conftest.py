@@ -69,6 +69,7 @@ COMMUNES = ["Luxembourg", "Esch-sur-Alzette", "Ettelbruck", "Mersch", "Grevenmac
 
 HELPLINE_USER = "helpline1"
 HELPLINE_PASSWORD = "correct horse battery"
+OPERATOR_USER = "operator1"
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -82,8 +83,9 @@ class Site:
     campaign: str
     database_url: str
     unused: dict[str, list[str]] = field(default_factory=dict)
-    # A helpline account: (user name, password).
+    # A helpline account and a print shop operator's: (user name, password).
     helpline: tuple[str, str] = (HELPLINE_USER, HELPLINE_PASSWORD)
+    operator: tuple[str, str] = (OPERATOR_USER, HELPLINE_PASSWORD)
 
     def code(self, language: str = "fr") -> str:
         """A printed code (grouped, as on the letter) not used yet, of someone speaking ``language``."""
@@ -98,7 +100,7 @@ class Site:
 def _build_database(folder: Path) -> tuple[str, Path, str, dict[str, list[str]]]:
     """A register of a few people in every language, the 75+ vaccination campaign (its health questions
     included) with codes valid from today, the example centres and their slots from tomorrow for 45
-    days (dose 2 included)."""
+    days (dose 2 included); a helpline account and an operator's."""
     url = f"sqlite:///{folder / 'courrier.db'}"
     key_file = folder / "courrier.keys"
     keys = create_key_file(key_file)
@@ -124,6 +126,7 @@ def _build_database(folder: Path) -> tuple[str, Path, str, dict[str, list[str]]]
         campaign = get_campaign(connection, definition.name)
         import_centres(connection, read_centres(CENTRES_FILE), now=now)
         add_user(connection, HELPLINE_USER, HELPLINE_PASSWORD, "helpline", now=now)
+        add_user(connection, OPERATOR_USER, HELPLINE_PASSWORD, "operator", now=now)
         open_slots(connection, campaign.id, today + dt.timedelta(days=1), today + dt.timedelta(days=45))
         rows = connection.execute(
             select(codes.c.ciphertext, persons.c.language)

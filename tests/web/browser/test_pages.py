@@ -1,6 +1,7 @@
-"""Every page in every language: axe-core finds no serious or critical violation, and screenshots at a
-phone's size and a desktop's (build/screenshots/LANG/; the English ones, with COURRIER_UPDATE_SCREENSHOTS=1,
-also into docs/images/web/ for docs/web.md)."""
+"""Every page in every language (the citizen's, the helpline's, and an operator's page of a failed task
+before and after its "Mark as dealt with"): axe-core finds no serious or critical violation, and
+screenshots at a phone's size and a desktop's (build/screenshots/LANG/; the English ones, with
+COURRIER_UPDATE_SCREENSHOTS=1, also into docs/images/web/ for docs/web.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from courrier.db import make_engine
+from courrier.db.schema import campaigns
+from courrier.db.types import utcnow
 from courrier.languages import LANGUAGES
+from courrier.production import tasks
 from courrier.register.matricule import make_matricule
 from courrier.web.pages.render import gettext_for
 
@@ -41,6 +47,7 @@ DOCS_PAGES = (
     "21-request",
     "26-staff-home",
     "28-helpline-caller",
+    "31-operator-task-failed",
 )
 SCREENSHOT_LANGUAGES = LANGUAGES if os.environ.get("COURRIER_SCREENSHOTS") == "all" else DOCS_LANGUAGES
 AXE_PHONE_LANGUAGE = "en"
@@ -204,7 +211,54 @@ def test_every_page_passes_axe_at_both_sizes(
     crawl.follow("#slot-submit", "29c-helpline-booked")
     crawl.follow("#sign-out-submit", "30-staff-signed-out")
 
+    # The print shop: a task that failed, marked as dealt with from its page.
+    failed = _failed_task(site)
+    username, password = site.operator
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#sign-in-submit")
+    page.wait_for_url(re.compile(r"/staff$"))
+    crawl.go(f"/staff/operator/tasks/{failed}", "31-operator-task-failed")
+    assert page.get_attribute("#operator-task", "data-state") == "failed"
+    assert page.is_visible("#task-acknowledge")
+    crawl.follow("#task-acknowledge", "32-operator-task-acknowledged")
+    assert page.locator("#task-acknowledge").count() == 0
+    assert username in page.inner_text("#task-acknowledged")
+    page.click("#sign-out-submit")
+
     assert crawl.violations == [], "\n".join(crawl.violations)
+
+
+def _failed_task(site: Site) -> int:
+    """A reprint the task worker refused above the threshold (queued, taken and failed here through the
+    library, as a worker does, with the step's own code and words); its id."""
+    engine = make_engine(site.database_url)
+    try:
+        with engine.connect() as connection:
+            campaign = connection.execute(
+                select(campaigns.c.id).where(campaigns.c.name == site.campaign)
+            ).scalar_one()
+        task_id = tasks.start_task(
+            engine,
+            "reprint",
+            campaign,
+            site.campaign,
+            {"confirmed": False},
+            started_by=site.operator[0],
+            now=utcnow(),
+            what="reprint",
+        )
+        taken = tasks.claim_next(engine, utcnow())
+        assert taken is not None
+        assert taken.id == task_id
+        message = (
+            "12 of 400 pieces (3.0%) would be reprinted, above the 2% threshold: check that every"
+            " inserter results file was read, then confirm with --yes"
+        )
+        assert tasks.end_task(engine, task_id, "failed", utcnow(), error=("reprint_threshold", message, {}))
+    finally:
+        engine.dispose()
+    return task_id
 
 
 def test_docs_show_the_screenshots_this_test_takes() -> None:
