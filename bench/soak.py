@@ -7,13 +7,15 @@ counts from its scheduled time, so a stalled server is not hidden by a load gene
                    for that code (code entry itself is measured by bench/web.py)
   check-in    20%  POST /api/v1/checkins {"scan": "RDV1:REF", "nonce"} with a reception session, one
                    booking of a slot open now per request
-  redemption  20%  POST /api/v1/redemptions when the app has that route; until then that share is code
-                   entry (POST /api/v1/sessions), said in the output
+  redemption  20%  POST /api/v1/redemptions {"scan": TOKEN, "stay_from", "stay_to", "reference", "nonce"}
+                   with a hotel front desk's session, the signed QR token of a different voucher each
+                   request (the example voucher campaign on the same register: bench/web.py's redeem)
 Reported: requests sent and answered per kind, errors (answers >= 400 other than the expected ones, and
-connections lost, the kill's apart), p50/p99/max latency over the whole run and per minute, the
-server's RSS (parent and each worker) at the start and end, and the kill: after the run every
-acknowledged booking (201 with its reference) and check-in (201 with its nonce) is looked up in the
-database, and none may be missing; no code has two active bookings of a dose, no booking two check-ins.
+connections lost, the kill's apart), refusals (200 refused) by their code, p50/p99/max latency over the
+whole run and per minute, the server's RSS (parent and each worker) at the start and end, and the kill:
+after the run every acknowledged booking (201 with its reference), check-in (201 with its nonce) and
+redemption (201 with its nonce) is looked up in the database, and none may be missing; no code has two
+active bookings of a dose, no booking two check-ins, no voucher two redemptions.
 
 Run: flock /tmp/courrier-bench.lock .venv/bin/python bench/soak.py [--minutes 10] [--rate 500]
      [--admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -45,7 +47,8 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).parent))
 import web as web_bench
 
-MIX = ("booking",) * 6 + ("checkin",) * 2 + ("third",) * 2  # per ten requests
+MIX = ("booking",) * 6 + ("checkin",) * 2 + ("redemption",) * 2  # per ten requests
+KINDS = ("booking", "checkin", "redemption")
 CONNECTIONS = 64
 PORT = 18500
 
@@ -56,8 +59,8 @@ class Outcome:
     scheduled: float
     latency_s: float
     status: int  # 0: the connection was lost
-    key: str = ""  # the booking's reference or the check-in's nonce, when acknowledged
-    error: str = ""  # the error code of an answer >= 400
+    key: str = ""  # the booking's reference, the check-in's or the redemption's nonce, when acknowledged
+    error: str = ""  # the error code of an answer >= 400, or the reason of a refusal (200 refused)
 
 
 @dataclass
@@ -68,8 +71,8 @@ class Load:
     references: list[str]
     desk_token: str
     keys: object
-    redemptions: bool
-    sessions: list[str] = field(default_factory=list)  # codes as printed, for code entry
+    vouchers: list[str] = field(default_factory=list)  # signed QR tokens, one a redemption
+    hotel_token: str = ""  # the front desk's session
     sent: Counter[str] = field(default_factory=Counter)
 
     def request(self, kind: str) -> tuple[str, dict[str, str], dict[str, object], str]:
@@ -92,7 +95,17 @@ class Load:
             nonce = f"soak-{n}"
             body = {"scan": f"RDV1:{self.references[n % len(self.references)]}", "nonce": nonce}
             return "/api/v1/checkins", {"Authorization": f"Bearer {self.desk_token}"}, body, nonce
-        return "/api/v1/sessions", {}, {"code": self.sessions[n % len(self.sessions)]}, ""
+        # A voucher is redeemed once: a second scan would be refused (already_redeemed), not measured.
+        nonce = f"soak-r{n}"
+        today = dt.date.today()
+        body = {
+            "scan": self.vouchers[n],
+            "stay_from": today.isoformat(),
+            "stay_to": (today + dt.timedelta(days=2)).isoformat(),
+            "reference": f"SOAK-{n}",
+            "nonce": nonce,
+        }
+        return "/api/v1/redemptions", {"Authorization": f"Bearer {self.hotel_token}"}, body, nonce
 
 
 async def _send(
@@ -133,16 +146,23 @@ async def run_load(load: Load, rate: float, seconds: float, on_half: object) -> 
     for _ in range(CONNECTIONS):
         pool.put_nowait(None)
     outcomes: list[Outcome] = []
-    third = "redemption" if load.redemptions else "session"
 
     async def one(kind: str, scheduled: float) -> None:
         path, headers, body, key = load.request(kind)
         status, answer = await _send(pool, path, headers, body)
         latency = time.monotonic() - scheduled
+        try:
+            found = json.loads(answer) if status else {}
+        except ValueError:  # not JSON (uvicorn's own plain-text 500)
+            found = {}
         if kind == "booking" and status == 201:
-            key = str(json.loads(answer).get("reference", ""))
-        error = str(json.loads(answer).get("error", {}).get("code", "")) if status >= 400 else ""
-        outcomes.append(Outcome(kind if kind != "third" else third, scheduled, latency, status, key, error))
+            key = str(found.get("reference", ""))
+        error = ""
+        if status >= 400:
+            error = str(found.get("error", {}).get("code", ""))
+        elif found.get("status") == "refused":
+            error = str(found.get("reason", {}).get("code", "refused"))
+        outcomes.append(Outcome(kind, scheduled, latency, status, key, error if status != 201 else ""))
 
     tasks: set[asyncio.Task[None]] = set()
     start = time.monotonic()
@@ -177,30 +197,39 @@ def _workers(process: psutil.Process) -> list[psutil.Process]:
 
 
 def _check(url: str, env: dict[str, str], outcomes: list[Outcome]) -> dict[str, int]:
-    """Every acknowledged booking and check-in in the database; the web benchmark's checks besides."""
+    """Every acknowledged booking, check-in and redemption in the database; the web benchmark's checks
+    besides."""
     from courrier.db import make_engine
-    from courrier.db.schema import bookings, checkins
+    from courrier.db.schema import bookings, checkins, redemptions
 
-    acknowledged_bookings = {o.key for o in outcomes if o.kind == "booking" and o.status == 201}
-    acknowledged_checkins = {o.key for o in outcomes if o.kind == "checkin" and o.status == 201}
+    acknowledged = {kind: {o.key for o in outcomes if o.kind == kind and o.status == 201} for kind in KINDS}
     engine = make_engine(url)
     with engine.connect() as connection:
         stored = {
-            r for (r,) in connection.execute(select(bookings.c.reference).where(bookings.c.state == "active"))
+            "booking": set(
+                connection.execute(select(bookings.c.reference).where(bookings.c.state == "active")).scalars()
+            ),
+            "checkin": set(connection.execute(select(checkins.c.nonce)).scalars()),
+            "redemption": set(
+                connection.execute(
+                    select(redemptions.c.nonce).where(redemptions.c.undone_at.is_(None))
+                ).scalars()
+            ),
         }
-        nonces = {n for (n,) in connection.execute(select(checkins.c.nonce))}
     engine.dispose()
     always = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
     over, doubled_bookings, _ = web_bench.check(env, always)  # refuses when places and bookings differ
     doubled_checkins, _ = web_bench.check_checkins(env, always)
-    return {
-        "acknowledged_bookings": len(acknowledged_bookings),
-        "acknowledged_bookings_missing": len(acknowledged_bookings - stored),
-        "acknowledged_checkins": len(acknowledged_checkins),
-        "acknowledged_checkins_missing": len(acknowledged_checkins - nonces),
+    doubled_vouchers, _ = web_bench.check_redemptions(env, always)
+    found: dict[str, int] = {}
+    for kind in KINDS:
+        found[f"acknowledged_{kind}s"] = len(acknowledged[kind])
+        found[f"acknowledged_{kind}s_missing"] = len(acknowledged[kind] - stored[kind])
+    return found | {
         "slots_over_capacity": over,
         "codes_with_two_active_bookings": doubled_bookings,
         "bookings_checked_in_twice": doubled_checkins,
+        "vouchers_redeemed_twice": doubled_vouchers,
     }
 
 
@@ -209,14 +238,6 @@ def _percentile(values: list[float], share: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def _has_redemptions() -> bool:
-    import urllib.request
-
-    request = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/openapi.json")
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return "/api/v1/redemptions" in json.loads(answer.read())["paths"]
 
 
 def main() -> None:
@@ -248,6 +269,7 @@ def main() -> None:
     try:
         bookings_needed = int(args.rate * seconds * 0.6) + 100
         checkins_needed = int(args.rate * seconds * 0.2) + 100
+        redemptions_needed = checkins_needed
         people = int((bookings_needed + checkins_needed) / 0.7)
         started = time.perf_counter()
         web_bench.prepare(folder, people, env)
@@ -255,9 +277,15 @@ def main() -> None:
         clients, _count = web_bench.request_file(folder, env)
         references_file, desk_token = web_bench.prepare_checkins(folder, env, limit=checkins_needed)
         load = _load(env, references_file, desk_token, clients)
+        # After _load: the vouchers' codes are not the bookings'.
+        vouchers_file, load.hotel_token = web_bench.prepare_redemptions(folder, env, redemptions_needed)
+        load.vouchers = [line.strip() for line in vouchers_file.open() if line.strip()]
+        if len(load.vouchers) < redemptions_needed:
+            raise SystemExit(f"{len(load.vouchers):,} vouchers, {redemptions_needed:,} needed")
         print(
             f"prepared {people:,} people, {len(load.bookings):,} codes to book, {len(load.references):,}"
-            f" bookings to check in, in {time.perf_counter() - started:.0f} s",
+            f" bookings to check in, {len(load.vouchers):,} vouchers to redeem,"
+            f" in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
         courrier = str(Path(sys.executable).parent / "courrier")
@@ -270,7 +298,6 @@ def main() -> None:
         process = psutil.Process(server.pid)
         while len(_workers(process)) < args.workers:
             time.sleep(0.5)
-        load.redemptions = _has_redemptions()
         rss_start = _rss_mb(process)
         killed: list[int] = []
 
@@ -286,7 +313,7 @@ def main() -> None:
         )
         outcomes = asyncio.run(run_load(load, args.rate, seconds, kill_one))
         rss_end = _rss_mb(process)
-        _report(args, outcomes, rss_start, rss_end, killed, _check(url, env, outcomes), load)
+        _report(args, outcomes, rss_start, rss_end, killed, _check(url, env, outcomes))
     finally:
         if server is not None:
             web_bench.stop(server)
@@ -316,16 +343,14 @@ def _load(env: dict[str, str], references_file: Path, desk_token: str, clients: 
         code, slot = line.rstrip("\n").split("\t")
         slot_of[code] = int(slot)
     pairs = []
-    printed = []
     for row in free:
         code = format_code(reveal_code(keys, row.ciphertext))
         if code in slot_of:
             pairs.append((row.id, slot_of[code]))
-            printed.append(code)
     random.seed(11)
     random.shuffle(pairs)
     references = [line.strip() for line in references_file.open() if line.strip()]
-    return Load(pairs, references, desk_token, keys, False, sessions=printed)
+    return Load(pairs, references, desk_token, keys)
 
 
 def _report(
@@ -335,7 +360,6 @@ def _report(
     rss_end: dict[str, float],
     killed: list[int],
     checked: dict[str, int],
-    load: Load,
 ) -> None:
     start = min(o.scheduled for o in outcomes)
     kinds = Counter(o.kind for o in outcomes)
@@ -346,9 +370,19 @@ def _report(
     latencies = [o.latency_s * 1000 for o in answered]
     by_status = Counter((o.kind, o.status) for o in outcomes)
     print(f"requests: {len(outcomes):,} ({', '.join(f'{k} {n:,}' for k, n in sorted(kinds.items()))})")
-    if not load.redemptions:
-        print("  redemption share: POST /api/v1/redemptions is not in the app yet: code entry instead")
     print("  by kind and status:", ", ".join(f"{k} {s}: {n:,}" for (k, s), n in sorted(by_status.items())))
+    error_ids = {id(o) for o in errors}
+    for kind in KINDS:
+        mine = [o for o in outcomes if o.kind == kind]
+        values = [o.latency_s * 1000 for o in mine if o.status != 0]
+        print(
+            f"  {kind}: sent {len(mine):,}, answered {len(values):,},"
+            f" acknowledged (201) {sum(o.status == 201 for o in mine):,},"
+            f" refused (200) {sum(o.status == 200 and bool(o.error) for o in mine):,},"
+            f" errors {sum(id(o) in error_ids for o in mine):,}, lost {sum(o.status == 0 for o in mine):,},"
+            f" missing from the database {checked[f'acknowledged_{kind}s_missing']:,};"
+            f" p50 {_percentile(values, 0.5):.1f} ms, p99 {_percentile(values, 0.99):.1f} ms"
+        )
     print(f"errors: {len(errors):,} answers >= 400 (not 409), {len(lost):,} connections lost (the kill's)")
     refusals = Counter((o.kind, o.error) for o in outcomes if o.error)
     print(
@@ -359,6 +393,9 @@ def _report(
         f"latency: p50 {_percentile(latencies, 0.5):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms,"
         f" max {max(latencies, default=float('nan')):.1f} ms (target p99 < 100 ms)"
     )
+    end = start + args.minutes * 60
+    last = max((o.scheduled + o.latency_s for o in answered), default=end)
+    print(f"  last answer {last - end:.1f} s after the schedule ended")
     minutes: dict[int, list[float]] = {}
     for o in answered:
         minutes.setdefault(int((o.scheduled - start) // 60), []).append(o.latency_s * 1000)
@@ -368,7 +405,7 @@ def _report(
     print("RSS start (MB):", ", ".join(f"{k} {v:.0f}" for k, v in rss_start.items()))
     print("RSS end (MB):  ", ", ".join(f"{k} {v:.0f}" for k, v in rss_end.items()))
     print(f"killed worker: {killed or 'none'}; after it, the database: {json.dumps(checked)}")
-    missing = checked["acknowledged_bookings_missing"] + checked["acknowledged_checkins_missing"]
+    missing = sum(checked[f"acknowledged_{kind}s_missing"] for kind in KINDS)
     print("acknowledged requests lost:", missing)
 
 

@@ -513,9 +513,11 @@ def check_checkins(env: dict[str, str], window: tuple[dt.datetime, dt.datetime])
     return int(doubled), int(inside)
 
 
-def prepare_redemptions(folder: Path, env: dict[str, str]) -> tuple[Path, str]:
+def prepare_redemptions(folder: Path, env: dict[str, str], limit: int | None = None) -> tuple[Path, str]:
     """The example voucher campaign on the register (codes issued, QR tokens signed), the example
-    establishments and a front-desk session at the hotel: ``(file of QR tokens, Bearer token)``."""
+    establishments and a front-desk session at the hotel: ``(file of QR tokens, Bearer token)``.
+    ``limit``: tokens for that many vouchers only, the first by id (bench/soak.py sends one voucher a
+    redemption, a fifth of its requests, and need not sign the rest of the register's)."""
     from courrier.accounts.sessions import open_session
     from courrier.accounts.users import add_user, get_user
     from courrier.campaigns.store import get_campaign
@@ -554,7 +556,7 @@ def prepare_redemptions(folder: Path, env: dict[str, str]) -> tuple[Path, str]:
     with write_transaction(engine) as connection:
         found = get_campaign(connection, "hotel-voucher")
         rows = connection.execute(
-            select(codes).where(codes.c.campaign_id == found.id).order_by(codes.c.id)
+            select(codes).where(codes.c.campaign_id == found.id).order_by(codes.c.id).limit(limit)
         ).all()
         if known is None:
             add_user(
