@@ -15,9 +15,10 @@ and divide the ``summary`` (or ``totals``) line of /tmp/cg.out by the requests. 
 a cProfile of the measured requests (the event loop's thread only) for ``python -m pstats FILE``.
 
 Scenarios: ``checkin`` (POST /api/v1/checkins, a signed-in reception desk, one booking per request),
-``redeem`` (POST /api/v1/redemptions), ``sessions`` (POST /api/v1/sessions), ``book`` (POST
-/api/v1/bookings with a citizen token made beforehand). The first run prepares ``--folder`` (a small
-register: bench/web.py's preparation); later runs reset it.
+``redeem`` (POST /api/v1/redemptions), ``preview`` (POST /api/v1/redemptions/preview: each voucher
+looked at once, as the front desk does before redeeming it), ``sessions`` (POST /api/v1/sessions),
+``book`` (POST /api/v1/bookings with a citizen token made beforehand). The first run prepares
+``--folder`` (a small register: bench/web.py's preparation); later runs reset it.
 
 Run: .venv/bin/python bench/web_cost.py --folder /tmp/cost --scenario checkin [--requests 500]
 """
@@ -69,10 +70,15 @@ def requests_for(
             ("/api/v1/checkins", auth, json.dumps({"scan": f"RDV1:{ref}", "nonce": f"n{i}"}).encode())
             for i, ref in enumerate(lines[:count])
         ]
-    if scenario == "redeem":
+    if scenario in ("redeem", "preview"):
         vouchers, token = web.prepare_redemptions(folder, env)
         lines = vouchers.read_text().splitlines()
         auth = {"authorization": f"Bearer {token}"}
+        if scenario == "preview":
+            return [
+                ("/api/v1/redemptions/preview", auth, json.dumps({"scan": scan}).encode())
+                for scan in lines[:count]
+            ]
         body = {"stay_from": "2026-07-01", "stay_to": "2026-07-02"}
         return [
             (
@@ -174,7 +180,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--folder", type=Path, required=True)
-    parser.add_argument("--scenario", choices=["checkin", "redeem", "sessions", "book"], required=True)
+    parser.add_argument(
+        "--scenario", choices=["checkin", "redeem", "preview", "sessions", "book"], required=True
+    )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--people", type=int, default=4000)

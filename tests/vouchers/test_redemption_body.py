@@ -1,6 +1,6 @@
-"""POST /api/v1/redemptions reads its body and caller itself (web/json_body.py): every body, good or
-bad, from every kind of caller, is answered as FastAPI's own body parameter and dependency answer it,
-held here to a route that takes them."""
+"""POST /api/v1/redemptions and POST /api/v1/redemptions/preview read their body and caller themselves
+(web/json_body.py): every body, good or bad, from every kind of caller, is answered as FastAPI's own
+body parameter and dependency answer it, held here to a route that takes them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import Request
 from courrier.accounts.sessions import open_session
 from courrier.accounts.users import get_user
 from courrier.db.transaction import write_transaction
-from courrier.web.api.redemptions import EstablishmentStaff, RedemptionBody
+from courrier.web.api.redemptions import EstablishmentStaff, RedemptionBody, VoucherInput
 
 from ..web.body_equivalence import JSON, assert_answered_alike, envelope_bodies, with_reference
 from ..web.conftest import NOW, bearer
@@ -50,6 +50,27 @@ BODIES = [
     (_with(b'"scan": "a", ' + STAY + b', "reference": "BK-7", "nonce": "x", "unknown": 1'), JSON),
 ]
 
+# The preview's body: one of scan and code, and admin's establishment.
+PREVIEW_GOOD = b'{"scan": "a"}'
+PREVIEW_BODIES = [
+    *envelope_bodies(PREVIEW_GOOD),
+    (b'{"establishment": "HOTEL1"}', JSON),  # neither scan nor code
+    (b'{"scan": null, "code": null}', JSON),
+    (b'{"scan": "a", "code": "b"}', JSON),
+    (b'{"code": "' + b"c" * 65 + b'"}', JSON),
+    (b'{"scan": "' + b"s" * 2001 + b'"}', JSON),
+    (b'{"scan": 5}', JSON),
+    (b'{"code": ["a"]}', JSON),
+    (b'{"scan": "a", "establishment": 7}', JSON),
+    (b'{"scan": "a", "establishment": "' + b"e" * 33 + b'"}', JSON),
+    (b'{"scan": NaN}', JSON),
+    (b'{"scan": 123456789012345678901234567890}', JSON),
+    (b'{"scan": "\\ud800"}', JSON),
+    (b'{"code": "a", "unknown": 1}', JSON),
+    # The redemption's body: its extra fields are not the preview's, and ignored as unknown ones.
+    (GOOD, JSON),
+]
+
 
 @pytest.fixture
 def callers(engine, vouchers, establishment_staff, clock) -> list[dict[str, str]]:
@@ -71,9 +92,30 @@ def test_a_body_is_read_or_refused_as_fastapi_reads_or_refuses_it(client, caller
     assert_answered_alike(client, "/api/v1/redemptions", reference, body, content_type, callers)
 
 
+def _preview_by_fastapi(body: VoucherInput, request: Request, session: EstablishmentStaff) -> dict[str, Any]:
+    return {"read": body.model_dump(mode="json")}
+
+
+@pytest.mark.parametrize(("body", "content_type"), PREVIEW_BODIES)
+def test_a_preview_body_is_read_or_refused_as_fastapi_reads_or_refuses_it(
+    client, callers, body, content_type
+):
+    reference = with_reference(client, "/test/previews-by-fastapi", _preview_by_fastapi)
+    assert_answered_alike(client, "/api/v1/redemptions/preview", reference, body, content_type, callers)
+
+
 def test_the_openapi_spec_still_documents_the_body(client):
     spec = client.get("/api/openapi.json").json()
     body = spec["paths"]["/api/v1/redemptions"]["post"]["requestBody"]
     assert body["required"] is True
     schema = body["content"]["application/json"]["schema"]
     assert sorted(schema["required"]) == ["nonce", "reference", "stay_from", "stay_to"]
+
+
+def test_the_openapi_spec_still_documents_the_preview_body(client):
+    spec = client.get("/api/openapi.json").json()
+    body = spec["paths"]["/api/v1/redemptions/preview"]["post"]["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert sorted(schema["properties"]) == ["code", "establishment", "scan"]
+    assert schema["properties"]["scan"]["anyOf"][0] == {"type": "string", "maxLength": 2000}

@@ -1,12 +1,12 @@
 """A route's JSON body read and validated as FastAPI reads and validates a body parameter, for the hot
-write routes (POST /api/v1/checkins, POST /api/v1/redemptions) that read their body and their caller
-themselves: FastAPI's resolution of a body parameter and a dependency cost one of them about 130,000
-instructions a request.
+write routes (POST /api/v1/checkins, POST /api/v1/redemptions and its preview) that read their body and
+their caller themselves: FastAPI's resolution of a body parameter and a dependency cost one of them
+about 130,000 instructions a request.
 
 In FastAPI's order, a route calls :func:`read_json_body` (the body's JSON: refused whoever sends it),
 then its caller's dependency, then :func:`validated` (the body's fields). The statuses, error bodies and
 locations are FastAPI's own (tests/checkin/test_checkin_body.py and tests/vouchers/test_redemption_body.py
-hold both routes to routes that take FastAPI's body parameter and dependency).
+hold each route to a route that takes FastAPI's body parameter and dependency).
 """
 
 from __future__ import annotations

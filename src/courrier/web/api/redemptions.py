@@ -139,10 +139,7 @@ async def post_redemption(request: Request) -> Response:
     return FastJSONResponse(answer_json(request, answer), status_code=status, headers=headers)
 
 
-@router.post("/redemptions/preview")
-def preview_redemption(body: VoucherInput, request: Request, session: EstablishmentStaff) -> dict[str, Any]:
-    """Whether the voucher is genuine and may be redeemed now, and the name on it to compare with the
-    guest's ID (``ready``), or the refusal; writes nothing but the audit log (``voucher.previewed``)."""
+def _preview(request: Request, session: StaffSession, body: VoucherInput) -> Answer:
     ctx = context(request)
     now = ctx.clock()
     with write_transaction(ctx.engine) as connection:
@@ -151,7 +148,24 @@ def preview_redemption(body: VoucherInput, request: Request, session: Establishm
             connection, ctx.keys, _scan(body, session, "preview"), establishment_id=establishment, now=now
         )
         _audit(connection, session, answer, "voucher.previewed", now)
-    return answer_json(request, answer)
+    return answer
+
+
+# Its body and caller read as the redemption's are (above): a desk previews each voucher before it
+# redeems it, so the preview is as busy. Like the redemption it is async (on the event loop for SQLite:
+# web.auth.on_loop_or_thread) and answers through FastJSONResponse, not FastAPI's thread pool and its
+# serialization of the returned dict.
+@router.post(
+    "/redemptions/preview", response_model=dict[str, Any], openapi_extra=documented_body(VoucherInput)
+)
+async def preview_redemption(request: Request) -> Response:
+    """Whether the voucher is genuine and may be redeemed now, and the name on it to compare with the
+    guest's ID (``ready``), or the refusal; writes nothing but the audit log (``voucher.previewed``)."""
+    raw = await read_json_body(request)
+    session = await _establishment_staff(request)
+    body = validated(VoucherInput, raw)
+    answer = await on_loop_or_thread(context(request), _preview, request, session, body)
+    return FastJSONResponse(answer_json(request, answer))
 
 
 @router.get("/redemptions")
