@@ -15,6 +15,8 @@ and divide the ``summary`` (or ``totals``) line of /tmp/cg.out by the requests. 
 a cProfile of the measured requests (the event loop's thread only) for ``python -m pstats FILE``.
 
 Scenarios: ``checkin`` (POST /api/v1/checkins, a signed-in reception desk, one booking per request),
+``checkin-preview`` (POST /api/v1/checkins/preview: each booking looked up once, as the desk does before
+checking it in),
 ``redeem`` (POST /api/v1/redemptions), ``preview`` (POST /api/v1/redemptions/preview: each voucher
 looked at once, as the front desk does before redeeming it), ``sessions`` (POST /api/v1/sessions),
 ``book`` (POST /api/v1/bookings with a citizen token made beforehand). The first run prepares
@@ -62,10 +64,15 @@ def requests_for(
     scenario: str, folder: Path, env: dict[str, str], count: int
 ) -> list[tuple[str, dict[str, str], bytes]]:
     """``count`` requests (path, headers, body), each on a thing of its own."""
-    if scenario == "checkin":
+    if scenario in ("checkin", "checkin-preview"):
         references, token = web.prepare_checkins(folder, env)
         lines = references.read_text().splitlines()
         auth = {"authorization": f"Bearer {token}"}
+        if scenario == "checkin-preview":
+            return [
+                ("/api/v1/checkins/preview", auth, json.dumps({"scan": f"RDV1:{ref}"}).encode())
+                for ref in lines[:count]
+            ]
         return [
             ("/api/v1/checkins", auth, json.dumps({"scan": f"RDV1:{ref}", "nonce": f"n{i}"}).encode())
             for i, ref in enumerate(lines[:count])
@@ -181,7 +188,9 @@ def main() -> None:
     )
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument(
-        "--scenario", choices=["checkin", "redeem", "preview", "sessions", "book"], required=True
+        "--scenario",
+        choices=["checkin", "checkin-preview", "redeem", "preview", "sessions", "book"],
+        required=True,
     )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
