@@ -233,7 +233,8 @@ def browser(playwright_instance: Any, chromium_path: str) -> Iterator[Any]:
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Any]:
     """``new_page(**context_options)``: a page in a context of its own (cookies, viewport, JavaScript);
-    every context is closed at the end of the test. The test then fails if a page asked for anything
+    with ``axe=True``, axe-core in each of its documents (``axe_violations``). Every context is closed at
+    the end of the test. The test then fails if a page asked for anything
     from another site or the browser logged an error (a CSP refusal is one)."""
     contexts: list[Any] = []
     foreign: list[str] = []
@@ -244,9 +245,15 @@ def new_page(browser: Any) -> Iterator[Any]:
         if message.type == "error" and "Failed to load resource" not in message.text:
             errors.append(message.text)
 
-    def make(**options: Any) -> Any:
+    def make(*, axe: bool = False, **options: Any) -> Any:
         options.setdefault("viewport", DESKTOP)
+        # axe-core is added to every document of the context as it starts (0.19 s of Chromium's work a
+        # page, against 0.24 s for injecting its 550 KB by script tag on each page a crawl checks). Its
+        # script is inline, which the pages' CSP (script-src 'self') rightly refuses: bypassed here only.
+        options["bypass_csp"] = axe or options.get("bypass_csp", False)
         context = browser.new_context(**options)
+        if axe:
+            context.add_init_script(path=str(AXE))
         context.set_default_timeout(PAGE_WAIT_MS)
         context.on(
             "request",
@@ -291,8 +298,9 @@ DOCS_IMAGES = ROOT / "docs" / "images" / "web"
 
 def axe_violations(page: Any, axe_path: Path) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now, one line each (rule, impact,
-    the elements' selectors). The page's context needs ``bypass_csp=True``: axe is injected as an inline
-    script, which the pages' CSP (``script-src 'self'``) rightly refuses."""
+    the elements' selectors). The page's context needs ``bypass_csp=True``: unless its page was made by
+    ``new_page(axe=True)``, axe is injected here as an inline script, which the pages' CSP
+    (``script-src 'self'``) rightly refuses."""
     if not page.evaluate("() => typeof window.axe === 'object'"):  # once per document
         page.add_script_tag(path=str(axe_path))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
@@ -302,6 +310,38 @@ def axe_violations(page: Any, axe_path: Path) -> list[str]:
         for violation in result["violations"]
         if violation["impact"] in SERIOUS
     ]
+
+
+# axe at the desktop's size in every language and at the phone's in this one: the texts change with the
+# language, the layout with the size.
+AXE_PHONE_LANGUAGE = "en"
+# The language of docs/web.md's screenshots. COURRIER_SCREENSHOTS=all takes every page in every language
+# (to look at them all before a release: about a minute more).
+DOCS_LANGUAGE = "en"
+SCREENSHOT_LANGUAGES = LANGUAGES if os.environ.get("COURRIER_SCREENSHOTS") == "all" else (DOCS_LANGUAGE,)
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
+
+def look_at_both_sizes(
+    page: Any, axe_path: Path, language: str, name: str, *, docs: bool = False
+) -> list[str]:
+    """axe's violations on the page as it is now (at the desktop's size, and at the phone's in
+    AXE_PHONE_LANGUAGE), each line naming the page and the size; a screenshot at each size in
+    SCREENSHOT_LANGUAGES (build/screenshots/LANG/NAME-SIZE.png; with ``docs``, in DOCS_LANGUAGE, into
+    docs/images/web/ too). Leaves the page at the desktop's size."""
+    found = []
+    for size, viewport in SIZES.items():
+        run_axe = size == "desktop" or language == AXE_PHONE_LANGUAGE
+        take = language in SCREENSHOT_LANGUAGES
+        if not (run_axe or take):
+            continue  # no layout at a size nothing looks at
+        page.set_viewport_size(viewport)
+        if run_axe:
+            found += [f"{name} ({size}): {violation}" for violation in axe_violations(page, axe_path)]
+        if take:
+            screenshot(page, f"{language}/{name}-{size}", docs=docs and language == DOCS_LANGUAGE)
+    page.set_viewport_size(DESKTOP)
+    return found
 
 
 def screenshot(page: Any, name: str, *, docs: bool = False) -> Path:

@@ -38,14 +38,7 @@ from courrier.vouchers.redemption import Scan, Stay, redeem_voucher
 from ...campaigns.conftest import add_persons
 from ...vouchers.conftest import ESTABLISHMENTS, VOUCHER
 from ..dashboard_data import book_and_vaccinate, compose_job
-from .conftest import (
-    CAMPAIGN_FILE,
-    DESKTOP,
-    PHONE,
-    axe_violations,
-    screenshot,
-    serving,
-)
+from .conftest import CAMPAIGN_FILE, look_at_both_sizes, serving
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "correct horse battery"
@@ -326,20 +319,13 @@ DOCS_PAGES = ("40-operator", "41-operator-results", "42-ministry")
 
 
 def _look(page: Any, axe: Path, name: str) -> list[str]:
-    """axe at both sizes, and a screenshot at each (docs/images/web/ with COURRIER_UPDATE_SCREENSHOTS)."""
-    found = []
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        found += [f"{name} ({size}): {violation}" for violation in axe_violations(page, axe)]
-        screenshot(page, f"en/{name}-{size}", docs=True)
-    page.set_viewport_size(DESKTOP)
-    return found
+    return look_at_both_sizes(page, axe, "en", name, docs=True)
 
 
 def test_the_operator_marks_a_job_printed_and_reads_its_results_from_the_page(
     dashboards: Dashboards, new_page: Any, axe_path: Path
 ):
-    page = new_page(bypass_csp=True)
+    page = new_page(axe=True)
     _sign_in(page, dashboards, "operator1")
     page.click("#operator-link")
     page.wait_for_selector("#operator-dashboard")
@@ -369,7 +355,7 @@ def test_the_operator_marks_a_job_printed_and_reads_its_results_from_the_page(
 def test_the_ministry_sees_counts_and_charts_and_downloads_what_it_sees(
     dashboards: Dashboards, new_page: Any, axe_path: Path
 ):
-    page = new_page(bypass_csp=True, accept_downloads=True)
+    page = new_page(axe=True, accept_downloads=True)
     _sign_in(page, dashboards, "ministry1")
     page.click("#ministry-link")
     page.wait_for_selector("#ministry-dashboard")

@@ -36,7 +36,7 @@ from courrier.db.types import utcnow
 from courrier.production import tasks
 
 from ...campaigns.conftest import add_persons
-from .conftest import CAMPAIGN_FILE, DESKTOP, PHONE, axe_violations, screenshot, serving
+from .conftest import CAMPAIGN_FILE, axe_violations, look_at_both_sizes, serving
 
 ROOT = Path(__file__).resolve().parents[3]
 STEP_RUNNER = ROOT / "tests" / "production" / "step_runner.py"
@@ -157,13 +157,7 @@ def _sign_in(page: Any, shop: Shop) -> None:
 
 
 def _look(page: Any, axe: Path, name: str) -> list[str]:
-    found = []
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        found += [f"{name} ({size}): {violation}" for violation in axe_violations(page, axe)]
-        screenshot(page, f"en/{name}-{size}", docs=name in DOCS_PAGES)
-    page.set_viewport_size(DESKTOP)
-    return found
+    return look_at_both_sizes(page, axe, "en", name, docs=name in DOCS_PAGES)
 
 
 def _jobs(shop: Shop) -> list[str]:
@@ -178,7 +172,7 @@ def _jobs(shop: Shop) -> list[str]:
 def test_the_operator_composes_a_wave_from_the_page_and_follows_its_progress(
     shop: Shop, worker: Any, new_page: Any, axe_path: Path
 ):
-    page = new_page(bypass_csp=True)
+    page = new_page(axe=True)
     _sign_in(page, shop)
     page.click("#operator-link")
     page.wait_for_selector("#operator-dashboard")
@@ -266,7 +260,7 @@ def test_the_morning_views_latest_work_follows_a_task_without_a_reload(
     advanced and finished as a worker does) shows up in an open morning view and follows its states in
     place; screen readers hear each new state once, never the counts; a keyboard user's focus on the
     task's link survives the update. Without JavaScript the list is the one rendered."""
-    page = new_page(bypass_csp=True)
+    page = new_page(axe=True)
     _sign_in(page, shop)
     page.goto(shop.url("/staff/operator?lang=en"))
     page.wait_for_selector('#tasks-list[data-polling="on"]')

@@ -1,12 +1,12 @@
 """Every page in every language (the citizen's, the helpline's, and an operator's page of a failed task
 before and after its "Mark as dealt with"): axe-core finds no serious or critical violation, and
-screenshots at a phone's size and a desktop's (build/screenshots/LANG/; the English ones, with
-COURRIER_UPDATE_SCREENSHOTS=1, also into docs/images/web/ for docs/web.md)."""
+screenshots at a phone's size and a desktop's (build/screenshots/en/, every language with
+COURRIER_SCREENSHOTS=all; the pages docs/web.md shows, with COURRIER_UPDATE_SCREENSHOTS=1, also into
+docs/images/web/)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -22,17 +22,14 @@ from courrier.production import tasks
 from courrier.register.matricule import make_matricule
 from courrier.web.pages.render import gettext_for
 
-from .conftest import DESKTOP, DOCS_IMAGES, PHONE, Site, axe_violations, screenshot
+from .conftest import DOCS_IMAGES, SIZES, Site, look_at_both_sizes
 from .steps import question_groups
 from .test_dashboards import DOCS_PAGES as DASHBOARD_PAGES
 from .test_operator_tasks import DOCS_PAGES as TASK_PAGES
 
 HELPLINE = "Cannot book online? Call the helpline: 8002 8080 (free of charge)."
 STAFF_FOOTER = "Every view of a person's data is recorded in the audit log."
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-# The pages and language docs/web.md shows; COURRIER_SCREENSHOTS=all takes every page in every language
-# (to look at them all before a release: about a minute more).
-DOCS_LANGUAGES = ("en",)
+# The pages docs/web.md shows (in DOCS_LANGUAGE).
 DOCS_PAGES = (
     "01-code",
     "02-code-refused",
@@ -49,12 +46,10 @@ DOCS_PAGES = (
     "28-helpline-caller",
     "31-operator-task-failed",
 )
-SCREENSHOT_LANGUAGES = LANGUAGES if os.environ.get("COURRIER_SCREENSHOTS") == "all" else DOCS_LANGUAGES
-AXE_PHONE_LANGUAGE = "en"
 
 
 class Crawl:
-    """One person's way through the pages; at each, axe at both sizes and a screenshot of each."""
+    """One person's way through the pages; at each, axe and screenshots (``look_at_both_sizes``)."""
 
     def __init__(self, page: Any, axe: Path, language: str) -> None:
         self.page = page
@@ -76,17 +71,9 @@ class Crawl:
             assert self.language == "en" or footer != english, (
                 f"the footer is not translated into {self.language}"
             )
-        for size, viewport in SIZES.items():
-            self.page.set_viewport_size(viewport)
-            # The texts change with the language, the layout with the size: axe runs on every page
-            # in every language at the desktop's size, and at the phone's in the first language.
-            if size == "desktop" or self.language == AXE_PHONE_LANGUAGE:
-                found = axe_violations(self.page, self.axe)
-                self.violations += [f"{name} ({size}): {violation}" for violation in found]
-            if self.language in SCREENSHOT_LANGUAGES:
-                docs = self.language in DOCS_LANGUAGES and name in DOCS_PAGES
-                screenshot(self.page, f"{self.language}/{name}-{size}", docs=docs)
-        self.page.set_viewport_size(DESKTOP)
+        self.violations += look_at_both_sizes(
+            self.page, self.axe, self.language, name, docs=name in DOCS_PAGES
+        )
         self.seen.append(name)
 
     def go(self, path: str, name: str, status: int = 200) -> None:
@@ -108,8 +95,7 @@ def _origin(url: str) -> str:
 def test_every_page_passes_axe_at_both_sizes(
     new_page: Any, site: Site, axe_path: Path, language: str
 ) -> None:
-    # Only here is the CSP bypassed: axe is injected as an inline script, which the pages refuse.
-    page = new_page(bypass_csp=True)
+    page = new_page(axe=True)
     page.goto(site.url(f"/?lang={language}"))
     crawl = Crawl(page, axe_path, language)
     crawl.look("01-code")

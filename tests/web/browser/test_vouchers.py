@@ -33,7 +33,7 @@ from courrier.db.schema import codes, redemptions
 from courrier.languages import LANGUAGES
 
 from ...conftest import _free_port
-from .conftest import DESKTOP, PHONE, ROOT, SERVE, _wait_for_health, axe_violations, screenshot
+from .conftest import ROOT, SERVE, _wait_for_health, look_at_both_sizes
 from .y4m import camera_page, letter_video
 
 PASSWORD = "correct horse battery"
@@ -335,27 +335,13 @@ def test_the_campsite_downloads_its_statement(hotel: Hotel, new_page: Any, tmp_p
     assert "SURE-0001" in csv_path.read_text(encoding="utf-8")
 
 
-def _look(page: Any, axe: Path, language: str, name: str) -> list[str]:
-    """axe at the desktop's size, and in English at the phone's too (as test_pages does: the texts change
-    with the language, the layout with the size); a screenshot at each under build/screenshots/."""
-    found = []
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        if size == "desktop" or language == "en":
-            found += [f"{name} ({size}): {violation}" for violation in axe_violations(page, axe)]
-        screenshot(page, f"{language}/{name}-{size}")
-    page.set_viewport_size(DESKTOP)
-    return found
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_hotel_pages_pass_axe(hotel: Hotel, new_page: Any, axe_path: Path, language: str):
-    # CSP bypassed for axe-core's inline script only. Nothing is redeemed here: the camera test counts
-    # the redemptions of this module's server.
-    page = new_page(bypass_csp=True)
+    # Nothing is redeemed here: the camera test counts the redemptions of this module's server.
+    page = new_page(axe=True)
     found = []
     page.goto(hotel.url(f"/establishments/register?lang={language}"))
-    found += _look(page, axe_path, language, "50-register")
+    found += look_at_both_sizes(page, axe_path, language, "50-register")
     # One field wrong (the form answers one field's error at a time), then put right.
     page.fill("#name", "Auberge du Test (synthetic)")
     page.check("#kind-youth_hostel")
@@ -369,28 +355,28 @@ def test_the_hotel_pages_pass_axe(hotel: Hotel, new_page: Any, axe_path: Path, l
         page.fill(f"#{field}", value)
     page.click("#register-submit")
     page.wait_for_selector("#iban-error")
-    found += _look(page, axe_path, language, "51-register-refused")
+    found += look_at_both_sizes(page, axe_path, language, "51-register-refused")
     page.fill("#iban", "LU28 0019 4006 4475 0000")
     page.click("#register-submit")
     page.wait_for_selector("#register-received")
-    found += _look(page, axe_path, language, "52-registered")
+    found += look_at_both_sizes(page, axe_path, language, "52-registered")
 
     _sign_in(page, hotel, language)
-    found += _look(page, axe_path, language, "53-establishment")
+    found += look_at_both_sizes(page, axe_path, language, "53-establishment")
     page.fill("#voucher-code", hotel.spare_qr)
     page.click("#voucher-check")
     page.wait_for_selector("#voucher-ready")
-    found += _look(page, axe_path, language, "54-voucher-ready")
+    found += look_at_both_sizes(page, axe_path, language, "54-voucher-ready")
     raw = bytearray(base45.b45decode(hotel.spare_qr))
     raw[9] ^= 0x01
     page.fill("#voucher-code", base45.b45encode(bytes(raw)).decode())
     page.click("#voucher-check")
     page.wait_for_selector("#voucher-refusal")
-    found += _look(page, axe_path, language, "55-voucher-forged")
+    found += look_at_both_sizes(page, axe_path, language, "55-voucher-forged")
     page.click("#statements-link")
     page.wait_for_selector("#no-statements")
-    found += _look(page, axe_path, language, "56-no-statements")
+    found += look_at_both_sizes(page, axe_path, language, "56-no-statements")
     page.context.clear_cookies()
     _sign_in_campsite(page, hotel, language)
-    found += _look(page, axe_path, language, "57-statements")
+    found += look_at_both_sizes(page, axe_path, language, "57-statements")
     assert found == [], "\n".join(found)
