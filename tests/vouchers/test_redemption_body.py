@@ -11,10 +11,12 @@ from fastapi import Request
 
 from courrier.accounts.sessions import open_session
 from courrier.accounts.users import get_user
+from courrier.db.schema import audit_log, redemptions
 from courrier.db.transaction import write_transaction
 from courrier.web.api.redemptions import EstablishmentStaff, RedemptionBody, VoucherInput
 
-from ..web.body_equivalence import JSON, assert_answered_alike, envelope_bodies, with_reference
+from ..body_sweep import assert_still_empty, sweep_bodies
+from ..web.body_equivalence import JSON, envelope_bodies, with_reference
 from ..web.conftest import NOW, bearer
 
 STAY = b'"stay_from": "2021-01-20", "stay_to": "2021-01-21"'
@@ -73,35 +75,30 @@ PREVIEW_BODIES = [
 
 
 @pytest.fixture
-def callers(engine, vouchers, establishment_staff, clock) -> list[dict[str, str]]:
+def callers(engine, vouchers, establishment_staff, clock) -> dict[str, dict[str, str]]:
     """No session, an establishment's front desk, and a role that may not redeem (the ministry)."""
     with write_transaction(engine) as connection:
         tokens = [
             open_session(connection, get_user(connection, name), now=NOW).token for name in ("hotel1", "min1")
         ]
-    return [{}, *(bearer(token) for token in tokens)]
+    return {"no session": {}, "establishment": bearer(tokens[0]), "ministry": bearer(tokens[1])}
 
 
 def _by_fastapi(body: RedemptionBody, request: Request, session: EstablishmentStaff) -> dict[str, Any]:
     return {"read": body.model_dump(mode="json")}
 
 
-@pytest.mark.parametrize(("body", "content_type"), BODIES)
-def test_a_body_is_read_or_refused_as_fastapi_reads_or_refuses_it(client, callers, body, content_type):
-    reference = with_reference(client, "/test/redemptions-by-fastapi", _by_fastapi)
-    assert_answered_alike(client, "/api/v1/redemptions", reference, body, content_type, callers)
-
-
 def _preview_by_fastapi(body: VoucherInput, request: Request, session: EstablishmentStaff) -> dict[str, Any]:
     return {"read": body.model_dump(mode="json")}
 
 
-@pytest.mark.parametrize(("body", "content_type"), PREVIEW_BODIES)
-def test_a_preview_body_is_read_or_refused_as_fastapi_reads_or_refuses_it(
-    client, callers, body, content_type
-):
+def test_every_body_is_read_or_refused_as_fastapi_reads_or_refuses_it(client, callers, engine, subtests):
+    """The redemption's bodies and the preview's, in one world."""
+    reference = with_reference(client, "/test/redemptions-by-fastapi", _by_fastapi)
+    sweep_bodies(subtests, client, "/api/v1/redemptions", reference, BODIES, callers)
     reference = with_reference(client, "/test/previews-by-fastapi", _preview_by_fastapi)
-    assert_answered_alike(client, "/api/v1/redemptions/preview", reference, body, content_type, callers)
+    sweep_bodies(subtests, client, "/api/v1/redemptions/preview", reference, PREVIEW_BODIES, callers)
+    assert_still_empty(engine, redemptions, audit_log)
 
 
 def test_the_openapi_spec_still_documents_the_body(client):
