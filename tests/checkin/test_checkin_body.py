@@ -11,8 +11,7 @@ from fastapi import Request
 from courrier.db.schema import audit_log, checkins
 from courrier.web.api.checkins import CheckinBody, Reception
 
-from ..body_sweep import assert_still_empty, sweep_bodies
-from ..web.body_equivalence import JSON, envelope_bodies, with_reference
+from ..web.body_equivalence import JSON, assert_still_empty, envelope_bodies, sweep_bodies, with_reference
 from ..web.conftest import bearer
 
 GOOD = b'{"scan": "a", "nonce": "x"}'

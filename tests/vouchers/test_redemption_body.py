@@ -15,8 +15,14 @@ from courrier.db.schema import audit_log, redemptions
 from courrier.db.transaction import write_transaction
 from courrier.web.api.redemptions import EstablishmentStaff, RedemptionBody, VoucherInput
 
-from ..body_sweep import assert_still_empty, sweep_bodies
-from ..web.body_equivalence import JSON, envelope_bodies, with_reference
+from ..web.body_equivalence import (
+    JSON,
+    assert_still_empty,
+    envelope_bodies,
+    preview_bodies,
+    sweep_bodies,
+    with_reference,
+)
 from ..web.conftest import NOW, bearer
 
 STAY = b'"stay_from": "2021-01-20", "stay_to": "2021-01-21"'
@@ -53,22 +59,8 @@ BODIES = [
 ]
 
 # The preview's body: one of scan and code, and admin's establishment.
-PREVIEW_GOOD = b'{"scan": "a"}'
 PREVIEW_BODIES = [
-    *envelope_bodies(PREVIEW_GOOD),
-    (b'{"establishment": "HOTEL1"}', JSON),  # neither scan nor code
-    (b'{"scan": null, "code": null}', JSON),
-    (b'{"scan": "a", "code": "b"}', JSON),
-    (b'{"code": "' + b"c" * 65 + b'"}', JSON),
-    (b'{"scan": "' + b"s" * 2001 + b'"}', JSON),
-    (b'{"scan": 5}', JSON),
-    (b'{"code": ["a"]}', JSON),
-    (b'{"scan": "a", "establishment": 7}', JSON),
-    (b'{"scan": "a", "establishment": "' + b"e" * 33 + b'"}', JSON),
-    (b'{"scan": NaN}', JSON),
-    (b'{"scan": 123456789012345678901234567890}', JSON),
-    (b'{"scan": "\\ud800"}', JSON),
-    (b'{"code": "a", "unknown": 1}', JSON),
+    *preview_bodies("establishment"),
     # The redemption's body: its extra fields are not the preview's, and ignored as unknown ones.
     (GOOD, JSON),
 ]
