@@ -1,16 +1,20 @@
 """SIGKILL in the middle of the print chain's long commands, then run them again (issue 11).
 
-`register import`, `codes issue`, `compose` and `inserter results` are each killed at seeded points (the
-N-th statement or commit of a real run, see crash_run.py), run again after each kill, and the result is
+`register import`, `codes issue`, `compose` and `inserter results` are each killed at a dozen points
+(statements and commits of a real run, see crash_run.py), run again after each kill, and the result is
 compared with an uninterrupted run from the same database: no person, piece, code or job lost or
 duplicated, no file left half-written, the print files byte for byte the same. Each run is a process of
 its own (forked from one that imported courrier once, crash_run.py --serve), killed by SIGKILL. Each
-kill point lands in the run resumed after the previous kill, so a crash while resuming is tried too. On
-SQLite and PostgreSQL, a dozen kill points per command and database (KILLS).
+kill lands in the run resumed after the previous kill, so a crash while resuming is tried too. On SQLite
+and PostgreSQL, KILLS distinct points per command and database, placed on the uninterrupted run's steps
+(kill_points): right after each of its commits, the others spread over the whole run (a seeded one in
+each stretch), so the kills walk through the job and land after the work it committed as well as before.
+A command of KILLS steps or fewer is killed at every one of them.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import subprocess
@@ -111,15 +115,15 @@ class Runs:
             text=True,
         )
 
-    def __call__(self, url: str, kill_at: int, count_file: Path, *args: str) -> int:
-        """`courrier ARGS` on ``url`` in the current directory, killed at step ``kill_at`` (0: never)."""
-        import json
+    def __call__(self, url: str, kill: tuple[int, int], count_file: Path, *args: str) -> int:
+        """`courrier ARGS` on ``url`` in the current directory, killed at step ``kill`` (``(J, D)``: the
+        D-th step after its J-th work commit, see crash_run.py; ``(0, 0)``: never)."""
         import os
 
         self.count += 1
         out, err = self.folder / f"run-{self.count}.out", self.folder / f"run-{self.count}.err"
         request = {
-            "limit": kill_at,
+            "kill": list(kill),
             "count_file": str(count_file),
             "args": list(args),
             "env": {**os.environ, "COURRIER_DATABASE_URL": url, "COURRIER_TEST_NOW": NOW},
@@ -135,7 +139,7 @@ class Runs:
         assert answer, f"crash_run.py --serve ended with {self.server.wait()}"
         returncode = int(json.loads(answer)["returncode"])
         stdout, stderr = out.read_text(), err.read_text()
-        assert returncode in (0, -9), (args, kill_at, returncode, stdout, stderr)
+        assert returncode in (0, -9), (args, kill, returncode, stdout, stderr)
         assert "Traceback" not in stderr, stderr
         return returncode
 
@@ -154,6 +158,33 @@ class Runs:
             self.server.stdout.close()
 
 
+def kill_points(steps: int, commits: list[int], work: list[int], seed: int) -> list[tuple[int, int]]:
+    """Where to kill the chain's runs, from an uninterrupted run's ``steps`` and the steps of its
+    ``commits`` and ``work`` commits (crash_run.py): KILLS distinct steps of that run (every one when it
+    has no more), namely the step right after each of its commits (evenly chosen among them should there
+    be more than KILLS), and a seeded step in each of the stretches left between those. In the order of
+    the run, each as ``(J, D)`` for the run resumed after the previous kill: past J more work commits (a
+    resumed run does not commit the work again, so the J-th work commit it makes is the job's next one),
+    then D steps; ``(0, D)`` when the point adds no work commit, the run's D-th step (when the job has
+    begun, a crash while resuming, taking the killed run's lock over)."""
+    points = {commit + 1 for commit in commits if commit < steps}
+    if len(points) > KILLS:
+        every = sorted(points)
+        points = {every[i * len(every) // KILLS] for i in range(KILLS)}
+    rest = [step for step in range(1, steps + 1) if step not in points]
+    wanted = min(KILLS - len(points), len(rest))
+    rnd = random.Random(seed)
+    points |= {
+        rnd.choice(rest[i * len(rest) // wanted : (i + 1) * len(rest) // wanted]) for i in range(wanted)
+    }
+    kills, landed = [], 0
+    for point in sorted(points):
+        before = [0, *(commit for commit in work if commit < point)]
+        kills.append((len(before) - 1 - landed, point - before[-1]))
+        landed = len(before) - 1
+    return kills
+
+
 def crash_and_resume(
     run: Runs,
     url: str,
@@ -162,23 +193,21 @@ def crash_and_resume(
     seed: int,
     args: list[str],
     reference_args: list[str],
-) -> int:
-    """Run ``reference_args`` uninterrupted on ``reference_url``; on ``url``, kill ``args`` at KILLS
-    seeded points, each in the run resumed after the previous kill, then run it to the end. Returns how
-    many runs were killed (a point past the end of a resumed run lets it finish)."""
+) -> tuple[int, int]:
+    """Run ``reference_args`` uninterrupted on ``reference_url``; on ``url``, kill ``args`` at the
+    kill_points of that run, each in the run resumed after the previous kill, then run it to the end.
+    Returns how many runs were killed (a point past the end of a resumed run lets it finish), and how many
+    of those after a work commit of their own."""
     counted = tmp_path / "steps"
-    assert run(reference_url, 0, counted, *reference_args) == 0
-    steps = int(counted.read_text())
-    rnd = random.Random(seed)
-    killed = 0
-    # Each resumed run is killed after a random number of steps averaging 1/KILLS of an uninterrupted
-    # run's, so the kills walk through the whole job (early, midway, late) instead of most of them
-    # falling past the end of an already resumed run.
-    span = max(1, 2 * steps // KILLS)
-    for _ in range(KILLS):
-        killed += run(url, rnd.randint(1, span), tmp_path / "killed-steps", *args) == -9
-    assert run(url, 0, counted, *args) == 0
-    return killed
+    assert run(reference_url, (0, 0), counted, *reference_args) == 0
+    reference = json.loads(counted.read_text())
+    killed = after_work = 0
+    for kill in kill_points(reference["steps"], reference["commits"], reference["work"], seed):
+        if run(url, kill, counted, *args) == -9:
+            killed += 1
+            after_work += bool(json.loads(counted.read_text())["work"])
+    assert run(url, (0, 0), counted, *args) == 0
+    return killed, after_work
 
 
 def _rows(url: str, query: Any) -> list[tuple[Any, ...]]:
@@ -278,7 +307,7 @@ def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
     ok("keys", "create")
     ok("register", "generate", "--people", "30", "--cross-border", "5", "--seed", "3", "--bad-rows", "0.1",
        "-o", "register.csv")  # fmt: skip
-    killed: dict[str, int] = {}
+    killed: dict[str, tuple[int, int]] = {}
 
     # register import: chunks of 4 rows, some rejected.
     base = cli_env
@@ -350,6 +379,6 @@ def test_killed_anywhere_the_chain_resumes_to_what_an_uninterrupted_run_makes(
     ).order_by(inserter_results.c.file_name, inserter_results.c.line)
     assert _rows(reading, record) == _rows(reading_ref, record)
     assert event_counts(reading) == event_counts(reading_ref)
-    # The points are seeded, and most of them land inside a run (not past its end).
-    # Most kill points must really kill: a point past the end of a run tests nothing.
-    assert all(count >= KILLS // 2 for count in killed.values()), killed
+    # Most kill points must really kill: a point past the end of a run tests nothing. And each command
+    # is killed after work it committed, not only before its first commit.
+    assert all(count >= KILLS // 2 and after > 0 for count, after in killed.values()), killed
