@@ -111,3 +111,11 @@ def test_a_message_is_filled_from_the_facts_on_the_error():
     assert message(error, "xx") == "Letter 17 has already been re-issued."
     assert http_status(error) == 409
     assert error.to_json() == {"code": "piece_reissued", "message": str(error), "piece_id": "17"}
+
+
+def test_a_french_message_has_no_break_spaces_and_its_facts_are_shown_as_they_are():
+    error = ConflictError("taken", code="job_name_taken", job="A : B")
+    assert message(error, "fr") == (
+        "Le travail d'impression A : B a été créé au même moment par une autre exécution\xa0: réessayez."
+    )
+    assert message(error, "de").endswith("angelegt: erneut versuchen.")

@@ -25,6 +25,7 @@ from courrier.errors import (
     NotFoundError,
     TemplateError,
 )
+from courrier.languages import french_spacing
 
 DEFAULT_LANGUAGE = "en"
 
@@ -40,6 +41,17 @@ class Entry:
     # Other classes that raise the same code for the same reason seen from another step (a template
     # construct refused when the template loads, or when one letter is composed).
     also: tuple[type[CourrierError], ...] = ()
+
+    def template(self, language: str) -> str:
+        """The message to fill in ``language`` (English for a language we do not write), as it is shown:
+        in French with its no-break spaces (``languages.french_spacing``; the facts put in after are
+        shown as they are)."""
+        found = self.messages.get(language) or self.messages[DEFAULT_LANGUAGE]
+        return french_spacing(found) if language == "fr" else found
+
+    def fill(self, language: str, facts: Mapping[str, object]) -> str:
+        """The message in ``language`` with the entry's facts from ``facts`` ("?" for one missing)."""
+        return self.template(language).format_map({name: facts.get(name, "?") for name in self.facts})
 
 
 def _entry(
@@ -2668,6 +2680,4 @@ def http_status(error: CourrierError) -> int:
 
 def message(error: CourrierError, language: str) -> str:
     """The error's message for a person, in ``language`` (English for a language we do not write)."""
-    entry = entry_for(error)
-    template = entry.messages.get(language) or entry.messages[DEFAULT_LANGUAGE]
-    return template.format_map({name: error.facts.get(name, "?") for name in entry.facts})
+    return entry_for(error).fill(language, error.facts)

@@ -98,7 +98,7 @@ def test_typed_code_refused_elsewhere_in_every_language(client, vouchers, sign_i
             f"/establishment/check?lang={language}", data={csrf.FIELD: token, "code": vouchers.qr[1]}
         )
         assert 'data-reason="already_redeemed"' in refused.text
-        expected = CATALOGUE["already_redeemed"].messages[language].format(date="2021-01-20", time="10:00")
+        expected = CATALOGUE["already_redeemed"].template(language).format(date="2021-01-20", time="10:00")
         assert expected.replace("'", "&#39;") in refused.text
         # Never where, and never the other establishment's list.
         assert ESTABLISHMENTS[0]["name"] not in refused.text

@@ -165,7 +165,7 @@ def test_the_latest_work_has_a_page_of_its_own_that_the_morning_view_asks_for_ag
     with engine.connect() as connection:
         assert len(list_audit(connection, limit=None)) == audited + 1
     french = client.get(f"{PAGE}/tasks", params={"campaign": world.campaign, "lang": "fr"}).text
-    assert 'data-announce="Composition de la vague 1 : ' in french
+    assert 'data-announce="Composition de la vague 1\xa0: ' in french
     assert client.get(f"{PAGE}/tasks", params={"campaign": "no-such-campaign"}).status_code == 404
 
 
@@ -304,7 +304,7 @@ def test_the_operator_cancels_a_queued_and_a_running_task_from_its_page(
     assert tasks.claim_next(engine, clock()) is None
     refused = client.post(f"{location}/cancel", data={"csrf_token": form_token(page)}, follow_redirects=False)
     assert refused.status_code == 409
-    assert html.unescape(CATALOGUE["task_ended"].messages[lang]) in html.unescape(refused.text)
+    assert html.unescape(CATALOGUE["task_ended"].template(lang)) in html.unescape(refused.text)
     # Started again, taken by a worker, then cancelled: stopping.
     running = _start_compose(client, world.campaign, token).headers["location"]
     assert tasks.claim_next(engine, clock()) is not None
@@ -399,4 +399,4 @@ def test_the_operator_marks_a_failure_as_dealt_with_and_it_is_pruned_by_its_age(
         f"{queued}/acknowledge", data={"csrf_token": form_token(page)}, follow_redirects=False
     )
     assert refused.status_code == 409
-    assert html.unescape(CATALOGUE["task_not_failed"].messages[lang]) in html.unescape(refused.text)
+    assert html.unescape(CATALOGUE["task_not_failed"].template(lang)) in html.unescape(refused.text)

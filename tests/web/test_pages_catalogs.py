@@ -69,3 +69,30 @@ def test_a_missing_compiled_catalog_is_compiled_from_its_po(tmp_path: Path, monk
     assert (
         environment("pt").get_template("landing.html").render(languages=[], lang="pt").count("Continuar") == 1
     )
+
+
+# A plain space before one of these, or inside « »: a narrow page may begin a line with the sign.
+FRENCH_BREAKABLE = re.compile(r" [:;?!»]|« ")
+
+
+def test_french_texts_are_shown_with_no_break_spaces_before_colons_and_question_marks():
+    # The catalog keeps plain spaces, as typed; the pages get each text with French's no-break ones.
+    with catalog_path("fr").open("rb") as source:
+        catalog = read_po(source, locale="fr")
+    french = translations("fr")
+    typed = [message for message in catalog if message.id and isinstance(message.id, str)]
+    assert sum(bool(FRENCH_BREAKABLE.search(message.string)) for message in typed) > 20
+    for message in typed:
+        shown = french.gettext(message.id)
+        assert not FRENCH_BREAKABLE.search(shown), shown
+        assert shown.replace("\xa0", " ") == message.string
+    plural = next(message for message in catalog if isinstance(message.id, tuple))
+    assert french.ngettext(*plural.id, 2).replace("\xa0", " ") == plural.string[1]
+    # The other languages as their catalogs have them.
+    assert translations("de").gettext("Continue") == "Weiter"
+
+
+@pytest.mark.parametrize(("language", "shown"), [("fr", "Campagne\xa0: "), ("en", "Campaign: ")])
+def test_a_label_takes_its_colon_as_the_language_sets_it(language: str, shown: str):
+    page = environment(language).from_string('{{ _("Campaign")|colon }} <strong>x</strong>').render()
+    assert page == f"{shown}<strong>x</strong>"

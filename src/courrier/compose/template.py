@@ -27,6 +27,7 @@ from courrier.compose.salutation import salutation
 from courrier.compose.sandbox import TemplateText, letter_environment, unsafe_constructs
 from courrier.country import HOME_COUNTRY
 from courrier.errors import CompositionError, TemplateError
+from courrier.languages import FRENCH_SPACES, french_spacing
 from courrier.qr import EC_LEVELS, MASKS
 
 MM = 72 / 25.4
@@ -366,8 +367,6 @@ def _per_language(folder: Path, source: str, languages: tuple[str, ...], extensi
     return texts
 
 
-# French sets a (no-break) space before : ; ? ! and inside « »: a line must never begin with one of them.
-_FRENCH_SPACES = re.compile(r" ([:;?!»])|(«) ")
 _JINJA_TAG = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.DOTALL)
 _QUOTED = re.compile(r'"([^"\n]+)"')
 # Each language's quotation marks (outer level); French and Portuguese guillemets take no-break spaces
@@ -380,7 +379,7 @@ def typographic_spaces(source: str, language: str) -> str:
     quotation marks (« », „ “, “ ”), and in French the spaces before ``: ; ? !`` and inside « »
     made unbreakable (``code :``). Jinja tags are left as they are. Done once per template, not per
     letter."""
-    if "'" not in source and '"' not in source and (language != "fr" or not _FRENCH_SPACES.search(source)):
+    if "'" not in source and '"' not in source and (language != "fr" or not FRENCH_SPACES.search(source)):
         return source
     return "".join(
         part if index % 2 else _typeset(part, language) for index, part in enumerate(_JINJA_TAG.split(source))
@@ -391,11 +390,7 @@ def _typeset(text: str, language: str) -> str:
     text = text.replace("'", "\u2019")
     opening, closing = QUOTES.get(language, QUOTES["en"])
     text = _QUOTED.sub(lambda match: f"{opening}{match.group(1)}{closing}", text)
-    return _FRENCH_SPACES.sub(_no_break, text) if language == "fr" else text
-
-
-def _no_break(match: re.Match[str]) -> str:
-    return f"\xa0{match.group(1)}" if match.group(1) else f"{match.group(2)}\xa0"
+    return french_spacing(text) if language == "fr" else text
 
 
 def _qr_mask(manifest: Path, name: str, value: Any) -> int | None:

@@ -324,7 +324,7 @@ def test_offline_a_typed_code_or_reference_is_queued_and_one_checked_in_here_is_
     page.click("#checkin-lookup")
     refused = page.wait_for_selector("#checkin-result .scan-result[data-reason='already_checked_in']")
     headline = refused.eval_on_selector(".scan-headline", "e => e.textContent")
-    french_template = CATALOGUE["already_checked_in"].messages["fr"]
+    french_template = CATALOGUE["already_checked_in"].template("fr")
     assert headline.startswith(french_template.split("{")[0]), headline
     assert "desk2" in headline
     assert page.locator("#reception-queue li[data-status='queued']").count() == 2

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request, Response
 from courrier.accounts.audit import audit
 from courrier.accounts.sessions import StaffSession
 from courrier.campaigns.store import campaign_id, get_campaign, require_frozen_template
-from courrier.catalogue import CATALOGUE, DEFAULT_LANGUAGE
+from courrier.catalogue import CATALOGUE
 from courrier.db.transaction import read_connection, write_transaction
 from courrier.errors import NotFoundError
 from courrier.production.compose_plan import wave_id
@@ -248,5 +248,4 @@ def _reason(task: Task, language: str) -> str | None:
     if entry is None or entry.code == "error":
         return None
     # The catalogue's message for the stored code, filled from the stored facts (as catalogue.message).
-    template = entry.messages.get(language) or entry.messages[DEFAULT_LANGUAGE]
-    return template.format_map({name: task.error_facts.get(name, "?") for name in entry.facts})
+    return entry.fill(language, task.error_facts)

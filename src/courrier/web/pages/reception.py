@@ -107,7 +107,7 @@ def _config(found: Visitor, session: StaffSession, centre: str, day: dt.date) ->
         },
         "messages": _messages(found.language),
         "reasons": {
-            code: CATALOGUE[code].messages[found.language] for code in OFFLINE_REASONS + OFFLINE_ONLY_REASONS
+            code: CATALOGUE[code].template(found.language) for code in OFFLINE_REASONS + OFFLINE_ONLY_REASONS
         },
     }
 

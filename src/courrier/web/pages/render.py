@@ -65,6 +65,11 @@ def environment(language: str) -> Environment:
     # An amount in euros as the reader writes it ("50,00" in French, German, Portuguese, Luxembourgish):
     # the API's amounts are "50.00", which a clerk reads as fifty only in English.
     env.filters["euros"] = lambda value: format_decimal(Decimal(value), EURO_FORMAT, locale=language)
+    # A label and its colon ("Campaign: X"), as the language sets it: French with a no-break space
+    # before (languages.french_spacing), so the colon never begins a line.
+    # (A translation is Markup, and Markup + str escapes the str: here only the colon.)
+    colon = "\xa0:" if language == "fr" else ":"
+    env.filters["colon"] = lambda label: label + colon
     return env
 
 
