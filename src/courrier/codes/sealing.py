@@ -33,7 +33,9 @@ _ASSOCIATED = b"courrier-code/1"
 
 
 def code_hmac(keys: Keys, code: str) -> bytes:
-    return hmac.digest(keys.hmac_key, code.encode("ascii"), "sha256")[:HMAC_BYTES]
+    # A code is ASCII, but what a person typed may not be ("é", a throttle's key): UTF-8 writes both
+    # (the same bytes for ASCII), where an ASCII encoding failed the request with a 500.
+    return hmac.digest(keys.hmac_key, code.encode("utf-8", "surrogatepass"), "sha256")[:HMAC_BYTES]
 
 
 def seal_codes(keys: Keys, codes: Sequence[str]) -> tuple[list[bytes], list[bytes]]:

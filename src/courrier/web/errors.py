@@ -13,9 +13,18 @@ from courrier.errors import CourrierError
 from courrier.web.i18n import request_language
 
 
+def _writable(text: str) -> str:
+    """``text`` as UTF-8 can write it: a lone surrogate (from a JSON escape, ``"\\ud800"``, echoed in
+    a message or a fact) becomes its backslash escape, ``\\ud800``, instead of failing the answer."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def error_body(code: str, text: str, facts: dict[str, object] | None = None) -> dict[str, dict[str, str]]:
     """The error's code and message, and its facts (e.g. the ``group`` a mistyped code is wrong in)."""
-    return {"error": {**{k: str(v) for k, v in (facts or {}).items()}, "code": code, "message": text}}
+    found = {_writable(str(k)): _writable(str(v)) for k, v in (facts or {}).items()}
+    return {"error": {**found, "code": code, "message": _writable(text)}}
 
 
 def error_response(request: Request, error: CourrierError) -> JSONResponse:

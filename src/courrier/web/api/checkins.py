@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import Connection, select
 
 from courrier.accounts.audit import audit
@@ -35,6 +35,7 @@ from courrier.db.transaction import write_transaction
 from courrier.errors import AccountError, NotFoundError
 from courrier.web.auth import context, on_loop_or_thread, staff_with_role
 from courrier.web.i18n import request_language
+from courrier.web.inputs import Body, Id, IdPath
 from courrier.web.json_body import documented_body, read_json_body, validated
 from courrier.web.responses import FastJSONResponse
 
@@ -64,7 +65,7 @@ def staff_centre(connection: Connection, session: StaffSession, requested: str |
     return requested
 
 
-class CheckinBody(BaseModel):
+class CheckinBody(Body):
     scan: str | None = Field(default=None, max_length=2000)
     code: str | None = Field(default=None, max_length=64)
     nonce: str = Field(min_length=1, max_length=64)
@@ -79,7 +80,7 @@ class CheckinBody(BaseModel):
         return self
 
 
-class PreviewBody(BaseModel):
+class PreviewBody(Body):
     scan: str | None = Field(default=None, max_length=2000)
     code: str | None = Field(default=None, max_length=64)
     centre: str | None = Field(default=None, max_length=32)
@@ -91,7 +92,7 @@ class PreviewBody(BaseModel):
         return self
 
 
-class QueuedScan(BaseModel):
+class QueuedScan(Body):
     nonce: str = Field(min_length=1, max_length=64)
     scan: str | None = Field(default=None, max_length=2000)
     code: str | None = Field(default=None, max_length=64)
@@ -105,7 +106,7 @@ class QueuedScan(BaseModel):
         return self
 
 
-class BatchBody(BaseModel):
+class BatchBody(Body):
     desk: str = Field(default="", max_length=32)
     centre: str | None = Field(default=None, max_length=32)
     scans: list[QueuedScan] = Field(max_length=MAX_BATCH)
@@ -295,7 +296,7 @@ def offline_day_list(
     return found.to_json()
 
 
-class DoseBody(BaseModel):
+class DoseBody(Body):
     product: str = Field(max_length=32)
     manufacturer: str = Field(max_length=32)
     prophylaxis: str = Field(max_length=32)
@@ -318,7 +319,7 @@ class DoseBody(BaseModel):
 
 
 class VaccinationBody(DoseBody):
-    checkin: int
+    checkin: Id
 
 
 class CorrectionBody(DoseBody):
@@ -371,7 +372,7 @@ def post_vaccination(
 
 @router.post("/vaccinations/{record_id}/corrections", status_code=201)
 def post_correction(
-    record_id: int, body: CorrectionBody, request: Request, response: Response, session: Physician
+    record_id: IdPath, body: CorrectionBody, request: Request, response: Response, session: Physician
 ) -> dict[str, Any]:
     """A new record superseding ``record_id``; the old one is kept (``current`` false)."""
     ctx = context(request)
@@ -397,7 +398,7 @@ def post_correction(
 
 
 @router.get("/checkins/{checkin_id}/history")
-def person_history(checkin_id: int, request: Request, session: CentreStaff) -> dict[str, Any]:
+def person_history(checkin_id: IdPath, request: Request, session: CentreStaff) -> dict[str, Any]:
     """The check-in and its person's vaccination records, corrected ones included."""
     ctx = context(request)
     now = ctx.clock()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy import Connection, select
 
 from courrier.booking.bookings import book_dose, cancel_booking, get_booking, list_bookings, move_booking
@@ -20,24 +20,25 @@ from courrier.db.schema import campaigns, codes, persons, slots
 from courrier.errors import CodeError, NotFoundError
 from courrier.web.auth import bearer_token, client_address, context, on_loop_or_thread
 from courrier.web.i18n import request_language
+from courrier.web.inputs import Body, Dose, DoseQuery, Id, IdPath
 from courrier.web.json_body import documented_body, read_json_body, validated
 from courrier.web.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["citizen"])
 
 
-class CodeEntry(BaseModel):
+class CodeEntry(Body):
     code: str = Field(max_length=64)
 
 
-class BookingRequest(BaseModel):
-    slot: int
-    dose: int = 1
+class BookingRequest(Body):
+    slot: Id
+    dose: Dose = 1
     answers: dict[str, str] = Field(default_factory=dict)
 
 
-class MoveRequest(BaseModel):
-    slot: int
+class MoveRequest(Body):
+    slot: Id
 
 
 async def citizen_code(request: Request) -> int:
@@ -127,7 +128,7 @@ def free_slots(
     request: Request,
     centre: str,
     date: dt.date,
-    dose: int = 1,
+    dose: DoseQuery = 1,
     campaign: str | None = None,
 ) -> dict[str, Any]:
     """Free slots of a centre on a (local) day, for the caller's campaign (or ``campaign=NAME``)."""
@@ -240,18 +241,18 @@ def bookings(request: Request, code_id: Citizen) -> dict[str, Any]:
 
 
 @router.get("/bookings/{booking_id}")
-def booking(booking_id: int, request: Request, code_id: Citizen) -> dict[str, Any]:
+def booking(booking_id: IdPath, request: Request, code_id: Citizen) -> dict[str, Any]:
     with context(request).engine.connect() as connection:
         return get_booking(connection, code_id, booking_id).to_json()
 
 
 @router.delete("/bookings/{booking_id}")
-def cancel(booking_id: int, request: Request, code_id: Citizen) -> dict[str, Any]:
+def cancel(booking_id: IdPath, request: Request, code_id: Citizen) -> dict[str, Any]:
     ctx = context(request)
     return cancel_booking(ctx.engine, code_id, booking_id, now=ctx.clock()).to_json()
 
 
 @router.post("/bookings/{booking_id}/move")
-def move(booking_id: int, body: MoveRequest, request: Request, code_id: Citizen) -> dict[str, Any]:
+def move(booking_id: IdPath, body: MoveRequest, request: Request, code_id: Citizen) -> dict[str, Any]:
     ctx = context(request)
     return move_booking(ctx.engine, code_id, booking_id, body.slot, now=ctx.clock()).to_json()

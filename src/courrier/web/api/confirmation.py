@@ -13,6 +13,7 @@ from courrier.db.transaction import write_transaction
 from courrier.web.api.citizen import Citizen
 from courrier.web.auth import context, staff_with_role
 from courrier.web.i18n import request_language
+from courrier.web.inputs import IdPath
 
 router = APIRouter(prefix="/api/v1", tags=["confirmation"])
 Helpline = Annotated[StaffSession, Depends(staff_with_role("helpline"))]
@@ -37,7 +38,7 @@ def _pdf(reference: str, pdf: bytes) -> Response:
 
 
 @router.get("/bookings/{booking_id}/confirmation.pdf", response_class=Response, responses=PDF)
-def citizen_confirmation(booking_id: int, request: Request, code_id: Citizen) -> Response:
+def citizen_confirmation(booking_id: IdPath, request: Request, code_id: Citizen) -> Response:
     with context(request).engine.connect() as connection:
         booking, pdf = confirmation_pdf(connection, code_id, booking_id, language=_chosen_language(request))
     return _pdf(booking.reference, pdf)
@@ -48,7 +49,9 @@ def citizen_confirmation(booking_id: int, request: Request, code_id: Citizen) ->
     response_class=Response,
     responses=PDF,
 )
-def helpline_confirmation(caller: int, booking_id: int, request: Request, session: Helpline) -> Response:
+def helpline_confirmation(
+    caller: IdPath, booking_id: IdPath, request: Request, session: Helpline
+) -> Response:
     ctx = context(request)
     with ctx.engine.connect() as connection:
         booking, pdf = confirmation_pdf(connection, caller, booking_id, language=_chosen_language(request))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from courrier.accounts.audit import audit
 from courrier.accounts.sessions import StaffSession
@@ -28,11 +28,12 @@ from courrier.errors import AccountError, NotFoundError
 from courrier.web.api.checkins import Physician, staff_centre
 from courrier.web.auth import context
 from courrier.web.i18n import request_language
+from courrier.web.inputs import Body, IdPath
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
 
 
-class Certificate(BaseModel):
+class Certificate(Body):
     # A DCC's HC1: text is some 500 to 1,000 characters; a QR code holds at most 4,296.
     hc1: str = Field(max_length=4296)
 
@@ -58,7 +59,7 @@ PDF: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/vaccinations/{record_id}/certificate.pdf", response_class=Response, responses=PDF)
-def vaccination_certificate(record_id: int, request: Request, session: Physician) -> Response:
+def vaccination_certificate(record_id: IdPath, request: Request, session: Physician) -> Response:
     """The EU DCC of a vaccination record of the physician's centre, as a PDF to print at the desk: in
     ``?lang=`` (fr, de, en; pt and lb get French) or else the person's register language. The same
     record gives the same certificate each time (docs/certificates.md). Audited

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from courrier.accounts.audit import audit
@@ -23,12 +23,13 @@ from courrier.db.schema import persons
 from courrier.db.transaction import write_transaction
 from courrier.web.api.citizen import BookingRequest, MoveRequest
 from courrier.web.auth import context, staff_with_role
+from courrier.web.inputs import Body, IdPath
 
 router = APIRouter(prefix="/api/v1/helpline", tags=["helpline"])
 Helpline = Annotated[StaffSession, Depends(staff_with_role("helpline"))]
 
 
-class CallerCode(BaseModel):
+class CallerCode(Body):
     code: str = Field(max_length=64)
 
 
@@ -71,7 +72,9 @@ def find_caller(body: CallerCode, request: Request, session: Helpline) -> dict[s
 
 
 @router.post("/callers/{caller}/bookings", status_code=201)
-def book_for_caller(caller: int, body: BookingRequest, request: Request, session: Helpline) -> dict[str, Any]:
+def book_for_caller(
+    caller: IdPath, body: BookingRequest, request: Request, session: Helpline
+) -> dict[str, Any]:
     ctx = context(request)
     booking, _created = book_dose(
         ctx.engine,
@@ -88,7 +91,7 @@ def book_for_caller(caller: int, body: BookingRequest, request: Request, session
 
 @router.post("/callers/{caller}/bookings/{booking_id}/move")
 def move_for_caller(
-    caller: int, booking_id: int, body: MoveRequest, request: Request, session: Helpline
+    caller: IdPath, booking_id: IdPath, body: MoveRequest, request: Request, session: Helpline
 ) -> dict[str, Any]:
     ctx = context(request)
     booking = move_booking(ctx.engine, caller, booking_id, body.slot, now=ctx.clock())
@@ -96,7 +99,9 @@ def move_for_caller(
 
 
 @router.delete("/callers/{caller}/bookings/{booking_id}")
-def cancel_for_caller(caller: int, booking_id: int, request: Request, session: Helpline) -> dict[str, Any]:
+def cancel_for_caller(
+    caller: IdPath, booking_id: IdPath, request: Request, session: Helpline
+) -> dict[str, Any]:
     ctx = context(request)
     booking = cancel_booking(ctx.engine, caller, booking_id, now=ctx.clock())
     return _booked(request, session, "booking.cancelled", booking)

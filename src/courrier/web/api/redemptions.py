@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import Connection
 
 from courrier.accounts.audit import audit
@@ -33,6 +33,7 @@ from courrier.vouchers.redemption import (
 )
 from courrier.web.auth import context, on_loop_or_thread, staff_with_role
 from courrier.web.i18n import request_language
+from courrier.web.inputs import Body, IdPath
 from courrier.web.json_body import documented_body, read_json_body, validated
 from courrier.web.responses import FastJSONResponse
 
@@ -54,7 +55,7 @@ def staff_establishment(connection: Connection, session: StaffSession, requested
     return get_establishment(connection, (requested or "").upper()).id
 
 
-class VoucherInput(BaseModel):
+class VoucherInput(Body):
     scan: str | None = Field(default=None, max_length=2000)
     code: str | None = Field(default=None, max_length=64)
     establishment: str | None = Field(default=None, max_length=32)
@@ -186,7 +187,7 @@ def own_redemptions(
 
 @router.delete("/redemptions/{redemption_id}")
 def delete_redemption(
-    redemption_id: int, request: Request, session: EstablishmentStaff, establishment: str | None = None
+    redemption_id: IdPath, request: Request, session: EstablishmentStaff, establishment: str | None = None
 ) -> dict[str, Any]:
     """Undo a mistaken redemption within the undo time, by the establishment that made it; the voucher
     may be redeemed again."""

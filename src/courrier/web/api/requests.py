@@ -7,27 +7,28 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from courrier.accounts.audit import audit
 from courrier.accounts.sessions import StaffSession
 from courrier.booking.requests import approve_request, list_requests, reject_request, submit_request
 from courrier.db.transaction import write_transaction
 from courrier.web.auth import client_address, context, staff_with_role
+from courrier.web.inputs import Body, IdPath
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 Operator = Annotated[StaffSession, Depends(staff_with_role("operator"))]
 RECEIVED = {"status": "received"}
 
 
-class PersonRequest(BaseModel):
+class PersonRequest(Body):
     campaign: str = Field(max_length=100)
     matricule: str = Field(max_length=20)
     birth_date: dt.date
     postcode: str = Field(max_length=16)
 
 
-class Decision(BaseModel):
+class Decision(Body):
     same_code: bool | None = None
     reason: str | None = Field(default=None, max_length=500)
 
@@ -79,7 +80,7 @@ def staff_requests(
 
 
 @router.post("/staff/requests/{request_id}/approve")
-def approve(request_id: int, body: Decision, request: Request, session: Operator) -> dict[str, Any]:
+def approve(request_id: IdPath, body: Decision, request: Request, session: Operator) -> dict[str, Any]:
     ctx = context(request)
     with write_transaction(ctx.engine) as connection:
         done = approve_request(
@@ -95,7 +96,7 @@ def approve(request_id: int, body: Decision, request: Request, session: Operator
 
 
 @router.post("/staff/requests/{request_id}/reject")
-def reject(request_id: int, body: Decision, request: Request, session: Operator) -> dict[str, Any]:
+def reject(request_id: IdPath, body: Decision, request: Request, session: Operator) -> dict[str, Any]:
     ctx = context(request)
     with write_transaction(ctx.engine) as connection:
         done = reject_request(

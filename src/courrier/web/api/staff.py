@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
 
 from courrier.accounts.audit import list_audit
 from courrier.accounts.sessions import StaffSession, end_session, open_session
@@ -13,11 +12,12 @@ from courrier.accounts.users import authenticate
 from courrier.db.transaction import write_transaction
 from courrier.errors import CourrierError
 from courrier.web.auth import client_address, context, current_staff, staff_with_role
+from courrier.web.inputs import Body
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
 
-class Credentials(BaseModel):
+class Credentials(Body):
     username: str
     password: str
 

@@ -37,6 +37,7 @@ from courrier.vouchers.statements import LOCAL, establishment_statements, statem
 from courrier.web.api.redemptions import staff_establishment
 from courrier.web.app import STATIC
 from courrier.web.auth import context
+from courrier.web.inputs import IdPath, form_id
 from courrier.web.pages import csrf
 from courrier.web.pages.render import (
     LANGUAGE_NAMES,
@@ -165,7 +166,7 @@ def establishment_page(request: Request) -> Response:
         session,
         establishment,
         query,
-        undone=int(undone) if undone and undone.isdigit() else None,
+        undone=form_id(undone),
     )
 
 
@@ -262,7 +263,7 @@ async def redeem_page(request: Request) -> Response:
 
 
 @router.post("/establishment/redemptions/{redemption_id}/undo")
-async def undo_page(redemption_id: int, request: Request) -> Response:
+async def undo_page(redemption_id: IdPath, request: Request) -> Response:
     found, session = staff_page(request, "establishment")
     establishment, query = _establishment(request, session)
     await _form(request, session)

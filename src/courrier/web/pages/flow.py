@@ -38,6 +38,7 @@ from courrier.centres.store import get_centre
 from courrier.errors import CodeError, ConflictError, CourrierError
 from courrier.ledger.codes import REFUSALS
 from courrier.web.auth import context
+from courrier.web.inputs import DosePath, IdPath, form_id
 from courrier.web.pages import csrf
 from courrier.web.pages.queries import (
     Holder,
@@ -228,7 +229,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
     """The steps under ``prefix`` ("" for citizens, "/helpline/callers/{ref}" for the helpline)."""
 
     @router.get(prefix + "/book/{dose}")
-    def start(dose: int, request: Request, centre: str | None = None) -> Response:
+    def start(dose: DosePath, request: Request, centre: str | None = None) -> Response:
         """The first step: the questions, then the centre (or, with ``centre``, its days: dose 2 offered
         at dose 1's centre)."""
         flow = flow_of(request)
@@ -239,7 +240,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         raise Redirect(f"{flow.base}/book/{dose}/" + (f"day?centre={quote(centre)}" if centre else "centre"))
 
     @router.get(prefix + "/book/{dose}/questions")
-    def questions(dose: int, request: Request, centre: str | None = None) -> Response:
+    def questions(dose: DosePath, request: Request, centre: str | None = None) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
@@ -250,7 +251,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         return _questions_page(flow, dose, asked, centre, _read_answers(flow, dose) or {})
 
     @router.post(prefix + "/book/{dose}/questions")
-    async def answer_questions(dose: int, request: Request) -> Response:
+    async def answer_questions(dose: DosePath, request: Request) -> Response:
         flow = flow_of(request)
         form = await request.form()
         _form_ok(flow, _field(form, csrf.FIELD))
@@ -274,7 +275,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         return flow.visitor.redirect(f"{flow.base}/book/{dose}/{following}")
 
     @router.get(prefix + "/book/{dose}/centre")
-    def choose_centre(dose: int, request: Request) -> Response:
+    def choose_centre(dose: DosePath, request: Request) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             policy, _ = booking_state(connection, flow.holder)
@@ -283,7 +284,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
             return centre_page(flow, connection, _book_step(flow, dose))
 
     @router.get(prefix + "/book/{dose}/day")
-    def choose_day(dose: int, request: Request, centre: str | None = None) -> Response:
+    def choose_day(dose: DosePath, request: Request, centre: str | None = None) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             _check_dose(booking_policy(connection, flow.holder.campaign_id), flow.holder, dose)
@@ -292,7 +293,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
 
     @router.get(prefix + "/book/{dose}/time")
     def choose_time(
-        dose: int, request: Request, centre: str | None = None, day: str | None = None
+        dose: DosePath, request: Request, centre: str | None = None, day: str | None = None
     ) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
@@ -301,7 +302,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
             return time_page(flow, connection, _book_step(flow, dose), centre, day)
 
     @router.post(prefix + "/book/{dose}")
-    async def book(dose: int, request: Request) -> Response:
+    async def book(dose: DosePath, request: Request) -> Response:
         flow = flow_of(request)
         form = await request.form()
         _form_ok(flow, _field(form, csrf.FIELD))
@@ -333,7 +334,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         return flow.visitor.redirect(f"{flow.base}/bookings/{booking.id}")
 
     @router.get(prefix + "/bookings/{booking_id}")
-    def booking_page(booking_id: int, request: Request) -> Response:
+    def booking_page(booking_id: IdPath, request: Request) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             booking = get_booking(connection, flow.holder.code_id, booking_id)
@@ -358,7 +359,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         )
 
     @router.get(prefix + "/bookings/{booking_id}/confirmation.pdf")
-    def confirmation(booking_id: int, request: Request) -> Response:
+    def confirmation(booking_id: IdPath, request: Request) -> Response:
         """The confirmation letter (``booking.confirmation``) in the language of the pages."""
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
@@ -375,31 +376,31 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         )
 
     @router.get(prefix + "/bookings/{booking_id}/move")
-    def move_start(booking_id: int, request: Request) -> Response:
+    def move_start(booking_id: IdPath, request: Request) -> Response:
         raise Redirect(f"{flow_of(request).base}/bookings/{booking_id}/move/centre")
 
     @router.get(prefix + "/bookings/{booking_id}/move/centre")
-    def move_centre(booking_id: int, request: Request) -> Response:
+    def move_centre(booking_id: IdPath, request: Request) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             return centre_page(flow, connection, _move_step(flow, connection, booking_id))
 
     @router.get(prefix + "/bookings/{booking_id}/move/day")
-    def move_day(booking_id: int, request: Request, centre: str | None = None) -> Response:
+    def move_day(booking_id: IdPath, request: Request, centre: str | None = None) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             return day_page(flow, connection, _move_step(flow, connection, booking_id), centre)
 
     @router.get(prefix + "/bookings/{booking_id}/move/time")
     def move_time(
-        booking_id: int, request: Request, centre: str | None = None, day: str | None = None
+        booking_id: IdPath, request: Request, centre: str | None = None, day: str | None = None
     ) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             return time_page(flow, connection, _move_step(flow, connection, booking_id), centre, day)
 
     @router.post(prefix + "/bookings/{booking_id}/move")
-    async def move(booking_id: int, request: Request) -> Response:
+    async def move(booking_id: IdPath, request: Request) -> Response:
         flow = flow_of(request)
         form = await request.form()
         _form_ok(flow, _field(form, csrf.FIELD))
@@ -417,7 +418,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         return flow.visitor.redirect(f"{flow.base}/bookings/{booking.id}?moved=1")
 
     @router.get(prefix + "/bookings/{booking_id}/cancel")
-    def cancel_page(booking_id: int, request: Request) -> Response:
+    def cancel_page(booking_id: IdPath, request: Request) -> Response:
         flow = flow_of(request)
         with context(request).engine.connect() as connection:
             booking = get_booking(connection, flow.holder.code_id, booking_id)
@@ -432,7 +433,7 @@ def add_flow_routes(router: APIRouter, prefix: str, flow_of: FlowOf) -> None:
         )
 
     @router.post(prefix + "/bookings/{booking_id}/cancel")
-    async def cancel(booking_id: int, request: Request) -> Response:
+    async def cancel(booking_id: IdPath, request: Request) -> Response:
         flow = flow_of(request)
         form = await request.form()
         _form_ok(flow, _field(form, csrf.FIELD))
@@ -455,8 +456,7 @@ def _field(form: Any, name: str) -> str | None:
 
 
 def _slot_field(form: Any) -> int | None:
-    value = _field(form, "slot") or ""
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return form_id(_field(form, "slot"))
 
 
 def _questions_page(

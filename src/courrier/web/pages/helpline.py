@@ -23,6 +23,7 @@ from courrier.db.schema import codes, persons
 from courrier.db.transaction import write_transaction
 from courrier.errors import CourrierError
 from courrier.web.auth import context
+from courrier.web.inputs import form_id
 from courrier.web.pages import csrf
 from courrier.web.pages.citizen import offers
 from courrier.web.pages.flow import Flow, add_flow_routes
@@ -48,12 +49,10 @@ def caller_ref(request: Request, session: StaffSession, code_id: int) -> str:
 
 def _caller_id(request: Request, session: StaffSession, ref: str) -> int:
     """The code id of a caller reference made for this session; back to the search otherwise."""
-    code_id = ref.partition("-")[0]
-    if not code_id.isdigit() or len(code_id) > 18:
+    code_id = form_id(ref.partition("-")[0])
+    if code_id is None or not csrf.matches(caller_ref(request, session, code_id), ref):
         raise Redirect("/helpline")
-    if not csrf.matches(caller_ref(request, session, int(code_id)), ref):
-        raise Redirect("/helpline")
-    return int(code_id)
+    return code_id
 
 
 def _audit(request: Request, session: StaffSession, action: str, code_id: int, **details: object) -> None:

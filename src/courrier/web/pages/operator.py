@@ -32,6 +32,7 @@ from courrier.production.reprint import DEFAULT_THRESHOLD, plan_reprint
 from courrier.production.results import MAX_FILE_BYTES, ResultsSummary, apply_results
 from courrier.production.tasks import list_tasks, reap_tasks
 from courrier.web.auth import context
+from courrier.web.inputs import IdPath
 from courrier.web.pages import csrf
 from courrier.web.pages.render import FormTokenError, PageRoute, Redirect, render
 from courrier.web.pages.staff import staff_page
@@ -219,12 +220,12 @@ async def _read_upload(request: Request, session: StaffSession, form: Any) -> tu
 
 
 @router.post(PAGE + "/requests/{request_id}/approve")
-async def approve(request: Request, request_id: int) -> Response:
+async def approve(request: Request, request_id: IdPath) -> Response:
     return await _decide(request, request_id, "approved")
 
 
 @router.post(PAGE + "/requests/{request_id}/reject")
-async def reject(request: Request, request_id: int) -> Response:
+async def reject(request: Request, request_id: IdPath) -> Response:
     return await _decide(request, request_id, "rejected")
 
 

@@ -41,6 +41,7 @@ from courrier.production.tasks import (
     workers_seen,
 )
 from courrier.web.auth import context
+from courrier.web.inputs import IdPath, form_id
 from courrier.web.pages import operator
 from courrier.web.pages.render import PageRoute, Redirect, render
 from courrier.web.pages.staff import staff_page
@@ -105,12 +106,12 @@ async def start_compose(request: Request) -> Response:
     wave: int | None
     if chosen == "reissues":
         wave = None
-    elif chosen.isdigit() and len(chosen) < 7:
+    elif form_id(chosen, 999_999) is not None:
         wave = int(chosen)
     else:
         raise NotFoundError(f"campaign {campaign} has no wave {chosen[:16]!r}", code="unknown_wave")
     job_size = operator.form_text(form, "job_size", 7)
-    size = int(job_size) if job_size.isdigit() and int(job_size) > 0 else DEFAULT_JOB_SIZE_SHEETS
+    size = form_id(job_size, 9_999_999) or DEFAULT_JOB_SIZE_SHEETS
     retry = operator.form_text(form, "retry_failed", 5) == "yes" and wave is not None
     what = f"compose of {campaign} " + ("re-issues" if wave is None else f"wave {wave}")
     raise _start(
@@ -143,7 +144,7 @@ def start_results(
 
 
 @router.post(TASKS + "/{task_id}/cancel")
-async def cancel(request: Request, task_id: int) -> Response:
+async def cancel(request: Request, task_id: IdPath) -> Response:
     """Cancel a task: a queued one at once, a running one at its worker's next progress report (after
     the print job it is making; a results file's transaction rolls back). Audited (``task.cancelled``)."""
     _found, session = staff_page(request, "operator")
@@ -161,7 +162,7 @@ async def cancel(request: Request, task_id: int) -> Response:
 
 
 @router.post(TASKS + "/{task_id}/acknowledge")
-async def acknowledge(request: Request, task_id: int) -> Response:
+async def acknowledge(request: Request, task_id: IdPath) -> Response:
     """Mark a failed or interrupted task as dealt with: the pruning then deletes it by its age (it is kept
     otherwise until the same work has finished since). Audited (``task.acknowledged``) after the mark, as
     a cancel is; marking twice keeps the first mark (who and when), and the audit log has both clicks."""
@@ -206,7 +207,7 @@ def task_list_page(request: Request) -> Response:
 
 
 @router.get(TASKS + "/{task_id}")
-def task_page(request: Request, task_id: int) -> Response:
+def task_page(request: Request, task_id: IdPath) -> Response:
     found, _session = staff_page(request, "operator")
     ctx = context(request)
     now = ctx.clock()

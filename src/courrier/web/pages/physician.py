@@ -30,6 +30,7 @@ from courrier.db.transaction import write_transaction
 from courrier.errors import AccountError, CourrierError, NotFoundError
 from courrier.web.api.checkins import staff_centre
 from courrier.web.auth import context
+from courrier.web.inputs import IdPath, form_id
 from courrier.web.pages import csrf
 from courrier.web.pages.render import FormTokenError, PageRoute, Redirect, Visitor, error_text, render
 from courrier.web.pages.staff import staff_page
@@ -130,7 +131,7 @@ def _checkin_page(
 
 
 @router.get("/physician/checkins/{checkin_id}")
-def checkin_page(checkin_id: int, request: Request) -> Response:
+def checkin_page(checkin_id: IdPath, request: Request) -> Response:
     found, session = staff_page(request, "physician")
     checkin, query = _checkin_for(request, session, checkin_id)
     return _checkin_page(request, found, session, checkin, query)
@@ -146,7 +147,7 @@ async def _form(request: Request, session: StaffSession) -> dict[str, str]:
 def _dose(form: dict[str, str]) -> Dose:
     def number(name: str) -> int:
         text = form.get(name, "").strip()
-        return int(text) if text.isdigit() and len(text) < 3 else 0
+        return form_id(text, 99) or 0
 
     return Dose(
         form.get("product", "")[:32],
@@ -159,7 +160,7 @@ def _dose(form: dict[str, str]) -> Dose:
 
 
 @router.post("/physician/checkins/{checkin_id}/vaccinations")
-async def record_page(checkin_id: int, request: Request) -> Response:
+async def record_page(checkin_id: IdPath, request: Request) -> Response:
     found, session = staff_page(request, "physician")
     checkin, query = _checkin_for(request, session, checkin_id)
     form = await _form(request, session)
@@ -186,13 +187,14 @@ async def record_page(checkin_id: int, request: Request) -> Response:
 
 
 @router.post("/physician/checkins/{checkin_id}/next-dose")
-async def book_next_dose(checkin_id: int, request: Request) -> Response:
+async def book_next_dose(checkin_id: IdPath, request: Request) -> Response:
     """Book the next dose in the chosen free place (the form's nonce: a double click is one booking)."""
     found, session = staff_page(request, "physician")
     checkin, query = _checkin_for(request, session, checkin_id)
     form = await _form(request, session)
     slot = form.get("slot", "")
-    if not slot.isdigit() or len(slot) > 18:
+    slot_id = form_id(slot)
+    if slot_id is None:
         raise Redirect(f"/physician/checkins/{checkin_id}{query}")
     answers = {key[2:]: value for key, value in form.items() if key.startswith("q-")}
     ctx = context(request)
@@ -203,7 +205,7 @@ async def book_next_dose(checkin_id: int, request: Request) -> Response:
         booking, _created = book_dose(
             ctx.engine,
             checkin.code_id,
-            int(slot),
+            slot_id,
             given + 1,
             booked_by=f"physician:{session.user.username}",
             now=ctx.clock(),
@@ -267,7 +269,7 @@ def _record_for(request: Request, session: StaffSession, record_id: int) -> tupl
 
 
 @router.get("/physician/vaccinations/{record_id}/correct")
-def correction_page(record_id: int, request: Request) -> Response:
+def correction_page(record_id: IdPath, request: Request) -> Response:
     found, session = staff_page(request, "physician")
     record, query = _record_for(request, session, record_id)
     values = {field: str(getattr(record, field)) for field in DOSE_FIELDS}
@@ -275,7 +277,7 @@ def correction_page(record_id: int, request: Request) -> Response:
 
 
 @router.post("/physician/vaccinations/{record_id}/correct")
-async def correct_page(record_id: int, request: Request) -> Response:
+async def correct_page(record_id: IdPath, request: Request) -> Response:
     found, session = staff_page(request, "physician")
     record, query = _record_for(request, session, record_id)
     form = await _form(request, session)

@@ -27,6 +27,7 @@ from courrier.db.transaction import write_transaction
 from courrier.web.api.checkins import staff_centre
 from courrier.web.app import STATIC
 from courrier.web.auth import context
+from courrier.web.inputs import form_id
 from courrier.web.pages import csrf
 from courrier.web.pages.render import FormTokenError, PageRoute, Visitor, error_text, gettext_for, render
 from courrier.web.pages.staff import staff_page
@@ -279,7 +280,7 @@ def day_page(request: Request) -> Response:
         day=found_day,
         may_release=session.user.role in ("reception", "admin"),
         staff_role=session.user.role,
-        released=int(released) if released and released.isdigit() else None,
+        released=form_id(released),
     )
 
 

@@ -28,6 +28,7 @@ from courrier.errors import CourrierError
 from courrier.languages import LANGUAGES
 from courrier.web.auth import STAFF_COOKIE, context
 from courrier.web.i18n import pick_language, request_language
+from courrier.web.inputs import form_charset_ok
 from courrier.web.pages import csrf
 from courrier.web.pages.translations import translations
 
@@ -259,12 +260,15 @@ def _form_malformed(language: str) -> str:
 
 class PageRoute(APIRoute):
     """A page route: a redirect raised in the handler becomes a 303, a library error an HTML page in the
-    visitor's language (not the API's JSON), a malformed form a 422 page."""
+    visitor's language (not the API's JSON), a malformed form (or one not in UTF-8: web/inputs.py) a
+    422 page."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
+            if not form_charset_ok(request.headers.get("content-type")):
+                return _error(request, 422, "invalid_request", _form_malformed)
             try:
                 return await handler(request)
             except Redirect as redirect:
