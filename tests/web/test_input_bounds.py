@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from courrier.booking.bookings import book_dose
 from courrier.booking.tokens import make_token
 from courrier.web.errors import error_body
-from courrier.web.inputs import ID_MAX, Body, form_id
+from courrier.web.inputs import ID_MAX, Body, form_day, form_id
 
 from ..production.conftest import made_once_per_session
 from .conftest import NOW, World, bearer
@@ -71,7 +71,8 @@ def _caller(method: str, path: str) -> str:
 
 
 def _api_routes(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
-    """(method, path, OpenAPI operation) of every API route that takes a body or an int parameter."""
+    """(method, path, OpenAPI operation) of every API route that takes a body, or an int or a date
+    parameter."""
     spec = app.openapi()
     found = []
     for route in app.routes:
@@ -79,7 +80,9 @@ def _api_routes(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
             continue
         for method in sorted(route.methods - {"HEAD"}):
             operation = spec["paths"][route.path][method.lower()]
-            ints = [p for p in operation.get("parameters", []) if _types(p["schema"], spec) & {"integer"}]
+            ints = [
+                p for p in operation.get("parameters", []) if _types(p["schema"], spec) & {"integer", "date"}
+            ]
             if "requestBody" in operation or ints:
                 found.append((method, route.path, operation))
     return found
@@ -95,7 +98,7 @@ def _types(schema: dict[str, Any], spec: dict[str, Any]) -> set[str]:
     schema = _resolved(schema, spec)
     if "anyOf" in schema:
         return set().union(*(_types(choice, spec) for choice in schema["anyOf"]))
-    return {schema.get("type", "any")}
+    return {schema.get("type", "any"), schema.get("format", "")} - {""}
 
 
 _any_json = st.recursive(
@@ -217,8 +220,9 @@ def test_every_route_that_takes_a_body_or_an_int_is_fuzzed(client):
         ("POST", "/api/v1/redemptions"),
         ("POST", "/api/v1/checkins"),
         ("GET", "/api/v1/slots"),
+        ("GET", "/api/v1/centres/{centre_id}/day"),
     } <= found
-    assert len(found) >= 25
+    assert len(found) >= 30
     for method, path in found:
         _caller(method, path)  # every one has a caller it lets in
 
@@ -295,6 +299,11 @@ def test_a_path_id_beyond_the_range_is_refused_as_invalid(client, world, headers
     ]:
         answer = client.request(method, path, headers=headers[caller])
         assert (answer.status_code, answer.json()["error"]["code"]) == (422, "invalid_request"), path
+    # The helpline booking for a caller (a code id) that does not exist: 404, not a NoResultFound (500).
+    answer = client.post(
+        f"/api/v1/helpline/callers/{ID_MAX}/bookings", json={"slot": 2}, headers=headers["helpline"]
+    )
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "unknown_code")
     # A well-formed id that names nothing is still the route's 404, and nobody learns more than 401.
     answer = client.get(f"/api/v1/bookings/{ID_MAX}", headers=headers[CITIZEN])
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "unknown_booking")
@@ -414,3 +423,45 @@ def test_a_form_in_utf8_is_read(client, world, charset):
     answer = client.post("/staff/sign-in", content=body, headers=headers)
     assert answer.status_code != 422, answer.text[:300]
     assert answer.status_code < 500
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"])
+def test_a_day_beyond_the_range_is_refused_as_invalid(client, world, headers, day):
+    for method, path, caller, query in [
+        ("GET", "/api/v1/slots", CITIZEN, {"centre": "LUX-VH", "date": day}),
+        ("GET", "/api/v1/centres/C01/day", "reception", {"date": day}),
+        ("GET", "/api/v1/centres/C01/offline", "reception", {"date": day}),
+        ("POST", "/api/v1/centres/C01/day/no-shows", "reception", {"date": day}),
+    ]:
+        answer = client.request(method, path, params=query, headers=headers[caller])
+        assert (answer.status_code, answer.json()["error"]["code"]) == (422, "invalid_request"), path
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_page_day_beyond_the_range_is_not_a_500(client, world, headers, day):
+    for caller, path, query in [
+        ("reception", "/reception/day", {"date": day}),
+        ("admin", "/staff/audit", {"from": day, "to": day}),
+        ("admin", "/staff/audit.csv", {"from": day, "to": day}),
+        ("ministry", "/staff/ministry", {"from": day, "to": day}),
+        (CITIZEN, "/book/1/time", {"centre": "LUX-VH", "day": day}),
+    ]:
+        token = headers[caller]["Authorization"].split(" ")[1]
+        client.cookies.clear()
+        client.cookies.set("courrier_citizen" if caller == CITIZEN else "courrier_staff", token)
+        answer = client.get(path, params=query, follow_redirects=False)
+        assert answer.status_code < 500, (path, answer.status_code)
+    client.cookies.clear()
+
+
+def test_a_form_day_is_an_iso_day_within_its_range():
+    assert [
+        form_day(text) for text in ["2021-01-25", " 2021-01-25 ", "9999-12-31", "0001-01-01", "x", None]
+    ] == [
+        dt.date(2021, 1, 25),
+        dt.date(2021, 1, 25),
+        None,
+        None,
+        None,
+        None,
+    ]

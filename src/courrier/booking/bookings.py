@@ -190,7 +190,10 @@ def _check_request(
     query = _REQUEST_QUERIES.get(dose)
     if query is None:
         query = _request_query(dose)
-    row = connection.execute(query, {"code_id": code_id, "slot_id": slot_id}).one()
+    row = connection.execute(query, {"code_id": code_id, "slot_id": slot_id}).one_or_none()
+    if row is None:
+        # A citizen's code id comes from their signed session; the helpline's from the path it calls.
+        raise NotFoundError(f"no code {code_id}", code="unknown_code")
     policy = policy_from(row, int(row.campaign_max_uses))
     if not 1 <= dose <= policy.doses:
         raise ConflictError(f"dose {dose}: this campaign has doses 1 to {policy.doses}", code="bad_dose")

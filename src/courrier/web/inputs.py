@@ -12,6 +12,10 @@ before it reaches the database, and never answers 500.
   standard library's reader, FastAPI's, takes it): no database stores one (SQLite's and psycopg's UTF-8
   encoding fail) and no answer can carry one. Every request body model derives from :class:`Body`,
   which refuses such a body as FastAPI refuses a field (422 ``invalid_request``, under ``body``).
+- Days asked about (``?date=`` of the free slots, the centre's day, its offline list, its no-shows;
+  the pages' days) are 1900-01-01 to 2999-12-31 (:data:`DayQuery`, :func:`form_day`): a day's bounds
+  are computed a day and a time zone away, and 9999-12-31 or 0001-01-01 overflowed Python's dates (a
+  500). The spec cannot give a date's range; docs/web.md does.
 - A page's form is UTF-8: Starlette decodes a multipart form's fields in the ``charset`` its
   Content-Type names, and ``charset=unicode_escape`` makes ``\\ud800`` a lone surrogate, which the
   sign-in's query failed on; a form in another charset is refused (:func:`form_charset_ok`; browsers
@@ -26,6 +30,7 @@ database work, alike on SQLite and PostgreSQL; a well-formed id that names nothi
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import email.message
 import re
 from typing import Annotated, Any
@@ -42,6 +47,10 @@ IdPath = Annotated[int, Path(ge=1, le=ID_MAX)]
 Dose = Annotated[int, Field(ge=1, le=DOSE_MAX)]
 DosePath = Annotated[int, Path(ge=1, le=DOSE_MAX)]
 DoseQuery = Annotated[int, Query(ge=1, le=DOSE_MAX)]
+DAY_MIN = dt.date(1900, 1, 1)
+DAY_MAX = dt.date(2999, 12, 31)
+DayQuery = Annotated[dt.date, Query(ge=DAY_MIN, le=DAY_MAX)]
+OptionalDayQuery = Annotated[dt.date | None, Query(ge=DAY_MIN, le=DAY_MAX)]
 
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -54,6 +63,15 @@ def form_id(text: str | None, maximum: int = ID_MAX) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= maximum else None
+
+
+def form_day(text: str | None) -> dt.date | None:
+    """The day a page's form field or query holds (ISO, :data:`DAY_MIN` to :data:`DAY_MAX`), or None."""
+    try:
+        day = dt.date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if DAY_MIN <= day <= DAY_MAX else None
 
 
 def form_charset_ok(content_type: str | None) -> bool:

@@ -35,7 +35,7 @@ from courrier.db.transaction import write_transaction
 from courrier.errors import AccountError, NotFoundError
 from courrier.web.auth import context, on_loop_or_thread, staff_with_role
 from courrier.web.i18n import request_language
-from courrier.web.inputs import Body, Id, IdPath
+from courrier.web.inputs import Body, Id, IdPath, OptionalDayQuery
 from courrier.web.json_body import documented_body, read_json_body, validated
 from courrier.web.responses import FastJSONResponse
 
@@ -241,7 +241,7 @@ def _day(request: Request, day: dt.date | None) -> dt.date:
 
 @router.get("/centres/{centre_id}/day")
 def day_list(
-    centre_id: str, request: Request, session: CentreStaff, date: dt.date | None = None
+    centre_id: str, request: Request, session: CentreStaff, date: OptionalDayQuery = None
 ) -> dict[str, Any]:
     """The centre's day: expected, arrived, done, no-shows, cancelled, walk-ins."""
     ctx = context(request)
@@ -262,7 +262,7 @@ def day_list(
 
 @router.post("/centres/{centre_id}/day/no-shows")
 def release_day_no_shows(
-    centre_id: str, request: Request, session: Reception, date: dt.date | None = None
+    centre_id: str, request: Request, session: Reception, date: OptionalDayQuery = None
 ) -> dict[str, Any]:
     """End the day's no-show bookings and give their places back (for the waiting list)."""
     ctx = context(request)
@@ -277,7 +277,7 @@ def release_day_no_shows(
 
 @router.get("/centres/{centre_id}/offline")
 def offline_day_list(
-    centre_id: str, request: Request, session: Reception, date: dt.date | None = None
+    centre_id: str, request: Request, session: Reception, date: OptionalDayQuery = None
 ) -> dict[str, Any]:
     """What a desk keeps to check people in while the network is down (docs/web.md, Offline)."""
     ctx = context(request)

@@ -20,7 +20,7 @@ from courrier.db.schema import campaigns, codes, persons, slots
 from courrier.errors import CodeError, NotFoundError
 from courrier.web.auth import bearer_token, client_address, context, on_loop_or_thread
 from courrier.web.i18n import request_language
-from courrier.web.inputs import Body, Dose, DoseQuery, Id, IdPath
+from courrier.web.inputs import Body, DayQuery, Dose, DoseQuery, Id, IdPath
 from courrier.web.json_body import documented_body, read_json_body, validated
 from courrier.web.responses import FastJSONResponse
 
@@ -127,7 +127,7 @@ def questions(request: Request, campaign: str | None = None) -> dict[str, Any]:
 def free_slots(
     request: Request,
     centre: str,
-    date: dt.date,
+    date: DayQuery,
     dose: DoseQuery = 1,
     campaign: str | None = None,
 ) -> dict[str, Any]:

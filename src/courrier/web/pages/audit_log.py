@@ -16,6 +16,7 @@ from courrier.accounts.audit import AuditEntry, audit, audit_actions, list_audit
 from courrier.centres.store import LOCAL
 from courrier.db.transaction import write_transaction
 from courrier.web.auth import context
+from courrier.web.inputs import form_day
 from courrier.web.pages.render import PageRoute, gettext_for, render
 from courrier.web.pages.staff import staff_page
 from courrier.web.pages.tables import csv_response
@@ -33,9 +34,8 @@ def _filters(request: Request) -> dict[str, str]:
 
 
 def _day_start(text: str, *, next_day: bool = False) -> dt.datetime | None:
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
+    day = form_day(text)
+    if day is None:
         return None
     if next_day:
         day += dt.timedelta(days=1)

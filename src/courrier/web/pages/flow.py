@@ -10,7 +10,6 @@ in an HttpOnly cookie bound to the session, never in an address.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -38,7 +37,7 @@ from courrier.centres.store import get_centre
 from courrier.errors import CodeError, ConflictError, CourrierError
 from courrier.ledger.codes import REFUSALS
 from courrier.web.auth import context
-from courrier.web.inputs import DosePath, IdPath, form_id
+from courrier.web.inputs import DosePath, IdPath, form_day, form_id
 from courrier.web.pages import csrf
 from courrier.web.pages.queries import (
     Holder,
@@ -204,10 +203,9 @@ def time_page(
     if not centre_id:
         return day_page(flow, connection, step, None)
     centre = get_centre(connection, centre_id)
-    try:
-        chosen = dt.date.fromisoformat(day or "")
-    except ValueError:
-        raise Redirect(f"{step.path}/day?centre={centre.id}") from None
+    chosen = form_day(day)
+    if chosen is None:
+        raise Redirect(f"{step.path}/day?centre={centre.id}")
     found = free_slots(
         connection, flow.holder.campaign_id, centre.id, chosen, context(flow.visitor.request).clock()
     )

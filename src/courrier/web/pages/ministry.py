@@ -18,6 +18,7 @@ from courrier.dashboards.suppression import Count, Withheld, shown_value
 from courrier.errors import NotFoundError
 from courrier.web.auth import context
 from courrier.web.charts import Bar, Column, bar_chart, column_chart
+from courrier.web.inputs import form_day
 from courrier.web.pages.render import PageRoute, gettext_for, render
 from courrier.web.pages.staff import staff_page
 from courrier.web.pages.tables import Euros, Percent, Table, Value, csv_response, page_text
@@ -38,10 +39,7 @@ def _days(request: Request) -> tuple[dt.date, dt.date]:
 
 
 def _date(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
+    return form_day(text)
 
 
 def _view(request: Request, language: str) -> MinistryView:

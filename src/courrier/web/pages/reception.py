@@ -9,7 +9,6 @@ contract between them is in docs/web.md (The centre).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import secrets
 from typing import Any
@@ -27,7 +26,7 @@ from courrier.db.transaction import write_transaction
 from courrier.web.api.checkins import staff_centre
 from courrier.web.app import STATIC
 from courrier.web.auth import context
-from courrier.web.inputs import form_id
+from courrier.web.inputs import form_day, form_id
 from courrier.web.pages import csrf
 from courrier.web.pages.render import FormTokenError, PageRoute, Visitor, error_text, gettext_for, render
 from courrier.web.pages.staff import staff_page
@@ -259,8 +258,7 @@ def day_page(request: Request) -> Response:
     day = local_day(now)
     asked = request.query_params.get("date")
     if asked:
-        with contextlib.suppress(ValueError):
-            day = dt.date.fromisoformat(asked)
+        day = form_day(asked) or day
     with write_transaction(ctx.engine) as connection:
         found_day = centre_day(connection, centre, day, now=now)
         audit(
